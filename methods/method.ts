@@ -1,0 +1,102 @@
+/**
+ * The method plug-in interface: a method is `{ name, params, dynamic, layout(scenario, context) }`
+ * returning the execution form (methods.md). Static methods are pure functions of the scenario;
+ * dynamic ones also read Q/K (on the GPU when a runtime is given).
+ *
+ * @module
+ */
+import type { GpuRuntime } from "../gpu/runtime.ts";
+import type { QkvSource } from "../scenarios/inputs.ts";
+import type { Scenario } from "../scenarios/scenario.ts";
+import type { ExecutionForm } from "./form.ts";
+
+/** A parameter value: number, string, boolean or a list of numbers (`3x3x3`). */
+export type ParamValue = number | string | boolean | number[];
+
+/** A method's parameters by name. */
+export type Params = Record<string, ParamValue>;
+
+/** Q/K/V of every head already on the GPU (one buffer per head and tensor, [tokens, d]). */
+export interface GpuQkv {
+  /** Storage precision of the buffers. */
+  precision: "f32" | "f16";
+  /** Query buffers, one per head. */
+  q: GPUBuffer[];
+  /** Key buffers, one per head. */
+  k: GPUBuffer[];
+  /** Value buffers, one per head. */
+  v: GPUBuffer[];
+}
+
+/** What a method's layout may read besides the scenario. */
+export interface LayoutContext {
+  /** Q/K/V on the CPU (dynamic methods; `plan` without a GPU). */
+  inputs?: QkvSource;
+  /** The GPU runtime, when routing should run on the GPU. */
+  gpu?: GpuRuntime;
+  /** Q/K/V already uploaded to `gpu`. */
+  gpuInputs?: GpuQkv;
+  /** Heads whose layout is wanted (default: every head). */
+  heads?: number[];
+  /** Seed for any random choice a method makes (k-means initialisation). */
+  seed?: number;
+}
+
+/** Timing of the routing kernels of a dynamic method, in ms. */
+export interface RoutingTiming {
+  /** One sample a repeat. */
+  samples: number[];
+  /** `gpu` (timestamp queries) or `wall`. */
+  timer: "gpu" | "wall";
+}
+
+/** A method's layout for one scenario (and inputs). */
+export interface MethodLayout {
+  /** One form for all heads, or one form per requested head. */
+  forms: ExecutionForm[];
+  /** FLOPs of routing work (pooling, scoring, router matmul, top-k compares), all heads. */
+  routingFlops: number;
+  /** GPU time of the routing kernels, when they ran on the GPU. */
+  routing?: RoutingTiming;
+  /** Method-specific figures for the record (e.g. MoGA group sizes). */
+  stats?: Record<string, number | string>;
+  /** Assumptions and deviations the report must state. */
+  notes?: string[];
+}
+
+/** A sparse-attention method behind the one small interface. */
+export interface Method {
+  /** Registry name (`dense`, `radial`, …) or the user's module name. */
+  readonly name: string;
+  /** Resolved parameters (defaults filled in). */
+  readonly params: Params;
+  /** True when the layout depends on Q/K. */
+  readonly dynamic: boolean;
+  /** The execution form for `scenario`. */
+  layout(scenario: Scenario, context: LayoutContext): MethodLayout | Promise<MethodLayout>;
+  /** The paper's own FLOPs formula for all heads, or null where it has none. */
+  analyticFlops?(scenario: Scenario): number | null;
+}
+
+/** Describes a method in the registry: its parameters and how to make one. */
+export interface MethodDefinition {
+  /** Registry name. */
+  name: string;
+  /** One line: what it is and where it comes from. */
+  summary: string;
+  /** Default parameters. */
+  defaults: Params;
+  /** One line per parameter: meaning and allowed values. */
+  paramDocs: Record<string, string>;
+  /** A method with `params` (defaults filled in), validated with clear errors. */
+  create(params: Params): Method;
+}
+
+/** Thrown for a bad method spec or parameter; the message names the parameter and allowed values. */
+export class MethodSpecError extends RangeError {
+  /** @param message one line naming the field and the allowed values */
+  constructor(message: string) {
+    super(message);
+    this.name = "MethodSpecError";
+  }
+}
