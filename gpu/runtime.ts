@@ -208,7 +208,7 @@ export class GpuRuntime {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const padded = bytes.byteLength % 4 === 0 ? bytes : new Uint8Array(buffer.size);
     if (padded !== bytes) padded.set(bytes);
-    this.device.queue.writeBuffer(buffer, 0, padded);
+    this.device.queue.writeBuffer(buffer, 0, padded as Uint8Array<ArrayBuffer>);
     return buffer;
   }
 
@@ -220,7 +220,7 @@ export class GpuRuntime {
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
     this.#buffers.add(buffer);
-    this.device.queue.writeBuffer(buffer, 0, data);
+    this.device.queue.writeBuffer(buffer, 0, data as Uint32Array<ArrayBuffer>);
     return buffer;
   }
 
