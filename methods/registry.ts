@@ -1,0 +1,35 @@
+/**
+ * The method registry and the loader of a user's own method module (`--methods ./my_method.ts`).
+ *
+ * @module
+ */
+import { dense } from "./dense.ts";
+import { type Method, type MethodDefinition, MethodSpecError } from "./method.ts";
+import { parseMethodSpec } from "./spec.ts";
+
+/** Every built-in method, by name. */
+export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(
+  [dense].map((m) => [m.name, m]),
+);
+
+/** True when a spec names a module file rather than a registered method. */
+export function isModuleSpec(name: string): boolean {
+  return /[\\/]/.test(name) || /\.(ts|js|mjs)$/.test(name);
+}
+
+/** Resolves one `--methods` entry to a method (built-in, or loaded from a user's module). */
+export async function resolveMethod(spec: string): Promise<Method> {
+  const { name, params } = parseMethodSpec(spec);
+  if (isModuleSpec(name)) {
+    const { loadUserMethod } = await import("./user_module.ts");
+    return await loadUserMethod(name, params);
+  }
+  const definition = METHODS.get(name);
+  if (!definition) {
+    throw new MethodSpecError(
+      `--methods: unknown method "${name}" (allowed: ${[...METHODS.keys()].join(", ")}, ` +
+        `or a path to a .ts module)`,
+    );
+  }
+  return definition.create(params);
+}
