@@ -62,6 +62,9 @@ export interface CompiledPipeline {
   compileMs: number;
 }
 
+/** How a kernel uses each binding of group 0, in binding order. */
+export type BindingKind = "read" | "read_write" | "uniform";
+
 /** Options of {@link GpuRuntime.open}. */
 export interface OpenOptions {
   /** Ask for the high-performance adapter (default) or the low-power one. */
@@ -146,18 +149,43 @@ export class GpuRuntime {
 
   /**
    * A compute pipeline for `code`, compiled once per `key` and cached; `compileMs` is the time
-   * of the first compilation (0 on a cache hit).
+   * of the first compilation (0 on a cache hit). `bindings` gives group 0's layout explicitly,
+   * so a binding a variant does not read still keeps its slot.
    */
-  async pipeline(key: string, code: string): Promise<CompiledPipeline> {
+  async pipeline(
+    key: string,
+    code: string,
+    bindings: readonly BindingKind[],
+  ): Promise<CompiledPipeline> {
     const cached = this.#pipelines.get(key);
     if (cached) return { pipeline: (await cached).pipeline, compileMs: 0 };
     const compiled = (async () => {
       const start = performance.now();
       this.device.pushErrorScope("validation");
       const module = this.device.createShaderModule({ label: key, code });
+      const info = await module.getCompilationInfo();
+      const errors = info.messages.filter((m) => m.type === "error");
+      if (errors.length > 0) {
+        const lines = errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join("; ");
+        throw new Error(`kernel ${key} failed to compile: ${lines}`);
+      }
       const pipeline = await this.device.createComputePipelineAsync({
         label: key,
-        layout: "auto",
+        layout: this.device.createPipelineLayout({
+          bindGroupLayouts: [this.device.createBindGroupLayout({
+            entries: bindings.map((kind, binding) => ({
+              binding,
+              visibility: GPUShaderStage.COMPUTE,
+              buffer: {
+                type: kind === "uniform"
+                  ? "uniform"
+                  : kind === "read"
+                  ? "read-only-storage"
+                  : "storage",
+              },
+            })),
+          })],
+        }),
         compute: { module, entryPoint: "main" },
       });
       const error = await this.device.popErrorScope();

@@ -5,6 +5,7 @@
  * mask (which queries of the tile attend the whole range, as MoC's per-query choices need) or a
  * token mask (exact (query, key) bits, as partial blocks compiled from a predicate need).
  *
+ * The key ranges of one tile never overlap (a key is attended at most once per query).
  * Counted FLOPs, token sparsity and block sparsity are computed from this form and nowhere else.
  *
  * @module
@@ -128,6 +129,64 @@ export class FormBuilder {
 /** Full attention: one tile, one range. */
 export function denseForm(tokens: number, blockSize = 128): ExecutionForm {
   return new FormBuilder(tokens, blockSize).range(0, tokens).endTile(tokens).build();
+}
+
+/**
+ * Checks the form's invariants and throws a RangeError naming the first broken one: tiles
+ * cover [0, L) in order, ranges lie in [0, L) and do not overlap within a tile, masks lie inside
+ * `maskWords`, the permutation is a permutation of 0…L−1 and the output scale has L entries.
+ */
+export function validateForm(form: ExecutionForm): ExecutionForm {
+  const L = form.tokens;
+  const tiles = tileCount(form);
+  if (form.tileBounds[0] !== 0 || form.tileBounds[tiles] !== L) {
+    throw new RangeError(`form: query tiles must cover [0, ${L})`);
+  }
+  for (let t = 0; t < tiles; t++) {
+    if (form.tileBounds[t + 1] <= form.tileBounds[t]) {
+      throw new RangeError(`form: tile ${t} is empty or out of order`);
+    }
+    const rows = form.tileBounds[t + 1] - form.tileBounds[t];
+    const order = [];
+    for (let r = form.rangeOffsets[t]; r < form.rangeOffsets[t + 1]; r++) {
+      const [start, end] = [form.rangeStarts[r], form.rangeEnds[r]];
+      if (!(start < end && end <= L)) {
+        throw new RangeError(`form: range ${r} [${start}, ${end}) is out of [0, ${L})`);
+      }
+      const kind = form.rangeMaskKinds[r];
+      const words = kind === MASK_ROWS
+        ? Math.ceil(rows / 32)
+        : kind === MASK_TOKENS
+        ? rows * tokenMaskRowWords(end - start)
+        : 0;
+      if (form.rangeMaskOffsets[r] + words > form.maskWords.length) {
+        throw new RangeError(`form: mask of range ${r} runs past maskWords`);
+      }
+      order.push([start, end]);
+    }
+    order.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < order.length; i++) {
+      if (order[i][0] < order[i - 1][1]) {
+        throw new RangeError(`form: key ranges of tile ${t} overlap at key ${order[i][0]}`);
+      }
+    }
+  }
+  if (form.permutation) {
+    const seen = new Uint8Array(L);
+    if (form.permutation.length !== L) {
+      throw new RangeError(`form: permutation must have ${L} entries`);
+    }
+    for (const p of form.permutation) {
+      if (p >= L || seen[p]) {
+        throw new RangeError(`form: permutation is not a permutation (at ${p})`);
+      }
+      seen[p] = 1;
+    }
+  }
+  if (form.outputScale && form.outputScale.length !== L) {
+    throw new RangeError(`form: outputScale must have ${L} entries`);
+  }
+  return form;
 }
 
 /** Number of tiles of a form. */

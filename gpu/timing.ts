@@ -1,0 +1,99 @@
+/**
+ * GPU timing as metrics.md says: warm-up runs first, then repeats; each repeat is one compute
+ * pass timed by timestamp queries when the adapter has them, else by wall time from submit to
+ * `onSubmittedWorkDone`.
+ *
+ * @module
+ */
+import type { GpuRuntime } from "./runtime.ts";
+
+/** Warm-up and repeat counts. */
+export interface TimingOptions {
+  /** Untimed runs first (compilation, first-use costs). */
+  warmup: number;
+  /** Timed runs. */
+  repeats: number;
+  /** Called before the timed repeats (e.g. to poison outputs). */
+  beforeTimed?: () => void;
+}
+
+/** Samples of a timed workload, in ms. */
+export interface TimingSamples {
+  /** One sample per repeat, in run order. */
+  samples: number[];
+  /** Which clock measured them. */
+  timer: "gpu" | "wall";
+  /** Wall time of the first warm-up run (first-use cost), ms. */
+  firstRunMs: number;
+}
+
+/** Times `encode` (everything it puts into one compute pass) on `runtime`. */
+export async function timeComputePass(
+  runtime: GpuRuntime,
+  encode: (pass: GPUComputePassEncoder) => void,
+  options: TimingOptions,
+): Promise<TimingSamples> {
+  const { device } = runtime;
+  const useGpuTimer = runtime.facts.timestampQuery;
+  const runOnce = async (timestampWrites?: GPUComputePassTimestampWrites) => {
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+    encode(pass);
+    pass.end();
+    const start = performance.now();
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    runtime.assertAlive();
+    return performance.now() - start;
+  };
+  let firstRunMs = 0;
+  for (let i = 0; i < options.warmup; i++) {
+    const ms = await runOnce();
+    if (i === 0) firstRunMs = ms;
+  }
+  options.beforeTimed?.();
+  if (!useGpuTimer) {
+    const samples: number[] = [];
+    for (let i = 0; i < options.repeats; i++) samples.push(await runOnce());
+    return { samples, timer: "wall", firstRunMs };
+  }
+  const querySet = device.createQuerySet({ type: "timestamp", count: 2 * options.repeats });
+  for (let i = 0; i < options.repeats; i++) {
+    await runOnce({ querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
+  }
+  const bytes = 16 * options.repeats;
+  const resolved = device.createBuffer({
+    size: bytes,
+    usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+  });
+  const staging = device.createBuffer({
+    size: bytes,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  const encoder = device.createCommandEncoder();
+  encoder.resolveQuerySet(querySet, 0, 2 * options.repeats, resolved, 0);
+  encoder.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const ticks = new BigInt64Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  for (const b of [resolved, staging]) b.destroy();
+  querySet.destroy();
+  const samples: number[] = [];
+  for (let i = 0; i < options.repeats; i++) {
+    samples.push(Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6);
+  }
+  return { samples, timer: "gpu", firstRunMs };
+}
+
+/** Median, p10 and p90 of samples (linear interpolation between order statistics). */
+export function summarizeSamples(samples: number[]): { median: number; p10: number; p90: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => {
+    const x = p * (sorted.length - 1);
+    const lo = Math.floor(x);
+    const hi = Math.ceil(x);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (x - lo);
+  };
+  return { median: at(0.5), p10: at(0.1), p90: at(0.9) };
+}

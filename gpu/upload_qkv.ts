@@ -1,0 +1,60 @@
+/**
+ * Uploads Q/K/V of every head to the GPU, one buffer per head and tensor, in f32 or f16
+ * storage (f16 needs the adapter's `shader-f16`).
+ *
+ * @module
+ */
+import type { GpuQkv } from "../methods/method.ts";
+import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
+import type { GpuRuntime } from "./runtime.ts";
+
+/** Thrown when f16 is asked for on an adapter without `shader-f16`. */
+export class PrecisionError extends RangeError {
+  constructor(description: string) {
+    super(
+      `--precision f16 needs the shader-f16 feature, which "${description}" lacks (allowed here: f32)`,
+    );
+    this.name = "PrecisionError";
+  }
+}
+
+/** The storage bytes of `values` in `precision`. */
+export function toStorage(values: Float32Array, precision: "f32" | "f16"): ArrayBufferView {
+  return precision === "f16" ? Float16Array.from(values) : values;
+}
+
+/** Uploads one head's tensors. */
+export function uploadHead(
+  runtime: GpuRuntime,
+  tensors: HeadTensors,
+  precision: "f32" | "f16",
+  head: number,
+): { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer } {
+  return {
+    q: runtime.upload(`q[${head}]`, toStorage(tensors.q, precision)),
+    k: runtime.upload(`k[${head}]`, toStorage(tensors.k, precision)),
+    v: runtime.upload(`v[${head}]`, toStorage(tensors.v, precision)),
+  };
+}
+
+/** Uploads every head of `source`; `keep` receives each head's CPU tensors (e.g. for quality). */
+export async function uploadQkv(
+  runtime: GpuRuntime,
+  source: QkvSource,
+  precision: "f32" | "f16",
+  keep?: (head: number, tensors: HeadTensors) => void,
+): Promise<GpuQkv> {
+  if (precision === "f16" && !runtime.facts.shaderF16) {
+    throw new PrecisionError(runtime.facts.description);
+  }
+  const gpu: GpuQkv = { precision, q: [], k: [], v: [] };
+  for (let h = 0; h < source.heads; h++) {
+    const tensors = await source.head(h);
+    const buffers = uploadHead(runtime, tensors, precision, h);
+    gpu.q.push(buffers.q);
+    gpu.k.push(buffers.k);
+    gpu.v.push(buffers.v);
+    keep?.(h, tensors);
+  }
+  return gpu;
+}

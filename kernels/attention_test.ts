@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { GpuRuntime } from "../gpu/runtime.ts";
+import { uploadHead } from "../gpu/upload_qkv.ts";
+import {
+  denseForm,
+  denseMask,
+  type ExecutionForm,
+  FormBuilder,
+  validateForm,
+} from "../methods/form.ts";
+import { AttentionProgram } from "./attention.ts";
+import { referenceAttention } from "./reference.ts";
+
+const runtime = await GpuRuntime.open();
+
+function randomTensor(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    out[i] = ((z ^ (z >>> 16)) >>> 0) / 2 ** 32 * 2 - 1;
+  }
+  return out;
+}
+
+/** Runs `form` on the GPU and returns the largest errors against the float64 reference. */
+async function maxErrors(
+  form: ExecutionForm,
+  headDim: number,
+  precision: "f32" | "f16",
+  seed: number,
+): Promise<{ out: number; lse: number }> {
+  const L = form.tokens;
+  const tensors = {
+    q: randomTensor(L * headDim, seed).map((x) => x * 3),
+    k: randomTensor(L * headDim, seed + 1),
+    v: randomTensor(L * headDim, seed + 2),
+  };
+  const rounded = precision === "f16"
+    ? {
+      q: Float16Array.from(tensors.q),
+      k: Float16Array.from(tensors.k),
+      v: Float16Array.from(tensors.v),
+    }
+    : tensors;
+  const buffers = uploadHead(runtime, tensors, precision, 0);
+  const program = await AttentionProgram.create(runtime, [form], {
+    precision,
+    q: [buffers.q],
+    k: [buffers.k],
+    v: [buffers.v],
+  });
+  program.poisonOutputs();
+  const encoder = runtime.device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  program.encode(pass);
+  pass.end();
+  runtime.device.queue.submit([encoder.finish()]);
+  const out = new Float32Array(await runtime.read(program.outputs.out[0]));
+  const lse = new Float32Array(await runtime.read(program.outputs.lse[0]));
+  program.release();
+  runtime.release([buffers.q, buffers.k, buffers.v]);
+  const mask = form.tokens * form.tokens <= 4e6 ? denseMask(form) : undefined;
+  const ref = referenceAttention(rounded, { tokens: L, headDim, mask });
+  let outErr = 0;
+  let lseErr = 0;
+  for (let i = 0; i < out.length; i++) {
+    const scale = form.outputScale ? form.outputScale[Math.floor(i / headDim)] : 1;
+    outErr = Math.max(outErr, Math.abs(out[i] - ref.out[i] * scale));
+  }
+  for (let i = 0; i < L; i++) {
+    if (ref.lse[i] === -Infinity) assert.ok(lse[i] < -1e29, `row ${i} attends nothing`);
+    else lseErr = Math.max(lseErr, Math.abs(lse[i] - ref.lse[i]));
+  }
+  assert.ok(!out.some(Number.isNaN), "every output row was written (poisoned with NaN before)");
+  return { out: outErr, lse: lseErr };
+}
+
+// Tolerances: f32 accumulation over ≤ 1000 keys of |v| ≤ 1 gives ~1e-6 per element; f16
+// storage rounds the inputs only (the reference uses the same rounded inputs).
+const TOLERANCE = { f32: 2e-5, f16: 2e-4 } as const;
+
+for (const headDim of [64, 128]) {
+  for (const tokens of [1, 63, 65, 1000]) {
+    Deno.test(`dense kernel = float64 reference (L=${tokens}, d=${headDim}, f32)`, async () => {
+      const err = await maxErrors(denseForm(tokens), headDim, "f32", tokens * 7 + headDim);
+      assert.ok(err.out < TOLERANCE.f32, `max |O − O_ref| = ${err.out}`);
+      assert.ok(err.lse < TOLERANCE.f32 * 10, `max |lse − lse_ref| = ${err.lse}`);
+    });
+  }
+}
+
+Deno.test({
+  name: "dense kernel = float64 reference (L=65, d=128, f16 storage)",
+  ignore: !runtime.facts.shaderF16,
+  fn: async () => {
+    const err = await maxErrors(denseForm(65), 128, "f16", 5);
+    assert.ok(err.out < TOLERANCE.f16, `max |O − O_ref| = ${err.out}`);
+  },
+});
+
+/** A random form: random tiles, random ranges, random row and token masks. */
+function randomForm(tokens: number, seed: number): ExecutionForm {
+  const r = randomTensor(4096, seed).map((x) => (x + 1) / 2);
+  let n = 0;
+  const next = () => r[n++ % r.length];
+  const builder = new FormBuilder(tokens, 16);
+  while (builder.tileStart < tokens) {
+    const start = builder.tileStart;
+    const end = Math.min(tokens, start + 1 + Math.floor(next() * 90));
+    const rows = end - start;
+    const cuts = [...new Set(Array.from({ length: 6 }, () => Math.floor(next() * (tokens + 1))))]
+      .sort((a, b) => a - b);
+    for (let i = 0; i + 1 < cuts.length; i += 2) {
+      const [a, b] = [cuts[i], cuts[i + 1]];
+      const kind = Math.floor(next() * 3);
+      if (kind === 0) builder.range(a, b);
+      else if (kind === 1) {
+        const words = Array.from({ length: Math.ceil(rows / 32) }, () => (next() * 2 ** 32) >>> 0);
+        builder.range(a, b, { kind: 1, words });
+      } else {
+        const words = Array.from(
+          { length: rows * Math.ceil((b - a) / 32) },
+          () => (next() * 2 ** 32) >>> 0,
+        );
+        builder.range(a, b, { kind: 2, words });
+      }
+    }
+    builder.endTile(end);
+  }
+  let perm: Uint32Array | null = null;
+  if (next() < 0.5) {
+    perm = Uint32Array.from({ length: tokens }, (_, i) => i);
+    for (let i = tokens - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+    }
+  }
+  const scale = next() < 0.5 ? Float32Array.from({ length: tokens }, () => 0.5 + next() / 2) : null;
+  return validateForm(builder.build(perm, perm ? "random" : null, scale));
+}
+
+Deno.test("sparse kernel = float64 masked reference on random forms (property)", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 300 }),
+      fc.integer({ min: 1, max: 1e6 }),
+      async (tokens, seed) => {
+        const form = randomForm(tokens, seed);
+        const err = await maxErrors(form, 64, "f32", seed);
+        assert.ok(err.lse < 2e-4, `lse error ${err.lse}`);
+        assert.ok(err.out < TOLERANCE.f32, `output error ${err.out}`);
+      },
+    ),
+    { numRuns: 12 },
+  );
+});

@@ -1,0 +1,191 @@
+/**
+ * WGSL of the one flash-attention kernel (FlashAttention-2 forward, online softmax) that runs
+ * every method: a workgroup takes a sub-tile of at most `blockQ` query rows of one query tile of
+ * the execution form (methods/form.ts) and walks that tile's key ranges in blocks of `blockK`
+ * keys staged in workgroup memory; one thread owns one query row. Dense attention is the form
+ * with one range. Scores are pre-scaled by log2(e)/√d so the softmax uses exp2; the kernel
+ * writes the output and the natural-log log-sum-exp of every row.
+ *
+ * @module
+ */
+
+import type { BindingKind } from "../gpu/runtime.ts";
+
+/** Compile-time shape of the kernel. */
+export interface FlashAttentionConfig {
+  /** Head dimension d (multiple of 4). */
+  headDim: number;
+  /** Storage type of Q, K and V; accumulation is always f32. */
+  precision: "f32" | "f16";
+  /** Query rows per workgroup (= threads). */
+  blockQ: number;
+  /** Keys staged in workgroup memory per step. */
+  blockK: number;
+  /** Compile the row- and token-mask paths (false for forms without masks). */
+  masked: boolean;
+}
+
+/** Group 0 of the kernel: q, k, v, out, lse, subTiles, ranges, maskWords, params. */
+export const FLASH_ATTENTION_BINDINGS = [
+  "read",
+  "read",
+  "read",
+  "read_write",
+  "read_write",
+  "read",
+  "read",
+  "read",
+  "uniform",
+] as const satisfies readonly BindingKind[];
+
+/** Words per sub-tile record in the `subTiles` buffer. */
+export const SUBTILE_WORDS = 8;
+
+/** The kernel's WGSL for `config`. */
+export function flashAttentionWgsl(config: FlashAttentionConfig): string {
+  const { headDim, precision, blockQ, blockK, masked } = config;
+  const d4 = headDim / 4;
+  const vec = precision === "f16" ? "vec4<f16>" : "vec4<f32>";
+  const maskCheckRow = masked
+    ? `if (range.w == ROW_MASK) {
+        rowOn = rowOn && ((maskWords[range.z + tileRow / 32u] >> (tileRow % 32u)) & 1u) == 1u;
+      }`
+    : "";
+  const maskCheckToken = masked
+    ? `if (range.w == TOKEN_MASK) {
+            let rel = kb + j - range.x;
+            on = ((maskWords[range.z + tileRow * rowWords + rel / 32u] >> (rel % 32u)) & 1u) == 1u;
+          }`
+    : "";
+  return /* wgsl */ `
+${precision === "f16" ? "enable f16;" : ""}
+
+const D4: u32 = ${d4}u;          // head dim in vec4s
+const BLOCK_Q: u32 = ${blockQ}u; // query rows per workgroup
+const BLOCK_K: u32 = ${blockK}u; // keys staged per step
+const ROW_MASK: u32 = 1u;
+const TOKEN_MASK: u32 = 2u;
+const EMPTY: f32 = -1.0e30;      // "no score yet"; finite so exp2 never sees inf - inf
+
+struct Params {
+  subTileCount: u32,
+  dispatchWidth: u32,
+  scaleLog2: f32,   // log2(e) / sqrt(d)
+  _pad: u32,
+}
+
+struct SubTile {
+  rowStart: u32,
+  rowEnd: u32,
+  tileStart: u32,
+  rangeBegin: u32,
+  rangeEnd: u32,
+  _p0: u32, _p1: u32, _p2: u32,
+}
+
+@group(0) @binding(0) var<storage, read> q: array<${vec}>;
+@group(0) @binding(1) var<storage, read> k: array<${vec}>;
+@group(0) @binding(2) var<storage, read> v: array<${vec}>;
+@group(0) @binding(3) var<storage, read_write> outRows: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(5) var<storage, read> subTiles: array<SubTile>;
+@group(0) @binding(6) var<storage, read> ranges: array<vec4<u32>>; // start, end, maskOffset, kind
+@group(0) @binding(7) var<storage, read> maskWords: array<u32>;
+@group(0) @binding(8) var<uniform> params: Params;
+
+var<workgroup> kTile: array<vec4<f32>, ${blockK * d4}>;
+var<workgroup> vTile: array<vec4<f32>, ${blockK * d4}>;
+
+@compute @workgroup_size(${blockQ})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let subIndex = wid.x + wid.y * params.dispatchWidth;
+  if (subIndex >= params.subTileCount) {
+    return;
+  }
+  let st = subTiles[subIndex];
+  let row = st.rowStart + lid;
+  let rowActive = row < st.rowEnd;
+  let tileRow = row - st.tileStart;
+
+  var qRow: array<vec4<f32>, ${d4}>;
+  var acc: array<vec4<f32>, ${d4}>;
+  for (var i = 0u; i < D4; i++) {
+    acc[i] = vec4<f32>(0.0);
+    qRow[i] = vec4<f32>(0.0);
+  }
+  if (rowActive) {
+    for (var i = 0u; i < D4; i++) {
+      qRow[i] = vec4<f32>(q[row * D4 + i]) * params.scaleLog2;
+    }
+  }
+  var rowMax = EMPTY;
+  var rowSum = 0.0;
+  var scores: array<f32, ${blockK}>;
+
+  for (var r = st.rangeBegin; r < st.rangeEnd; r++) {
+    let range = ranges[r];
+    var rowOn = rowActive;
+    ${maskCheckRow}
+    let rowWords = (range.y - range.x + 31u) / 32u;
+    for (var kb = range.x; kb < range.y; kb += BLOCK_K) {
+      let n = min(BLOCK_K, range.y - kb);
+      workgroupBarrier();
+      for (var i = lid; i < BLOCK_K * D4; i += BLOCK_Q) {
+        let j = i / D4;
+        if (j < n) {
+          let src = (kb + j) * D4 + i % D4;
+          kTile[i] = vec4<f32>(k[src]);
+          vTile[i] = vec4<f32>(v[src]);
+        }
+      }
+      workgroupBarrier();
+      if (rowOn) {
+        var blockMax = EMPTY;
+        for (var j = 0u; j < BLOCK_K; j++) {
+          var s = EMPTY;
+          if (j < n) {
+            var on = true;
+            ${maskCheckToken}
+            if (on) {
+              var dotSum = vec4<f32>(0.0);
+              for (var i = 0u; i < D4; i++) {
+                dotSum = fma(qRow[i], kTile[j * D4 + i], dotSum);
+              }
+              s = dotSum.x + dotSum.y + dotSum.z + dotSum.w;
+            }
+          }
+          scores[j] = s;
+          blockMax = max(blockMax, s);
+        }
+        if (blockMax > EMPTY) {
+          let newMax = max(rowMax, blockMax);
+          let correction = exp2(rowMax - newMax);
+          rowSum = rowSum * correction;
+          for (var i = 0u; i < D4; i++) {
+            acc[i] = acc[i] * correction;
+          }
+          for (var j = 0u; j < n; j++) {
+            if (scores[j] > EMPTY) {
+              let p = exp2(scores[j] - newMax);
+              rowSum = rowSum + p;
+              for (var i = 0u; i < D4; i++) {
+                acc[i] = fma(vec4<f32>(p), vTile[j * D4 + i], acc[i]);
+              }
+            }
+          }
+          rowMax = newMax;
+        }
+      }
+    }
+  }
+
+  if (rowActive) {
+    let inv = select(0.0, 1.0 / rowSum, rowSum > 0.0);
+    for (var i = 0u; i < D4; i++) {
+      outRows[row * D4 + i] = acc[i] * inv;
+    }
+    lse[row] = select(EMPTY, (rowMax + log2(rowSum)) * 0.6931471805599453, rowSum > 0.0);
+  }
+}
+`;
+}
