@@ -13,6 +13,8 @@ export interface TimingOptions {
   warmup: number;
   /** Timed runs. */
   repeats: number;
+  /** Wall-time budget of the timed repeats, ms: fewer repeats (at least 3) for slow workloads. */
+  budgetMs?: number;
   /** Called before the timed repeats (e.g. to poison outputs). */
   beforeTimed?: () => void;
 }
@@ -47,21 +49,28 @@ export async function timeComputePass(
     return performance.now() - start;
   };
   let firstRunMs = 0;
+  let lastRunMs = 0;
   for (let i = 0; i < options.warmup; i++) {
-    const ms = await runOnce();
-    if (i === 0) firstRunMs = ms;
+    lastRunMs = await runOnce();
+    if (i === 0) firstRunMs = lastRunMs;
   }
+  const repeats = options.budgetMs && lastRunMs > 0
+    ? Math.max(
+      Math.min(3, options.repeats),
+      Math.min(options.repeats, Math.floor(options.budgetMs / lastRunMs)),
+    )
+    : options.repeats;
   options.beforeTimed?.();
   if (!useGpuTimer) {
     const samples: number[] = [];
-    for (let i = 0; i < options.repeats; i++) samples.push(await runOnce());
+    for (let i = 0; i < repeats; i++) samples.push(await runOnce());
     return { samples, timer: "wall", firstRunMs };
   }
-  const querySet = device.createQuerySet({ type: "timestamp", count: 2 * options.repeats });
-  for (let i = 0; i < options.repeats; i++) {
+  const querySet = device.createQuerySet({ type: "timestamp", count: 2 * repeats });
+  for (let i = 0; i < repeats; i++) {
     await runOnce({ querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
   }
-  const bytes = 16 * options.repeats;
+  const bytes = 16 * repeats;
   const resolved = device.createBuffer({
     size: bytes,
     usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
@@ -71,7 +80,7 @@ export async function timeComputePass(
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
   });
   const encoder = device.createCommandEncoder();
-  encoder.resolveQuerySet(querySet, 0, 2 * options.repeats, resolved, 0);
+  encoder.resolveQuerySet(querySet, 0, 2 * repeats, resolved, 0);
   encoder.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
   device.queue.submit([encoder.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
@@ -80,7 +89,7 @@ export async function timeComputePass(
   for (const b of [resolved, staging]) b.destroy();
   querySet.destroy();
   const samples: number[] = [];
-  for (let i = 0; i < options.repeats; i++) {
+  for (let i = 0; i < repeats; i++) {
     samples.push(Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6);
   }
   return { samples, timer: "gpu", firstRunMs };

@@ -1,0 +1,169 @@
+/**
+ * `deno task bench` as a library call: resolves the suite (scenarios × methods, shard), opens
+ * the GPU, runs the cases and writes results.json, results.csv and report.html atomically.
+ * Everything that can be checked is checked before the GPU is touched or a file written.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { GpuRuntime } from "../gpu/runtime.ts";
+import type { Method } from "../methods/method.ts";
+import { resolveMethod } from "../methods/registry.ts";
+import { loadFileInputs } from "../scenarios/file_inputs.ts";
+import type { QkvSource } from "../scenarios/inputs.ts";
+import type { PresetSize } from "../scenarios/presets.ts";
+import type { Scenario } from "../scenarios/scenario.ts";
+import { resolveScenario } from "../scenarios/scenario_file.ts";
+import { syntheticInputs } from "../scenarios/synthetic.ts";
+import { type BenchRecord, RESULTS_SCHEMA, type ResultsFile } from "../reports/schema.ts";
+import { writeResults } from "../reports/results_io.ts";
+import { formatShard, type Shard, shardCases } from "../regress/shards.ts";
+import { gitCommit } from "./run_meta.ts";
+import { runCases, type RunSettings, type ScenarioCases } from "./runner.ts";
+import type { Suite } from "./suites.ts";
+
+/** Everything a bench run needs (the CLI's options, resolved). */
+export interface BenchConfig {
+  /** The suite (its scenarios and methods are used unless overridden). */
+  suite: Suite;
+  /** Scenario specs overriding the suite's. */
+  scenarios?: string[];
+  /** Method specs overriding the suite's. */
+  methods?: string[];
+  /** Preset size; undefined = `ci` on a fallback adapter, `full` otherwise. */
+  size?: PresetSize;
+  /** `synthetic`, or a `.safetensors` file / npy folder (its sidecar gives the scenario). */
+  inputs: string;
+  /** Override the heads of every scenario (a layer with fewer heads; FLOPs scale with it). */
+  heads?: number;
+  /** Run only shard I of N. */
+  shard?: Shard;
+  /** Timing, quality and seed; warmup −1 / repeats 0 pick the adapter's defaults. */
+  settings: RunSettings;
+  /** Output folder. */
+  out: string;
+  /** The command line, for the results file. */
+  command: string;
+}
+
+/** A resolved case list before the GPU runs. */
+interface PlannedScenario {
+  scenario: Scenario;
+  inputs: QkvSource;
+  methods: Method[];
+  recorded: boolean[];
+}
+
+/** Writes a one-line notice to stderr. */
+export function notice(message: string): void {
+  console.error(`bench: ${message}`);
+}
+
+async function planCases(config: BenchConfig, size: PresetSize): Promise<PlannedScenario[]> {
+  const specs = config.methods ?? config.suite.methods;
+  const methods: Method[] = [];
+  for (const spec of specs) methods.push(await resolveMethod(spec));
+  const dense = methods.find((m) => m.name === "dense") ?? await resolveMethod("dense");
+  const scenarioInputs: Array<{ scenario: Scenario; inputs: QkvSource }> = [];
+  if (config.inputs !== "synthetic") {
+    const file = await loadFileInputs(config.inputs);
+    await file.inputs.validateAll();
+    scenarioInputs.push(file);
+  } else {
+    for (const spec of config.scenarios ?? config.suite.scenarios) {
+      let scenario = await resolveScenario(spec, size);
+      if (config.heads !== undefined) scenario = { ...scenario, heads: config.heads };
+      scenarioInputs.push({
+        scenario,
+        inputs: syntheticInputs(scenario, { seed: config.settings.seed }),
+      });
+    }
+  }
+  const all = scenarioInputs.flatMap((s, si) =>
+    methods.map((m, mi) => ({ si, mi, key: `${si}:${mi}` }))
+  );
+  const picked = new Set((config.shard ? shardCases(all, config.shard) : all).map((c) => c.key));
+  const planned: PlannedScenario[] = [];
+  scenarioInputs.forEach(({ scenario, inputs }, si) => {
+    const mine = methods.filter((_, mi) => picked.has(`${si}:${mi}`));
+    if (mine.length === 0) return;
+    const ordered = [dense, ...methods.filter((m) => m !== dense)];
+    const recorded = ordered.map((m) => mine.includes(m));
+    const keep = ordered.map((m, i) => i === 0 || recorded[i]);
+    planned.push({
+      scenario,
+      inputs,
+      methods: ordered.filter((_, i) => keep[i]),
+      recorded: recorded.filter((_, i) => keep[i]),
+    });
+  });
+  return planned;
+}
+
+/** Result of {@link runBench}. */
+export interface BenchOutcome {
+  /** The results file written. */
+  results: ResultsFile;
+  /** Where it was written. */
+  outDir: string;
+  /** Records that failed. */
+  failed: BenchRecord[];
+}
+
+/** Runs the bench described by `config`; writes results.json and results.csv under `out`. */
+export async function runBench(
+  config: BenchConfig,
+  hooks: { onProgress?: (done: number, total: number, label: string) => void } = {},
+): Promise<BenchOutcome> {
+  const runtime = await GpuRuntime.open();
+  try {
+    const size = config.size ?? (runtime.facts.fallback ? "ci" : "full");
+    if (!config.size) {
+      notice(
+        `adapter "${runtime.facts.description}" is ${
+          runtime.facts.fallback ? "a software fallback: using ci sizes" : "a GPU: using full sizes"
+        } (--size to choose)`,
+      );
+    }
+    if (config.settings.precision === "f16" && !runtime.facts.shaderF16) {
+      throw new RangeError(
+        `--precision f16 needs shader-f16, which "${runtime.facts.description}" lacks (allowed here: f32)`,
+      );
+    }
+    const planned = await planCases(config, size);
+    const groups: ScenarioCases[] = planned;
+    const fallback = runtime.facts.fallback;
+    const settings: RunSettings = {
+      ...config.settings,
+      warmup: config.settings.warmup >= 0 ? config.settings.warmup : fallback ? 1 : 2,
+      repeats: config.settings.repeats >= 1 ? config.settings.repeats : fallback ? 5 : 20,
+    };
+    const records = await runCases(
+      runtime,
+      groups,
+      settings,
+      (e) => hooks.onProgress?.(e.done, e.total, e.label),
+    );
+    const results: ResultsFile = {
+      schema: RESULTS_SCHEMA,
+      suite: `${config.suite.name}@${config.suite.version}`,
+      commit: await gitCommit(),
+      date: new Date().toISOString(),
+      deno: Deno.version.deno,
+      command: config.command,
+      seed: config.settings.seed,
+      adapter: runtime.facts,
+      shard: config.shard ? formatShard(config.shard) : null,
+      records,
+    };
+    await writeResults(config.out, results);
+    return { results, outDir: config.out, failed: records.filter((r) => r.error) };
+  } finally {
+    runtime.destroy();
+  }
+}
+
+/** Path of a run's results file. */
+export function resultsPath(outDir: string): string {
+  return join(outDir, "results.json");
+}

@@ -1,0 +1,300 @@
+/**
+ * The main job: runs (scenario × method) cases on the GPU and returns their records
+ * (metrics.md). Per scenario, Q/K/V are uploaded once; dense runs first as the reference for
+ * speedup and quality; every case is timed with warm-up and repeats, its outputs poisoned
+ * before the timed runs and checked after. A failing case is recorded with its error and the
+ * sweep goes on; a lost device ends the run cleanly.
+ *
+ * @module
+ */
+import { DeviceLostError, type GpuRuntime } from "../gpu/runtime.ts";
+import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
+import { uploadQkv } from "../gpu/upload_qkv.ts";
+import { AttentionProgram } from "../kernels/attention.ts";
+import { type ExecutionForm, validateForm } from "../methods/form.ts";
+import type { GpuQkv, Method } from "../methods/method.ts";
+import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
+import { type Scenario, textTokens, totalTokens } from "../scenarios/scenario.ts";
+import type { BenchRecord, Latency, Quality, RecordAdapter } from "../reports/schema.ts";
+import { denseFlops, layoutFigures } from "./case_figures.ts";
+import {
+  type CaseOutputs,
+  denseReferenceQuality,
+  methodQuality,
+  type QualityInputs,
+} from "./quality_pass.ts";
+import { parseTestSlowdown, TEST_SLOWDOWN_ENV } from "../regress/test_slowdown.ts";
+import { layoutDigest } from "../regress/layout_digest.ts";
+
+/** One scenario with its inputs and the methods to run on it. */
+export interface ScenarioCases {
+  /** The scenario. */
+  scenario: Scenario;
+  /** Its Q/K/V. */
+  inputs: QkvSource;
+  /** Methods to run, in order; `recorded[i]` says whether method i's record belongs to this run. */
+  methods: Method[];
+  /** False for a method run only as the dense reference of another shard's record. */
+  recorded: boolean[];
+}
+
+/** Timing and quality settings of a run. */
+export interface RunSettings {
+  /** Storage precision. */
+  precision: "f32" | "f16";
+  /** Untimed warm-up runs per case. */
+  warmup: number;
+  /** Timed repeats per case (fewer, at least 3, when a case passes `budgetMs`). */
+  repeats: number;
+  /** Wall-time budget of one case's timed repeats, ms. */
+  budgetMs: number;
+  /** Compute the quality proxies. */
+  quality: boolean;
+  /** Seed for sampled queries and any method randomness. */
+  seed: number;
+}
+
+/** Called when a case starts and ends (progress line). */
+export type ProgressHook = (event: { done: number; total: number; label: string }) => void;
+
+/** Largest number of floats of dense outputs kept on the CPU for quality (1 GiB of f32). */
+const QUALITY_FLOAT_BUDGET = 256 * 1024 * 1024;
+
+function adapterOf(runtime: GpuRuntime): RecordAdapter {
+  const { description, vendor, architecture, fallback, backend } = runtime.facts;
+  return { description, vendor, architecture, fallback, backend };
+}
+
+/** A record skeleton with every field a case may fill set to null. */
+export function emptyRecord(
+  scenario: Scenario,
+  method: Method,
+  adapter: RecordAdapter,
+  settings: { precision: "f32" | "f16"; inputs: string },
+): BenchRecord {
+  const tokens = totalTokens(scenario);
+  return {
+    scenario: scenario.name,
+    method: method.name,
+    params: method.params,
+    adapter,
+    tokens,
+    textTokens: textTokens(scenario),
+    heads: scenario.heads,
+    headDim: scenario.headDim,
+    dtype: settings.precision,
+    inputs: settings.inputs,
+    denseFlops: denseFlops(tokens, scenario.headDim, scenario.heads),
+    flops: null,
+    executedFlops: null,
+    routingFlops: null,
+    analyticFlops: method.analyticFlops?.(scenario) ?? null,
+    tokenSparsity: null,
+    blockSparsity: null,
+    blockSize: null,
+    latency: null,
+    tflops: null,
+    speedup: null,
+    efficiency: null,
+    quality: null,
+    stats: null,
+    notes: [],
+    memoryBytes: null,
+  };
+}
+
+/** Reads every head's outputs back (out rows and LSEs) for the heads in `heads`. */
+async function readOutputs(
+  runtime: GpuRuntime,
+  program: AttentionProgram,
+  heads: number,
+): Promise<{ out: Float32Array[]; lse: Float32Array[] }> {
+  const out: Float32Array[] = [];
+  const lse: Float32Array[] = [];
+  for (let h = 0; h < heads; h++) {
+    out.push(new Float32Array(await runtime.read(program.outputs.out[h])));
+    lse.push(new Float32Array(await runtime.read(program.outputs.lse[h])));
+  }
+  return { out, lse };
+}
+
+/** Throws when a poisoned output survived the timed runs (a row the kernel did not write). */
+async function checkWritten(runtime: GpuRuntime, program: AttentionProgram): Promise<void> {
+  for (let h = 0; h < program.outputs.lse.length; h++) {
+    const lse = new Float32Array(await runtime.read(program.outputs.lse[h]));
+    const row = lse.findIndex(Number.isNaN);
+    if (row >= 0) {
+      throw new Error(`kernel left head ${h} row ${row} unwritten (NaN poison survived)`);
+    }
+  }
+}
+
+interface CaseResult {
+  record: BenchRecord;
+  forms?: ExecutionForm[];
+  outputs?: CaseOutputs;
+}
+
+async function runCase(
+  runtime: GpuRuntime,
+  group: ScenarioCases,
+  method: Method,
+  gpuInputs: GpuQkv,
+  settings: RunSettings,
+  quality: QualityInputs | null,
+): Promise<CaseResult> {
+  const { scenario, inputs } = group;
+  const record = emptyRecord(scenario, method, adapterOf(runtime), {
+    precision: settings.precision,
+    inputs: inputs.description,
+  });
+  const layout = await method.layout(scenario, {
+    gpu: runtime,
+    gpuInputs,
+    inputs,
+    seed: settings.seed,
+  });
+  layout.forms.forEach(validateForm);
+  const figures = layoutFigures(layout.forms, scenario.headDim, scenario.heads);
+  Object.assign(record, figures);
+  record.layoutDigest = await layoutDigest(layout.forms);
+  record.routingFlops = layout.routingFlops;
+  record.stats = layout.stats ?? null;
+  record.notes = layout.notes ?? [];
+  const program = await AttentionProgram.create(runtime, layout.forms, gpuInputs);
+  try {
+    const timing = await timeComputePass(runtime, (pass) => program.encode(pass), {
+      warmup: settings.warmup,
+      repeats: settings.repeats,
+      budgetMs: settings.budgetMs,
+      beforeTimed: () => program.poisonOutputs(),
+    });
+    await checkWritten(runtime, program);
+    const slowdown = parseTestSlowdown(Deno.env.get(TEST_SLOWDOWN_ENV)).get(method.name) ?? 1;
+    const samples = timing.samples.map((s) => s * slowdown);
+    const routingSamples = layout.routing?.samples ?? [];
+    const routingMedian = routingSamples.length ? summarizeSamples(routingSamples).median : null;
+    const summary = summarizeSamples(samples);
+    const latency: Latency = {
+      ...summary,
+      n: samples.length,
+      timer: timing.timer,
+      compileMs: program.compileMs,
+      routingMedian,
+      totalMedian: routingMedian === null ? null : routingMedian + summary.median,
+      samples,
+      routingSamples,
+    };
+    record.latency = latency;
+    record.tflops = figures.flops / (summary.median * 1e-3) / 1e12;
+    record.memoryBytes = program.memoryBytes + gpuBytes(gpuInputs);
+    const outputs = quality ? await readOutputs(runtime, program, quality.heads) : undefined;
+    if (layout.params) record.params = layout.params;
+    if (slowdown !== 1) record.notes.push(`test hook ${TEST_SLOWDOWN_ENV} ×${slowdown}`);
+    return { record, outputs, forms: layout.forms };
+  } finally {
+    program.release();
+  }
+}
+
+function gpuBytes(inputs: GpuQkv): number {
+  return [...inputs.q, ...inputs.k, ...inputs.v].reduce((sum, b) => sum + b.size, 0);
+}
+
+function fillRelative(record: BenchRecord, dense: BenchRecord | null): void {
+  if (!dense?.latency || !record.latency || record.flops === null) return;
+  record.speedup = dense.latency.median / record.latency.median;
+  record.efficiency = record.speedup / (record.denseFlops / record.flops);
+}
+
+/**
+ * Runs every case of `groups` and returns the records that belong to this run, in order.
+ * `onProgress` is called before each case.
+ */
+export async function runCases(
+  runtime: GpuRuntime,
+  groups: ScenarioCases[],
+  settings: RunSettings,
+  onProgress?: ProgressHook,
+): Promise<BenchRecord[]> {
+  const records: BenchRecord[] = [];
+  const total = groups.reduce((n, g) => n + g.methods.length, 0);
+  let done = 0;
+  for (const group of groups) {
+    const { scenario } = group;
+    if (runtime.lost) break;
+    const tokens = totalTokens(scenario);
+    const qualityHeads = settings.quality
+      ? Math.max(
+        1,
+        Math.min(scenario.heads, Math.floor(QUALITY_FLOAT_BUDGET / (tokens * scenario.headDim))),
+      )
+      : 0;
+    const cpuHeads: HeadTensors[] = [];
+    let gpuInputs: GpuQkv;
+    try {
+      gpuInputs = await uploadQkv(runtime, group.inputs, settings.precision, (h, t) => {
+        if (h < qualityHeads) cpuHeads.push(t);
+      });
+    } catch (error) {
+      for (let i = 0; i < group.methods.length; i++) {
+        done++;
+        if (!group.recorded[i]) continue;
+        const record = emptyRecord(scenario, group.methods[i], adapterOf(runtime), {
+          precision: settings.precision,
+          inputs: group.inputs.description,
+        });
+        record.error = `inputs: ${(error as Error).message}`;
+        records.push(record);
+      }
+      continue;
+    }
+    const quality: QualityInputs | null = settings.quality
+      ? { scenario, heads: qualityHeads, tensors: cpuHeads, seed: settings.seed, dense: null }
+      : null;
+    let denseRecord: BenchRecord | null = null;
+    const groupRecords: BenchRecord[] = [];
+    for (let i = 0; i < group.methods.length; i++) {
+      const method = group.methods[i];
+      onProgress?.({ done, total, label: `${scenario.name} × ${method.name}` });
+      done++;
+      let result: CaseResult;
+      try {
+        runtime.assertAlive();
+        result = await runCase(runtime, group, method, gpuInputs, settings, quality);
+      } catch (error) {
+        const record = emptyRecord(scenario, method, adapterOf(runtime), {
+          precision: settings.precision,
+          inputs: group.inputs.description,
+        });
+        record.error = `${(error as Error).name}: ${(error as Error).message}`;
+        result = { record };
+        if (error instanceof DeviceLostError || runtime.lost) {
+          if (group.recorded[i]) groupRecords.push(record);
+          break;
+        }
+      }
+      const { record, outputs, forms } = result;
+      if (method.name === "dense" && i === 0 && !record.error) {
+        denseRecord = record;
+        if (quality && outputs) {
+          quality.dense = outputs;
+          record.quality = denseReferenceQuality(quality, outputs);
+        }
+      } else if (quality && outputs && forms && !record.error) {
+        record.quality = methodQuality(quality, outputs, forms);
+      } else if (settings.quality && !record.error) {
+        record.quality = qualityUnavailable("dense reference did not run");
+      }
+      fillRelative(record, denseRecord);
+      if (group.recorded[i]) groupRecords.push(record);
+    }
+    records.push(...groupRecords);
+    runtime.release([...gpuInputs.q, ...gpuInputs.k, ...gpuInputs.v]);
+  }
+  return records;
+}
+
+function qualityUnavailable(note: string): Quality {
+  return { relL2: null, cosine: null, psnrDb: null, recall: null, crossShotRecall: null, note };
+}

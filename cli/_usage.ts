@@ -1,0 +1,95 @@
+/**
+ * Shared command-line plumbing: option errors print one line and exit 2 (cli.md), nothing
+ * written; library errors that name a field (RangeError family) are treated the same way.
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+
+/** Bad command-line input: printed in one line, exit 2. */
+export class UsageError extends RangeError {
+  /** @param message one line naming the option and the allowed values */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Parses a whole number option within [min, max]. */
+export function integerOption(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `${min}..${max}`;
+    throw new UsageError(`--${name} must be an integer ${range} (got "${text}")`);
+  }
+  return value;
+}
+
+/** Checks `value` is one of `allowed`. */
+export function choiceOption<T extends string>(
+  name: string,
+  text: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (text === undefined) return fallback;
+  if (!allowed.includes(text as T)) {
+    throw new UsageError(`--${name} must be ${allowed.join(" or ")} (got "${text}")`);
+  }
+  return text as T;
+}
+
+/**
+ * Runs a command's `main` and exits with its code; an input error (RangeError family, or a
+ * parseArgs error) prints `name: message` in one line and exits 2.
+ */
+export async function runCommand(name: string, main: () => Promise<number>): Promise<never> {
+  let code: number;
+  try {
+    code = await main();
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    const isInput = e instanceof RangeError || e.code?.startsWith("ERR_PARSE_ARGS") ||
+      e.name === "InputFileError" || e.name === "NoAdapterError";
+    if (!isInput) throw error;
+    console.error(`${name}: ${e.message}`);
+    code = 2;
+  }
+  Deno.exit(code);
+}
+
+/**
+ * Throws a UsageError unless `dir` could be created and written: probes its closest existing
+ * ancestor with a temporary file (removed), creating nothing.
+ */
+export async function checkWritableDir(dir: string): Promise<void> {
+  let existing = dir;
+  while (true) {
+    try {
+      if (!(await Deno.stat(existing)).isDirectory) {
+        throw new UsageError(`--out ${dir} is not writable (${existing} is a file)`);
+      }
+      break;
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      const parent = dirname(existing);
+      if (parent === existing) break;
+      existing = parent;
+    }
+  }
+  const probe = `${existing}/.longshot-probe-${crypto.randomUUID()}`;
+  try {
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (error) {
+    throw new UsageError(`--out ${dir} is not writable (${(error as Error).message})`);
+  }
+}

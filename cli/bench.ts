@@ -1,0 +1,128 @@
+/**
+ * `deno task bench [options]` (cli.md): runs a suite of (scenario × method) cases and writes
+ * results.json, results.csv and report.html. Exit 0 when every case ran, 1 when one failed,
+ * 2 on bad options (one line, nothing written).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type BenchConfig, notice, runBench } from "../bench/bench.ts";
+import { ProgressLine } from "../bench/progress.ts";
+import { defaultOutDir } from "../bench/run_meta.ts";
+import { summaryTable } from "../bench/summary_table.ts";
+import { SUITES } from "../bench/suites.ts";
+import { splitMethodList } from "../methods/spec.ts";
+import { PRESET_SIZES } from "../scenarios/presets.ts";
+import { parseShard } from "../regress/shards.ts";
+import { appendHistory } from "../regress/history.ts";
+import { saveBaseline } from "../regress/baseline.ts";
+import { writeReportFor } from "../reports/write_report.ts";
+import { checkWritableDir, choiceOption, integerOption, runCommand, UsageError } from "./_usage.ts";
+
+const USAGE = `usage: deno task bench [options]
+
+--suite NAME            ${[...SUITES.keys()].join(" | ")} (default: default)
+--scenario SPEC[,…]     preset name or scenario .json file (overrides the suite's)
+--size full|ci          preset size (default: ci on a software adapter, full on a GPU)
+--methods SPEC[,…]      name[:key=value;…] or ./my_method.ts (default: every method)
+--precision f32|f16     storage precision; f16 needs shader-f16 (default f32)
+--inputs SRC            synthetic | FILE.safetensors | DIR of .npy (default synthetic)
+--heads N               run N heads of every scenario instead of the preset's
+--seed N                input and sampling seed (default 1)
+--warmup N              untimed runs per case (default 2 on a GPU, 1 on software)
+--repeats N             timed runs per case (default 20 on a GPU, 5 on software)
+--budget-ms N           time budget of one case's repeats; slow cases run fewer (≥ 3) (default 10000)
+--no-quality            skip the quality proxies
+--shard I/N             run every N-th case starting at I
+--out DIR               output folder (default results/<date-time>/)
+--history FILE          append the run's summary to FILE (JSON Lines; default results/history.jsonl)
+--no-history            do not append to a history file
+--save-baseline NAME    also save the results as baselines/NAME.json
+--quiet                 no progress line`;
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      suite: { type: "string" },
+      scenario: { type: "string" },
+      size: { type: "string" },
+      methods: { type: "string" },
+      precision: { type: "string" },
+      inputs: { type: "string" },
+      heads: { type: "string" },
+      seed: { type: "string" },
+      warmup: { type: "string" },
+      repeats: { type: "string" },
+      "budget-ms": { type: "string" },
+      "no-quality": { type: "boolean" },
+      shard: { type: "string" },
+      out: { type: "string" },
+      history: { type: "string" },
+      "no-history": { type: "boolean" },
+      "save-baseline": { type: "string" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const suite = SUITES.get(values.suite ?? "default");
+  if (!suite) {
+    throw new UsageError(
+      `--suite must be one of ${[...SUITES.keys()].join(", ")} (got "${values.suite}")`,
+    );
+  }
+  const config: BenchConfig = {
+    suite,
+    scenarios: values.scenario ? splitMethodList(values.scenario) : undefined,
+    methods: values.methods ? splitMethodList(values.methods) : undefined,
+    size: values.size === undefined
+      ? undefined
+      : choiceOption("size", values.size, PRESET_SIZES, "ci"),
+    inputs: values.inputs ?? "synthetic",
+    heads: values.heads === undefined ? undefined : integerOption("heads", values.heads, 1, 1, 256),
+    shard: values.shard === undefined ? undefined : parseShard(values.shard),
+    settings: {
+      precision: choiceOption("precision", values.precision, ["f32", "f16"] as const, "f32"),
+      seed: integerOption("seed", values.seed, 1, 0, 2 ** 32 - 1),
+      warmup: integerOption("warmup", values.warmup, -1, 0, 1000),
+      repeats: integerOption("repeats", values.repeats, -1, 1, 100000),
+      budgetMs: integerOption("budget-ms", values["budget-ms"], 10000, 1),
+      quality: !values["no-quality"],
+    },
+    out: values.out ?? defaultOutDir(),
+    command: ["deno task bench", ...args].join(" "),
+  };
+  if (values.scenario && values.inputs && values.inputs !== "synthetic") {
+    throw new UsageError(
+      "--scenario and --inputs FILE cannot be combined (the file's sidecar is the scenario)",
+    );
+  }
+  const historyPath = values["no-history"] ? null : values.history ?? "results/history.jsonl";
+  await checkWritableDir(config.out);
+  const progress = new ProgressLine(values.quiet ?? false);
+  const outcome = await runBench(config, {
+    onProgress: (done, total, label) => progress.update(done, total, label),
+  });
+  progress.finish();
+  const { results, outDir, failed } = outcome;
+  await writeReportFor([results], outDir);
+  if (historyPath) await appendHistory(historyPath, results);
+  if (values["save-baseline"]) {
+    notice(`baseline saved to ${await saveBaseline(results, values["save-baseline"])}`);
+  }
+  console.log(summaryTable(results.records));
+  console.log(
+    `\n${results.records.length} records (${failed.length} failed) on ${results.adapter?.description}` +
+      `${results.adapter?.fallback ? " [software fallback adapter]" : ""} → ${outDir}/` +
+      `{results.json,results.csv,report.html}`,
+  );
+  return failed.length > 0 ? 1 : 0;
+}
+
+if (import.meta.main) await runCommand("bench", () => main(Deno.args));
