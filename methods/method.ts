@@ -40,6 +40,10 @@ export interface LayoutContext {
   heads?: number[];
   /** Seed for any random choice a method makes (k-means initialisation). */
   seed?: number;
+  /** Untimed runs of a dynamic method's GPU routing before it is timed (default 1). */
+  routingWarmup?: number;
+  /** Timed runs of a dynamic method's GPU routing (default 3; 0 = not timed). */
+  routingRepeats?: number;
 }
 
 /** Timing of the routing kernels of a dynamic method, in ms. */
@@ -56,6 +60,8 @@ export interface MethodLayout {
   forms: ExecutionForm[];
   /** FLOPs of routing work (pooling, scoring, router matmul, top-k compares), all heads. */
   routingFlops: number;
+  /** Parameters as resolved for this scenario, when a default depends on it (Radial's decay). */
+  params?: Params;
   /** GPU time of the routing kernels, when they ran on the GPU. */
   routing?: RoutingTiming;
   /** Method-specific figures for the record (e.g. MoGA group sizes). */

@@ -4,12 +4,16 @@
  * @module
  */
 import { dense } from "./dense.ts";
+import { moc } from "./moc.ts";
+import { moga } from "./moga.ts";
+import { radial } from "./radial.ts";
+import { sta } from "./sta.ts";
 import { type Method, type MethodDefinition, MethodSpecError } from "./method.ts";
 import { parseMethodSpec } from "./spec.ts";
 
 /** Every built-in method, by name. */
 export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(
-  [dense].map((m) => [m.name, m]),
+  [dense, moc, moga, radial, sta].map((m) => [m.name, m]),
 );
 
 /** True when a spec names a module file rather than a registered method. */

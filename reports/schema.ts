@@ -96,6 +96,8 @@ export interface BenchRecord {
   blockSparsity: number | null;
   /** Block size `blockSparsity` is measured at. */
   blockSize: number | null;
+  /** `sha256:…` of the layout that ran (regress/layout_digest.ts), so compare holds it exact. */
+  layoutDigest?: string | null;
   /** Latency, or null when the case did not run on a GPU. */
   latency: Latency | null;
   /** Effective TFLOP/s = counted FLOPs / median. */

@@ -1,0 +1,139 @@
+/**
+ * `deno task compare BASE CUR [options]` (cli.md): regression check of two results files or
+ * folders (a folder holding results.json, or shard folders each holding one). Prints a Markdown
+ * summary; exit 0 when nothing regressed, 1 when something did, 2 on bad input (one line on
+ * stderr naming the file or option, nothing written).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  type CompareOptions,
+  compareResults,
+  comparisonFails,
+  type LatencyMode,
+} from "../regress/compare.ts";
+import { loadResults } from "../regress/results_input.ts";
+import { renderSummary } from "../regress/summary.ts";
+import { writeTextFileAtomic } from "../regress/_atomic_write.ts";
+
+const USAGE = `usage: deno task compare BASE CUR [options]
+
+BASE, CUR   a results.json, a folder holding one, or a folder of shard folders
+--threshold X       median slowdown that may count as a regression (default 0.1 = 10%)
+--alpha X           significance of the one-sided Mann–Whitney U test (default 0.01)
+--latency fail|info info: latency changes are listed, never fail (noisy adapters)
+--tol-rel-l2 X      allowed relL2 increase (default 0.001)
+--tol-cosine X      allowed cosine drop (default 0.001)
+--tol-recall X      allowed recall and crossShotRecall drop (default 0.001)
+--tol-psnr X        allowed PSNR drop in dB (default 1)
+--fail-on-change    exact-field changes (FLOPs, sparsity, layouts…) exit 1 too
+--fail-on-missing   cases missing from CUR exit 1 too
+--summary FILE      also write the Markdown summary to FILE
+exit: 0 nothing regressed, 1 regression, 2 bad input`;
+
+/** Bad command-line input: printed in one line, exit 2. */
+class UsageError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+function numberOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value)) {
+    throw new UsageError(`--${name} must be a number (got "${text}")`);
+  }
+  return value;
+}
+
+function parseCommandLine(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      threshold: { type: "string" },
+      alpha: { type: "string" },
+      latency: { type: "string" },
+      "tol-rel-l2": { type: "string" },
+      "tol-cosine": { type: "string" },
+      "tol-recall": { type: "string" },
+      "tol-psnr": { type: "string" },
+      "fail-on-change": { type: "boolean" },
+      "fail-on-missing": { type: "boolean" },
+      summary: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return { help: true } as const;
+  if (positionals.length !== 2) {
+    throw new UsageError(`needs two paths, BASE and CUR (got ${positionals.length}); see --help`);
+  }
+  if (values.latency !== undefined && values.latency !== "fail" && values.latency !== "info") {
+    throw new UsageError(`--latency must be fail or info (got "${values.latency}")`);
+  }
+  const recall = numberOption("tol-recall", values["tol-recall"]);
+  const options: CompareOptions = {
+    threshold: numberOption("threshold", values.threshold),
+    alpha: numberOption("alpha", values.alpha),
+    latency: values.latency as LatencyMode | undefined,
+    tolerances: Object.fromEntries(
+      Object.entries({
+        relL2: numberOption("tol-rel-l2", values["tol-rel-l2"]),
+        cosine: numberOption("tol-cosine", values["tol-cosine"]),
+        recall,
+        crossShotRecall: recall,
+        psnrDb: numberOption("tol-psnr", values["tol-psnr"]),
+      }).filter(([, v]) => v !== undefined),
+    ),
+  };
+  return {
+    help: false,
+    base: positionals[0],
+    current: positionals[1],
+    options,
+    summary: values.summary,
+    policy: { failOnChange: values["fail-on-change"], failOnMissing: values["fail-on-missing"] },
+  } as const;
+}
+
+/** Runs compare on `args`; returns the exit code. */
+async function main(args: string[]): Promise<number> {
+  try {
+    const command = parseCommandLine(args);
+    if (command.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const [base, current] = await Promise.all([
+      loadResults(command.base),
+      loadResults(command.current),
+    ]);
+    const comparison = compareResults(base, current, command.options);
+    const markdown = renderSummary(comparison, {
+      baseName: command.base,
+      currentName: command.current,
+    });
+    if (command.summary !== undefined) {
+      await writeTextFileAtomic(command.summary, markdown).catch((error: Error) => {
+        throw new UsageError(`--summary ${command.summary}: cannot write (${error.message})`);
+      });
+    }
+    console.log(markdown);
+    return comparisonFails(comparison, command.policy) ? 1 : 0;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (
+      error instanceof RangeError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))
+    ) {
+      console.error(`compare: ${(error as Error).message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,48 @@
+/**
+ * `deno task list` (cli.md): presets, suites, methods and their parameters with defaults.
+ *
+ * @module
+ */
+import { SUITES } from "../bench/suites.ts";
+import { METHODS } from "../methods/registry.ts";
+import { formatParams } from "../methods/spec.ts";
+import { preset, PRESETS } from "../scenarios/presets.ts";
+import { totalTokens } from "../scenarios/scenario.ts";
+import { runCommand } from "./_usage.ts";
+
+/** The listing as plain text. */
+export function listing(): string {
+  const lines: string[] = ["PRESETS (full size / ci size tokens)"];
+  for (const info of PRESETS) {
+    const full = preset(info.name, "full");
+    const ci = preset(info.name, "ci");
+    lines.push(
+      `  ${info.name.padEnd(24)} ${String(totalTokens(full)).padStart(7)} / ${
+        String(totalTokens(ci)).padStart(5)
+      }  ${
+        full.latent.join("×")
+      }, ${full.shots.length} shot(s), text ${full.text.tokens} ${full.text.position}, ${full.heads}×${full.headDim}  ${info.summary}`,
+    );
+  }
+  lines.push("  (length sweeps: append @x2, @x4 or @x8 to a preset name)", "", "SUITES");
+  for (const suite of SUITES.values()) {
+    lines.push(`  ${suite.name.padEnd(10)} ${suite.summary}: ${suite.scenarios.join(", ")}`);
+  }
+  lines.push("", "METHODS (name:key=value;… — defaults shown)");
+  for (const method of METHODS.values()) {
+    lines.push(`  ${method.name.padEnd(8)} ${method.summary}`);
+    lines.push(`           defaults: ${formatParams(method.defaults) || "(none)"}`);
+    for (const [key, doc] of Object.entries(method.paramDocs)) {
+      lines.push(`           ${key}: ${doc}`);
+    }
+  }
+  lines.push("  ./my_method.ts  a user's module (see examples/README.md)");
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  await runCommand("list", () => {
+    console.log(listing());
+    return Promise.resolve(0);
+  });
+}

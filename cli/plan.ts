@@ -1,0 +1,95 @@
+/**
+ * `deno task plan [options]` (cli.md): layouts, densities and FLOPs of (scenario × method) cases
+ * without timing; writes plan.json, layout files and mask pictures (reports/plan.ts). Exit 0
+ * when every case planned, 1 when a case failed (recorded in plan.json, the others still
+ * planned), 2 on bad options (one line on stderr, nothing written).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { Method } from "../methods/method.ts";
+import { resolveMethod } from "../methods/registry.ts";
+import { splitMethodList } from "../methods/spec.ts";
+import { PRESET_SIZES } from "../scenarios/presets.ts";
+import type { Scenario } from "../scenarios/scenario.ts";
+import { resolveScenario } from "../scenarios/scenario_file.ts";
+import { planTable, runPlan } from "../reports/plan.ts";
+import { checkWritableDir, choiceOption, integerOption, runCommand, UsageError } from "./_usage.ts";
+
+const USAGE = `usage: deno task plan [options]
+
+--scenario SPEC[,…]   preset name or scenario .json file (required)
+--size full|ci        preset size (default full)
+--methods SPEC[,…]    name[:key=value;…] or ./my_method.ts (default dense,radial,sta)
+--head H              head of the dynamic methods' layouts (default 0)
+--seed N              seed of the synthetic inputs of dynamic methods (default 1)
+--out DIR             output folder (default results/plan-<date-time>/)
+files: OUT/plan.json, OUT/<method>.layout.json, OUT/<method>.mask.png
+       (with several scenarios: OUT/<scenario>/<method>.…)
+exit: 0 every case planned, 1 a case failed (recorded), 2 bad options`;
+
+/** Default output folder, `results/plan-<date-time>`. */
+function defaultPlanDir(now = new Date()): string {
+  return `results/plan-${now.toISOString().replace(/[:]/g, "-").replace(/\..*$/, "")}`;
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      scenario: { type: "string" },
+      size: { type: "string" },
+      methods: { type: "string" },
+      head: { type: "string" },
+      seed: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.scenario) {
+    throw new UsageError("--scenario is required (a preset name or a scenario .json file)");
+  }
+  const size = choiceOption("size", values.size, PRESET_SIZES, "full");
+  const head = integerOption("head", values.head, 0, 0);
+  const seed = integerOption("seed", values.seed, 1, 0, 2 ** 32 - 1);
+  const outDir = values.out ?? defaultPlanDir();
+  const scenarios: Scenario[] = [];
+  for (const spec of splitMethodList(values.scenario)) {
+    scenarios.push(await resolveScenario(spec, size));
+  }
+  const methods: Method[] = [];
+  for (const spec of splitMethodList(values.methods ?? "dense,radial,sta")) {
+    methods.push(await resolveMethod(spec));
+  }
+  if (methods.length === 0) throw new UsageError("--methods names no method");
+  for (const scenario of scenarios) {
+    if (head >= scenario.heads) {
+      throw new UsageError(
+        `--head must be 0..${scenario.heads - 1} for scenario ${scenario.name} (got ${head})`,
+      );
+    }
+  }
+  await checkWritableDir(outDir);
+  const plan = await runPlan(scenarios, methods, {
+    outDir,
+    head,
+    seed,
+    size,
+    command: ["deno task plan", ...args].join(" "),
+    onCase: (c) => {
+      if (c.error) console.error(`plan: ${c.scenario} × ${c.method} failed: ${c.error}`);
+    },
+  });
+  console.log(planTable(plan));
+  const failed = plan.cases.filter((c) => c.error).length;
+  console.log(`\n${plan.cases.length} cases (${failed} failed) → ${outDir}/plan.json`);
+  return failed > 0 ? 1 : 0;
+}
+
+if (import.meta.main) await runCommand("plan", () => main(Deno.args));

@@ -1,0 +1,181 @@
+/**
+ * Sliding Tile Attention (arXiv 2502.04507; FastVideo; the FlexAttention port in attention-gym
+ * masks/sta.py), as shared/specs/methods.md states it: video tokens grouped into 3D tiles and
+ * reordered tile-major, each query tile attending a window of key tiles that border tiles shift
+ * inward (never cut), video queries attending all text, text queries attending everything.
+ *
+ * @module
+ */
+import type { ExecutionForm } from "./form.ts";
+import { formFromSegments, jointSegments } from "./mask_predicate.ts";
+import { type Method, type MethodDefinition, MethodSpecError, type Params } from "./method.ts";
+import { resolveParams } from "./spec.ts";
+import { type Scenario, textTokens, totalTokens, videoTokens } from "../scenarios/scenario.ts";
+
+/** Name of STA's token order. */
+export const STA_PERMUTATION = "sta-tile-major";
+
+/** A (t, h, w) triple: tile shape in latent units, or window in tiles. */
+export type Triple = [number, number, number];
+
+/** The tile grid of a canvas: tiles per axis and tokens per tile. */
+export interface TileGrid {
+  /** Tiles along t, h, w (Ft, Ht, Wt). */
+  tiles: Triple;
+  /** Tile shape (tt, th, tw). */
+  tile: Triple;
+  /** Tokens of one tile, tt·th·tw. */
+  tileTokens: number;
+}
+
+/**
+ * The tile grid of `latent` in tiles of `tile`; refuses a canvas that does not divide into whole
+ * tiles (methods.md: no silent padding).
+ */
+export function tileGrid(latent: Triple, tile: Triple): TileGrid {
+  const rest = latent.map((n, axis) => n % tile[axis]);
+  if (rest.some((r) => r !== 0)) {
+    const axes = ["T", "H", "W"].filter((_, axis) => rest[axis] !== 0).join(", ");
+    throw new MethodSpecError(
+      `sta: latent ${latent.join("x")} does not divide into whole tiles of ${tile.join("x")} ` +
+        `(${axes} not a multiple); use a scenario whose T, H, W are multiples of the tile, ` +
+        `or sta:tile=TxHxW`,
+    );
+  }
+  return {
+    tiles: latent.map((n, axis) => n / tile[axis]) as Triple,
+    tile,
+    tileTokens: tile[0] * tile[1] * tile[2],
+  };
+}
+
+/**
+ * The tile-major order: `permutation[p]` is the frame-major video index at tile-major position p.
+ * Tile id = (Tt·Ht + Th)·Wt + Tw; inside a tile, t-major, then h, then w.
+ */
+export function tileMajorOrder(latent: Triple, grid: TileGrid): Uint32Array {
+  const [, H, W] = latent;
+  const [tt, th, tw] = grid.tile;
+  const [Ft, Ht, Wt] = grid.tiles;
+  const order = new Uint32Array(latent[0] * H * W);
+  let p = 0;
+  for (let a = 0; a < Ft; a++) {
+    for (let b = 0; b < Ht; b++) {
+      for (let c = 0; c < Wt; c++) {
+        for (let dt = 0; dt < tt; dt++) {
+          for (let dh = 0; dh < th; dh++) {
+            const rowStart = ((a * tt + dt) * H + b * th + dh) * W + c * tw;
+            for (let dw = 0; dw < tw; dw++) order[p++] = rowStart + dw;
+          }
+        }
+      }
+    }
+  }
+  return order;
+}
+
+/**
+ * The key-tile interval [lo, hi] along one axis for query coordinate `q`, window `k` and grid
+ * size `n`: centre clamped into [left, n − 1 − right] (torch's clamp: the upper bound wins when a
+ * window is wider than the grid, which then covers the whole axis).
+ */
+export function windowInterval(q: number, k: number, n: number): [number, number] {
+  const left = Math.floor(k / 2);
+  const right = Math.floor(k / 2) - (k % 2 === 0 ? 1 : 0);
+  const centre = Math.min(Math.max(q, left), n - 1 - right);
+  return [centre - left, centre + right];
+}
+
+/** Whether query tile `q` attends key tile `k` (tile ids) under `window`. */
+export function tileAttends(grid: TileGrid, window: Triple, q: number, k: number): boolean {
+  const [, Ht, Wt] = grid.tiles;
+  const qc = [Math.floor(q / (Ht * Wt)), Math.floor(q / Wt) % Ht, q % Wt];
+  const kc = [Math.floor(k / (Ht * Wt)), Math.floor(k / Wt) % Ht, k % Wt];
+  for (let axis = 0; axis < 3; axis++) {
+    const [lo, hi] = windowInterval(qc[axis], window[axis], grid.tiles[axis]);
+    if (kc[axis] < lo || kc[axis] > hi) return false;
+  }
+  return true;
+}
+
+/**
+ * STA's execution form for a scenario: tile-major permutation (text keeps its place), query tiles
+ * = the video tiles and text chunks of one tile's size, key ranges = runs of consecutive attended
+ * tiles merged, plus the text range.
+ *
+ * @example
+ * ```ts
+ * import { staForm } from "./sta.ts";
+ * import { attendedPairs } from "./form.ts";
+ * import { equal } from "node:assert/strict";
+ * const scenario = {
+ *   name: "two-by-two", latent: [12, 16, 16] as [number, number, number],
+ *   text: { tokens: 0, position: "none" as const }, shots: [12], textSegments: [0],
+ *   heads: 1, headDim: 64, modelType: "hunyuan" as const,
+ * };
+ * // 2×2×2 tiles of 384 tokens; a 1×1×1 window: each tile attends itself.
+ * equal(attendedPairs(staForm(scenario, [6, 8, 8], [1, 1, 1])), 8 * 384 * 384);
+ * ```
+ */
+export function staForm(scenario: Scenario, tile: Triple, window: Triple): ExecutionForm {
+  const grid = tileGrid(scenario.latent, tile);
+  const video = videoTokens(scenario);
+  const text = textTokens(scenario);
+  const videoOffset = scenario.text.position === "prefix" ? text : 0;
+  const permutation = new Uint32Array(totalTokens(scenario));
+  const order = tileMajorOrder(scenario.latent, grid);
+  const textOffset = videoOffset > 0 ? 0 : video;
+  for (let p = textOffset; p < textOffset + text; p++) permutation[p] = p;
+  for (let p = 0; p < video; p++) permutation[p + videoOffset] = order[p] + videoOffset;
+  const tileCount = grid.tiles[0] * grid.tiles[1] * grid.tiles[2];
+  const tileEnds = Array.from({ length: tileCount }, (_, id) => (id + 1) * grid.tileTokens);
+  const { bounds, videoSegment } = jointSegments(scenario, tileEnds, grid.tileTokens);
+  return formFromSegments(bounds, (q, k) => {
+    const qt = videoSegment[q];
+    const kt = videoSegment[k];
+    return qt < 0 || kt < 0 || tileAttends(grid, window, qt, kt);
+  }, { blockSize: grid.tileTokens, permutation, permutationName: STA_PERMUTATION });
+}
+
+const DEFAULTS: Params = { window: [3, 3, 3], tile: [6, 8, 8] };
+
+function triple(params: Params, key: string): Triple {
+  const value = params[key] as number[];
+  if (value.length !== 3 || !value.every((v) => Number.isInteger(v) && v >= 1)) {
+    throw new MethodSpecError(
+      `sta: parameter "${key}" must be three integers ≥ 1 as TxHxW (got ${value.join("x")})`,
+    );
+  }
+  return value as Triple;
+}
+
+/** The STA method: parameters `window` (in tiles) and `tile` (in latent t, h, w). */
+export const sta: MethodDefinition = {
+  name: "sta",
+  summary: "Sliding Tile Attention: 3D window of tiles, tile-major order (arXiv 2502.04507)",
+  defaults: DEFAULTS,
+  paramDocs: {
+    window: "window in tiles TxHxW (e.g. 3x3x3, 3x6x10; the full window is the tile grid)",
+    tile: "tile shape in latent frames x rows x columns (default 6x8x8 = 384 tokens)",
+  },
+  create(given: Params): Method {
+    const params = resolveParams("sta", DEFAULTS, given);
+    const window = triple(params, "window");
+    const tile = triple(params, "tile");
+    return {
+      name: "sta",
+      params,
+      dynamic: false,
+      layout: (scenario) => ({ forms: [staForm(scenario, tile, window)], routingFlops: 0 }),
+      analyticFlops(scenario) {
+        // STA's own count: each video query attends the window's volume of tiles, plus text.
+        const grid = tileGrid(scenario.latent, tile);
+        const video = videoTokens(scenario);
+        const text = textTokens(scenario);
+        const windowTokens = window[0] * window[1] * window[2] * grid.tileTokens;
+        const pairs = video * (windowTokens + text) + text * (video + text);
+        return 4 * scenario.headDim * scenario.heads * pairs;
+      },
+    };
+  },
+};

@@ -1,0 +1,102 @@
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { join } from "node:path";
+import { denseMask } from "./form.ts";
+import { MethodSpecError } from "./method.ts";
+import { resolveMethod } from "./registry.ts";
+import { loadUserMethod } from "./user_module.ts";
+import { frameOfToken, type Scenario } from "../scenarios/scenario.ts";
+
+const scenario: Scenario = {
+  name: "tiny",
+  latent: [5, 4, 6],
+  text: { tokens: 10, position: "prefix" },
+  shots: [5],
+  textSegments: [10],
+  heads: 1,
+  headDim: 64,
+  modelType: "hunyuan",
+};
+
+const here = new URL(".", import.meta.url).pathname;
+
+async function withModules(
+  sources: Record<string, string>,
+  body: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "longshot-user-module-" });
+  try {
+    for (const [name, text] of Object.entries(sources)) {
+      await Deno.writeTextFile(join(dir, name), text.replaceAll("$METHODS", here));
+    }
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("the example module's mask compiles to exactly its pairs", async () => {
+  const method = await resolveMethod(join(here, "../examples/my_method.ts"));
+  equal(method.name, "my_method");
+  const layout = await method.layout(scenario, {});
+  const form = layout.forms[0];
+  equal(form.blockSize, 128);
+  const mask = denseMask(form);
+  const L = form.tokens;
+  for (let q = 0; q < L; q++) {
+    for (let k = 0; k < L; k++) {
+      const fq = frameOfToken(scenario, q);
+      const fk = frameOfToken(scenario, k);
+      const want = fq < 0 || fk < 0 || Math.abs(fq - fk) <= 1 ? 1 : 0;
+      equal(mask[q * L + k], want, `pair (${q}, ${k})`);
+    }
+  }
+});
+
+Deno.test("a module exporting a MethodDefinition gets the spec's parameters", async () => {
+  await withModules({
+    "def.ts": `
+      import { denseForm } from "$METHODS/form.ts";
+      import { resolveParams } from "$METHODS/spec.ts";
+      export const method = {
+        name: "mine", summary: "test", defaults: { width: 2 }, paramDocs: {},
+        create(given) {
+          const params = resolveParams("mine", { width: 2 }, given);
+          return { name: "mine", params, dynamic: false,
+            layout: (s) => ({ forms: [denseForm(4)], routingFlops: 0 }) };
+        },
+      };`,
+  }, async (dir) => {
+    const method = await resolveMethod(`${join(dir, "def.ts")}:width=5`);
+    deepEqual(method.params, { width: 5 });
+    await rejects(resolveMethod(`${join(dir, "def.ts")}:depth=5`), /unknown parameter "depth"/);
+  });
+});
+
+Deno.test("a bad module gets a MethodSpecError saying what is missing", async () => {
+  await withModules({
+    "empty.ts": "export const nothing = 1;",
+    "no_block.ts": "export const mask = () => true;",
+    "bad_method.ts": "export const method = { name: 'x' };",
+    "mask.ts": "export const mask = () => true; export const blockSize = 64;",
+  }, async (dir) => {
+    const expect = async (spec: string, pattern: RegExp) => {
+      await rejects(loadUserMethod(spec, {}), (e: Error) => {
+        ok(e instanceof MethodSpecError, e.message);
+        ok(pattern.test(e.message), e.message);
+        ok(!e.message.includes("\n"), "one line");
+        return true;
+      });
+    };
+    await expect(join(dir, "empty.ts"), /must export "method".*or "mask"/);
+    await expect(join(dir, "no_block.ts"), /exports "mask" but no "blockSize"/);
+    await expect(join(dir, "bad_method.ts"), /"method" must be a Method/);
+    await expect(join(dir, "missing.ts"), /cannot load module/);
+    await rejects(
+      loadUserMethod(join(dir, "mask.ts"), { k: 3 }),
+      /takes no parameters \(got k\)/,
+    );
+    const method = await loadUserMethod(join(dir, "mask.ts"), {});
+    equal(method.name, "mask");
+    equal(method.params.block, 64);
+  });
+});

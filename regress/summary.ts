@@ -1,0 +1,128 @@
+/**
+ * The Markdown summary of a comparison, sized for a GitHub step summary: a headline with the
+ * counts, the table of regressions, then changes, improvements, latency notes, failed, new and
+ * missing cases.
+ *
+ * @module
+ */
+import type { Comparison, Finding, FindingValue } from "./compare.ts";
+
+/** Options of {@link renderSummary}. */
+export interface SummaryOptions {
+  /** How the base results are named in the headline (a path). */
+  baseName?: string;
+  /** How the current results are named in the headline (a path). */
+  currentName?: string;
+  /** Rows a section shows before it says how many more there are. */
+  maxRows?: number;
+}
+
+function cell(text: string): string {
+  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
+}
+
+function value(v: FindingValue, exact: boolean): string {
+  if (v === null) return "—";
+  if (typeof v === "string") return v;
+  return exact ? String(v) : String(Number(v.toPrecision(6)));
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+/** `exact`: values in full (a change in the last digit matters), else to 6 digits. */
+function findingTable(findings: readonly Finding[], maxRows: number, exact = false): string[] {
+  const lines = ["| case | field | base | current | detail |", "|---|---|---|---|---|"];
+  for (const f of findings.slice(0, maxRows)) {
+    lines.push(
+      `| ${cell(f.case)} | ${f.field} | ${cell(value(f.base, exact))} | ${
+        cell(value(f.current, exact))
+      } | ${cell(f.detail)} |`,
+    );
+  }
+  if (findings.length > maxRows) lines.push(`| … ${findings.length - maxRows} more | | | | |`);
+  return lines;
+}
+
+function caseList(keys: readonly string[], maxRows: number): string[] {
+  const lines = keys.slice(0, maxRows).map((key) => `- ${key}`);
+  if (keys.length > maxRows) lines.push(`- … ${keys.length - maxRows} more`);
+  return lines;
+}
+
+/**
+ * Renders the comparison as Markdown.
+ *
+ * @example
+ * ```ts
+ * import { compareResults } from "./compare.ts";
+ * import { renderSummary } from "./summary.ts";
+ * import { match } from "node:assert/strict";
+ * const empty = {
+ *   schema: "longshot.results/1", suite: "default@1", commit: null, date: "2025-01-01",
+ *   deno: "2", command: "bench", seed: 1, adapter: null, shard: null, records: [],
+ * };
+ * match(renderSummary(compareResults(empty, empty)), /0 regressions/);
+ * ```
+ */
+export function renderSummary(comparison: Comparison, options: SummaryOptions = {}): string {
+  const maxRows = options.maxRows ?? 200;
+  const c = comparison;
+  const { threshold, alpha, latency, tolerances } = c.options;
+  const mark = c.regressions.length > 0 ? "❌" : "✅";
+  const lines = [
+    `## ${mark} Longshot compare: ${plural(c.regressions.length, "regression")}, ` +
+    `${plural(c.changes.length, "change")}, ${plural(c.improvements.length, "improvement")}, ` +
+    `${c.newCases.length} new, ${c.missingCases.length} missing, ${c.failed.length} failed ` +
+    `(${plural(c.matched, "case")} matched)`,
+    "",
+  ];
+  if (options.baseName !== undefined || options.currentName !== undefined) {
+    lines.push(`Base \`${options.baseName ?? "?"}\` → current \`${options.currentName ?? "?"}\`.`);
+  }
+  const latencyRule = latency === "info"
+    ? "latency is information only (`--latency info`)"
+    : `latency regresses when the median is > ${threshold * 100}% slower and a one-sided ` +
+      `Mann–Whitney U test gives p < ${alpha}`;
+  lines.push(
+    `Rules: ${latencyRule}; quality tolerances relL2 +${tolerances.relL2}, cosine −${tolerances.cosine}, ` +
+      `recall −${tolerances.recall}, crossShotRecall −${tolerances.crossShotRecall}, ` +
+      `PSNR −${tolerances.psnrDb} dB; FLOPs, tokens, sparsity and layouts must match exactly.`,
+    "",
+  );
+  for (const note of c.notes) lines.push(`> ${note}`, "");
+
+  lines.push("### Regressions", "");
+  if (c.regressions.length === 0) lines.push("None.");
+  else lines.push(...findingTable(c.regressions, maxRows));
+  lines.push("");
+
+  if (c.changes.length > 0) {
+    lines.push(
+      "### Changes (exact fields differ: a different workload, not judged as a regression)",
+      "",
+      ...findingTable(c.changes, maxRows, true),
+      "",
+    );
+  }
+  const sections: [string, Finding[]][] = [
+    ["Improvements", c.improvements],
+    [
+      latency === "info"
+        ? "Latency (information only)"
+        : "Latency beyond the threshold, not confirmed by the test",
+      c.latencyNotes,
+    ],
+    ["Failed cases", c.failed],
+  ];
+  for (const [title, findings] of sections) {
+    if (findings.length === 0) continue;
+    lines.push(`### ${title}`, "", ...findingTable(findings, maxRows), "");
+  }
+  if (c.newCases.length > 0) lines.push("### New cases", "", ...caseList(c.newCases, maxRows), "");
+  if (c.missingCases.length > 0) {
+    lines.push("### Missing cases", "", ...caseList(c.missingCases, maxRows), "");
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,52 @@
+import { equal, match, ok } from "node:assert/strict";
+import { compareResults } from "./compare.ts";
+import { renderSummary } from "./summary.ts";
+import { jitteredSamples, latencyOf, makeRecord, makeResults } from "./_test_fixtures.ts";
+
+Deno.test("the summary leads with counts, then the regression table, then the other sections", () => {
+  const slow = makeRecord({ latency: latencyOf(jitteredSamples(1, 20, 10, 0.05)) });
+  const changed = makeRecord({ method: "sta", params: { window: [3, 3, 3] } });
+  const gone = makeRecord({ method: "moc", params: { k: 4 } });
+  const comparison = compareResults(
+    makeResults([slow, changed, gone]),
+    makeResults([
+      { ...slow, latency: latencyOf(jitteredSamples(2, 20, 13, 0.05)) },
+      { ...changed, flops: changed.flops! + 4 },
+    ]),
+  );
+  const markdown = renderSummary(comparison, {
+    baseName: "baselines/x.json",
+    currentName: "results/",
+  });
+  const lines = markdown.split("\n");
+  match(
+    lines[0],
+    /^## ❌ Longshot compare: 1 regression, 1 change, 0 improvements, 0 new, 1 missing, 0 failed \(2 cases matched\)$/,
+  );
+  const order = ["### Regressions", "### Changes", "### Missing cases"].map((h) =>
+    markdown.indexOf(h)
+  );
+  ok(order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1])), `order ${order}`);
+  match(markdown, /\| tiny · radial:block=128;decay=0\.95 · f32 · test adapter \| latency \|/);
+  match(markdown, /\| flops \| .* \| Δ \+4 /);
+  match(markdown, /- tiny · moc:k=4 · f32 · test adapter/);
+});
+
+Deno.test("pipes in keys are escaped and long sections are cut with a count", () => {
+  const records = Array.from({ length: 5 }, (_, i) => makeRecord({ scenario: `a|${i}` }));
+  const markdown = renderSummary(compareResults(makeResults([]), makeResults(records)), {
+    maxRows: 2,
+  });
+  match(markdown, /^## ✅ /);
+  match(markdown, /- a\|0/);
+  match(markdown, /- … 3 more/);
+  const regressionsNone = markdown.split("### Regressions\n\n")[1].split("\n")[0];
+  equal(regressionsNone, "None.");
+  const table = renderSummary(
+    compareResults(
+      makeResults([makeRecord({ scenario: "p|q" })]),
+      makeResults([makeRecord({ scenario: "p|q", error: "boom" })]),
+    ),
+  );
+  match(table, /\| p\\\|q · /);
+});

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { parse } from "csv-parse/sync";
+import { RESULTS_SCHEMA, type ResultsFile } from "../reports/schema.ts";
+
+const decoder = new TextDecoder();
+
+async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "cli/bench.ts", "--quiet", "--no-history", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  try {
+    for await (const _ of Deno.readDir(dir)) return false;
+    return true;
+  } catch {
+    return true;
+  }
+}
+
+Deno.test("bench end to end: a tiny suite writes results.json, results.csv and report.html", async () => {
+  const out = await Deno.makeTempDir();
+  const { code, stdout, stderr } = await bench([
+    "--scenario",
+    "hunyuan-117f-768x1280",
+    "--size",
+    "ci",
+    "--methods",
+    "dense",
+    "--heads",
+    "1",
+    "--warmup",
+    "1",
+    "--repeats",
+    "3",
+    "--out",
+    out,
+  ]);
+  assert.equal(code, 0, stderr);
+  const results: ResultsFile = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+  assert.equal(results.schema, RESULTS_SCHEMA);
+  assert.ok(results.adapter && typeof results.adapter.fallback === "boolean");
+  assert.equal(results.records.length, 1);
+  const [record] = results.records;
+  assert.equal(record.method, "dense");
+  assert.equal(record.flops, 4 * record.tokens ** 2 * record.headDim * record.heads);
+  assert.equal(record.flops, record.denseFlops);
+  assert.equal(record.latency?.n, 3);
+  assert.equal(record.latency?.samples.length, 3);
+  assert.ok(
+    record.latency!.p10 <= record.latency!.median && record.latency!.median <= record.latency!.p90,
+  );
+  assert.ok(record.quality!.relL2! < 1e-4, "dense kernel agrees with the float64 reference");
+  const rows: Record<string, string>[] = parse(await Deno.readTextFile(`${out}/results.csv`), {
+    columns: true,
+  });
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]["latency.n"], "3");
+  const html = await Deno.readTextFile(`${out}/report.html`);
+  assert.match(html, /<html/);
+  assert.match(stdout, /dense/);
+});
+
+const BAD_OPTIONS: Array<[string, string[], RegExp]> = [
+  ["unknown preset", ["--scenario", "no-such-preset"], /scenario.*(allowed|presets?)/i],
+  ["unknown method", ["--methods", "nosuch"], /unknown method "nosuch".*allowed/],
+  ["--repeats 0", ["--repeats", "0"], /--repeats must be an integer/],
+  ["unknown option", ["--frobnicate"], /frobnicate/],
+  ["bad precision", ["--precision", "f8"], /--precision must be f32 or f16/],
+  ["unwritable --out", ["--out", "/etc/hostname/results"], /--out .* not writable/],
+];
+
+for (const [name, args, message] of BAD_OPTIONS) {
+  Deno.test(`bench rejects ${name}: exit 2, one line naming the field, nothing written`, async () => {
+    const out = `${await Deno.makeTempDir()}/run`;
+    const withOut = args.includes("--out") ? args : [...args, "--out", out];
+    const { code, stderr } = await bench(["--size", "ci", ...withOut]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, message);
+    assert.equal(
+      stderr.trim().split("\n").filter((l) => l.startsWith("bench:") && !l.includes("adapter"))
+        .length,
+      1,
+    );
+    assert.ok(await isEmptyOrMissing(out), "nothing written");
+  });
+}

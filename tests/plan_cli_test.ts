@@ -1,0 +1,120 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { decode } from "fast-png";
+import type { LayoutFile, PlanFile } from "../reports/plan.ts";
+
+const decoder = new TextDecoder();
+const root = new URL("..", import.meta.url).pathname;
+
+async function plan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "cli/plan.ts", ...args],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("plan end to end: plan.json, layout files and mask pictures of a ci scenario", async () => {
+  const out = join(await Deno.makeTempDir(), "plan");
+  try {
+    const { code, stdout, stderr } = await plan([
+      "--scenario",
+      "hunyuan-117f-768x1280",
+      "--size",
+      "ci",
+      "--methods",
+      "dense,radial:block=64,sta:window=1x1x1",
+      "--out",
+      out,
+    ]);
+    equal(code, 0, stderr);
+    match(stdout, /radial/);
+    const planFile = JSON.parse(await Deno.readTextFile(join(out, "plan.json"))) as PlanFile;
+    deepEqual(planFile.cases.map((c) => c.method), ["dense", "radial", "sta"]);
+    for (const c of planFile.cases) {
+      equal(c.error, undefined);
+      ok(c.tokenSparsity !== null && c.tokenSparsity >= 0 && c.tokenSparsity < 1);
+      ok(Math.abs(c.flops! - c.denseFlops * (1 - c.tokenSparsity!)) <= 1e-9 * c.denseFlops);
+      equal(c.layoutFile, `${c.method}.layout.json`);
+      const layout = JSON.parse(await Deno.readTextFile(join(out, c.layoutFile!))) as LayoutFile;
+      for (const key of ["method", "params", "scenario", "tokens", "textTokens", "permutation"]) {
+        ok(key in layout, key);
+      }
+      const blocks = Math.ceil(layout.tokens / layout.blockSize);
+      equal(layout.blockMask.length, blocks);
+      ok(layout.blockMask.every((row) => row.length === blocks && /^[01]+$/.test(row)));
+      const ones = layout.blockMask.join("").replaceAll("0", "").length;
+      equal(1 - ones / blocks ** 2, c.blockSparsity);
+      const image = decode(await Deno.readFile(join(out, c.maskFile!)));
+      ok(image.width > 0 && image.width <= 1000 && image.width === image.height);
+    }
+    const [dense, radial, sta] = planFile.cases;
+    equal(dense.tokenSparsity, 0);
+    equal(radial.blockSize, 64);
+    equal(radial.params.decay, 0.95);
+    equal(sta.permutation, "sta-tile-major");
+    ok(sta.tokenSparsity! > 0);
+  } finally {
+    await Deno.remove(join(out, ".."), { recursive: true });
+  }
+});
+
+Deno.test("plan: a bad option exits 2 with one line and writes nothing", async () => {
+  const out = join(await Deno.makeTempDir(), "plan");
+  try {
+    for (
+      const args of [
+        ["--scenario", "hunyuan-117f-768x1280", "--size", "ci", "--bogus"],
+        ["--scenario", "hunyuan-117f-768x1280", "--size", "ci", "--methods", "sta:window=3x3"],
+      ]
+    ) {
+      const { code, stderr } = await plan([...args, "--out", out]);
+      equal(code, 2);
+      equal(stderr.trim().split("\n").length, 1, stderr);
+      match(stderr, /^plan: /);
+      equal(await exists(out), false);
+    }
+  } finally {
+    await Deno.remove(join(out, ".."), { recursive: true });
+  }
+});
+
+Deno.test("plan: a method that refuses a scenario is recorded, the others still run, exit 1", async () => {
+  const out = join(await Deno.makeTempDir(), "plan");
+  try {
+    const { code, stderr } = await plan([
+      "--scenario",
+      "moc-single-shot",
+      "--size",
+      "ci",
+      "--methods",
+      "sta,radial",
+      "--out",
+      out,
+    ]);
+    equal(code, 1);
+    match(stderr, /sta failed: sta: latent .* tiles of 6x8x8/);
+    const planFile = JSON.parse(await Deno.readTextFile(join(out, "plan.json"))) as PlanFile;
+    match(planFile.cases[0].error ?? "", /does not divide into whole tiles/);
+    equal(planFile.cases[1].error, undefined);
+    ok(await exists(join(out, "radial.layout.json")));
+    equal(await exists(join(out, "sta.layout.json")), false);
+  } finally {
+    await Deno.remove(join(out, ".."), { recursive: true });
+  }
+});
