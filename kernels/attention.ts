@@ -31,9 +31,22 @@ export interface AttentionTiling {
   blockK: number;
 }
 
-/** Default tiling: 64 query rows, 16 KiB of K/V staged (32 keys at d = 64, 16 at d = 128). */
-export function defaultTiling(headDim: number): AttentionTiling {
-  return { blockQ: 64, blockK: Math.max(8, 2048 / headDim) };
+/**
+ * Default tiling: 16 keys staged per step and 128 query rows per workgroup, or 64 when most
+ * query tiles are shorter (MoC's frame tiles), so threads are not left idle. Measured on an
+ * H200 (dense, L = 32k): 128×16 gave 21.7 TFLOP/s at d = 64 and 14.7 at d = 128, against
+ * 20.5 / 8.2 for 64×16 and 14.9 / 4.4 for 64×32.
+ */
+export function defaultTiling(forms: ExecutionForm[]): AttentionTiling {
+  const lengths: number[] = [];
+  for (const form of forms) {
+    for (let t = 0; t < tileCount(form); t++) {
+      lengths.push(form.tileBounds[t + 1] - form.tileBounds[t]);
+    }
+  }
+  lengths.sort((a, b) => a - b);
+  const median = lengths[Math.floor(lengths.length / 2)];
+  return { blockQ: median >= 128 ? 128 : 64, blockK: 16 };
 }
 
 /** Sub-tile records (rowStart, rowEnd, tileStart, rangeBegin, rangeEnd, 0, 0, 0) of a form. */
@@ -156,7 +169,7 @@ export class AttentionProgram {
     if (!Number.isInteger(headDim) || headDim % 4 !== 0) {
       throw new RangeError(`input buffers do not hold [${tokens}, d] rows with d a multiple of 4`);
     }
-    const tiling = options.tiling ?? defaultTiling(headDim);
+    const tiling = options.tiling ?? defaultTiling(forms);
     const masked = forms.some((f) => f.rangeMaskKinds.some((k) => k !== MASK_NONE));
     const permuted = forms.some((f) => f.permutation !== null || f.outputScale !== null);
     const config: FlashAttentionConfig = {

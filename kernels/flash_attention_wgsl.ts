@@ -2,7 +2,9 @@
  * WGSL of the one flash-attention kernel (FlashAttention-2 forward, online softmax) that runs
  * every method: a workgroup takes a sub-tile of at most `blockQ` query rows of one query tile of
  * the execution form (methods/form.ts) and walks that tile's key ranges in blocks of `blockK`
- * keys staged in workgroup memory; one thread owns one query row. Dense attention is the form
+ * keys staged in workgroup memory; one thread owns one query row, held in registers: the
+ * template unrolls the head dimension into named vec4 variables (`q0…`, `acc0…`) because
+ * private arrays indexed in loops end up in local memory on some drivers. Dense attention is the form
  * with one range. Scores are pre-scaled by log2(e)/√d so the softmax uses exp2; the kernel
  * writes the output and the natural-log log-sum-exp of every row.
  *
@@ -51,6 +53,8 @@ export function flashAttentionWgsl(config: FlashAttentionConfig): string {
         rowOn = rowOn && ((maskWords[range.z + tileRow / 32u] >> (tileRow % 32u)) & 1u) == 1u;
       }`
     : "";
+  const lanes = (line: (i: number) => string) =>
+    Array.from({ length: d4 }, (_, i) => line(i)).join("\n    ");
   const maskCheckToken = masked
     ? `if (range.w == TOKEN_MASK) {
             let rel = kb + j - range.x;
@@ -107,20 +111,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let rowActive = row < st.rowEnd;
   let tileRow = row - st.tileStart;
 
-  var qRow: array<vec4<f32>, ${d4}>;
-  var acc: array<vec4<f32>, ${d4}>;
-  for (var i = 0u; i < D4; i++) {
-    acc[i] = vec4<f32>(0.0);
-    qRow[i] = vec4<f32>(0.0);
-  }
+  ${lanes((i) => `var q${i} = vec4<f32>(0.0);\n  var acc${i} = vec4<f32>(0.0);`)}
   if (rowActive) {
-    for (var i = 0u; i < D4; i++) {
-      qRow[i] = vec4<f32>(q[row * D4 + i]) * params.scaleLog2;
-    }
+    let qBase = row * D4;
+    ${lanes((i) => `q${i} = vec4<f32>(q[qBase + ${i}u]) * params.scaleLog2;`)}
   }
   var rowMax = EMPTY;
   var rowSum = 0.0;
-  var scores: array<f32, ${blockK}>;
 
   for (var r = st.rangeBegin; r < st.rangeEnd; r++) {
     let range = ranges[r];
@@ -140,40 +137,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
       workgroupBarrier();
       if (rowOn) {
-        var blockMax = EMPTY;
-        for (var j = 0u; j < BLOCK_K; j++) {
-          var s = EMPTY;
-          if (j < n) {
-            var on = true;
-            ${maskCheckToken}
-            if (on) {
-              var dotSum = vec4<f32>(0.0);
-              for (var i = 0u; i < D4; i++) {
-                dotSum = fma(qRow[i], kTile[j * D4 + i], dotSum);
-              }
-              s = dotSum.x + dotSum.y + dotSum.z + dotSum.w;
+        for (var j = 0u; j < n; j++) {
+          var on = true;
+          ${maskCheckToken}
+          if (on) {
+            let kBase = j * D4;
+            var dotSum = vec4<f32>(0.0);
+            ${lanes((i) => `dotSum = fma(q${i}, kTile[kBase + ${i}u], dotSum);`)}
+            let s = dotSum.x + dotSum.y + dotSum.z + dotSum.w;
+            if (s > rowMax) {
+              // Lazy rescale: only when the running max grows (rare after the first keys).
+              let correction = exp2(rowMax - s);
+              rowSum = rowSum * correction;
+              ${lanes((i) => `acc${i} = acc${i} * correction;`)}
+              rowMax = s;
             }
+            let p = exp2(s - rowMax);
+            rowSum = rowSum + p;
+            let pv = vec4<f32>(p);
+            ${lanes((i) => `acc${i} = fma(pv, vTile[kBase + ${i}u], acc${i});`)}
           }
-          scores[j] = s;
-          blockMax = max(blockMax, s);
-        }
-        if (blockMax > EMPTY) {
-          let newMax = max(rowMax, blockMax);
-          let correction = exp2(rowMax - newMax);
-          rowSum = rowSum * correction;
-          for (var i = 0u; i < D4; i++) {
-            acc[i] = acc[i] * correction;
-          }
-          for (var j = 0u; j < n; j++) {
-            if (scores[j] > EMPTY) {
-              let p = exp2(scores[j] - newMax);
-              rowSum = rowSum + p;
-              for (var i = 0u; i < D4; i++) {
-                acc[i] = fma(vec4<f32>(p), vTile[j * D4 + i], acc[i]);
-              }
-            }
-          }
-          rowMax = newMax;
         }
       }
     }
@@ -181,9 +164,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   if (rowActive) {
     let inv = select(0.0, 1.0 / rowSum, rowSum > 0.0);
-    for (var i = 0u; i < D4; i++) {
-      outRows[row * D4 + i] = acc[i] * inv;
-    }
+    let outBase = row * D4;
+    ${lanes((i) => `outRows[outBase + ${i}u] = acc${i} * inv;`)}
     lse[row] = select(EMPTY, (rowMax + log2(rowSum)) * 0.6931471805599453, rowSum > 0.0);
   }
 }

@@ -1,0 +1,92 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { DECAY_FILE_NAME } from "../reports/report_extras.ts";
+
+const FIXTURE = new URL("../tests/fixtures/report_results.json", import.meta.url);
+const CLI = new URL("./report.ts", import.meta.url).pathname;
+
+async function report(args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+async function resultsFolder(): Promise<string> {
+  const folder = await Deno.makeTempDir({ prefix: "longshot-report-cli-" });
+  await Deno.copyFile(FIXTURE, join(folder, "results.json"));
+  return folder;
+}
+
+async function listFolder(folder: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(folder)) names.push(entry.name);
+  return names.sort();
+}
+
+Deno.test("report: a folder → report.html beside its results.json, with its decay and masks", async () => {
+  const folder = await resultsFolder();
+  const decay = [{
+    scenario: "hunyuan-ci",
+    head: 0,
+    queries: 1,
+    temporal: [{ distance: 0, mass: 3 }, { distance: 1, mass: 0.5 }],
+    spatial: [{ distance: 0, mass: 9 }],
+  }];
+  await Deno.writeTextFile(join(folder, DECAY_FILE_NAME), JSON.stringify(decay));
+  const png = Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]);
+  await Deno.writeFile(join(folder, "radial.mask.png"), png);
+  const result = await report([folder]);
+  equal(result.code, 0, result.stderr);
+  deepEqual(await listFolder(folder), [
+    "decay.json",
+    "radial.mask.png",
+    "report.html",
+    "results.json",
+  ]);
+  const html = await Deno.readTextFile(join(folder, "report.html"));
+  ok(html.startsWith("<!doctype html>"));
+  ok(html.includes('data-chart="decay"'), "the decay chart is missing");
+  ok(html.includes(`src="data:image/png;base64,${btoa(String.fromCharCode(...png))}"`));
+  ok(html.includes("StaShapeError"), "the failed case is missing");
+  await Deno.remove(folder, { recursive: true });
+});
+
+Deno.test("report: two results files side by side into --out", async () => {
+  const folder = await resultsFolder();
+  const out = join(folder, "sub", "both.html");
+  const result = await report([join(folder, "results.json"), folder, "--out", out]);
+  equal(result.code, 0, result.stderr);
+  const html = await Deno.readTextFile(out);
+  match(html, /2 runs side by side/);
+  await Deno.remove(folder, { recursive: true });
+});
+
+Deno.test("report: bad input is one line on stderr, exit 2, nothing written", async () => {
+  const folder = await resultsFolder();
+  const cases = [
+    [join(folder, "missing.json")],
+    [],
+    [folder, "--out", join(folder, "report.txt")],
+    [folder, "--colour"],
+  ];
+  for (const args of cases) {
+    const result = await report(args);
+    equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+    equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+    match(result.stderr, /^report: /);
+  }
+  await Deno.writeTextFile(join(folder, DECAY_FILE_NAME), '[{"scenario": 1}]');
+  const bad = await report([folder]);
+  equal(bad.code, 2);
+  match(bad.stderr, /decay\.json: \[0\]\.scenario must be a string/);
+  deepEqual(await listFolder(folder), ["decay.json", "results.json"]);
+  await Deno.remove(folder, { recursive: true });
+});

@@ -1,0 +1,49 @@
+/**
+ * WGSL of MoC's chunk pooling (methods.md, "Mixture of Contexts"): one workgroup per video chunk
+ * (latent frame) writes the mean of the chunk's keys, the chunk's descriptor, in f32. Threads
+ * stride over the head dimension, so neighbouring threads read neighbouring elements.
+ *
+ * @module
+ */
+import type { BindingKind } from "../gpu/runtime.ts";
+
+/** Threads per workgroup. */
+export const CHUNK_POOL_WORKGROUP = 64;
+
+/** Group 0 layout: keys, descriptors, params. */
+export const CHUNK_POOL_BINDINGS = [
+  "read",
+  "read_write",
+  "uniform",
+] as const satisfies readonly BindingKind[];
+
+/** The pooling kernel for keys of `headDim` columns stored in `precision`. */
+export function chunkPoolWgsl(config: { headDim: number; precision: "f32" | "f16" }): string {
+  const { headDim, precision } = config;
+  return /* wgsl */ `
+${precision === "f16" ? "enable f16;" : ""}
+const D: u32 = ${headDim}u;
+
+struct Params { videoStart: u32, tokensPerFrame: u32, frames: u32, _pad: u32 }
+
+@group(0) @binding(0) var<storage, read> keys: array<${precision}>;
+@group(0) @binding(1) var<storage, read_write> descriptors: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(${CHUNK_POOL_WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let frame = wid.x;
+  if (frame >= params.frames) {
+    return;
+  }
+  let first = params.videoStart + frame * params.tokensPerFrame;
+  for (var j = lid.x; j < D; j += ${CHUNK_POOL_WORKGROUP}u) {
+    var sum = 0.0;
+    for (var t = 0u; t < params.tokensPerFrame; t++) {
+      sum += f32(keys[(first + t) * D + j]);
+    }
+    descriptors[frame * D + j] = sum / f32(params.tokensPerFrame);
+  }
+}
+`;
+}

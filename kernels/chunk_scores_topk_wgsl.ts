@@ -1,0 +1,85 @@
+/**
+ * WGSL of MoC's routing scores and top-k (methods.md, "Mixture of Contexts"): one thread per
+ * video query scores its candidate chunks (the video chunks 0 … c_f − 1 strictly before its own,
+ * not covered by an anchor) by q·descriptor and keeps the best k in registers by insertion,
+ * which suits the small k of MoC. Candidates are scanned in ascending chunk order and displace
+ * the k-th only with a strictly higher score, so ties keep the lower chunk index (the rule of
+ * methods/routing/moc_reference.ts). Empty slots hold 0xffffffff.
+ *
+ * @module
+ */
+import type { BindingKind } from "../gpu/runtime.ts";
+
+/** Threads per workgroup (one query each). */
+export const CHUNK_SCORES_WORKGROUP = 64;
+
+/** Group 0 layout: queries, descriptors, candidateEnd, chosen, params. */
+export const CHUNK_SCORES_BINDINGS = [
+  "read",
+  "read",
+  "read",
+  "read_write",
+  "uniform",
+] as const satisfies readonly BindingKind[];
+
+/** The scoring and top-k kernel for `k` slots and queries of `headDim` (a multiple of 4). */
+export function chunkScoresTopkWgsl(
+  config: { headDim: number; precision: "f32" | "f16"; k: number },
+): string {
+  const { headDim, precision, k } = config;
+  return /* wgsl */ `
+${precision === "f16" ? "enable f16;" : ""}
+const D4: u32 = ${headDim / 4}u;
+const TOP_K: u32 = ${k}u;
+const NO_CHUNK: u32 = 0xffffffffu;
+
+struct Params { videoStart: u32, tokensPerFrame: u32, videoTokens: u32, dispatchWidth: u32 }
+
+@group(0) @binding(0) var<storage, read> queries: array<vec4<${precision}>>;
+@group(0) @binding(1) var<storage, read> descriptors: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> candidateEnd: array<u32>;
+@group(0) @binding(3) var<storage, read_write> chosen: array<u32>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+@compute @workgroup_size(${CHUNK_SCORES_WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let query = gid.x + gid.y * params.dispatchWidth * ${CHUNK_SCORES_WORKGROUP}u;
+  if (query >= params.videoTokens) {
+    return;
+  }
+  let candidates = candidateEnd[query / params.tokensPerFrame];
+  let queryBase = (params.videoStart + query) * D4;
+  var q: array<vec4<f32>, D4>;
+  for (var j = 0u; j < D4; j++) {
+    q[j] = vec4<f32>(queries[queryBase + j]);
+  }
+  var bestScore: array<f32, TOP_K>;
+  var bestChunk: array<u32, TOP_K>;
+  for (var s = 0u; s < TOP_K; s++) {
+    bestChunk[s] = NO_CHUNK;
+  }
+  var filled = 0u;
+  for (var c = 0u; c < candidates; c++) {
+    var score = 0.0;
+    for (var j = 0u; j < D4; j++) {
+      score += dot(q[j], descriptors[c * D4 + j]);
+    }
+    if (filled == TOP_K && !(score > bestScore[TOP_K - 1u])) {
+      continue;
+    }
+    var at = select(TOP_K - 1u, filled, filled < TOP_K);
+    filled = min(filled + 1u, TOP_K);
+    while (at > 0u && bestScore[at - 1u] < score) {
+      bestScore[at] = bestScore[at - 1u];
+      bestChunk[at] = bestChunk[at - 1u];
+      at--;
+    }
+    bestScore[at] = score;
+    bestChunk[at] = c;
+  }
+  for (var s = 0u; s < TOP_K; s++) {
+    chosen[query * TOP_K + s] = bestChunk[s];
+  }
+}
+`;
+}

@@ -1,0 +1,107 @@
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { compile } from "vega-lite";
+import { chartRows, methodColorScale, reportCharts, runLabels } from "./charts.ts";
+import type { ResultsFile } from "./schema.ts";
+import type { AttentionDecay } from "./decay.ts";
+
+const fixture: ResultsFile = JSON.parse(
+  await Deno.readTextFile(new URL("../tests/fixtures/report_results.json", import.meta.url)),
+);
+
+/** Compiles a Vega-Lite spec, collecting the warnings Vega-Lite would print. */
+function compileWarnings(spec: Record<string, unknown>): string[] {
+  const warnings: string[] = [];
+  const logger = {
+    level(_: number) {
+      return this;
+    },
+    error(...args: unknown[]) {
+      warnings.push(`error: ${args.join(" ")}`);
+      return this;
+    },
+    warn(...args: unknown[]) {
+      warnings.push(args.join(" "));
+      return this;
+    },
+    info() {
+      return this;
+    },
+    debug() {
+      return this;
+    },
+  };
+  // deno-lint-ignore no-explicit-any
+  compile(spec as any, { logger: logger as any });
+  return warnings;
+}
+
+const decay: AttentionDecay[] = [{
+  scenario: "hunyuan-ci",
+  head: 0,
+  queries: 4,
+  temporal: [{ distance: 0, mass: 4 }, { distance: 1, mass: 0.5 }],
+  spatial: [{ distance: 0, mass: 20 }, { distance: 1, mass: 2 }],
+}];
+
+Deno.test("colours are fixed by method name, whatever the order methods appear in", () => {
+  const scale = methodColorScale(["zeta", "moc", "dense", "alpha", "radial"]);
+  deepEqual(scale.domain, ["dense", "radial", "moc", "alpha", "zeta"]);
+  const alone = methodColorScale(["moc"]);
+  equal(alone.range[0], scale.range[scale.domain.indexOf("moc")]);
+  equal(new Set(scale.range).size, scale.range.length);
+});
+
+Deno.test("chart rows: failed cases left out, routing share from the medians", () => {
+  const rows = chartRows([fixture]);
+  equal(rows.length, fixture.records.filter((r) => !r.error).length);
+  const moc = rows.find((r) => r.method === "moc")!;
+  const record = fixture.records.find((r) => r.method === "moc")!;
+  const routing = record.latency!.routingMedian!;
+  equal(moc.routingShare, routing / (routing + record.latency!.median));
+  equal(rows.find((r) => r.method === "dense")!.routingShare, null);
+});
+
+Deno.test("run labels name only what differs between runs", () => {
+  const other = { ...fixture, commit: "fedcba9876543210" };
+  deepEqual(runLabels([fixture, other]), ["0123456", "fedcba9"]);
+  deepEqual(runLabels([fixture, fixture]), ["run 1", "run 2"]);
+  deepEqual(runLabels([fixture]), ["llvmpipe @ 0123456"]);
+});
+
+Deno.test("every chart of the fixture is drawn and compiles without a Vega-Lite warning", () => {
+  const charts = reportCharts([fixture], decay);
+  deepEqual(charts.map((c) => c.id), [
+    "latency",
+    "speedup",
+    "quality",
+    "flops",
+    "routing",
+    "groups",
+    "decay",
+  ]);
+  for (const chart of charts) {
+    ok(chart.spec, `${chart.id} is empty`);
+    deepEqual(compileWarnings(chart.spec), [], chart.id);
+    ok(!JSON.stringify(chart.spec).includes('"url"'), `${chart.id} loads data from a URL`);
+  }
+});
+
+Deno.test("two runs compile too, with a panel a run in the bar charts", () => {
+  const other: ResultsFile = structuredClone({ ...fixture, commit: "fedcba9876543210" });
+  for (const record of other.records) {
+    if (record.quality && record.method !== "dense") record.quality.crossShotRecall = 0.9;
+  }
+  const charts = reportCharts([fixture, other], decay);
+  ok(JSON.stringify(charts[2].spec).includes('"crossShotRecall"'));
+  for (const chart of charts) {
+    deepEqual(compileWarnings(chart.spec!), [], chart.id);
+  }
+});
+
+Deno.test("a chart without data is omitted with its note", () => {
+  const denseOnly = { ...fixture, records: fixture.records.filter((r) => r.method === "dense") };
+  const charts = reportCharts([denseOnly]);
+  const empty = charts.filter((c) => c.spec === null).map((c) => c.id);
+  deepEqual(empty, ["speedup", "quality", "flops", "routing", "groups", "decay"]);
+  ok(charts.every((c) => c.emptyNote.length > 0));
+});

@@ -1,0 +1,204 @@
+/**
+ * The HTML report (spec: shared/specs/cli.md, "Files"): ONE self-contained file that opens
+ * offline from disk and makes no network request. vega, vega-lite and vega-embed are inlined from
+ * their npm packages; the charts are Vega-Lite specs built from the records (reports/charts.ts);
+ * mask pictures are PNG data URLs. Several results files (adapters, commits) render side by side.
+ *
+ * @module
+ */
+import { vegaBundles } from "./_bundles.ts";
+import { escapeHtml } from "./_format.ts";
+import {
+  failedCases,
+  fallbackBanner,
+  maskGallery,
+  type MaskPicture,
+  methodNotes,
+  recordTable,
+  runFacts,
+} from "./_sections.ts";
+import { REPORT_STYLE } from "./_style.ts";
+import { methodColorScale, reportCharts } from "./charts.ts";
+import type { AttentionDecay } from "./decay.ts";
+import type { ResultsFile } from "./schema.ts";
+
+export type { MaskPicture } from "./_sections.ts";
+
+/** What a report can show besides the records. */
+export interface ReportExtras {
+  /** The scenarios' decay curves (reports/decay.ts). */
+  decay?: AttentionDecay[];
+  /** Block-mask pictures per scenario and method. */
+  masks?: MaskPicture[];
+}
+
+/** JSON safe inside a `<script type="application/json">` element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c");
+}
+
+/** Renders each `[data-chart]` element with vega-embed; marks the body when done (tests). */
+const EMBED_SCRIPT = `(async () => {
+  let rendered = 0;
+  let failed = 0;
+  for (const element of document.querySelectorAll("[data-chart]")) {
+    const spec = JSON.parse(document.getElementById("spec-" + element.dataset.chart).textContent);
+    try {
+      await vegaEmbed(element, spec, { actions: false, renderer: "svg", mode: "vega-lite" });
+      rendered++;
+    } catch (error) {
+      failed++;
+      element.classList.add("chart-error");
+      element.textContent = "This chart could not be drawn: " + error.message;
+      console.error(error);
+    }
+  }
+  document.body.dataset.chartsRendered = String(rendered);
+  document.body.dataset.chartsFailed = String(failed);
+})();`;
+
+function summaryLine(runs: ResultsFile[]): string {
+  const records = runs.flatMap((r) => r.records);
+  const scenarios = [...new Set(records.map((r) => r.scenario))];
+  const methods = [...new Set(records.map((r) => r.method))];
+  const failed = records.filter((r) => r.error).length;
+  return `${records.length} case${records.length === 1 ? "" : "s"} (${failed} failed) · ` +
+    `${scenarios.length} scenario${scenarios.length === 1 ? "" : "s"}: ` +
+    `${escapeHtml(scenarios.join(", "))} · methods: ${escapeHtml(methods.join(", "))}` +
+    (runs.length > 1 ? ` · ${runs.length} runs side by side` : "");
+}
+
+/** CSS giving each method's name chip the colour its charts use. */
+function methodChipStyle(runs: ResultsFile[]): string {
+  const scale = methodColorScale(runs.flatMap((r) => r.records.map((x) => x.method)));
+  return scale.domain.map((m, i) =>
+    `.method[data-method="${m.replace(/["\\<]/g, "")}"]::before{background:${scale.range[i]}}`
+  ).join("\n");
+}
+
+/**
+ * The report as one HTML document (see module doc).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { renderReport } from "./html.ts";
+ * const html = await renderReport([{ schema: "longshot.results/1", suite: "demo", commit: null,
+ *   date: "2025-01-01", deno: Deno.version.deno, command: "deno task bench", seed: 0,
+ *   adapter: null, shard: null, records: [] }]);
+ * ok(html.startsWith("<!doctype html>") && !/src="http|href="http/.test(html));
+ * ```
+ */
+export async function renderReport(
+  runs: ResultsFile[],
+  extras: ReportExtras = {},
+): Promise<string> {
+  if (runs.length === 0) throw new RangeError("runs must hold at least one results file (got 0)");
+  const bundles = await vegaBundles();
+  const charts = reportCharts(runs, extras.decay ?? []);
+  const drawn = charts.filter((c) => c.spec !== null);
+  const chartFigures = charts.map((chart) =>
+    `<figure class="chart" id="chart-${chart.id}">
+<h3>${escapeHtml(chart.title)}</h3>
+${
+      chart.spec
+        ? `<div class="vega-chart" data-chart="${chart.id}"></div>`
+        : `<p class="note empty">${escapeHtml(chart.emptyNote)}</p>`
+    }
+<figcaption>${escapeHtml(chart.caption)}</figcaption>
+</figure>`
+  ).join("\n");
+  const earlierShot = (extras.decay ?? []).filter((d) => d.earlierShotMass !== undefined).map((d) =>
+    `<li>${escapeHtml(d.scenario)} (head ${d.head}): a query of shot ≥ 2 puts ` +
+    `${(100 * (d.earlierShotMass ?? 0)).toFixed(1)}% of its dense mass on earlier shots, whose ` +
+    `keys are ${(100 * (d.earlierShotKeyShare ?? 0)).toFixed(1)}% of all keys.</li>`
+  ).join("");
+  const specs = drawn.map((c) =>
+    `<script type="application/json" id="spec-${c.id}">${scriptJson(c.spec)}</script>`
+  ).join("\n");
+  const scripts = bundles.map((b) =>
+    `<script data-package="${b.name}@${b.version}">${b.code}</script>`
+  ).join("\n");
+  const versions = bundles.map((b) => `${b.name} ${b.version}`).join(", ");
+  const masks = extras.masks ?? [];
+  const title = `Longshot report — ${
+    [...new Set(runs.flatMap((r) => r.records.map((x) => x.scenario)))].join(", ") || "no cases"
+  }`;
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+${REPORT_STYLE}
+${methodChipStyle(runs)}
+</style>
+</head>
+<body>
+<header>
+<h1>Longshot <span class="muted">sparse attention for long video</span></h1>
+<p class="summary">${summaryLine(runs)}</p>
+${fallbackBanner(runs)}
+</header>
+<nav><a href="#runs">Runs</a><a href="#charts">Charts</a>${
+    masks.length ? '<a href="#masks">Masks</a>' : ""
+  }<a href="#records">Every case</a><a href="#failed">Failed</a><a href="#notes">Notes</a></nav>
+<main>
+<section id="runs"><h2>Runs</h2><div class="runs">
+${runFacts(runs)}
+</div></section>
+<section id="charts"><h2>Charts</h2>
+<p class="note">One attention layer, batch 1, all heads, forward pass. Colours are fixed per ` +
+    `method in every chart${
+      runs.length > 1 ? "; point shape and line dash tell runs apart" : ""
+    }.` +
+    ` Hover a point for its figures.</p>
+<div class="charts">
+${chartFigures}
+</div>
+${earlierShot ? `<ul class="earlier-shot">${earlierShot}</ul>` : ""}
+</section>
+${
+      masks.length
+        ? `<section id="masks"><h2>Mask pictures</h2><p class="note">Blocks of each method's ` +
+          `layout, query blocks down, key blocks across, in the method's own token order: blue ` +
+          `computed, white skipped, orange rows and columns hold text tokens.</p>\n` +
+          `${maskGallery(masks)}</section>`
+        : ""
+    }
+<section id="records"><h2>Every case</h2>
+${recordTable(runs)}
+</section>
+<section id="failed"><h2>Failed cases</h2>
+${failedCases(runs)}
+</section>
+<section id="notes"><h2>Notes</h2>
+<h3>Assumptions the methods state</h3>
+${methodNotes(runs)}
+<h3>How the figures are made</h3>
+<ul class="definitions">
+<li><b>FLOPs counted</b> = 4·d·(attended query–key pairs) of the layout that ran, all heads; ` +
+    `softmax and scaling not counted. <b>Analytic</b>: the paper's own formula.</li>
+<li><b>Token sparsity</b> = 1 − attended pairs / L²; <b>block sparsity</b> = 1 − computed ` +
+    `blocks / all blocks at the method's block size.</li>
+<li><b>Median, p10, p90</b>: GPU timestamp queries, or wall time when the adapter has none; ` +
+    `warm-up excluded. <b>TFLOP/s</b> = counted FLOPs / median. <b>Speedup</b> = dense median / ` +
+    `method median. <b>Efficiency</b> = speedup ÷ (dense FLOPs / counted FLOPs).</li>
+<li><b>Quality</b> against dense on the same inputs; dense against a float64 reference. ` +
+    `PSNR ∞: identical outputs.</li>
+</ul>
+</section>
+</main>
+<footer>Generated by Longshot on ${escapeHtml(new Date().toISOString())} · charts: ` +
+    `${escapeHtml(versions)}, inlined; this file needs no network.</footer>
+${specs}
+${scripts}
+<script>
+${EMBED_SCRIPT}
+</script>
+</body>
+</html>
+`;
+}

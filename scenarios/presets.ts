@@ -1,0 +1,248 @@
+/**
+ * The preset scenarios of shared/specs/scenarios.md ("Presets"), each at two sizes: `full` (the
+ * paper's setting) and `ci` (same text position, shot count and model type, shrunk to at most
+ * ~1,500 tokens, 2 heads of d = 64, so the software adapter runs dense attention in about a
+ * second). A `@xN` suffix (N = 1, 2, 4, 8) is a length sweep: N times the latent frames, every
+ * shot N times longer (Radial Attention, Table 2).
+ *
+ * Pixels to latents: T = (frames − 1)/4 + 1, H = height/16, W = width/16 (Mochi 1: 6× temporal).
+ *
+ * @example
+ * ```ts
+ * import { preset } from "./presets.ts";
+ * import { totalTokens } from "./scenario.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(totalTokens(preset("wan-69f-768x1280", "full")), 69_120);
+ * deepEqual(preset("hunyuan-117f-768x1280@x2", "full").latent, [60, 48, 80]);
+ * ```
+ *
+ * @module
+ */
+import { type ModelType, type Scenario, ScenarioError, type TextPosition } from "./scenario.ts";
+import { validateScenario } from "./validate.ts";
+
+/** The two sizes of every preset. */
+export type PresetSize = "full" | "ci";
+
+/** Allowed sizes, for validation messages. */
+export const PRESET_SIZES: readonly PresetSize[] = ["full", "ci"];
+
+/** Allowed length-sweep factors (`NAME@x2`). */
+export const SWEEP_FACTORS: readonly number[] = [1, 2, 4, 8];
+
+/** A preset as listed by `deno task list`. */
+export interface PresetInfo {
+  /** Preset name (without a sweep suffix). */
+  name: string;
+  /** One line: model, clip and shape. */
+  summary: string;
+  /** Where the numbers come from, and every assumption made where a paper leaves one open. */
+  source: string;
+}
+
+interface PresetShape {
+  latent: [number, number, number];
+  shots: number[];
+  textSegments: number[];
+  heads: number;
+  headDim: number;
+  note: string;
+}
+
+interface PresetDefinition extends PresetInfo {
+  position: TextPosition;
+  modelType: ModelType;
+  full: PresetShape;
+  ci: PresetShape;
+}
+
+/** `count` copies of `value`. */
+function repeat(value: number, count: number): number[] {
+  return new Array<number>(count).fill(value);
+}
+
+const CI_HEADS = 2;
+const CI_HEAD_DIM = 64;
+/** Tile-aligned for STA (6, 8, 8) and 128 tokens a frame (one Radial block). */
+const CI_TILED: [number, number, number] = [6, 8, 16];
+
+function ciShape(
+  latent: [number, number, number],
+  shots: number[],
+  textSegments: number[],
+): PresetShape {
+  const tokens = latent[0] * latent[1] * latent[2] + textSegments.reduce((a, b) => a + b, 0);
+  return {
+    latent,
+    shots,
+    textSegments,
+    heads: CI_HEADS,
+    headDim: CI_HEAD_DIM,
+    note: `ci size: latent ${latent.join("×")}, ${tokens} tokens, ${CI_HEADS} heads × ` +
+      `${CI_HEAD_DIM}, same text position, shot count and model type as the full size`,
+  };
+}
+
+function fullShape(
+  latent: [number, number, number],
+  shots: number[],
+  textSegments: number[],
+  heads: number,
+): PresetShape {
+  return { latent, shots, textSegments, heads, headDim: 128, note: "" };
+}
+
+const HUNYUAN_MODEL = "HunyuanVideo: 24 heads × 128, 256-token prompt after the video (MMDiT " +
+  "joint attention)";
+const WAN_MODEL = "Wan2.1-14B: 40 heads × 128; the prompt enters through cross-attention, so no " +
+  "text tokens in self-attention";
+
+const DEFINITIONS: readonly PresetDefinition[] = [
+  {
+    name: "hunyuan-117f-768x1280",
+    summary: "HunyuanVideo, 117 frames at 768×1280: 30×48×80 latents + 256 text (suffix)",
+    source: `Radial Attention scripts and STA's canvas '30x48x80'. ${HUNYUAN_MODEL}.`,
+    position: "suffix",
+    modelType: "hunyuan",
+    full: fullShape([30, 48, 80], [30], [256], 24),
+    ci: ciShape(CI_TILED, [6], [32]),
+  },
+  {
+    name: "hunyuan-117f-720x1280",
+    summary: "HunyuanVideo, 117 frames at 720×1280: 30×45×80 latents + 256 text (suffix)",
+    source: `Radial Attention Table 1. ${HUNYUAN_MODEL}. H = 45 is not a multiple of STA's ` +
+      `tile, so STA refuses the full size.`,
+    position: "suffix",
+    modelType: "hunyuan",
+    full: fullShape([30, 45, 80], [30], [256], 24),
+    ci: ciShape(CI_TILED, [6], [32]),
+  },
+  {
+    name: "wan-81f-720x1280",
+    summary: "Wan2.1-14B, 81 frames at 720×1280: 21×45×80 latents, no text in self-attention",
+    source: `Radial Attention Table 1 (Wan2.1-14B). ${WAN_MODEL}.`,
+    position: "none",
+    modelType: "wan",
+    full: fullShape([21, 45, 80], [21], [], 40),
+    ci: ciShape(CI_TILED, [6], []),
+  },
+  {
+    name: "wan-69f-768x1280",
+    summary: "Wan2.1-14B, 69 frames at 768×1280: 18×48×80 latents, no text in self-attention",
+    source: `Radial Attention scripts and STA's canvas '18x48x80'. ${WAN_MODEL}.`,
+    position: "none",
+    modelType: "wan",
+    full: fullShape([18, 48, 80], [18], [], 40),
+    ci: ciShape(CI_TILED, [6], []),
+  },
+  {
+    name: "mochi-163f-480x848",
+    summary: "Mochi 1, 163 frames at 480×848: 28×30×53 latents + 256 text (suffix)",
+    source: "Radial Attention (Mochi 1). T = (163 − 1)/6 + 1 (6× temporal VAE), 480/16 × 848/16 " +
+      "(8× VAE, 2×2 patch). Mochi 1: 24 heads × 128 (3072 wide), joint attention with a " +
+      "256-token prompt after the video. Not STA tile-aligned (neither is the ci size).",
+    position: "suffix",
+    modelType: "mochi",
+    full: fullShape([28, 30, 53], [28], [256], 24),
+    ci: ciShape([7, 10, 13], [7], [32]),
+  },
+  {
+    name: "moc-single-shot",
+    summary: "MoC single shot, 8 s at 320×192: 25×12×20 latents + 92 text (suffix), L = 6,092",
+    source: "MoC (arXiv 2508.21058) Table 1: dense 1.9e10 FLOPs = 4·L²·d for one head, d = 128. " +
+      "25 latent frames × 192/16 × 320/16 = 6,000 video tokens; the paper does not give its " +
+      "prompt length, 92 tokens is chosen so that 4·6,092²·128 = 1.900e10. Heads 24 × 128 and " +
+      "the suffix prompt (MMDiT) are assumptions; MoC's figures are per head.",
+    position: "suffix",
+    modelType: "hunyuan",
+    full: fullShape([25, 12, 20], [25], [92], 24),
+    ci: ciShape([16, 6, 10], [16], [32]),
+  },
+  {
+    name: "moc-multi-shot",
+    summary: "MoC 8 shots, 64 s at 480p: 8×14 frames of 30×53 + 8×256 text (suffix), L = 180,128",
+    source: "MoC (arXiv 2508.21058) Table 2: dense 1.66e13 FLOPs = 4·L²·128 ⇒ L ≈ 180,067, 8 " +
+      "shots at 480p. The paper gives neither frame size nor frames per shot: we take 480×848 " +
+      "(30×53 latents, as Mochi's 480p), 14 latent frames a shot and a 256-token prompt segment " +
+      "a shot, so L = 8·14·1,590 + 8·256 = 180,128 (+0.03%), 4·L²·128 = 1.661e13. Heads 24 × 128 " +
+      "are an assumption.",
+    position: "suffix",
+    modelType: "hunyuan",
+    full: fullShape([112, 30, 53], repeat(14, 8), repeat(256, 8), 24),
+    ci: ciShape([24, 6, 8], repeat(3, 8), repeat(8, 8)),
+  },
+  {
+    name: "moga-minute-480p",
+    summary:
+      "MoGA one minute at 24 fps, 480p: 361×30×52 latents in 12 shots + 12×256 text (suffix)",
+    source:
+      "MoGA (arXiv 2510.18692): 60 s × 24 fps = 1,441 frames ⇒ 361 latent frames, 480×832 ⇒ " +
+      "30×52, 563,160 video tokens (the paper says ≈580k). The paper fixes neither the shot " +
+      "count nor the prompt: we take 12 shots (11 of 30 latent frames, 5 s each, and one of 31) " +
+      "and MMDiT-style joint attention with a 256-token prompt segment a shot (L = 566,232); " +
+      "heads 24 × 128 are an assumption.",
+    position: "suffix",
+    modelType: "hunyuan",
+    full: fullShape([361, 30, 52], [...repeat(30, 11), 31], repeat(256, 12), 24),
+    ci: ciShape([25, 6, 8], [...repeat(2, 11), 3], repeat(8, 12)),
+  },
+];
+
+/** Every preset, in the order of scenarios.md. */
+export const PRESETS: readonly PresetInfo[] = DEFINITIONS.map(({ name, summary, source }) => ({
+  name,
+  summary,
+  source,
+}));
+
+/** The preset names (without sweep suffixes). */
+export function presetNames(): string[] {
+  return DEFINITIONS.map((d) => d.name);
+}
+
+function unknownPreset(name: string): ScenarioError {
+  return new ScenarioError(
+    `--scenario: unknown preset "${name}" (allowed: ${presetNames().join(", ")}, each with an ` +
+      `optional length sweep ${SWEEP_FACTORS.map((f) => `@x${f}`).join("|")}; or a .json file)`,
+  );
+}
+
+/**
+ * The preset `name` (optionally with a `@xN` length sweep) at `size`, validated.
+ * Throws a {@link ScenarioError} naming `--scenario` and the allowed names for an unknown name.
+ */
+export function preset(name: string, size: PresetSize): Scenario {
+  if (!PRESET_SIZES.includes(size)) {
+    throw new ScenarioError(`--size must be one of ${PRESET_SIZES.join(", ")} (got "${size}")`);
+  }
+  const sweep = /^(.+)@x(\d+)$/.exec(name);
+  const baseName = sweep ? sweep[1] : name;
+  const definition = DEFINITIONS.find((d) => d.name === baseName);
+  if (!definition) throw unknownPreset(name);
+  const factor = sweep ? Number(sweep[2]) : 1;
+  if (!SWEEP_FACTORS.includes(factor)) {
+    throw new ScenarioError(
+      `--scenario: length sweep of "${name}" must be one of ` +
+        `${SWEEP_FACTORS.map((f) => `@x${f}`).join(", ")} (got @x${sweep?.[2]})`,
+    );
+  }
+  const shape = definition[size];
+  const [frames, rows, columns] = shape.latent;
+  const notes = [definition.source];
+  if (factor > 1) {
+    notes.push(`Length sweep ×${factor}: ${factor}× the latent frames of every shot.`);
+  }
+  if (size === "ci") notes.push(`${shape.note}.`);
+  const textTokens = shape.textSegments.reduce((a, b) => a + b, 0);
+  return validateScenario({
+    name,
+    latent: [frames * factor, rows, columns],
+    text: { tokens: textTokens, position: definition.position },
+    shots: shape.shots.map((n) => n * factor),
+    textSegments: [...shape.textSegments],
+    heads: shape.heads,
+    headDim: shape.headDim,
+    modelType: definition.modelType,
+    source: notes.join(" "),
+  });
+}
