@@ -16,10 +16,11 @@ import type { Scenario } from "../scenarios/scenario.ts";
 import { resolveScenario } from "../scenarios/scenario_file.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { type BenchRecord, RESULTS_SCHEMA, type ResultsFile } from "../reports/schema.ts";
-import { writeResults } from "../reports/results_io.ts";
 import { formatShard, type Shard, shardCases } from "../regress/shards.ts";
 import { gitCommit } from "./run_meta.ts";
-import { runCases, type RunSettings, type ScenarioCases } from "./runner.ts";
+import { type RunArtifacts, runCases, type RunSettings, type ScenarioCases } from "./runner.ts";
+import { writeFileAtomic, writeResults } from "../reports/results_io.ts";
+import { DECAY_FILE_NAME, MASK_SUFFIX, MASKS_FOLDER } from "../reports/report_extras.ts";
 import type { Suite } from "./suites.ts";
 
 /** Everything a bench run needs (the CLI's options, resolved). */
@@ -138,12 +139,11 @@ export async function runBench(
       warmup: config.settings.warmup >= 0 ? config.settings.warmup : fallback ? 1 : 2,
       repeats: config.settings.repeats >= 1 ? config.settings.repeats : fallback ? 5 : 20,
     };
-    const records = await runCases(
-      runtime,
-      groups,
-      settings,
-      (e) => hooks.onProgress?.(e.done, e.total, e.label),
-    );
+    const artifacts: RunArtifacts = { decay: [], masks: [] };
+    const records = await runCases(runtime, groups, settings, {
+      onProgress: (e) => hooks.onProgress?.(e.done, e.total, e.label),
+      artifacts,
+    });
     const results: ResultsFile = {
       schema: RESULTS_SCHEMA,
       suite: `${config.suite.name}@${config.suite.version}`,
@@ -157,10 +157,31 @@ export async function runBench(
       records,
     };
     await writeResults(config.out, results);
+    await writeArtifacts(config.out, artifacts);
     return { results, outDir: config.out, failed: records.filter((r) => r.error) };
   } finally {
     runtime.destroy();
   }
+}
+
+/** Writes `decay.json` and `masks/<scenario>/<method>.mask.png` beside the results. */
+async function writeArtifacts(outDir: string, artifacts: RunArtifacts): Promise<void> {
+  if (artifacts.decay.length > 0) {
+    await writeFileAtomic(join(outDir, DECAY_FILE_NAME), JSON.stringify(artifacts.decay) + "\n");
+  }
+  for (const mask of artifacts.masks) {
+    const file = join(
+      outDir,
+      MASKS_FOLDER,
+      safeName(mask.scenario),
+      `${mask.method}${MASK_SUFFIX}`,
+    );
+    await writeFileAtomic(file, mask.png);
+  }
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._@+-]/g, "_");
 }
 
 /** Path of a run's results file. */

@@ -11,7 +11,7 @@ import { DeviceLostError, type GpuRuntime } from "../gpu/runtime.ts";
 import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
 import { uploadQkv } from "../gpu/upload_qkv.ts";
 import { AttentionProgram } from "../kernels/attention.ts";
-import { type ExecutionForm, validateForm } from "../methods/form.ts";
+import { blockGrid, type ExecutionForm, validateForm } from "../methods/form.ts";
 import type { GpuQkv, Method } from "../methods/method.ts";
 import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
 import { type Scenario, textTokens, totalTokens } from "../scenarios/scenario.ts";
@@ -25,6 +25,9 @@ import {
 } from "./quality_pass.ts";
 import { parseTestSlowdown, TEST_SLOWDOWN_ENV } from "../regress/test_slowdown.ts";
 import { layoutDigest } from "../regress/layout_digest.ts";
+import { type AttentionDecay, attentionDecay } from "../reports/decay.ts";
+import { maskPng } from "../reports/mask_png.ts";
+import { methodLabels, textBlocks } from "../reports/plan.ts";
 
 /** One scenario with its inputs and the methods to run on it. */
 export interface ScenarioCases {
@@ -54,6 +57,14 @@ export interface RunSettings {
   seed: number;
 }
 
+/** Pictures and curves a run produces for its report. */
+export interface RunArtifacts {
+  /** The scenarios' decay curves (head 0), when quality ran. */
+  decay: AttentionDecay[];
+  /** Mask picture (PNG) of head 0's layout, per scenario and method label. */
+  masks: Array<{ scenario: string; method: string; png: Uint8Array }>;
+}
+
 /** Called when a case starts and ends (progress line). */
 export type ProgressHook = (event: { done: number; total: number; label: string }) => void;
 
@@ -63,6 +74,15 @@ const QUALITY_FLOAT_BUDGET = 256 * 1024 * 1024;
 function adapterOf(runtime: GpuRuntime): RecordAdapter {
   const { description, vendor, architecture, fallback, backend } = runtime.facts;
   return { description, vendor, architecture, fallback, backend };
+}
+
+/** The method's analytic FLOPs, or null where it has no formula or refuses the scenario. */
+function analyticFlopsOf(method: Method, scenario: Scenario): number | null {
+  try {
+    return method.analyticFlops?.(scenario) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** A record skeleton with every field a case may fill set to null. */
@@ -88,7 +108,7 @@ export function emptyRecord(
     flops: null,
     executedFlops: null,
     routingFlops: null,
-    analyticFlops: method.analyticFlops?.(scenario) ?? null,
+    analyticFlops: analyticFlopsOf(method, scenario),
     tokenSparsity: null,
     blockSparsity: null,
     blockSize: null,
@@ -215,8 +235,9 @@ export async function runCases(
   runtime: GpuRuntime,
   groups: ScenarioCases[],
   settings: RunSettings,
-  onProgress?: ProgressHook,
+  hooks: { onProgress?: ProgressHook; artifacts?: RunArtifacts } = {},
 ): Promise<BenchRecord[]> {
+  const { onProgress, artifacts } = hooks;
   const records: BenchRecord[] = [];
   const total = groups.reduce((n, g) => n + g.methods.length, 0);
   let done = 0;
@@ -249,6 +270,10 @@ export async function runCases(
       }
       continue;
     }
+    if (artifacts && cpuHeads.length > 0) {
+      artifacts.decay.push(attentionDecay(scenario, cpuHeads[0], { seed: settings.seed }));
+    }
+    const labels = methodLabels(group.methods);
     const quality: QualityInputs | null = settings.quality
       ? { scenario, heads: qualityHeads, tensors: cpuHeads, seed: settings.seed, dense: null }
       : null;
@@ -287,6 +312,14 @@ export async function runCases(
         record.quality = qualityUnavailable("dense reference did not run");
       }
       fillRelative(record, denseRecord);
+      if (artifacts && forms && group.recorded[i]) {
+        const form = forms[0];
+        artifacts.masks.push({
+          scenario: scenario.name,
+          method: labels[i],
+          png: maskPng(blockGrid(form), { textBlocks: textBlocks(scenario, form) }),
+        });
+      }
       if (group.recorded[i]) groupRecords.push(record);
     }
     records.push(...groupRecords);

@@ -5,16 +5,16 @@
  * @module
  */
 import { join } from "node:path";
+import { renderReport } from "./html.ts";
+import { readReportExtras } from "./report_extras.ts";
 import type { ResultsFile } from "./schema.ts";
 import { writeFileAtomic } from "./results_io.ts";
 
-/** Renders the report of `runs` into `OUT/report.html` (or `path` when given). */
-export async function writeReportFor(
-  runs: ResultsFile[],
-  outDir: string,
-  path = join(outDir, "report.html"),
-): Promise<string> {
-  const { renderReport } = await import("./html.ts");
-  await writeFileAtomic(path, await renderReport(runs));
+/** Renders the report of `runs` (with `outDir`'s decay curves and masks) into `OUT/report.html`. */
+export async function writeReportFor(runs: ResultsFile[], outDir: string): Promise<string> {
+  const path = join(outDir, "report.html");
+  const scenarios = runs.flatMap((r) => r.records.map((record) => record.scenario));
+  const extras = await readReportExtras(outDir, scenarios);
+  await writeFileAtomic(path, await renderReport(runs, extras));
   return path;
 }
