@@ -169,7 +169,7 @@ const DEFINITIONS: readonly PresetDefinition[] = [
     position: "suffix",
     modelType: "hunyuan",
     full: fullShape([112, 30, 53], repeat(14, 8), repeat(256, 8), 24),
-    ci: ciShape([24, 8, 8], repeat(3, 8), repeat(8, 8)),
+    ci: ciShape([18, 8, 8], [3, 3, ...repeat(2, 6)], repeat(8, 8)),
   },
   {
     name: "moga-minute-480p",
