@@ -7,11 +7,11 @@
  * @module
  */
 import type { GpuRuntime } from "../gpu/runtime.ts";
-import { type ExecutionForm, MASK_NONE, tileCount } from "../methods/form.ts";
+import { type ExecutionForm, MASK_NONE, MASK_TOKENS, tileCount } from "../methods/form.ts";
+import { MERGE_PARTIALS_BINDINGS, MERGE_WORDS, mergePartialsWgsl } from "./merge_partials_wgsl.ts";
 import type { GpuQkv } from "../methods/method.ts";
 import {
   FLASH_ATTENTION_BINDINGS,
-  type FlashAttentionConfig,
   flashAttentionWgsl,
   SUBTILE_WORDS,
 } from "./flash_attention_wgsl.ts";
@@ -49,32 +49,120 @@ export function defaultTiling(forms: ExecutionForm[]): AttentionTiling {
   return { blockQ: median >= 128 ? 128 : 64, blockK: 16 };
 }
 
-/** Sub-tile records (rowStart, rowEnd, tileStart, rangeBegin, rangeEnd, 0, 0, 0) of a form. */
-export function encodeSubTiles(form: ExecutionForm, blockQ: number): Uint32Array {
-  const records: number[] = [];
+/** The kernel's view of a form: sub-tiles, key ranges and merges of split sub-tiles. */
+export interface EncodedWork {
+  /** Sub-tile records (rowStart, rowEnd, tileStart, rangeBegin, rangeEnd, partSlot, 0, 0). */
+  subTiles: Uint32Array;
+  /** Range records (start, end, maskOffset, kind): the form's, then pieces of split ranges. */
+  ranges: Uint32Array;
+  /** Merge records (rowStart, rowEnd, firstSlot, parts), one per split sub-tile. */
+  merges: Uint32Array;
+  /** Partial-output slots the split parts use. */
+  slots: number;
+}
+
+/** Slot value of a sub-tile that writes its rows directly. */
+const NO_PART = 0xffffffff;
+/** Smallest part of a split sub-tile, in keys. */
+const MIN_PART_KEYS = 4096;
+
+interface WorkItem {
+  keys: number;
+  words: number[];
+}
+
+/**
+ * Encodes `form` for the kernel in sub-tiles of at most `blockQ` rows, heaviest first:
+ * workgroups start roughly in dispatch order, so long sub-tiles dispatched last would leave the
+ * GPU idle behind them (longest-processing-time first). A sub-tile with far more keys than the
+ * median (text rows that attend everything) is split into parts of about twice the median, run
+ * in parallel and merged by log-sum-exp (split-KV); token-masked ranges are never cut.
+ */
+export function encodeWork(form: ExecutionForm, blockQ: number): EncodedWork {
+  const ranges = Array.from(encodeRanges(form));
+  const tileKeys: number[] = [];
+  for (let t = 0; t < tileCount(form); t++) {
+    let keys = 0;
+    for (let r = form.rangeOffsets[t]; r < form.rangeOffsets[t + 1]; r++) {
+      keys += form.rangeEnds[r] - form.rangeStarts[r];
+    }
+    tileKeys.push(keys);
+  }
+  const subTileKeys: number[] = [];
+  for (let t = 0; t < tileCount(form); t++) {
+    const rows = form.tileBounds[t + 1] - form.tileBounds[t];
+    for (let i = 0; i < Math.ceil(rows / blockQ); i++) subTileKeys.push(tileKeys[t]);
+  }
+  subTileKeys.sort((a, b) => a - b);
+  const partKeys = Math.max(MIN_PART_KEYS, 2 * subTileKeys[Math.floor(subTileKeys.length / 2)]);
+  const items: WorkItem[] = [];
+  const merges: number[] = [];
+  let slots = 0;
   for (let t = 0; t < tileCount(form); t++) {
     const start = form.tileBounds[t];
     const end = form.tileBounds[t + 1];
+    const parts = tileKeys[t] > 1.5 * partKeys ? splitRanges(form, t, partKeys, ranges) : null;
     for (let row = start; row < end; row += blockQ) {
-      records.push(
-        row,
-        Math.min(row + blockQ, end),
-        start,
-        form.rangeOffsets[t],
-        form.rangeOffsets[t + 1],
-        0,
-        0,
-        0,
-      );
+      const rowEnd = Math.min(row + blockQ, end);
+      if (!parts) {
+        const words = [row, rowEnd, start, form.rangeOffsets[t], form.rangeOffsets[t + 1], NO_PART];
+        items.push({ keys: tileKeys[t], words: [...words, 0, 0] });
+        continue;
+      }
+      merges.push(row, rowEnd, slots, parts.length);
+      for (const part of parts) {
+        items.push({
+          keys: part.keys,
+          words: [row, rowEnd, start, part.begin, part.end, slots++, 0, 0],
+        });
+      }
     }
   }
-  return Uint32Array.from(records);
+  items.sort((a, b) => b.keys - a.keys);
+  return {
+    subTiles: Uint32Array.from(items.flatMap((item) => item.words)),
+    ranges: Uint32Array.from(ranges),
+    merges: Uint32Array.from(merges),
+    slots,
+  };
+}
+
+/** Cuts tile `t`'s ranges into parts of about `partKeys` keys, appending the pieces to `ranges`. */
+function splitRanges(
+  form: ExecutionForm,
+  t: number,
+  partKeys: number,
+  ranges: number[],
+): Array<{ begin: number; end: number; keys: number }> | null {
+  const parts: Array<{ begin: number; end: number; keys: number }> = [];
+  let current = { begin: ranges.length / 4, end: ranges.length / 4, keys: 0 };
+  const close = () => {
+    if (current.keys > 0) parts.push(current);
+    current = { begin: ranges.length / 4, end: ranges.length / 4, keys: 0 };
+  };
+  for (let r = form.rangeOffsets[t]; r < form.rangeOffsets[t + 1]; r++) {
+    const kind = form.rangeMaskKinds[r];
+    const offset = form.rangeMaskOffsets[r];
+    let from = form.rangeStarts[r];
+    const to = form.rangeEnds[r];
+    while (from < to) {
+      const room = partKeys - current.keys;
+      const piece = kind === MASK_TOKENS ? to - from : Math.min(to - from, Math.max(room, 1));
+      ranges.push(from, from + piece, offset, kind);
+      current.end++;
+      current.keys += piece;
+      from += piece;
+      if (current.keys >= partKeys) close();
+    }
+  }
+  close();
+  return parts.length > 1 ? parts : null;
 }
 
 /** Range records (start, end, maskOffset, kind) of a form. */
 export function encodeRanges(form: ExecutionForm): Uint32Array {
   const n = form.rangeStarts.length;
-  const words = new Uint32Array(Math.max(4, 4 * n));
+  const words = new Uint32Array(4 * n);
   for (let r = 0; r < n; r++) {
     words[4 * r] = form.rangeStarts[r];
     words[4 * r + 1] = form.rangeEnds[r];
@@ -101,9 +189,18 @@ export interface AttentionOutputs {
 interface HeadWork {
   attention: GPUBindGroup;
   attentionGrid: [number, number];
+  merge?: GPUBindGroup;
+  mergeGrid: [number, number];
   gather?: GPUBindGroup;
   scatter?: GPUBindGroup;
   permuteGrid: [number, number];
+}
+
+interface Pipelines {
+  attention: GPUComputePipeline;
+  merge: GPUComputePipeline | null;
+  gather: GPUComputePipeline | null;
+  scatter: GPUComputePipeline | null;
 }
 
 /** Options of {@link AttentionProgram.create}. */
@@ -123,9 +220,7 @@ export class AttentionProgram {
   readonly #runtime: GpuRuntime;
   readonly #buffers: GPUBuffer[];
   readonly #heads: HeadWork[];
-  readonly #attention: GPUComputePipeline;
-  readonly #gather: GPUComputePipeline | null;
-  readonly #scatter: GPUComputePipeline | null;
+  readonly #pipelines: Pipelines;
 
   private constructor(
     runtime: GpuRuntime,
@@ -134,9 +229,7 @@ export class AttentionProgram {
       compileMs: number;
       buffers: GPUBuffer[];
       heads: HeadWork[];
-      attention: GPUComputePipeline;
-      gather: GPUComputePipeline | null;
-      scatter: GPUComputePipeline | null;
+      pipelines: Pipelines;
     },
   ) {
     this.#runtime = runtime;
@@ -145,9 +238,7 @@ export class AttentionProgram {
     this.#buffers = parts.buffers;
     this.memoryBytes = parts.buffers.reduce((sum, b) => sum + b.size, 0);
     this.#heads = parts.heads;
-    this.#attention = parts.attention;
-    this.#gather = parts.gather;
-    this.#scatter = parts.scatter;
+    this.#pipelines = parts.pipelines;
   }
 
   /**
@@ -172,49 +263,56 @@ export class AttentionProgram {
     const tiling = options.tiling ?? defaultTiling(forms);
     const masked = forms.some((f) => f.rangeMaskKinds.some((k) => k !== MASK_NONE));
     const permuted = forms.some((f) => f.permutation !== null || f.outputScale !== null);
-    const config: FlashAttentionConfig = {
-      headDim,
-      precision: inputs.precision,
-      masked,
-      ...tiling,
-    };
+    const encoded = forms.map((form) => encodeWork(form, tiling.blockQ));
+    const split = encoded.some((e) => e.slots > 0);
     const key = (name: string) =>
       `${name}:d${headDim}:${inputs.precision}:${tiling.blockQ}x${tiling.blockK}:${masked}`;
-    const attention = await runtime.pipeline(
-      key("flash"),
-      flashAttentionWgsl(config),
-      FLASH_ATTENTION_BINDINGS,
-    );
-    const gather = permuted
-      ? await runtime.pipeline(
-        key("gather"),
-        gatherRowsWgsl(headDim, inputs.precision),
-        GATHER_BINDINGS,
-      )
-      : null;
-    const scatter = permuted
-      ? await runtime.pipeline(key("scatter"), scatterRowsWgsl(headDim), SCATTER_BINDINGS)
-      : null;
-    const compileMs = attention.compileMs + (gather?.compileMs ?? 0) + (scatter?.compileMs ?? 0);
+    const compiled = await Promise.all([
+      runtime.pipeline(
+        key("flash"),
+        flashAttentionWgsl({ headDim, precision: inputs.precision, masked, ...tiling }),
+        FLASH_ATTENTION_BINDINGS,
+      ),
+      split
+        ? runtime.pipeline(
+          key("merge"),
+          mergePartialsWgsl(headDim, tiling.blockQ),
+          MERGE_PARTIALS_BINDINGS,
+        )
+        : null,
+      permuted
+        ? runtime.pipeline(
+          key("gather"),
+          gatherRowsWgsl(headDim, inputs.precision),
+          GATHER_BINDINGS,
+        )
+        : null,
+      permuted
+        ? runtime.pipeline(key("scatter"), scatterRowsWgsl(headDim), SCATTER_BINDINGS)
+        : null,
+    ]);
+    const compileMs = compiled.reduce((sum, c) => sum + (c?.compileMs ?? 0), 0);
+    const [attention, merge, gather, scatter] = compiled.map((c) => c?.pipeline ?? null);
+    const pipelines: Pipelines = { attention: attention!, merge, gather, scatter };
 
     const buffers: GPUBuffer[] = [];
     const own = (b: GPUBuffer) => (buffers.push(b), b);
-    const elementBytes = inputs.precision === "f16" ? 2 : 4;
     const maxGroups = runtime.device.limits.maxComputeWorkgroupsPerDimension;
     const formBuffers = forms.map((form, f) => {
-      const subTiles = encodeSubTiles(form, tiling.blockQ);
-      const order = form.permutation ?? Uint32Array.from({ length: tokens }, (_, i) => i);
+      const work = encoded[f];
+      const nonEmpty = (words: Uint32Array) => words.length ? words : new Uint32Array(4);
       return {
-        subTileCount: subTiles.length / SUBTILE_WORDS,
-        subTiles: own(runtime.upload(`subTiles[${f}]`, subTiles)),
-        ranges: own(runtime.upload(`ranges[${f}]`, encodeRanges(form))),
-        masks: own(
-          runtime.upload(
-            `maskWords[${f}]`,
-            form.maskWords.length ? form.maskWords : new Uint32Array(1),
-          ),
-        ),
-        permutation: permuted ? own(runtime.upload(`permutation[${f}]`, order)) : null,
+        work,
+        subTiles: own(runtime.upload(`subTiles[${f}]`, work.subTiles)),
+        ranges: own(runtime.upload(`ranges[${f}]`, nonEmpty(work.ranges))),
+        merges: own(runtime.upload(`merges[${f}]`, nonEmpty(work.merges))),
+        masks: own(runtime.upload(`maskWords[${f}]`, nonEmpty(form.maskWords))),
+        permutation: permuted
+          ? own(runtime.upload(
+            `permutation[${f}]`,
+            form.permutation ?? Uint32Array.from({ length: tokens }, (_, i) => i),
+          ))
+          : null,
         outputScale: permuted
           ? own(runtime.upload(`outputScale[${f}]`, form.outputScale ?? new Float32Array(1)))
           : null,
@@ -224,44 +322,47 @@ export class AttentionProgram {
     const outputs: AttentionOutputs = { out: [], lse: [] };
     const headWork: HeadWork[] = [];
     const scaleLog2 = Math.LOG2E / Math.sqrt(headDim);
+    const elementBytes = inputs.precision === "f16" ? 2 : 4;
     const permuteGrid = dispatchGrid(
-      Math.ceil((tokens * headDim) / 4 / PERMUTE_WORKGROUP),
+      Math.ceil(tokens * headDim / 4 / PERMUTE_WORKGROUP),
       maxGroups,
     );
     for (let h = 0; h < heads; h++) {
       const fb = formBuffers[forms.length === 1 ? 0 : h];
+      const subTileCount = fb.work.subTiles.length / SUBTILE_WORDS;
+      const mergeCount = fb.work.merges.length / MERGE_WORDS;
       const out = own(runtime.buffer(`out[${h}]`, tokens * headDim * 4));
       const lse = own(runtime.buffer(`lse[${h}]`, tokens * 4));
       outputs.out.push(out);
       outputs.lse.push(lse);
-      const attentionGrid = dispatchGrid(fb.subTileCount, maxGroups);
-      const params = new Uint32Array([fb.subTileCount, attentionGrid[0], 0, 0]);
+      const slots = Math.max(1, fb.work.slots) * tiling.blockQ;
+      const partialRows = own(runtime.buffer(`partialRows[${h}]`, slots * headDim * 4));
+      const partialLse = own(runtime.buffer(`partialLse[${h}]`, slots * 4));
+      const attentionGrid = dispatchGrid(subTileCount, maxGroups);
+      const mergeGrid = dispatchGrid(mergeCount, maxGroups);
+      const params = new Uint32Array([subTileCount, attentionGrid[0], 0, 0]);
       new Float32Array(params.buffer)[2] = scaleLog2;
-      const uniform = own(runtime.uniform(`attentionParams[${h}]`, params));
       let [q, k, v, attnOut, attnLse] = [inputs.q[h], inputs.k[h], inputs.v[h], out, lse];
-      const work: Partial<HeadWork> = { attentionGrid, permuteGrid };
-      if (permuted && fb.permutation && fb.outputScale) {
+      const work: Partial<HeadWork> = { attentionGrid, mergeGrid, permuteGrid };
+      if (fb.permutation && fb.outputScale && gather && scatter) {
         const bytes = tokens * headDim * elementBytes;
         [q, k, v] = ["q", "k", "v"].map((n) => own(runtime.buffer(`${n}Permuted[${h}]`, bytes)));
         attnOut = own(runtime.buffer(`outPermuted[${h}]`, tokens * headDim * 4));
         attnLse = own(runtime.buffer(`lsePermuted[${h}]`, tokens * 4));
-        const permuteParams = own(
-          runtime.uniform(
-            `permuteParams[${h}]`,
-            new Uint32Array([tokens, permuteGrid[0], fb.scaled, 0]),
-          ),
-        );
-        work.gather = bindGroup(runtime, gather!.pipeline, [
+        const permuteParams = own(runtime.uniform(
+          `permuteParams[${h}]`,
+          new Uint32Array([tokens, permuteGrid[0], fb.scaled, 0]),
+        ));
+        const sources = [inputs.q[h], inputs.k[h], inputs.v[h]];
+        work.gather = bindGroup(runtime, gather, [
           fb.permutation,
-          inputs.q[h],
-          inputs.k[h],
-          inputs.v[h],
+          ...sources,
           q,
           k,
           v,
           permuteParams,
         ]);
-        work.scatter = bindGroup(runtime, scatter!.pipeline, [
+        work.scatter = bindGroup(runtime, scatter, [
           fb.permutation,
           attnOut,
           attnLse,
@@ -271,7 +372,7 @@ export class AttentionProgram {
           permuteParams,
         ]);
       }
-      work.attention = bindGroup(runtime, attention.pipeline, [
+      work.attention = bindGroup(runtime, attention!, [
         q,
         k,
         v,
@@ -280,8 +381,21 @@ export class AttentionProgram {
         fb.subTiles,
         fb.ranges,
         fb.masks,
-        uniform,
+        own(runtime.uniform(`attentionParams[${h}]`, params)),
+        partialRows,
+        partialLse,
       ]);
+      if (merge && mergeCount > 0) {
+        const mergeParams = new Uint32Array([mergeCount, mergeGrid[0], 0, 0]);
+        work.merge = bindGroup(runtime, merge, [
+          partialRows,
+          partialLse,
+          fb.merges,
+          attnOut,
+          attnLse,
+          own(runtime.uniform(`mergeParams[${h}]`, mergeParams)),
+        ]);
+      }
       headWork.push(work as HeadWork);
     }
     return new AttentionProgram(runtime, {
@@ -289,25 +403,29 @@ export class AttentionProgram {
       compileMs,
       buffers,
       heads: headWork,
-      attention: attention.pipeline,
-      gather: gather?.pipeline ?? null,
-      scatter: scatter?.pipeline ?? null,
+      pipelines,
     });
   }
 
-  /** Encodes every head (gather, attention, scatter) into `pass`. */
+  /** Encodes every head (gather, attention, merge of split sub-tiles, scatter) into `pass`. */
   encode(pass: GPUComputePassEncoder): void {
+    const { attention, merge, gather, scatter } = this.#pipelines;
     for (const head of this.#heads) {
-      if (head.gather && this.#gather) {
-        pass.setPipeline(this.#gather);
+      if (head.gather && gather) {
+        pass.setPipeline(gather);
         pass.setBindGroup(0, head.gather);
         pass.dispatchWorkgroups(...head.permuteGrid);
       }
-      pass.setPipeline(this.#attention);
+      pass.setPipeline(attention);
       pass.setBindGroup(0, head.attention);
       pass.dispatchWorkgroups(...head.attentionGrid);
-      if (head.scatter && this.#scatter) {
-        pass.setPipeline(this.#scatter);
+      if (head.merge && merge) {
+        pass.setPipeline(merge);
+        pass.setBindGroup(0, head.merge);
+        pass.dispatchWorkgroups(...head.mergeGrid);
+      }
+      if (head.scatter && scatter) {
+        pass.setPipeline(scatter);
         pass.setBindGroup(0, head.scatter);
         pass.dispatchWorkgroups(...head.permuteGrid);
       }

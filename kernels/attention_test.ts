@@ -9,7 +9,7 @@ import {
   FormBuilder,
   validateForm,
 } from "../methods/form.ts";
-import { AttentionProgram } from "./attention.ts";
+import { AttentionProgram, encodeWork } from "./attention.ts";
 import { referenceAttention } from "./reference.ts";
 
 const runtime = await GpuRuntime.open();
@@ -158,4 +158,68 @@ Deno.test("sparse kernel = float64 masked reference on random forms (property)",
     ),
     { numRuns: 12 },
   );
+});
+
+Deno.test("a long sub-tile is split across workgroups and merged by log-sum-exp (split-KV)", async () => {
+  const tokens = 9000;
+  const headDim = 64;
+  const builder = new FormBuilder(tokens, 64);
+  // Tile 0: 64 rows attending every key in three ranges, one of them row-masked.
+  const rowMask = { kind: 1 as const, words: [0xaaaaaaaa, 0xffff0000] };
+  builder.range(0, 3000).range(3000, 7000, rowMask).range(7000, tokens).endTile(64);
+  while (builder.tileStart < tokens) {
+    const start = builder.tileStart;
+    const end = Math.min(tokens, start + 64);
+    builder.range(Math.max(0, start - 64), Math.min(tokens, start + 64)).endTile(end);
+  }
+  const perm = Uint32Array.from({ length: tokens }, (_, i) => (i * 7919) % tokens);
+  const form = validateForm(builder.build(perm, "stride"));
+  const work = encodeWork(form, 64);
+  assert.ok(work.slots >= 2, `tile 0 was split (${work.slots} parts)`);
+  assert.equal(work.merges.length / 4, 1);
+  const tensors = {
+    q: randomTensor(tokens * headDim, 11).map((x) => x * 3),
+    k: randomTensor(tokens * headDim, 12),
+    v: randomTensor(tokens * headDim, 13),
+  };
+  const buffers = uploadHead(runtime, tensors, "f32", 0);
+  const program = await AttentionProgram.create(runtime, [form], {
+    precision: "f32",
+    q: [buffers.q],
+    k: [buffers.k],
+    v: [buffers.v],
+  });
+  program.poisonOutputs();
+  const encoder = runtime.device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  program.encode(pass);
+  pass.end();
+  runtime.device.queue.submit([encoder.finish()]);
+  const out = new Float32Array(await runtime.read(program.outputs.out[0]));
+  const lse = new Float32Array(await runtime.read(program.outputs.lse[0]));
+  program.release();
+  runtime.release([buffers.q, buffers.k, buffers.v]);
+  // Rows of tile 0 (original tokens perm[0..63]) against the masked float64 reference.
+  const rows = Array.from(perm.subarray(0, 64));
+  const mask = new Uint8Array(tokens * tokens);
+  const inverse = new Uint32Array(tokens);
+  perm.forEach((original, p) => (inverse[original] = p));
+  for (let p = 0; p < 64; p++) {
+    for (let k = 0; k < tokens; k++) {
+      const masked = k >= 3000 && k < 7000 && ((rowMask.words[p >>> 5] >>> (p & 31)) & 1) === 0;
+      if (!masked) mask[perm[p] * tokens + perm[k]] = 1;
+    }
+  }
+  const ref = referenceAttention(tensors, { tokens, headDim, mask, rows });
+  let outErr = 0;
+  let lseErr = 0;
+  for (const row of rows) {
+    lseErr = Math.max(lseErr, Math.abs(lse[row] - ref.lse[row]));
+    for (let c = 0; c < headDim; c++) {
+      outErr = Math.max(outErr, Math.abs(out[row * headDim + c] - ref.out[row * headDim + c]));
+    }
+  }
+  assert.ok(!lse.some(Number.isNaN), "every row written");
+  assert.ok(outErr < 2e-5, `output error ${outErr}`);
+  assert.ok(lseErr < 2e-4, `lse error ${lseErr}`);
 });

@@ -27,7 +27,10 @@ export interface FlashAttentionConfig {
   masked: boolean;
 }
 
-/** Group 0 of the kernel: q, k, v, out, lse, subTiles, ranges, maskWords, params. */
+/**
+ * Group 0 of the kernel: q, k, v, out, lse, subTiles, ranges, maskWords, params, and the partial
+ * outputs and LSEs of split sub-tiles (merged by kernels/merge_partials_wgsl.ts).
+ */
 export const FLASH_ATTENTION_BINDINGS = [
   "read",
   "read",
@@ -38,6 +41,8 @@ export const FLASH_ATTENTION_BINDINGS = [
   "read",
   "read",
   "uniform",
+  "read_write",
+  "read_write",
 ] as const satisfies readonly BindingKind[];
 
 /** Words per sub-tile record in the `subTiles` buffer. */
@@ -69,6 +74,7 @@ const BLOCK_Q: u32 = ${blockQ}u; // query rows per workgroup
 const BLOCK_K: u32 = ${blockK}u; // keys staged per step
 const ROW_MASK: u32 = 1u;
 const TOKEN_MASK: u32 = 2u;
+const NO_PART: u32 = 0xffffffffu;
 const EMPTY: f32 = -1.0e30;      // "no score yet"; finite so exp2 never sees inf - inf
 
 struct Params {
@@ -84,7 +90,8 @@ struct SubTile {
   tileStart: u32,
   rangeBegin: u32,
   rangeEnd: u32,
-  _p0: u32, _p1: u32, _p2: u32,
+  partSlot: u32,  // NO_PART, or the slot of this part's partial output
+  _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> q: array<${vec}>;
@@ -96,6 +103,8 @@ struct SubTile {
 @group(0) @binding(6) var<storage, read> ranges: array<vec4<u32>>; // start, end, maskOffset, kind
 @group(0) @binding(7) var<storage, read> maskWords: array<u32>;
 @group(0) @binding(8) var<uniform> params: Params;
+@group(0) @binding(9) var<storage, read_write> partialRows: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read_write> partialLse: array<f32>;
 
 var<workgroup> kTile: array<vec4<f32>, ${blockK * d4}>;
 var<workgroup> vTile: array<vec4<f32>, ${blockK * d4}>;
@@ -164,9 +173,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   if (rowActive) {
     let inv = select(0.0, 1.0 / rowSum, rowSum > 0.0);
-    let outBase = row * D4;
-    ${lanes((i) => `outRows[outBase + ${i}u] = acc${i} * inv;`)}
-    lse[row] = select(EMPTY, (rowMax + log2(rowSum)) * 0.6931471805599453, rowSum > 0.0);
+    let rowLse = select(EMPTY, (rowMax + log2(rowSum)) * 0.6931471805599453, rowSum > 0.0);
+    if (st.partSlot == NO_PART) {
+      let outBase = row * D4;
+      ${lanes((i) => `outRows[outBase + ${i}u] = acc${i} * inv;`)}
+      lse[row] = rowLse;
+    } else {
+      let part = st.partSlot * BLOCK_Q + lid;
+      let outBase = part * D4;
+      ${lanes((i) => `partialRows[outBase + ${i}u] = acc${i} * inv;`)}
+      partialLse[part] = rowLse;
+    }
   }
 }
 `;
