@@ -14,7 +14,7 @@ import { SUITES } from "../bench/suites.ts";
 import { splitMethodList } from "../methods/spec.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
 import { parseShard } from "../regress/shards.ts";
-import { appendHistory } from "../regress/history.ts";
+import { appendHistory, historyTrendData, readHistory, type TrendRow } from "../regress/history.ts";
 import { saveBaseline } from "../regress/baseline.ts";
 import { writeReportFor } from "../reports/write_report.ts";
 import { checkWritableDir, choiceOption, integerOption, runCommand, UsageError } from "./_usage.ts";
@@ -111,8 +111,14 @@ async function main(args: string[]): Promise<number> {
   });
   progress.finish();
   const { results, outDir, failed } = outcome;
-  await writeReportFor([results], outDir);
-  if (historyPath) await appendHistory(historyPath, results);
+  let trend: TrendRow[] = [];
+  if (historyPath) {
+    await appendHistory(historyPath, results);
+    const history = await readHistory(historyPath);
+    for (const w of history.warnings) notice(`${historyPath}:${w.line}: ${w.message} (skipped)`);
+    trend = historyTrendData(history.entries);
+  }
+  await writeReportFor([results], outDir, trend);
   if (values["save-baseline"]) {
     notice(`baseline saved to ${await saveBaseline(results, values["save-baseline"])}`);
   }

@@ -9,6 +9,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { historyTrendData, readHistory, type TrendRow } from "../regress/history.ts";
 import { loadResults, RESULTS_FILE_NAME } from "../regress/results_input.ts";
 import { renderReport, type ReportExtras } from "../reports/html.ts";
 import { readReportExtras } from "../reports/report_extras.ts";
@@ -21,6 +22,7 @@ const USAGE = `usage: deno task report RESULTS... [--out FILE]
 RESULTS     results.json files, folders holding one, or folders of shard folders;
             several render side by side (different adapters or commits)
 --out FILE  where to write the report (default: report.html beside the first RESULTS)
+--history FILE  add the latency trend of a history file (JSON Lines, bench --history)
 A folder's decay.json and *.mask.png (or masks/<scenario>/*.mask.png) are shown too.`;
 
 /** The folder a RESULTS argument names: the folder itself, or the file's folder. */
@@ -29,12 +31,25 @@ async function resultsFolder(path: string): Promise<string> {
   return info.isDirectory ? path : dirname(path);
 }
 
+/** Trend rows of a history file; damaged lines are reported on stderr and skipped. */
+async function historyRows(path: string): Promise<TrendRow[]> {
+  const read = await readHistory(path).catch((error) => {
+    throw new UsageError(`--history ${path}: ${(error as Error).message}`);
+  });
+  for (const w of read.warnings) console.error(`report: ${path}:${w.line}: ${w.message} (skipped)`);
+  return historyTrendData(read.entries);
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: Deno.args,
     allowPositionals: true,
     strict: true,
-    options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      out: { type: "string" },
+      history: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) {
     console.log(USAGE);
@@ -47,7 +62,8 @@ async function main(): Promise<number> {
     throw new UsageError(`--out must name an .html file (got "${values.out}")`);
   }
   const runs: ResultsFile[] = [];
-  const extras: Required<ReportExtras> = { decay: [], masks: [] };
+  const extras: Required<ReportExtras> = { decay: [], masks: [], history: [] };
+  if (values.history !== undefined) extras.history = await historyRows(values.history);
   for (const path of positionals) {
     const run = await loadResults(path);
     runs.push(run);

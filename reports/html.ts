@@ -6,6 +6,8 @@
  *
  * @module
  */
+import type { TrendRow } from "../regress/history.ts";
+import { historyTrendSpec } from "../regress/history_chart.ts";
 import { vegaBundles } from "./_bundles.ts";
 import { escapeHtml } from "./_format.ts";
 import {
@@ -18,7 +20,7 @@ import {
   runFacts,
 } from "./_sections.ts";
 import { REPORT_STYLE } from "./_style.ts";
-import { methodColorScale, reportCharts } from "./charts.ts";
+import { methodColorScale, type ReportChart, reportCharts } from "./charts.ts";
 import type { AttentionDecay } from "./decay.ts";
 import type { ResultsFile } from "./schema.ts";
 
@@ -30,6 +32,20 @@ export interface ReportExtras {
   decay?: AttentionDecay[];
   /** Block-mask pictures per scenario and method. */
   masks?: MaskPicture[];
+  /** Latency trend rows from a history file (regress/history.ts), for the trend chart. */
+  history?: TrendRow[];
+}
+
+/** The asv-like trend chart of a history, when one was given. */
+function historyChart(rows: TrendRow[]): ReportChart[] {
+  if (rows.length === 0) return [];
+  return [{
+    id: "history",
+    title: "Latency over runs",
+    caption: "Median and p10–p90 of every case in the history file, one panel a case, by run date.",
+    spec: historyTrendSpec(rows),
+    emptyNote: "",
+  }];
 }
 
 /** JSON safe inside a `<script type="application/json">` element. */
@@ -95,7 +111,7 @@ export async function renderReport(
 ): Promise<string> {
   if (runs.length === 0) throw new RangeError("runs must hold at least one results file (got 0)");
   const bundles = await vegaBundles();
-  const charts = reportCharts(runs, extras.decay ?? []);
+  const charts = [...reportCharts(runs, extras.decay ?? []), ...historyChart(extras.history ?? [])];
   const drawn = charts.filter((c) => c.spec !== null);
   const chartFigures = charts.map((chart) =>
     `<figure class="chart" id="chart-${chart.id}">

@@ -75,7 +75,7 @@ async function masksIn(folder: string, scenario: string): Promise<MaskPicture[]>
 export async function readReportExtras(
   folder: string,
   scenarios: string[],
-): Promise<Required<ReportExtras>> {
+): Promise<Required<Pick<ReportExtras, "decay" | "masks">>> {
   const decayFile = join(folder, DECAY_FILE_NAME);
   let decay: AttentionDecay[] = [];
   if (await isFile(decayFile)) {

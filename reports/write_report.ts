@@ -5,16 +5,24 @@
  * @module
  */
 import { join } from "node:path";
+import type { TrendRow } from "../regress/history.ts";
 import { renderReport } from "./html.ts";
 import { readReportExtras } from "./report_extras.ts";
 import type { ResultsFile } from "./schema.ts";
 import { writeFileAtomic } from "./results_io.ts";
 
-/** Renders the report of `runs` (with `outDir`'s decay curves and masks) into `OUT/report.html`. */
-export async function writeReportFor(runs: ResultsFile[], outDir: string): Promise<string> {
+/**
+ * Renders the report of `runs` (with `outDir`'s decay curves and masks, and the trend of
+ * `history` rows when given) into `OUT/report.html`.
+ */
+export async function writeReportFor(
+  runs: ResultsFile[],
+  outDir: string,
+  history: TrendRow[] = [],
+): Promise<string> {
   const path = join(outDir, "report.html");
   const scenarios = runs.flatMap((r) => r.records.map((record) => record.scenario));
   const extras = await readReportExtras(outDir, scenarios);
-  await writeFileAtomic(path, await renderReport(runs, extras));
+  await writeFileAtomic(path, await renderReport(runs, { ...extras, history }));
   return path;
 }
