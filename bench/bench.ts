@@ -80,17 +80,15 @@ async function planCases(config: BenchConfig, size: PresetSize): Promise<Planned
       });
     }
   }
-  const all = scenarioInputs.flatMap((s, si) =>
-    methods.map((m, mi) => ({ si, mi, key: `${si}:${mi}` }))
-  );
-  const picked = new Set((config.shard ? shardCases(all, config.shard) : all).map((c) => c.key));
+  const all = scenarioInputs.flatMap((_, si) => methods.map((_, mi) => `${si}:${mi}`));
+  const picked = new Set(config.shard ? shardCases(all, config.shard) : all);
   const planned: PlannedScenario[] = [];
   scenarioInputs.forEach(({ scenario, inputs }, si) => {
     const mine = methods.filter((_, mi) => picked.has(`${si}:${mi}`));
     if (mine.length === 0) return;
     const ordered = [dense, ...methods.filter((m) => m !== dense)];
     const recorded = ordered.map((m) => mine.includes(m));
-    const keep = ordered.map((m, i) => i === 0 || recorded[i]);
+    const keep = recorded.map((isRecorded, i) => i === 0 || isRecorded);
     planned.push({
       scenario,
       inputs,

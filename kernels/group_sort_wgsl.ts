@@ -1,12 +1,14 @@
 /**
  * WGSL of the stable counting sort by group that gives MoGA's token order (methods.md,
- * "Mixture-of-Groups Attention"): three kernels over blocks of {@link SORT_BLOCK} tokens.
+ * "Mixture-of-Groups Attention"): four kernels over blocks of {@link SORT_BLOCK} tokens.
  * 1. histogram: one thread per block counts its tokens per group;
- * 2. scan: one workgroup turns the counts, group-major then block, into exclusive bases and
- *    writes the group offsets (G + 1 words);
- * 3. scatter: one thread per block walks its tokens in order and writes each to its group's next
+ * 2. block scan: one workgroup per group turns the group's counts over the blocks into exclusive
+ *    bases (a chunk of blocks a thread, then a workgroup scan of the chunk totals) and writes the
+ *    group's total;
+ * 3. group offsets: one thread scans the G totals into the G + 1 group offsets;
+ * 4. scatter: one thread per block walks its tokens in order and writes each to its group's next
  *    slot, so tokens keep their original order inside a group (stable).
- * The counts buffer holds the counts after (1) and the running bases after (2) and (3).
+ * The counts buffer holds the counts after (1) and the running bases after (2) and (4).
  *
  * @module
  */
@@ -18,7 +20,7 @@ export const SORT_BLOCK = 256;
 /** Threads per workgroup of the histogram and scatter kernels. */
 export const SORT_WORKGROUP = 64;
 
-/** Threads of the scan kernel's single workgroup. */
+/** Threads of each block-scan workgroup (a power of two). */
 export const SCAN_WORKGROUP = 256;
 
 /** Group 0 layout of the histogram kernel: assignment, counts, params. */
@@ -28,17 +30,24 @@ export const GROUP_HISTOGRAM_BINDINGS = [
   "uniform",
 ] as const satisfies readonly BindingKind[];
 
-/** Group 0 layout of the scan kernel: counts, offsets, params. */
-export const GROUP_SCAN_BINDINGS = [
+/** Group 0 layout of the block-scan kernel: counts, groupTotals, params. */
+export const GROUP_BLOCK_SCAN_BINDINGS = [
   "read_write",
   "read_write",
   "uniform",
 ] as const satisfies readonly BindingKind[];
 
-/** Group 0 layout of the scatter kernel: assignment, counts, permutation, params. */
+/** Group 0 layout of the group-offsets kernel: groupTotals, offsets. */
+export const GROUP_OFFSETS_BINDINGS = [
+  "read",
+  "read_write",
+] as const satisfies readonly BindingKind[];
+
+/** Group 0 layout of the scatter kernel: assignment, counts, offsets, permutation, params. */
 export const GROUP_SCATTER_BINDINGS = [
   "read",
   "read_write",
+  "read",
   "read_write",
   "uniform",
 ] as const satisfies readonly BindingKind[];
@@ -76,55 +85,79 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 }
 
-/** Kernel 2: exclusive bases (group-major, then block) and the group offsets. */
-export function groupScanWgsl(groups: number): string {
+/** Kernel 2: one workgroup per group, exclusive bases over the blocks and the group's total. */
+export function groupBlockScanWgsl(groups: number): string {
   return /* wgsl */ `${header(groups)}
+const THREADS: u32 = ${SCAN_WORKGROUP}u;
+
 @group(0) @binding(0) var<storage, read_write> counts: array<u32>;
-@group(0) @binding(1) var<storage, read_write> offsets: array<u32>;
+@group(0) @binding(1) var<storage, read_write> groupTotals: array<u32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-var<workgroup> starts: array<u32, GROUPS>;
+var<workgroup> scanned: array<u32, THREADS>;
 
 @compute @workgroup_size(${SCAN_WORKGROUP})
-fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
-  for (var g = lid.x; g < GROUPS; g += ${SCAN_WORKGROUP}u) {
-    var total = 0u;
-    for (var b = 0u; b < params.blocks; b++) {
-      total += counts[b * GROUPS + g];
-    }
-    starts[g] = total;
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let group = wid.x;
+  let perThread = (params.blocks + THREADS - 1u) / THREADS;
+  let first = min(lid.x * perThread, params.blocks);
+  let last = min(first + perThread, params.blocks);
+  var total = 0u;
+  for (var b = first; b < last; b++) {
+    total += counts[b * GROUPS + group];
   }
+  scanned[lid.x] = total;
   workgroupBarrier();
-  if (lid.x == 0u) {
-    var running = 0u;
-    for (var g = 0u; g < GROUPS; g++) {
-      let total = starts[g];
-      starts[g] = running;
-      offsets[g] = running;
-      running += total;
+  for (var stride = 1u; stride < THREADS; stride *= 2u) {
+    var left = 0u;
+    if (lid.x >= stride) {
+      left = scanned[lid.x - stride];
     }
-    offsets[GROUPS] = running;
+    workgroupBarrier();
+    scanned[lid.x] += left;
+    workgroupBarrier();
   }
-  workgroupBarrier();
-  for (var g = lid.x; g < GROUPS; g += ${SCAN_WORKGROUP}u) {
-    var running = starts[g];
-    for (var b = 0u; b < params.blocks; b++) {
-      let count = counts[b * GROUPS + g];
-      counts[b * GROUPS + g] = running;
-      running += count;
-    }
+  var running = scanned[lid.x] - total;
+  for (var b = first; b < last; b++) {
+    let count = counts[b * GROUPS + group];
+    counts[b * GROUPS + group] = running;
+    running += count;
+  }
+  if (lid.x == THREADS - 1u) {
+    groupTotals[group] = scanned[lid.x];
   }
 }
 `;
 }
 
-/** Kernel 3: stable scatter, `permutation[slot] = token`. */
+/** Kernel 3: the G + 1 group offsets from the group totals. */
+export function groupOffsetsWgsl(groups: number): string {
+  return /* wgsl */ `
+const GROUPS: u32 = ${groups}u;
+
+@group(0) @binding(0) var<storage, read> groupTotals: array<u32>;
+@group(0) @binding(1) var<storage, read_write> offsets: array<u32>;
+
+@compute @workgroup_size(1)
+fn main() {
+  var running = 0u;
+  for (var g = 0u; g < GROUPS; g++) {
+    offsets[g] = running;
+    running += groupTotals[g];
+  }
+  offsets[GROUPS] = running;
+}
+`;
+}
+
+/** Kernel 4: stable scatter, `permutation[offset + base] = token`. */
 export function groupScatterWgsl(groups: number): string {
   return /* wgsl */ `${header(groups)}
 @group(0) @binding(0) var<storage, read> assignment: array<u32>;
 @group(0) @binding(1) var<storage, read_write> counts: array<u32>;
-@group(0) @binding(2) var<storage, read_write> permutation: array<u32>;
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read> offsets: array<u32>;
+@group(0) @binding(3) var<storage, read_write> permutation: array<u32>;
+@group(0) @binding(4) var<uniform> params: Params;
 
 @compute @workgroup_size(${SORT_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -134,10 +167,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let end = min(params.count, (block + 1u) * SORT_BLOCK);
   for (var i = block * SORT_BLOCK; i < end; i++) {
-    let slot = block * GROUPS + assignment[i];
-    let position = counts[slot];
-    counts[slot] = position + 1u;
-    permutation[position] = i;
+    let group = assignment[i];
+    let slot = block * GROUPS + group;
+    let base = counts[slot];
+    counts[slot] = base + 1u;
+    permutation[offsets[group] + base] = i;
   }
 }
 `;

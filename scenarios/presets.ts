@@ -160,15 +160,17 @@ const DEFINITIONS: readonly PresetDefinition[] = [
   },
   {
     name: "moc-multi-shot",
-    summary: "MoC 8 shots, 64 s at 480p: 8×14 frames of 30×53 + 8×256 text (suffix), L = 180,128",
+    summary: "MoC 8 shots, 64 s at 480p: 8×14 frames of 30×53 + 8×64 text (suffix), L = 178,592",
     source: "MoC (arXiv 2508.21058) Table 2: dense 1.66e13 FLOPs = 4·L²·128 ⇒ L ≈ 180,067, 8 " +
       "shots at 480p. The paper gives neither frame size nor frames per shot: we take 480×848 " +
-      "(30×53 latents, as Mochi's 480p), 14 latent frames a shot and a 256-token prompt segment " +
-      "a shot, so L = 8·14·1,590 + 8·256 = 180,128 (+0.03%), 4·L²·128 = 1.661e13. Heads 24 × 128 " +
-      "are an assumption.",
+      "(30×53 latents, as Mochi's 480p), 14 latent frames a shot and a 64-token prompt segment " +
+      "a shot, so L = 8·14·1,590 + 8·64 = 178,592 (−0.8%), 4·L²·128 = 1.633e13 (−1.6%). The " +
+      "short prompts let MoC's counted FLOPs meet the paper's 2.32e12 (with moc:k=2: +2.4%); " +
+      "with 256-token prompts the text and own-shot anchors alone pass it. Heads 24 × 128 are " +
+      "an assumption.",
     position: "suffix",
     modelType: "hunyuan",
-    full: fullShape([112, 30, 53], repeat(14, 8), repeat(256, 8), 24),
+    full: fullShape([112, 30, 53], repeat(14, 8), repeat(64, 8), 24),
     ci: ciShape([18, 8, 8], [3, 3, ...repeat(2, 6)], repeat(8, 8)),
   },
   {

@@ -1,0 +1,116 @@
+/**
+ * MoC's execution form (methods.md, "Mixture of Contexts"): query tiles are the queries of one
+ * video chunk (a latent frame), at most {@link MOC_TILE_ROWS} a tile; a tile's key ranges are its
+ * anchors (all text, own shot or own frame) and, for every chunk chosen by ANY query of the tile,
+ * one range whose row mask marks the queries that chose it (adjacent chunks with the same row
+ * mask merge into one range; a chunk chosen by every row needs no mask). The kernel thus runs the
+ * union of the tile's choices and masks per query: executed pairs ≥ attended pairs, and the gap
+ * is reported. Text queries attend densely.
+ *
+ * @module
+ */
+import { type ExecutionForm, FormBuilder, MASK_ROWS } from "./form.ts";
+import {
+  type MocChunks,
+  type MocSelection,
+  mocVideoTokens,
+  NO_CHUNK,
+} from "./routing/moc_chunks.ts";
+
+/** Largest query tile (rows) of MoC's form. */
+export const MOC_TILE_ROWS = 64;
+
+/** Words of a tile's row mask. */
+const ROW_WORDS = Math.ceil(MOC_TILE_ROWS / 32);
+
+/** Splits [start, end) into query tiles of at most {@link MOC_TILE_ROWS} rows attending [0, L). */
+function denseTiles(builder: FormBuilder, start: number, end: number, tokens: number): void {
+  for (let t = start; t < end; t += MOC_TILE_ROWS) {
+    builder.range(0, tokens).endTile(Math.min(end, t + MOC_TILE_ROWS));
+  }
+}
+
+/** Row masks of one tile: bit `row` of chunk c is set when the tile's query `row` chose c. */
+function tileChunkMasks(
+  selection: MocSelection,
+  tile: { firstQuery: number; rows: number; candidates: number },
+  masks: Uint32Array,
+): void {
+  const { k, chosen } = selection;
+  masks.fill(0, 0, tile.candidates * ROW_WORDS);
+  for (let row = 0; row < tile.rows; row++) {
+    const slots = chosen.subarray((tile.firstQuery + row) * k, (tile.firstQuery + row + 1) * k);
+    for (const c of slots) {
+      if (c === NO_CHUNK) break;
+      if (c >= tile.candidates) {
+        throw new RangeError(
+          `moc: video query ${tile.firstQuery + row} chose chunk ${c}, not earlier`,
+        );
+      }
+      masks[c * ROW_WORDS + (row >>> 5)] |= 1 << (row & 31);
+    }
+  }
+}
+
+/** One range per run of adjacent chosen chunks with equal row masks (no mask when all rows). */
+function addChosenRanges(
+  builder: FormBuilder,
+  chunks: MocChunks,
+  tile: { rows: number; candidates: number; masks: Uint32Array },
+): void {
+  const words = Math.ceil(tile.rows / 32);
+  const maskOf = (c: number) => tile.masks.subarray(c * ROW_WORDS, c * ROW_WORDS + words);
+  const fullLast = tile.rows % 32 === 0 ? 0xffffffff : (2 ** (tile.rows % 32) - 1) >>> 0;
+  let c = 0;
+  while (c < tile.candidates) {
+    const bits = maskOf(c);
+    if (bits.every((w) => w === 0)) {
+      c++;
+      continue;
+    }
+    let end = c + 1;
+    while (end < tile.candidates && maskOf(end).every((w, i) => w === bits[i])) end++;
+    const full = bits.every((w, i) => w === (i === words - 1 ? fullLast : 0xffffffff));
+    const start = chunks.videoStart + c * chunks.tokensPerFrame;
+    const stop = chunks.videoStart + end * chunks.tokensPerFrame;
+    if (full) builder.range(start, stop);
+    else builder.range(start, stop, { kind: MASK_ROWS, words: Array.from(bits) });
+    c = end;
+  }
+}
+
+/** The form of one head's selection; `blockSize` is the reporting block. */
+export function mocForm(
+  chunks: MocChunks,
+  options: { selection: MocSelection; blockSize: number },
+): ExecutionForm {
+  const { selection, blockSize } = options;
+  const L = chunks.tokens;
+  const P = chunks.tokensPerFrame;
+  const videoQueries = mocVideoTokens(chunks);
+  if (selection.chosen.length !== videoQueries * selection.k) {
+    throw new RangeError(
+      `moc: selection holds ${selection.chosen.length} slots, expected ${videoQueries}·${selection.k}`,
+    );
+  }
+  const builder = new FormBuilder(L, blockSize);
+  const text = chunks.textRange;
+  const textFirst = text !== null && text[0] < chunks.videoStart;
+  if (textFirst) denseTiles(builder, text[0], text[1], L);
+  const masks = new Uint32Array(chunks.frames * ROW_WORDS);
+  for (let f = 0; f < chunks.frames; f++) {
+    const candidates = chunks.candidateEnd[f];
+    for (let q0 = f * P; q0 < (f + 1) * P; q0 += MOC_TILE_ROWS) {
+      const rows = Math.min((f + 1) * P, q0 + MOC_TILE_ROWS) - q0;
+      tileChunkMasks(selection, { firstQuery: q0, rows, candidates }, masks);
+      // Ranges run in ascending key order: prefix text, chosen chunks, anchor, suffix text.
+      if (text && textFirst) builder.range(text[0], text[1]);
+      addChosenRanges(builder, chunks, { rows, candidates, masks });
+      builder.range(chunks.anchorStart[f], chunks.anchorEnd[f]);
+      if (text && !textFirst) builder.range(text[0], text[1]);
+      builder.endTile(chunks.videoStart + q0 + rows);
+    }
+  }
+  if (text && !textFirst) denseTiles(builder, text[0], text[1], L);
+  return builder.build();
+}

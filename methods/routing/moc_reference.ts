@@ -1,0 +1,88 @@
+/**
+ * Float64 CPU reference of MoC routing (methods.md, "Mixture of Contexts"): mean-pooled key
+ * descriptors per video chunk, then for every video query the top-k of q·descriptor over its
+ * candidate chunks (strictly earlier, not covered by an anchor). Used by `plan` without a GPU and
+ * as the ground truth of the GPU kernels.
+ *
+ * Top-k rule (shared with kernels/chunk_scores_topk_wgsl.ts): candidates are scanned in
+ * ascending chunk order and a candidate displaces the current k-th only with a strictly higher
+ * score, so equal scores keep the lower chunk index.
+ *
+ * @module
+ */
+import { type MocChunks, type MocSelection, mocVideoTokens, NO_CHUNK } from "./moc_chunks.ts";
+
+/** One head's queries and keys, [tokens, d] row-major in the original order. */
+export interface QueryKeyTensors {
+  /** Queries. */
+  q: ArrayLike<number>;
+  /** Keys. */
+  k: ArrayLike<number>;
+}
+
+/** Mean of the keys of every video chunk, [frames, d] in float64. */
+export function mocDescriptorsReference(
+  keys: ArrayLike<number>,
+  shape: { chunks: MocChunks; headDim: number },
+): Float64Array {
+  const { chunks, headDim: d } = shape;
+  const P = chunks.tokensPerFrame;
+  const descriptors = new Float64Array(chunks.frames * d);
+  for (let f = 0; f < chunks.frames; f++) {
+    const row = descriptors.subarray(f * d, (f + 1) * d);
+    for (let t = 0; t < P; t++) {
+      const base = (chunks.videoStart + f * P + t) * d;
+      for (let j = 0; j < d; j++) row[j] += keys[base + j];
+    }
+    for (let j = 0; j < d; j++) row[j] /= P;
+  }
+  return descriptors;
+}
+
+/**
+ * The chosen chunks of every video query of one head.
+ *
+ * @example
+ * ```ts
+ * import { mocChunks } from "./moc_chunks.ts";
+ * import { mocRoutingReference } from "./moc_reference.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * // Three frames of one token each, d = 1 (tests use d = 64; any d works here).
+ * const chunks = mocChunks({
+ *   name: "tiny", latent: [3, 1, 1], text: { tokens: 0, position: "none" },
+ *   shots: [3], textSegments: [0], heads: 1, headDim: 64, modelType: "wan",
+ * }, { intraShot: false });
+ * const selection = mocRoutingReference({ q: [1, 1, 1], k: [2, 5, 7] }, { chunks, headDim: 1, k: 1 });
+ * deepEqual([...selection.chosen], [0xffffffff, 0, 1]); // frame 0 has no earlier chunk
+ * ```
+ */
+export function mocRoutingReference(
+  tensors: QueryKeyTensors,
+  shape: { chunks: MocChunks; headDim: number; k: number },
+): MocSelection {
+  const { chunks, headDim: d, k } = shape;
+  const descriptors = mocDescriptorsReference(tensors.k, { chunks, headDim: d });
+  const P = chunks.tokensPerFrame;
+  const chosen = new Uint32Array(mocVideoTokens(chunks) * k).fill(NO_CHUNK);
+  const bestScore = new Float64Array(k);
+  for (let i = 0; i < mocVideoTokens(chunks); i++) {
+    const candidates = chunks.candidateEnd[Math.floor(i / P)];
+    const qBase = (chunks.videoStart + i) * d;
+    const slots = chosen.subarray(i * k, (i + 1) * k);
+    let filled = 0;
+    for (let c = 0; c < candidates; c++) {
+      let score = 0;
+      for (let j = 0; j < d; j++) score += tensors.q[qBase + j] * descriptors[c * d + j];
+      if (filled === k && !(score > bestScore[k - 1])) continue;
+      let at = filled < k ? filled++ : k - 1;
+      while (at > 0 && bestScore[at - 1] < score) {
+        bestScore[at] = bestScore[at - 1];
+        slots[at] = slots[at - 1];
+        at--;
+      }
+      bestScore[at] = score;
+      slots[at] = c;
+    }
+  }
+  return { k, chosen };
+}
