@@ -20,7 +20,7 @@ export interface Suite {
   methods: string[];
 }
 
-const SWEEP_BASE = "hunyuan-117f-768x1280";
+const SWEEP_BASE = "wan-69f-768x1280";
 
 /** Every suite, by name. */
 export const SUITES: ReadonlyMap<string, Suite> = new Map(

@@ -27,17 +27,21 @@ import {
 export interface AttentionTiling {
   /** Query rows per workgroup. */
   blockQ: number;
-  /** Keys staged per step. */
+  /** Keys staged per step (unrolled in the kernel). */
   blockK: number;
 }
 
 /**
- * Default tiling: 16 keys staged per step and 128 query rows per workgroup, or 64 when most
- * query tiles are shorter (MoC's frame tiles), so threads are not left idle. Measured on an
- * H200 (dense, L = 32k): 128×16 gave 21.7 TFLOP/s at d = 64 and 14.7 at d = 128, against
- * 20.5 / 8.2 for 64×16 and 14.9 / 4.4 for 64×32.
+ * Default tiling, per adapter: 128 query rows per workgroup (64 when most query tiles are
+ * shorter, so threads are not left idle) and 16 keys a step on a GPU; measured on an H200
+ * (dense f32, 32k tokens): 128×16 gave 25.4 TFLOP/s at d = 64 and 19.1 at d = 128, 64×16 23.6
+ * and 9.0, 128×8 24.0 and 16.1, 64×32 15.4 and 3.3. A software adapter gets 4 keys a step: the
+ * unrolled kernel compiles several times faster there and runs as fast.
  */
-export function defaultTiling(forms: ExecutionForm[]): AttentionTiling {
+export function defaultTiling(
+  forms: ExecutionForm[],
+  adapter: { fallback: boolean },
+): AttentionTiling {
   const lengths: number[] = [];
   for (const form of forms) {
     for (let t = 0; t < tileCount(form); t++) {
@@ -46,7 +50,7 @@ export function defaultTiling(forms: ExecutionForm[]): AttentionTiling {
   }
   lengths.sort((a, b) => a - b);
   const median = lengths[Math.floor(lengths.length / 2)];
-  return { blockQ: median >= 128 ? 128 : 64, blockK: 16 };
+  return { blockQ: median >= 128 ? 128 : 64, blockK: adapter.fallback ? 4 : 16 };
 }
 
 /** The kernel's view of a form: sub-tiles, key ranges and merges of split sub-tiles. */
@@ -260,7 +264,7 @@ export class AttentionProgram {
     if (!Number.isInteger(headDim) || headDim % 4 !== 0) {
       throw new RangeError(`input buffers do not hold [${tokens}, d] rows with d a multiple of 4`);
     }
-    const tiling = options.tiling ?? defaultTiling(forms);
+    const tiling = options.tiling ?? defaultTiling(forms, runtime.facts);
     const masked = forms.some((f) => f.rangeMaskKinds.some((k) => k !== MASK_NONE));
     const permuted = forms.some((f) => f.permutation !== null || f.outputScale !== null);
     const encoded = forms.map((form) => encodeWork(form, tiling.blockQ));

@@ -2,11 +2,15 @@
  * WGSL of the one flash-attention kernel (FlashAttention-2 forward, online softmax) that runs
  * every method: a workgroup takes a sub-tile of at most `blockQ` query rows of one query tile of
  * the execution form (methods/form.ts) and walks that tile's key ranges in blocks of `blockK`
- * keys staged in workgroup memory; one thread owns one query row, held in registers: the
- * template unrolls the head dimension into named vec4 variables (`q0…`, `acc0…`) because
- * private arrays indexed in loops end up in local memory on some drivers. Dense attention is the form
- * with one range. Scores are pre-scaled by log2(e)/√d so the softmax uses exp2; the kernel
- * writes the output and the natural-log log-sum-exp of every row.
+ * keys staged in workgroup memory. Dense attention is the form with one range.
+ *
+ * One thread owns one query row, held in registers: the template unrolls the head dimension
+ * into named vec4 variables (`q0…`, `acc0…`) and the key block into named scores (`s0…`),
+ * because private arrays indexed in loops end up in local memory on some drivers, and a whole
+ * block of scores gives the GPU independent work (one max and one rescale per block, as in
+ * FlashAttention-2). Scores are pre-scaled by log2(e)/√d so the softmax uses exp2; the kernel
+ * writes the output and the natural-log log-sum-exp of every row (or, for a part of a split
+ * sub-tile, a partial output).
  *
  * @module
  */
@@ -19,9 +23,9 @@ export interface FlashAttentionConfig {
   headDim: number;
   /** Storage type of Q, K and V; accumulation is always f32. */
   precision: "f32" | "f16";
-  /** Query rows per workgroup (= threads). */
+  /** Query rows per workgroup. */
   blockQ: number;
-  /** Keys staged in workgroup memory per step. */
+  /** Keys staged in workgroup memory per step (unrolled). */
   blockK: number;
   /** Compile the row- and token-mask paths (false for forms without masks). */
   masked: boolean;
@@ -53,29 +57,32 @@ export function flashAttentionWgsl(config: FlashAttentionConfig): string {
   const { headDim, precision, blockQ, blockK, masked } = config;
   const d4 = headDim / 4;
   const vec = precision === "f16" ? "vec4<f16>" : "vec4<f32>";
-  const maskCheckRow = masked
+  const each = (count: number, line: (i: number) => string, sep = "\n    ") =>
+    Array.from({ length: count }, (_, i) => line(i)).join(sep);
+  const dims = (line: (i: number) => string) => each(d4, line);
+  const keys = (line: (j: number) => string) => each(blockK, line);
+  const rowMaskCheck = masked
     ? `if (range.w == ROW_MASK) {
         rowOn = rowOn && ((maskWords[range.z + tileRow / 32u] >> (tileRow % 32u)) & 1u) == 1u;
       }`
     : "";
-  const lanes = (line: (i: number) => string) =>
-    Array.from({ length: d4 }, (_, i) => line(i)).join("\n    ");
-  const maskCheckToken = masked
-    ? `if (range.w == TOKEN_MASK) {
-            let rel = kb + j - range.x;
-            on = ((maskWords[range.z + tileRow * rowWords + rel / 32u] >> (rel % 32u)) & 1u) == 1u;
-          }`
-    : "";
+  // A key is valid when it lies in the block and, for token masks, its bit is set.
+  const keyValid = (j: number) =>
+    masked
+      ? `${j}u < n && (range.w != TOKEN_MASK || tokenBit(range, tileRow, rowWords, kb + ${j}u))`
+      : `${j}u < n`;
+  const blockMaxExpression = Array.from({ length: blockK }, (_, j) => `s${j}`)
+    .reduce((a, b) => `max(${a}, ${b})`);
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
 
 const D4: u32 = ${d4}u;          // head dim in vec4s
-const BLOCK_Q: u32 = ${blockQ}u; // query rows per workgroup
+const BLOCK_Q: u32 = ${blockQ}u; // query rows per workgroup (= threads)
 const BLOCK_K: u32 = ${blockK}u; // keys staged per step
 const ROW_MASK: u32 = 1u;
 const TOKEN_MASK: u32 = 2u;
 const NO_PART: u32 = 0xffffffffu;
-const EMPTY: f32 = -1.0e30;      // "no score yet"; finite so exp2 never sees inf - inf
+const EMPTY: f32 = -1.0e30;      // "no score"; finite so exp2 never sees inf - inf
 
 struct Params {
   subTileCount: u32,
@@ -109,6 +116,11 @@ struct SubTile {
 var<workgroup> kTile: array<vec4<f32>, ${blockK * d4}>;
 var<workgroup> vTile: array<vec4<f32>, ${blockK * d4}>;
 
+fn tokenBit(range: vec4<u32>, tileRow: u32, rowWords: u32, key: u32) -> bool {
+  let rel = key - range.x;
+  return ((maskWords[range.z + tileRow * rowWords + rel / 32u] >> (rel % 32u)) & 1u) == 1u;
+}
+
 @compute @workgroup_size(${blockQ})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let subIndex = wid.x + wid.y * params.dispatchWidth;
@@ -120,10 +132,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let rowActive = row < st.rowEnd;
   let tileRow = row - st.tileStart;
 
-  ${lanes((i) => `var q${i} = vec4<f32>(0.0);\n  var acc${i} = vec4<f32>(0.0);`)}
+  ${dims((i) => `var q${i} = vec4<f32>(0.0);\n    var acc${i} = vec4<f32>(0.0);`)}
   if (rowActive) {
     let qBase = row * D4;
-    ${lanes((i) => `q${i} = vec4<f32>(q[qBase + ${i}u]) * params.scaleLog2;`)}
+    ${dims((i) => `q${i} = vec4<f32>(q[qBase + ${i}u]) * params.scaleLog2;`)}
   }
   var rowMax = EMPTY;
   var rowSum = 0.0;
@@ -131,41 +143,52 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var r = st.rangeBegin; r < st.rangeEnd; r++) {
     let range = ranges[r];
     var rowOn = rowActive;
-    ${maskCheckRow}
+    ${rowMaskCheck}
     let rowWords = (range.y - range.x + 31u) / 32u;
     for (var kb = range.x; kb < range.y; kb += BLOCK_K) {
       let n = min(BLOCK_K, range.y - kb);
       workgroupBarrier();
       for (var i = lid; i < BLOCK_K * D4; i += BLOCK_Q) {
-        let j = i / D4;
-        if (j < n) {
-          let src = (kb + j) * D4 + i % D4;
+        if (i / D4 < n) {
+          let src = kb * D4 + i;
           kTile[i] = vec4<f32>(k[src]);
           vTile[i] = vec4<f32>(v[src]);
         }
       }
       workgroupBarrier();
+      ${keys((j) => `var s${j} = 0.0;`)}
       if (rowOn) {
-        for (var j = 0u; j < n; j++) {
-          var on = true;
-          ${maskCheckToken}
-          if (on) {
-            let kBase = j * D4;
-            var dotSum = vec4<f32>(0.0);
-            ${lanes((i) => `dotSum = fma(q${i}, kTile[kBase + ${i}u], dotSum);`)}
-            let s = dotSum.x + dotSum.y + dotSum.z + dotSum.w;
-            if (s > rowMax) {
-              // Lazy rescale: only when the running max grows (rare after the first keys).
-              let correction = exp2(rowMax - s);
-              rowSum = rowSum * correction;
-              ${lanes((i) => `acc${i} = acc${i} * correction;`)}
-              rowMax = s;
-            }
-            let p = exp2(s - rowMax);
+        ${
+    keys((j) =>
+      `{
+          let kBase = ${j}u * D4;
+          var dotSum = vec4<f32>(0.0);
+          ${dims((i) => `dotSum = fma(q${i}, kTile[kBase + ${i}u], dotSum);`)}
+          s${j} = dotSum.x + dotSum.y + dotSum.z + dotSum.w;
+        }`
+    )
+  }
+      }
+      if (rowOn) {
+        ${keys((j) => `s${j} = select(EMPTY, s${j}, ${keyValid(j)});`)}
+        let blockMax = ${blockMaxExpression};
+        if (blockMax > EMPTY) {
+          let newMax = max(rowMax, blockMax);
+          let correction = exp2(rowMax - newMax);
+          ${dims((i) => `acc${i} = acc${i} * correction;`)}
+          rowSum = rowSum * correction;
+          ${
+    keys((j) =>
+      `{
+            let p = exp2(s${j} - newMax);
             rowSum = rowSum + p;
             let pv = vec4<f32>(p);
-            ${lanes((i) => `acc${i} = fma(pv, vTile[kBase + ${i}u], acc${i});`)}
-          }
+            let vBase = ${j}u * D4;
+            ${dims((i) => `acc${i} = fma(pv, vTile[vBase + ${i}u], acc${i});`)}
+          }`
+    )
+  }
+          rowMax = newMax;
         }
       }
     }
@@ -176,12 +199,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let rowLse = select(EMPTY, (rowMax + log2(rowSum)) * 0.6931471805599453, rowSum > 0.0);
     if (st.partSlot == NO_PART) {
       let outBase = row * D4;
-      ${lanes((i) => `outRows[outBase + ${i}u] = acc${i} * inv;`)}
+      ${dims((i) => `outRows[outBase + ${i}u] = acc${i} * inv;`)}
       lse[row] = rowLse;
     } else {
       let part = st.partSlot * BLOCK_Q + lid;
       let outBase = part * D4;
-      ${lanes((i) => `partialRows[outBase + ${i}u] = acc${i} * inv;`)}
+      ${dims((i) => `partialRows[outBase + ${i}u] = acc${i} * inv;`)}
       partialLse[part] = rowLse;
     }
   }

@@ -18,7 +18,7 @@ import {
 } from "./routing/moc_chunks.ts";
 
 /** Largest query tile (rows) of MoC's form. */
-export const MOC_TILE_ROWS = 64;
+export const MOC_TILE_ROWS = 128;
 
 /** Words of a tile's row mask. */
 const ROW_WORDS = Math.ceil(MOC_TILE_ROWS / 32);

@@ -80,7 +80,7 @@ Deno.test("moc form: causal, anchors present, k respected, pairs match the struc
   );
 });
 
-Deno.test("moc form: tiles hold ≤ 64 queries of one frame; rows of a masked range chose it", () => {
+Deno.test("moc form: tiles hold ≤ MOC_TILE_ROWS queries of one frame; rows of a masked range chose it", () => {
   const scenario: Scenario = {
     name: "tiles",
     latent: [5, 10, 13],
@@ -108,7 +108,10 @@ Deno.test("moc form: tiles hold ≤ 64 queries of one frame; rows of a masked ra
     for (let r = form.rangeOffsets[t]; r < form.rangeOffsets[t + 1]; r++) {
       if (form.rangeMaskKinds[r] !== MASK_ROWS) continue;
       masked++;
-      const words = form.maskWords.subarray(form.rangeMaskOffsets[r], form.rangeMaskOffsets[r] + 2);
+      const words = form.maskWords.subarray(
+        form.rangeMaskOffsets[r],
+        form.rangeMaskOffsets[r] + Math.ceil(MOC_TILE_ROWS / 32),
+      );
       const first = (form.rangeStarts[r] - chunks.videoStart) / chunks.tokensPerFrame;
       const last = (form.rangeEnds[r] - chunks.videoStart) / chunks.tokensPerFrame;
       for (let row = 0; row < t1 - t0; row++) {

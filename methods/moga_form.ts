@@ -26,7 +26,7 @@ import { type ExecutionForm, FormBuilder, MASK_TOKENS, tokenMaskRowWords } from 
 import type { MogaRouting, RoutedRange } from "./routing/moga_groups.ts";
 
 /** Largest query tile (rows) of MoGA's form. */
-export const MOGA_TILE_ROWS = 64;
+export const MOGA_TILE_ROWS = 128;
 
 /** Largest gap between consecutive window positions inside one token-mask range. */
 export const WINDOW_RUN_GAP = 32;
