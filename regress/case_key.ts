@@ -7,17 +7,14 @@
  *
  * @module
  */
-import type { Params, ParamValue } from "../methods/method.ts";
+import type { Params } from "../methods/method.ts";
+import { formatParams } from "../methods/spec.ts";
 import type { BenchRecord } from "../reports/schema.ts";
 
 /** The record fields the key is made of. */
 export type CaseIdentity = Pick<BenchRecord, "scenario" | "method" | "params" | "dtype"> & {
   adapter: Pick<BenchRecord["adapter"], "description">;
 };
-
-function formatParamValue(value: ParamValue): string {
-  return Array.isArray(value) ? value.join("x") : String(value);
-}
 
 /**
  * The method with its parameters in sorted key order, in cli.md's spec syntax.
@@ -31,9 +28,8 @@ function formatParamValue(value: ParamValue): string {
  * ```
  */
 export function methodSpecOf(method: string, params: Params): string {
-  const keys = Object.keys(params).sort();
-  if (keys.length === 0) return method;
-  return `${method}:${keys.map((key) => `${key}=${formatParamValue(params[key])}`).join(";")}`;
+  const formatted = formatParams(params);
+  return formatted ? `${method}:${formatted}` : method;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
 } from "./_sections.ts";
 import { REPORT_STYLE } from "./_style.ts";
 import { methodColorScale, type ReportChart, reportCharts } from "./charts.ts";
+import { growthExponents } from "./scaling.ts";
 import type { AttentionDecay } from "./decay.ts";
 import type { ResultsFile } from "./schema.ts";
 
@@ -34,6 +35,26 @@ export interface ReportExtras {
   masks?: MaskPicture[];
   /** Latency trend rows from a history file (regress/history.ts), for the trend chart. */
   history?: TrendRow[];
+}
+
+/** The fitted growth exponents of sweeps (reports/scaling.ts), when a run has any. */
+function scalingSection(runs: ResultsFile[]): string {
+  const fits = growthExponents(runs.flatMap((r) => r.records));
+  if (fits.length === 0) return "";
+  const rows = fits.map((f) =>
+    `<tr><td>${escapeHtml(f.family)}</td><td>${escapeHtml(f.method)}</td>` +
+    `<td>${f.exponent.toFixed(2)}</td><td>${f.points}</td>` +
+    `<td>${f.tokens[0]}–${f.tokens[1]}</td>` +
+    `<td>${f.medians[0].toPrecision(3)}–${f.medians[1].toPrecision(3)}</td></tr>`
+  ).join("\n");
+  return `<section id="scaling"><h2>Scaling</h2>
+<p class="note">Exponent p of median latency ∝ L<sup>p</sup>, least squares in log-log over the ` +
+    `lengths of each scenario family (a preset and its @x2, @x4, @x8 sweeps). Dense attention ` +
+    `is ≈ 2.</p>
+<table class="records"><thead><tr><th>family</th><th>method</th><th>exponent</th><th>lengths</th>` +
+    `<th>tokens</th><th>median ms</th></tr></thead><tbody>
+${rows}
+</tbody></table></section>`;
 }
 
 /** The asv-like trend chart of a history, when one was given. */
@@ -184,6 +205,7 @@ ${
           `${maskGallery(masks)}</section>`
         : ""
     }
+${scalingSection(runs)}
 <section id="records"><h2>Every case</h2>
 ${recordTable(runs)}
 </section>

@@ -1,0 +1,153 @@
+/**
+ * Markdown tables of a folder of results (one sub-folder a run, each with results.json), for
+ * the README's GPU section: generated from measured files, never typed by hand.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { methodSpecOf } from "../regress/case_key.ts";
+import { loadResults } from "../regress/results_input.ts";
+import { growthExponents } from "./scaling.ts";
+import type { BenchRecord, ResultsFile } from "./schema.ts";
+
+/** Start and end markers of the generated block in a Markdown file. */
+export const TABLE_MARKERS = [
+  "<!-- results-table:start -->",
+  "<!-- results-table:end -->",
+] as const;
+
+function fixed(value: number | null | undefined, digits: number): string {
+  return value === null || value === undefined ? "—" : value.toFixed(digits);
+}
+
+function row(cells: string[]): string {
+  return `| ${cells.join(" | ")} |`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  return [row(header), row(header.map(() => "---")), ...rows.map(row)].join("\n");
+}
+
+/** Loads every `<folder>/*\/results.json`, sorted by sub-folder name. */
+export async function loadResultsFolder(
+  folder: string,
+): Promise<Array<{ name: string; run: ResultsFile }>> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(folder)) if (entry.isDirectory) names.push(entry.name);
+  const runs = [];
+  for (const name of names.sort()) runs.push({ name, run: await loadResults(join(folder, name)) });
+  return runs;
+}
+
+/** The Markdown tables (dense throughput, sparse methods, scaling) of `runs`. */
+export function resultsTables(runs: Array<{ name: string; run: ResultsFile }>): string {
+  const all = runs.flatMap(({ name, run }) => run.records.map((record) => ({ name, record })));
+  const adapters = [...new Set(runs.map(({ run }) => run.adapter?.description ?? "unknown"))];
+  const dense = all.filter(({ record }) => record.method === "dense" && record.latency);
+  const sparse = all.filter(({ record }) => record.method !== "dense");
+  const routingShare = (r: BenchRecord) =>
+    r.latency?.routingMedian
+      ? `${(100 * r.latency.routingMedian / r.latency.median).toFixed(1)}%`
+      : "—";
+  const parts = [
+    `Adapter: ${adapters.join(", ")}. One attention layer, forward, batch 1; \`heads\` as run ` +
+    `(TFLOP/s and efficiency do not depend on it, latency does).`,
+    "",
+    "**Dense attention**",
+    "",
+    table(
+      ["run", "scenario", "tokens", "d", "heads", "dtype", "median ms", "TFLOP/s"],
+      dense.map(({ name, record: r }) => [
+        name,
+        r.scenario,
+        String(r.tokens),
+        String(r.headDim),
+        String(r.heads),
+        r.dtype,
+        fixed(r.latency!.median, 1),
+        fixed(r.tflops, 1),
+      ]),
+    ),
+    "",
+    "**Sparse methods against dense in the same run**",
+    "",
+    table(
+      [
+        "run",
+        "scenario",
+        "method",
+        "tokens",
+        "heads",
+        "dtype",
+        "token sparsity",
+        "median ms",
+        "TFLOP/s",
+        "speedup",
+        "efficiency",
+        "routing share",
+        "recall",
+      ],
+      sparse.map(({ name, record: r }) =>
+        r.error
+          ? [
+            name,
+            r.scenario,
+            methodSpecOf(r.method, r.params),
+            String(r.tokens),
+            String(r.heads),
+            r.dtype,
+            `failed: ${r.error.replace(/\|/g, "/").slice(0, 80)}`,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+          ]
+          : [
+            name,
+            r.scenario,
+            methodSpecOf(r.method, r.params),
+            String(r.tokens),
+            String(r.heads),
+            r.dtype,
+            fixed(r.tokenSparsity, 3),
+            fixed(r.latency?.median, 1),
+            fixed(r.tflops, 1),
+            fixed(r.speedup, 2),
+            fixed(r.efficiency, 2),
+            routingShare(r),
+            fixed(r.quality?.recall, 3),
+          ]
+      ),
+    ),
+  ];
+  const fits = growthExponents(all.map(({ record }) => record));
+  if (fits.length > 0) {
+    parts.push(
+      "",
+      "**Latency growth** (exponent p of median ∝ L^p over a preset's ×1, ×2, ×4, ×8 frames)",
+      "",
+      table(
+        ["family", "method", "exponent", "tokens", "median ms"],
+        fits.map((f) => [
+          f.family,
+          f.method,
+          fixed(f.exponent, 2),
+          `${f.tokens[0]}–${f.tokens[1]}`,
+          `${fixed(f.medians[0], 1)}–${fixed(f.medians[1], 1)}`,
+        ]),
+      ),
+    );
+  }
+  return parts.join("\n");
+}
+
+/** `text` with the block between {@link TABLE_MARKERS} replaced by `tables`. */
+export function replaceTableBlock(text: string, tables: string): string {
+  const [start, end] = TABLE_MARKERS;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new RangeError(`the file must hold ${start} … ${end}`);
+  return `${text.slice(0, i + start.length)}\n${tables}\n${text.slice(j)}`;
+}
