@@ -124,9 +124,10 @@ export async function runBench(
         } (--size to choose)`,
       );
     }
-    if (config.settings.precision === "f16" && !runtime.facts.shaderF16) {
-      throw new RangeError(
-        `--precision f16 needs shader-f16, which "${runtime.facts.description}" lacks (allowed here: f32)`,
+    const f16Missing = config.settings.precision === "f16" && !runtime.facts.shaderF16;
+    if (f16Missing) {
+      notice(
+        `--precision f16 needs shader-f16, which "${runtime.facts.description}" lacks: running f32`,
       );
     }
     const planned = await planCases(config, size);
@@ -134,6 +135,7 @@ export async function runBench(
     const fallback = runtime.facts.fallback;
     const settings: RunSettings = {
       ...config.settings,
+      precision: f16Missing ? "f32" : config.settings.precision,
       warmup: config.settings.warmup >= 0 ? config.settings.warmup : fallback ? 1 : 2,
       repeats: config.settings.repeats >= 1 ? config.settings.repeats : fallback ? 5 : 20,
     };
@@ -142,6 +144,11 @@ export async function runBench(
       onProgress: (e) => hooks.onProgress?.(e.done, e.total, e.label),
       artifacts,
     });
+    if (f16Missing) {
+      for (const r of records) {
+        r.notes.push("f16 was asked for; this adapter lacks shader-f16, so f32 ran");
+      }
+    }
     const results: ResultsFile = {
       schema: RESULTS_SCHEMA,
       suite: `${config.suite.name}@${config.suite.version}`,

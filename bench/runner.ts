@@ -242,9 +242,30 @@ export async function runCases(
   const records: BenchRecord[] = [];
   const total = groups.reduce((n, g) => n + g.methods.length, 0);
   let done = 0;
-  for (const group of groups) {
+  const failed = (group: ScenarioCases, i: number, message: string) => {
+    const record = emptyRecord(group.scenario, group.methods[i], adapterOf(runtime), {
+      precision: settings.precision,
+      inputs: group.inputs.description,
+    });
+    record.error = message;
+    return record;
+  };
+  // After a lost device nothing more can run: the remaining cases are recorded as not run.
+  const notRun = (fromGroup: number, fromMethod: number) => {
+    for (let g = fromGroup; g < groups.length; g++) {
+      const group = groups[g];
+      for (let i = g === fromGroup ? fromMethod : 0; i < group.methods.length; i++) {
+        if (group.recorded[i]) records.push(failed(group, i, "not run: the GPU device was lost"));
+      }
+    }
+  };
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[g];
     const { scenario } = group;
-    if (runtime.lost) break;
+    if (runtime.lost) {
+      notRun(g, 0);
+      break;
+    }
     const tokens = totalTokens(scenario);
     const qualityHeads = settings.quality
       ? Math.max(
@@ -255,19 +276,17 @@ export async function runCases(
     const cpuHeads: HeadTensors[] = [];
     let gpuInputs: GpuQkv;
     try {
+      runtime.assertAlive();
       gpuInputs = await uploadQkv(runtime, group.inputs, settings.precision, (h, t) => {
         if (h < qualityHeads) cpuHeads.push(t);
       });
     } catch (error) {
-      for (let i = 0; i < group.methods.length; i++) {
-        done++;
-        if (!group.recorded[i]) continue;
-        const record = emptyRecord(scenario, group.methods[i], adapterOf(runtime), {
-          precision: settings.precision,
-          inputs: group.inputs.description,
-        });
-        record.error = `inputs: ${(error as Error).message}`;
-        records.push(record);
+      done += group.methods.length;
+      const message = `${(error as Error).name}: inputs: ${(error as Error).message}`;
+      group.methods.forEach((_, i) => group.recorded[i] && records.push(failed(group, i, message)));
+      if (runtime.lost) {
+        notRun(g + 1, 0);
+        break;
       }
       continue;
     }
@@ -289,15 +308,14 @@ export async function runCases(
         runtime.assertAlive();
         result = await runCase(runtime, group, method, gpuInputs, settings, quality);
       } catch (error) {
-        const record = emptyRecord(scenario, method, adapterOf(runtime), {
-          precision: settings.precision,
-          inputs: group.inputs.description,
-        });
-        record.error = `${(error as Error).name}: ${(error as Error).message}`;
-        result = { record };
+        result = {
+          record: failed(group, i, `${(error as Error).name}: ${(error as Error).message}`),
+        };
         if (error instanceof DeviceLostError || runtime.lost) {
-          if (group.recorded[i]) groupRecords.push(record);
-          break;
+          if (group.recorded[i]) groupRecords.push(result.record);
+          records.push(...groupRecords);
+          notRun(g, i + 1);
+          return records;
         }
       }
       const { record, outputs, forms } = result;

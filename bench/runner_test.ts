@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { GpuRuntime } from "../gpu/runtime.ts";
+import { resolveMethod } from "../methods/registry.ts";
+import { preset } from "../scenarios/presets.ts";
+import { syntheticInputs } from "../scenarios/synthetic.ts";
+import { runCases, type RunSettings, type ScenarioCases } from "./runner.ts";
+
+const settings: RunSettings = {
+  precision: "f32",
+  warmup: 1,
+  repeats: 2,
+  budgetMs: 10000,
+  quality: false,
+  seed: 1,
+};
+
+async function group(name: string): Promise<ScenarioCases> {
+  const scenario = { ...preset(name, "ci"), heads: 1 };
+  return {
+    scenario,
+    inputs: syntheticInputs(scenario, { seed: 1 }),
+    methods: [await resolveMethod("dense"), await resolveMethod("radial")],
+    recorded: [true, true],
+  };
+}
+
+Deno.test("a lost device ends the run cleanly: every remaining case is recorded as not run", async () => {
+  const runtime = await GpuRuntime.open();
+  runtime.device.destroy();
+  await runtime.device.lost;
+  const records = await runCases(runtime, [
+    await group("moc-single-shot"),
+    await group("wan-69f-768x1280"),
+  ], settings);
+  assert.equal(records.length, 4, "every case is recorded, none silently dropped");
+  assert.ok(records.every((r) => /lost/i.test(r.error ?? "") && r.latency === null));
+});
+
+Deno.test("a failing method is recorded and the sweep goes on", async () => {
+  const runtime = await GpuRuntime.open();
+  try {
+    const cases = await group("mochi-163f-480x848");
+    cases.methods.push(await resolveMethod("sta"));
+    cases.recorded.push(true);
+    const records = await runCases(runtime, [cases, await group("moc-single-shot")], settings);
+    assert.deepEqual(records.map((r) => r.method), ["dense", "radial", "sta", "dense", "radial"]);
+    assert.match(records[2].error ?? "", /sta: latent .* does not divide into whole tiles/);
+    assert.ok(records.filter((r) => r !== records[2]).every((r) => !r.error && r.latency));
+  } finally {
+    runtime.destroy();
+  }
+});
