@@ -20,7 +20,7 @@ export async function gitCommit(): Promise<string | null> {
   }
 }
 
-/** `results/<date-time>/`, the default output folder. */
-export function defaultOutDir(now = new Date()): string {
-  return `results/${now.toISOString().replace(/[:]/g, "-").replace(/\..*$/, "")}`;
+/** `results/<prefix><date-time>`, the default output folder of bench (and plan). */
+export function defaultOutDir(prefix = "", now = new Date()): string {
+  return `results/${prefix}${now.toISOString().replace(/[:]/g, "-").replace(/\..*$/, "")}`;
 }

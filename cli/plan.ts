@@ -7,6 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { defaultOutDir } from "../bench/run_meta.ts";
 import type { Method } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
 import { splitMethodList } from "../methods/spec.ts";
@@ -27,11 +28,6 @@ const USAGE = `usage: deno task plan [options]
 files: OUT/plan.json, OUT/<method>.layout.json, OUT/<method>.mask.png
        (with several scenarios: OUT/<scenario>/<method>.…)
 exit: 0 every case planned, 1 a case failed (recorded), 2 bad options`;
-
-/** Default output folder, `results/plan-<date-time>`. */
-function defaultPlanDir(now = new Date()): string {
-  return `results/plan-${now.toISOString().replace(/[:]/g, "-").replace(/\..*$/, "")}`;
-}
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -58,7 +54,7 @@ async function main(args: string[]): Promise<number> {
   const size = choiceOption("size", values.size, PRESET_SIZES, "full");
   const head = integerOption("head", values.head, 0, 0);
   const seed = integerOption("seed", values.seed, 1, 0, 2 ** 32 - 1);
-  const outDir = values.out ?? defaultPlanDir();
+  const outDir = values.out ?? defaultOutDir("plan-");
   const scenarios: Scenario[] = [];
   for (const spec of splitMethodList(values.scenario)) {
     scenarios.push(await resolveScenario(spec, size));

@@ -27,6 +27,32 @@ function randomTensor(n: number, seed: number): Float32Array {
   return out;
 }
 
+/** Runs `form` once on the GPU (outputs poisoned first) and reads head 0's output back. */
+async function runOnGpu(
+  form: ExecutionForm,
+  tensors: { q: Float32Array; k: Float32Array; v: Float32Array },
+  options: { precision: "f32" | "f16"; tiling?: AttentionTiling },
+): Promise<{ out: Float32Array; lse: Float32Array }> {
+  const buffers = uploadHead(runtime, tensors, options.precision, 0);
+  const program = await AttentionProgram.create(runtime, [form], {
+    precision: options.precision,
+    q: [buffers.q],
+    k: [buffers.k],
+    v: [buffers.v],
+  }, { tiling: options.tiling });
+  program.poisonOutputs();
+  const encoder = runtime.device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  program.encode(pass);
+  pass.end();
+  runtime.device.queue.submit([encoder.finish()]);
+  const out = new Float32Array(await runtime.read(program.outputs.out[0]));
+  const lse = new Float32Array(await runtime.read(program.outputs.lse[0]));
+  program.release();
+  runtime.release([buffers.q, buffers.k, buffers.v]);
+  return { out, lse };
+}
+
 /** Runs `form` on the GPU and returns the largest errors against the float64 reference. */
 async function maxErrors(
   form: ExecutionForm,
@@ -48,23 +74,7 @@ async function maxErrors(
       v: Float16Array.from(tensors.v),
     }
     : tensors;
-  const buffers = uploadHead(runtime, tensors, precision, 0);
-  const program = await AttentionProgram.create(runtime, [form], {
-    precision,
-    q: [buffers.q],
-    k: [buffers.k],
-    v: [buffers.v],
-  }, { tiling });
-  program.poisonOutputs();
-  const encoder = runtime.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  program.encode(pass);
-  pass.end();
-  runtime.device.queue.submit([encoder.finish()]);
-  const out = new Float32Array(await runtime.read(program.outputs.out[0]));
-  const lse = new Float32Array(await runtime.read(program.outputs.lse[0]));
-  program.release();
-  runtime.release([buffers.q, buffers.k, buffers.v]);
+  const { out, lse } = await runOnGpu(form, tensors, { precision, tiling });
   const mask = form.tokens * form.tokens <= 4e6 ? denseMask(form) : undefined;
   const ref = referenceAttention(rounded, { tokens: L, headDim, mask });
   let outErr = 0;
@@ -197,28 +207,10 @@ Deno.test("a long sub-tile is split across workgroups and merged by log-sum-exp 
     k: randomTensor(tokens * headDim, 12),
     v: randomTensor(tokens * headDim, 13),
   };
-  const buffers = uploadHead(runtime, tensors, "f32", 0);
-  const program = await AttentionProgram.create(runtime, [form], {
-    precision: "f32",
-    q: [buffers.q],
-    k: [buffers.k],
-    v: [buffers.v],
-  });
-  program.poisonOutputs();
-  const encoder = runtime.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  program.encode(pass);
-  pass.end();
-  runtime.device.queue.submit([encoder.finish()]);
-  const out = new Float32Array(await runtime.read(program.outputs.out[0]));
-  const lse = new Float32Array(await runtime.read(program.outputs.lse[0]));
-  program.release();
-  runtime.release([buffers.q, buffers.k, buffers.v]);
+  const { out, lse } = await runOnGpu(form, tensors, { precision: "f32" });
   // Rows of tile 0 (original tokens perm[0..63]) against the masked float64 reference.
   const rows = Array.from(perm.subarray(0, 64));
   const mask = new Uint8Array(tokens * tokens);
-  const inverse = new Uint32Array(tokens);
-  perm.forEach((original, p) => (inverse[original] = p));
   for (let p = 0; p < 64; p++) {
     for (let k = 0; k < tokens; k++) {
       const masked = k >= 3000 && k < 7000 && ((rowMask.words[p >>> 5] >>> (p & 31)) & 1) === 0;

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { EXACT_NUMBER_FIELDS } from "./results_input.ts";
 import type { BenchRecord, Quality, ResultsFile } from "../reports/schema.ts";
 import { caseKey } from "./case_key.ts";
 import { mannWhitneyU, median } from "./stats.ts";
@@ -150,21 +151,7 @@ export interface Comparison {
   notes: string[];
 }
 
-const EXACT_FIELDS = [
-  "inputs",
-  "tokens",
-  "textTokens",
-  "heads",
-  "headDim",
-  "denseFlops",
-  "flops",
-  "executedFlops",
-  "routingFlops",
-  "analyticFlops",
-  "tokenSparsity",
-  "blockSparsity",
-  "blockSize",
-] as const;
+const EXACT_FIELDS = ["inputs", ...EXACT_NUMBER_FIELDS] as const;
 
 function formatMs(ms: number): string {
   return `${ms.toPrecision(3)} ms`;

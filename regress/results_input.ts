@@ -33,7 +33,8 @@ const isSampleArray: Check = (v) => Array.isArray(v) && v.every(isNumber);
 const isParamValue: Check = (v) =>
   isNumber(v) || isString(v) || typeof v === "boolean" || isSampleArray(v);
 
-const EXACT_NUMBER_FIELDS = [
+/** Numeric record fields a rerun must reproduce exactly (FLOPs, sizes, sparsity). */
+export const EXACT_NUMBER_FIELDS = [
   "tokens",
   "textTokens",
   "heads",
