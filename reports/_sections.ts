@@ -49,7 +49,10 @@ export function fallbackBanner(runs: ResultsFile[]): string {
     `and quality figures are exact.</div>`;
 }
 
-/** One card of facts per run: adapter, software or not, commit, Deno, command line, date. */
+/**
+ * One card of facts per run: adapter, software or not, inputs (generator and seed, or the file
+ * they were read from), commit, Deno, command line, date.
+ */
 export function runFacts(runs: ResultsFile[]): string {
   const labels = runLabels(runs);
   return runs.map((run, i) => {
@@ -76,6 +79,7 @@ ${fact("Records", `${run.records.length} (${failed} failed)`)}
 ${fact("Commit", run.commit, true)}
 ${fact("Date", run.date)}
 ${fact("Deno", run.deno)}
+${fact("Inputs", [...new Set(run.records.map((r) => r.inputs))].join("; ") || null)}
 ${fact("Seed", String(run.seed))}
 ${run.shard ? fact("Shard", run.shard) : ""}
 ${fact("Command", run.command, true)}
