@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { GpuRuntime } from "../gpu/runtime.ts";
-import type { Method } from "../methods/method.ts";
+import { type Method, UnsupportedScenarioError } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
 import { loadFileInputs } from "../scenarios/file_inputs.ts";
 import type { QkvSource } from "../scenarios/inputs.ts";
@@ -54,6 +54,8 @@ interface PlannedScenario {
   methods: Method[];
   recorded: boolean[];
 }
+
+const UNSUPPORTED = `${new UnsupportedScenarioError("").name}:`;
 
 /** Writes a one-line notice to stderr. */
 export function notice(message: string): void {
@@ -105,8 +107,10 @@ export interface BenchOutcome {
   results: ResultsFile;
   /** Where it was written. */
   outDir: string;
-  /** Records that failed. */
+  /** Records that failed (a method that does not apply to a scenario is not a failure). */
   failed: BenchRecord[];
+  /** Records of methods that do not apply to their scenario (UnsupportedScenarioError). */
+  notApplicable: BenchRecord[];
 }
 
 /** Runs the bench described by `config`; writes results.json and results.csv under `out`. */
@@ -163,7 +167,9 @@ export async function runBench(
     };
     await writeResults(config.out, results);
     await writeArtifacts(config.out, artifacts);
-    return { results, outDir: config.out, failed: records.filter((r) => r.error) };
+    const notApplicable = records.filter((r) => r.error?.startsWith(UNSUPPORTED));
+    const failed = records.filter((r) => r.error && !notApplicable.includes(r));
+    return { results, outDir: config.out, failed, notApplicable };
   } finally {
     runtime.destroy();
   }

@@ -31,19 +31,8 @@ function significant(value: number | null | undefined): string {
 /** One row of cells for a record. */
 export function summaryRow(r: BenchRecord): string[] {
   if (r.error) {
-    return [
-      r.scenario,
-      r.method,
-      String(r.tokens),
-      "FAILED: " + r.error.slice(0, 60),
-      "",
-      "",
-      "",
-      "",
-      "",
-      "",
-      "",
-    ];
+    const status = r.error.startsWith("UnsupportedScenarioError") ? "n/a" : "FAILED";
+    return [r.scenario, r.method, String(r.tokens), status, ...COLUMNS.slice(4).map(() => "")];
   }
   return [
     r.scenario,
@@ -62,11 +51,18 @@ export function summaryRow(r: BenchRecord): string[] {
   ];
 }
 
-/** The table as aligned plain text. */
+/** The table as aligned plain text, then one line per case that failed or did not apply. */
 export function summaryTable(records: BenchRecord[]): string {
   const rows = [Array.from(COLUMNS), ...records.map(summaryRow)];
   const widths = COLUMNS.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length)));
   const line = (row: string[]) => row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd();
-  return [line(rows[0]), widths.map((w) => "─".repeat(w)).join("  "), ...rows.slice(1).map(line)]
-    .join("\n");
+  const errors = records.filter((r) => r.error).map((r) =>
+    `${r.scenario} × ${r.method}: ${r.error}`
+  );
+  return [
+    line(rows[0]),
+    widths.map((w) => "─".repeat(w)).join("  "),
+    ...rows.slice(1).map(line),
+    ...(errors.length ? ["", ...errors] : []),
+  ].join("\n");
 }

@@ -1,6 +1,7 @@
 /**
  * `deno task bench [options]` (cli.md): runs a suite of (scenario × method) cases and writes
- * results.json, results.csv and report.html. Exit 0 when every case ran, 1 when one failed,
+ * results.json, results.csv and report.html. Exit 0 when every case ran or was not applicable
+ * (a method refusing a scenario it cannot run by definition), 1 when one failed,
  * 2 on bad options (one line, nothing written).
  *
  * @module
@@ -110,7 +111,7 @@ async function main(args: string[]): Promise<number> {
     onProgress: (done, total, label) => progress.update(done, total, label),
   });
   progress.finish();
-  const { results, outDir, failed } = outcome;
+  const { results, outDir, failed, notApplicable } = outcome;
   let trend: TrendRow[] = [];
   if (historyPath) {
     await appendHistory(historyPath, results);
@@ -124,7 +125,8 @@ async function main(args: string[]): Promise<number> {
   }
   console.log(summaryTable(results.records));
   console.log(
-    `\n${results.records.length} records (${failed.length} failed) on ${results.adapter?.description}` +
+    `\n${results.records.length} records (${failed.length} failed, ${notApplicable.length} ` +
+      `not applicable) on ${results.adapter?.description}` +
       `${results.adapter?.fallback ? " [software fallback adapter]" : ""} → ${outDir}/` +
       `{results.json,results.csv,report.html}`,
   );

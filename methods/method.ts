@@ -106,3 +106,16 @@ export class MethodSpecError extends RangeError {
     this.name = "MethodSpecError";
   }
 }
+
+/**
+ * Thrown by a method that cannot run on a scenario by its definition (STA on a canvas that does
+ * not divide into whole tiles). The case is recorded with this error; `bench` counts it as not
+ * applicable rather than as a failure of the run.
+ */
+export class UnsupportedScenarioError extends RangeError {
+  /** @param message one line naming the scenario field and what the method needs */
+  constructor(message: string) {
+    super(message);
+    this.name = "UnsupportedScenarioError";
+  }
+}

@@ -8,7 +8,13 @@
  */
 import type { ExecutionForm } from "./form.ts";
 import { formFromSegments, jointSegments } from "./mask_predicate.ts";
-import { type Method, type MethodDefinition, MethodSpecError, type Params } from "./method.ts";
+import {
+  type Method,
+  type MethodDefinition,
+  MethodSpecError,
+  type Params,
+  UnsupportedScenarioError,
+} from "./method.ts";
 import { resolveParams } from "./spec.ts";
 import { type Scenario, textTokens, totalTokens, videoTokens } from "../scenarios/scenario.ts";
 
@@ -36,7 +42,7 @@ export function tileGrid(latent: Triple, tile: Triple): TileGrid {
   const rest = latent.map((n, axis) => n % tile[axis]);
   if (rest.some((r) => r !== 0)) {
     const axes = ["T", "H", "W"].filter((_, axis) => rest[axis] !== 0).join(", ");
-    throw new MethodSpecError(
+    throw new UnsupportedScenarioError(
       `sta: latent ${latent.join("x")} does not divide into whole tiles of ${tile.join("x")} ` +
         `(${axes} not a multiple); use a scenario whose T, H, W are multiples of the tile, ` +
         `or sta:tile=TxHxW`,

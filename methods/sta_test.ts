@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import fc from "fast-check";
 import { attendedPairs, denseMask, tileCount } from "./form.ts";
-import { MethodSpecError } from "./method.ts";
+import { UnsupportedScenarioError } from "./method.ts";
 import {
   sta,
   STA_PERMUTATION,
@@ -188,7 +188,7 @@ Deno.test("sta form attends exactly the pairs of the spec's predicate", () => {
 Deno.test("sta refuses a canvas that is not whole tiles, naming latent and tile", () => {
   const method = sta.create({});
   throws(() => method.layout(scenario([21, 45, 80], 0, "none"), {}), (e: Error) => {
-    ok(e instanceof MethodSpecError);
+    ok(e instanceof UnsupportedScenarioError);
     ok(e.message.includes("21x45x80") && e.message.includes("6x8x8"), e.message);
     ok(e.message.includes("T, H"), e.message);
     return true;

@@ -1,8 +1,8 @@
 /**
  * The preset scenarios of shared/specs/scenarios.md ("Presets"), each at two sizes: `full` (the
  * paper's setting) and `ci` (same text position, shot count and model type, shrunk to at most
- * ~1,500 tokens, 2 heads of d = 64, so the software adapter runs dense attention in about a
- * second). A `@xN` suffix (N = 1, 2, 4, 8) is a length sweep: N times the latent frames, every
+ * 2,048 tokens, 2 heads of d = 64, so the software adapter runs dense attention in a fraction of
+ * a second; STA's window of 3 tiles still skips tiles on the tile-aligned ones). A `@xN` suffix (N = 1, 2, 4, 8) is a length sweep: N times the latent frames, every
  * shot N times longer (Radial Attention, Table 2).
  *
  * Pixels to latents: T = (frames − 1)/4 + 1, H = height/16, W = width/16 (Mochi 1: 6× temporal).
@@ -63,8 +63,11 @@ function repeat(value: number, count: number): number[] {
 
 const CI_HEADS = 2;
 const CI_HEAD_DIM = 64;
-/** Tile-aligned for STA (6, 8, 8) and 128 tokens a frame (one Radial block). */
-const CI_TILED: [number, number, number] = [6, 8, 16];
+/**
+ * Tile-aligned for STA (6, 8, 8) with 4 tiles along W, so a 3-tile window skips some, and 256
+ * tokens a frame (two Radial blocks).
+ */
+const CI_TILED: [number, number, number] = [6, 8, 32];
 
 function ciShape(
   latent: [number, number, number],
@@ -171,7 +174,7 @@ const DEFINITIONS: readonly PresetDefinition[] = [
     position: "suffix",
     modelType: "hunyuan",
     full: fullShape([112, 30, 53], repeat(14, 8), repeat(64, 8), 24),
-    ci: ciShape([18, 8, 8], [3, 3, ...repeat(2, 6)], repeat(8, 8)),
+    ci: ciShape([24, 8, 8], repeat(3, 8), repeat(8, 8)),
   },
   {
     name: "moga-minute-480p",
