@@ -7,7 +7,7 @@
  * @module
  */
 import type { GpuRuntime } from "../gpu/runtime.ts";
-import { type ExecutionForm, MASK_NONE, MASK_TOKENS, tileCount } from "../methods/form.ts";
+import { type ExecutionForm, MASK_ROWS, MASK_TOKENS, tileCount } from "../methods/form.ts";
 import { MERGE_PARTIALS_BINDINGS, MERGE_WORDS, mergePartialsWgsl } from "./merge_partials_wgsl.ts";
 import type { GpuQkv } from "../methods/method.ts";
 import {
@@ -265,16 +265,24 @@ export class AttentionProgram {
       throw new RangeError(`input buffers do not hold [${tokens}, d] rows with d a multiple of 4`);
     }
     const tiling = options.tiling ?? defaultTiling(forms, runtime.facts);
-    const masked = forms.some((f) => f.rangeMaskKinds.some((k) => k !== MASK_NONE));
+    const rowMasks = forms.some((f) => f.rangeMaskKinds.includes(MASK_ROWS));
+    const tokenMasks = forms.some((f) => f.rangeMaskKinds.includes(MASK_TOKENS));
     const permuted = forms.some((f) => f.permutation !== null || f.outputScale !== null);
     const encoded = forms.map((form) => encodeWork(form, tiling.blockQ));
     const split = encoded.some((e) => e.slots > 0);
     const key = (name: string) =>
-      `${name}:d${headDim}:${inputs.precision}:${tiling.blockQ}x${tiling.blockK}:${masked}`;
+      `${name}:d${headDim}:${inputs.precision}:${tiling.blockQ}x${tiling.blockK}:` +
+      `${rowMasks ? "rows" : ""}${tokenMasks ? "tokens" : ""}`;
     const compiled = await Promise.all([
       runtime.pipeline(
         key("flash"),
-        flashAttentionWgsl({ headDim, precision: inputs.precision, masked, ...tiling }),
+        flashAttentionWgsl({
+          headDim,
+          precision: inputs.precision,
+          rowMasks,
+          tokenMasks,
+          ...tiling,
+        }),
         FLASH_ATTENTION_BINDINGS,
       ),
       split

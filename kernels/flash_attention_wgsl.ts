@@ -27,8 +27,10 @@ export interface FlashAttentionConfig {
   blockQ: number;
   /** Keys staged in workgroup memory per step (unrolled). */
   blockK: number;
-  /** Compile the row- and token-mask paths (false for forms without masks). */
-  masked: boolean;
+  /** Compile the row-mask path (forms with MASK_ROWS ranges, e.g. MoC). */
+  rowMasks: boolean;
+  /** Compile the per-key token-mask path (forms with MASK_TOKENS ranges). */
+  tokenMasks: boolean;
 }
 
 /**
@@ -54,21 +56,21 @@ export const SUBTILE_WORDS = 8;
 
 /** The kernel's WGSL for `config`. */
 export function flashAttentionWgsl(config: FlashAttentionConfig): string {
-  const { headDim, precision, blockQ, blockK, masked } = config;
+  const { headDim, precision, blockQ, blockK, rowMasks, tokenMasks } = config;
   const d4 = headDim / 4;
   const vec = precision === "f16" ? "vec4<f16>" : "vec4<f32>";
   const each = (count: number, line: (i: number) => string, sep = "\n    ") =>
     Array.from({ length: count }, (_, i) => line(i)).join(sep);
   const dims = (line: (i: number) => string) => each(d4, line);
   const keys = (line: (j: number) => string) => each(blockK, line);
-  const rowMaskCheck = masked
+  const rowMaskCheck = rowMasks
     ? `if (range.w == ROW_MASK) {
         rowOn = rowOn && ((maskWords[range.z + tileRow / 32u] >> (tileRow % 32u)) & 1u) == 1u;
       }`
     : "";
   // A key is valid when it lies in the block and, for token masks, its bit is set.
   const keyValid = (j: number) =>
-    masked
+    tokenMasks
       ? `${j}u < n && (range.w != TOKEN_MASK || tokenBit(range, tileRow, rowWords, kb + ${j}u))`
       : `${j}u < n`;
   const blockMaxExpression = Array.from({ length: blockK }, (_, j) => `s${j}`)

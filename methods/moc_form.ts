@@ -7,6 +7,11 @@
  * union of the tile's choices and masks per query: executed pairs ≥ attended pairs, and the gap
  * is reported. Text queries attend densely.
  *
+ * To keep that union small, the queries of each frame are reordered by their choices (the
+ * sorted chunk list, stable in token order) — permutation `moc-choice-sorted`: queries that chose
+ * the same chunks share tiles. The reordering stays inside each frame, so every key range (whole
+ * frames, shots, the text) is the same set of keys in either order.
+ *
  * @module
  */
 import { type ExecutionForm, FormBuilder, MASK_ROWS } from "./form.ts";
@@ -30,26 +35,44 @@ function denseTiles(builder: FormBuilder, start: number, end: number, tokens: nu
   }
 }
 
+/** Name of the token order of MoC's form. */
+export const MOC_PERMUTATION = "moc-choice-sorted";
+
 /** Row masks of one tile: bit `row` of chunk c is set when the tile's query `row` chose c. */
 function tileChunkMasks(
   selection: MocSelection,
-  tile: { firstQuery: number; rows: number; candidates: number },
+  tile: { queries: Uint32Array; candidates: number },
   masks: Uint32Array,
 ): void {
   const { k, chosen } = selection;
   masks.fill(0, 0, tile.candidates * ROW_WORDS);
-  for (let row = 0; row < tile.rows; row++) {
-    const slots = chosen.subarray((tile.firstQuery + row) * k, (tile.firstQuery + row + 1) * k);
-    for (const c of slots) {
+  tile.queries.forEach((query, row) => {
+    for (const c of chosen.subarray(query * k, (query + 1) * k)) {
       if (c === NO_CHUNK) break;
       if (c >= tile.candidates) {
-        throw new RangeError(
-          `moc: video query ${tile.firstQuery + row} chose chunk ${c}, not earlier`,
-        );
+        throw new RangeError(`moc: video query ${query} chose chunk ${c}, not earlier`);
       }
       masks[c * ROW_WORDS + (row >>> 5)] |= 1 << (row & 31);
     }
-  }
+  });
+}
+
+/** The video queries of frame `f` ordered by their chosen chunks (sorted lists), then by index. */
+function choiceOrder(selection: MocSelection, f: number, tokensPerFrame: number): Uint32Array {
+  const { k, chosen } = selection;
+  const first = f * tokensPerFrame;
+  const keys = Array.from({ length: tokensPerFrame }, (_, i) => {
+    const query = first + i;
+    return {
+      query,
+      choice: Array.from(chosen.subarray(query * k, (query + 1) * k)).sort((a, b) => a - b),
+    };
+  });
+  keys.sort((a, b) => {
+    for (let s = 0; s < k; s++) if (a.choice[s] !== b.choice[s]) return a.choice[s] - b.choice[s];
+    return a.query - b.query;
+  });
+  return Uint32Array.from(keys, (key) => key.query);
 }
 
 /** One range per run of adjacent chosen chunks with equal row masks (no mask when all rows). */
@@ -94,15 +117,22 @@ export function mocForm(
     );
   }
   const builder = new FormBuilder(L, blockSize);
+  const permutation = Uint32Array.from({ length: L }, (_, i) => i);
   const text = chunks.textRange;
   const textFirst = text !== null && text[0] < chunks.videoStart;
   if (textFirst) denseTiles(builder, text[0], text[1], L);
   const masks = new Uint32Array(chunks.frames * ROW_WORDS);
   for (let f = 0; f < chunks.frames; f++) {
     const candidates = chunks.candidateEnd[f];
+    const order = choiceOrder(selection, f, P);
+    order.forEach((
+      query,
+      i,
+    ) => (permutation[chunks.videoStart + f * P + i] = chunks.videoStart + query));
     for (let q0 = f * P; q0 < (f + 1) * P; q0 += MOC_TILE_ROWS) {
       const rows = Math.min((f + 1) * P, q0 + MOC_TILE_ROWS) - q0;
-      tileChunkMasks(selection, { firstQuery: q0, rows, candidates }, masks);
+      const queries = order.subarray(q0 - f * P, q0 - f * P + rows);
+      tileChunkMasks(selection, { queries, candidates }, masks);
       // Ranges run in ascending key order: prefix text, chosen chunks, anchor, suffix text.
       if (text && textFirst) builder.range(text[0], text[1]);
       addChosenRanges(builder, chunks, { rows, candidates, masks });
@@ -112,5 +142,5 @@ export function mocForm(
     }
   }
   if (text && !textFirst) denseTiles(builder, text[0], text[1], L);
-  return builder.build();
+  return builder.build(permutation, MOC_PERMUTATION);
 }

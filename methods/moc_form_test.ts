@@ -105,6 +105,13 @@ Deno.test("moc form: tiles hold ≤ MOC_TILE_ROWS queries of one frame; rows of 
     assert.ok(t1 - t0 <= MOC_TILE_ROWS);
     if (t0 >= chunks.frames * chunks.tokensPerFrame) continue;
     assert.equal(Math.floor(t0 / 130), Math.floor((t1 - 1) / 130), `tile ${t} stays in one frame`);
+    for (let p = t0; p < t1; p++) {
+      assert.equal(
+        Math.floor(form.permutation![p] / 130),
+        Math.floor(t0 / 130),
+        "reordered in its frame",
+      );
+    }
     for (let r = form.rangeOffsets[t]; r < form.rangeOffsets[t + 1]; r++) {
       if (form.rangeMaskKinds[r] !== MASK_ROWS) continue;
       masked++;
@@ -116,7 +123,8 @@ Deno.test("moc form: tiles hold ≤ MOC_TILE_ROWS queries of one frame; rows of 
       const last = (form.rangeEnds[r] - chunks.videoStart) / chunks.tokensPerFrame;
       for (let row = 0; row < t1 - t0; row++) {
         const on = ((words[row >>> 5] >>> (row & 31)) & 1) === 1;
-        const picks = selection.chosen.subarray((t0 + row) * k, (t0 + row + 1) * k);
+        const query = form.permutation![t0 + row] - chunks.videoStart;
+        const picks = selection.chosen.subarray(query * k, (query + 1) * k);
         for (let c = first; c < last; c++) assert.equal(picks.includes(c), on);
       }
     }
