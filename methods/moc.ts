@@ -24,7 +24,7 @@ import {
   type RoutingTiming,
 } from "./method.ts";
 import { mocAnalyticFlops, mocRoutingFlops } from "./moc_flops.ts";
-import { MOC_TILE_ROWS, mocForm } from "./moc_form.ts";
+import { MOC_PERMUTATION, MOC_TILE_ROWS, mocForm } from "./moc_form.ts";
 import { cpuHead, gpuRouting, layoutHeads, runGpuRouting } from "./routing/dynamic_context.ts";
 import {
   INTRA_SHOT_SETTINGS,
@@ -134,8 +134,9 @@ export const moc: MethodDefinition = {
             "MoC: candidates are the video chunks strictly before the query's own chunk that no " +
             "anchor covers (with intraShot, earlier shots' frames only); text chunks get no " +
             "descriptor (text is always attended); routing is per head on that head's Q/K",
-            `MoC execution: query tiles of ≤ ${MOC_TILE_ROWS} queries of one frame run the union of their ` +
-            `queries' chosen chunks with row masks; executed/attended pairs = ${
+            `MoC execution: the queries of each frame are ordered by their chosen chunks ` +
+            `(${MOC_PERMUTATION}); query tiles of ≤ ${MOC_TILE_ROWS} of them run the union of ` +
+            `their queries' chosen chunks with row masks; executed/attended pairs = ${
               (executed / attended).toFixed(3)
             } (summed over ${heads.length} head(s)); the key-chunk-major alternative (gather ` +
             `queries per chunk, merge by log-sum-exp) is not implemented`,
