@@ -27,15 +27,43 @@ export * from "./methods/spec.ts";
 export { METHODS, resolveMethod } from "./methods/registry.ts";
 export * from "./scenarios/scenario.ts";
 export type { HeadTensors, QkvSource } from "./scenarios/inputs.ts";
-export { preset, presetNames, PRESETS } from "./scenarios/presets.ts";
-export { parseScenario, resolveScenario } from "./scenarios/scenario_file.ts";
-export { syntheticInputs } from "./scenarios/synthetic.ts";
-export { loadFileInputs } from "./scenarios/file_inputs.ts";
-export { GpuRuntime } from "./gpu/runtime.ts";
-export type { AdapterFacts } from "./gpu/runtime.ts";
-export { AttentionProgram } from "./kernels/attention.ts";
-export { referenceAttention } from "./kernels/reference.ts";
-export { denseFlops, layoutFigures } from "./bench/case_figures.ts";
-export { type BenchConfig, runBench } from "./bench/bench.ts";
-export { SUITES } from "./bench/suites.ts";
-export type { BenchRecord, ResultsFile } from "./reports/schema.ts";
+export {
+  preset,
+  type PresetInfo,
+  presetNames,
+  PRESETS,
+  type PresetSize,
+} from "./scenarios/presets.ts";
+export {
+  parseScenario,
+  type ParseScenarioOptions,
+  resolveScenario,
+} from "./scenarios/scenario_file.ts";
+export { syntheticInputs, type SyntheticOptions } from "./scenarios/synthetic.ts";
+export {
+  type FileInputOptions,
+  type FileInputs,
+  type FileQkvSource,
+  loadFileInputs,
+} from "./scenarios/file_inputs.ts";
+export type { TensorDtype, TensorLayout } from "./scenarios/tensor_file.ts";
+export {
+  type AdapterFacts,
+  type BindingKind,
+  type CompiledPipeline,
+  GpuRuntime,
+  type OpenOptions,
+} from "./gpu/runtime.ts";
+export {
+  type AttentionOutputs,
+  AttentionProgram,
+  type AttentionProgramOptions,
+  type AttentionTiling,
+} from "./kernels/attention.ts";
+export { type ReferenceAttention, referenceAttention } from "./kernels/reference.ts";
+export { denseFlops, type LayoutFigures, layoutFigures } from "./bench/case_figures.ts";
+export { type BenchConfig, type BenchOutcome, runBench } from "./bench/bench.ts";
+export type { RunSettings } from "./bench/runner.ts";
+export { type Suite, SUITES } from "./bench/suites.ts";
+export type { Shard } from "./regress/shards.ts";
+export type * from "./reports/schema.ts";

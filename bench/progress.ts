@@ -17,7 +17,10 @@ export class ProgressLine {
   readonly #start = performance.now();
   readonly #encoder = new TextEncoder();
 
-  /** @param quiet suppress the line even on a terminal */
+  /**
+   * Creates the instance.
+   * @param quiet suppress the line even on a terminal
+   */
   constructor(quiet: boolean) {
     this.#enabled = !quiet && Deno.stderr.isTerminal();
   }

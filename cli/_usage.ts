@@ -9,7 +9,10 @@ import { dirname } from "node:path";
 
 /** Bad command-line input: printed in one line, exit 2. */
 export class UsageError extends RangeError {
-  /** @param message one line naming the option and the allowed values */
+  /**
+   * Creates the instance.
+   * @param message one line naming the option and the allowed values
+   */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";

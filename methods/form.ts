@@ -58,7 +58,11 @@ export class FormBuilder {
   #maskOffsets: number[] = [];
   #words: number[] = [];
 
-  /** @param tokens sequence length L; @param blockSize the method's reporting block size */
+  /**
+   * Creates the instance.
+   * @param tokens sequence length L
+   * @param blockSize the method's reporting block size
+   */
   constructor(tokens: number, blockSize: number) {
     if (!Number.isInteger(tokens) || tokens < 1) {
       throw new RangeError(`tokens must be ≥ 1 (got ${tokens})`);

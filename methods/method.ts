@@ -100,7 +100,10 @@ export interface MethodDefinition {
 
 /** Thrown for a bad method spec or parameter; the message names the parameter and allowed values. */
 export class MethodSpecError extends RangeError {
-  /** @param message one line naming the field and the allowed values */
+  /**
+   * Creates the instance.
+   * @param message one line naming the field and the allowed values
+   */
   constructor(message: string) {
     super(message);
     this.name = "MethodSpecError";
@@ -113,7 +116,10 @@ export class MethodSpecError extends RangeError {
  * applicable rather than as a failure of the run.
  */
 export class UnsupportedScenarioError extends RangeError {
-  /** @param message one line naming the scenario field and what the method needs */
+  /**
+   * Creates the instance.
+   * @param message one line naming the scenario field and what the method needs
+   */
   constructor(message: string) {
     super(message);
     this.name = "UnsupportedScenarioError";

@@ -22,7 +22,10 @@ export const MASK_SUFFIX = ".mask.png";
 
 /** Thrown for a report input that cannot be used; the message names the file and the field. */
 export class ReportInputError extends RangeError {
-  /** @param message one line naming the file and what is wrong */
+  /**
+   * Creates the instance.
+   * @param message one line naming the file and what is wrong
+   */
   constructor(message: string) {
     super(message);
     this.name = "ReportInputError";

@@ -44,7 +44,10 @@ export interface Scenario {
 
 /** Thrown for a scenario that breaks a rule of scenarios.md; the message names the field. */
 export class ScenarioError extends RangeError {
-  /** @param message one line naming the field and the allowed values */
+  /**
+   * Creates the instance.
+   * @param message one line naming the field and the allowed values
+   */
   constructor(message: string) {
     super(message);
     this.name = "ScenarioError";

@@ -10,7 +10,10 @@
 
 /** Thrown for an input file that cannot be used; the one-line message names the file and field. */
 export class InputFileError extends RangeError {
-  /** @param message one line naming the file, the tensor or field, expected and found values */
+  /**
+   * Creates the instance.
+   * @param message one line naming the file, the tensor or field, expected and found values
+   */
   constructor(message: string) {
     super(message);
     this.name = "InputFileError";

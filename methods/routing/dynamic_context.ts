@@ -13,7 +13,10 @@ import { type RoutingProgram, runRoutingOnce, timeRouting } from "./gpu_routing.
 
 /** Thrown when a dynamic method is asked for a layout without Q/K. */
 export class MissingInputsError extends RangeError {
-  /** @param method the method's name */
+  /**
+   * Creates the instance.
+   * @param method the method's name
+   */
   constructor(method: string) {
     super(
       `${method}: the layout needs Q/K: context.inputs (CPU routing) or context.gpu with ` +
