@@ -19,6 +19,17 @@ export class UsageError extends RangeError {
   }
 }
 
+/** The parseArgs options bench and plan share (cli.md, "Options shared by bench and plan"). */
+export const SHARED_OPTIONS = {
+  scenario: { type: "string" },
+  size: { type: "string" },
+  methods: { type: "string" },
+  precision: { type: "string" },
+  seed: { type: "string" },
+  out: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** Parses a whole number option within [min, max]. */
 export function integerOption(
   name: string,

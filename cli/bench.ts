@@ -18,7 +18,14 @@ import { parseShard } from "../regress/shards.ts";
 import { appendHistory, historyTrendData, readHistory, type TrendRow } from "../regress/history.ts";
 import { saveBaseline } from "../regress/baseline.ts";
 import { writeReportFor } from "../reports/write_report.ts";
-import { checkWritableDir, choiceOption, integerOption, runCommand, UsageError } from "./_usage.ts";
+import {
+  checkWritableDir,
+  choiceOption,
+  integerOption,
+  runCommand,
+  SHARED_OPTIONS,
+  UsageError,
+} from "./_usage.ts";
 
 const USAGE = `usage: deno task bench [options]
 
@@ -47,25 +54,19 @@ async function main(args: string[]): Promise<number> {
     strict: true,
     allowPositionals: false,
     options: {
+      ...SHARED_OPTIONS,
       suite: { type: "string" },
-      scenario: { type: "string" },
-      size: { type: "string" },
-      methods: { type: "string" },
-      precision: { type: "string" },
       inputs: { type: "string" },
       heads: { type: "string" },
-      seed: { type: "string" },
       warmup: { type: "string" },
       repeats: { type: "string" },
       "budget-ms": { type: "string" },
       "no-quality": { type: "boolean" },
       shard: { type: "string" },
-      out: { type: "string" },
       history: { type: "string" },
       "no-history": { type: "boolean" },
       "save-baseline": { type: "string" },
       quiet: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {

@@ -15,13 +15,21 @@ import { PRESET_SIZES } from "../scenarios/presets.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 import { resolveScenario } from "../scenarios/scenario_file.ts";
 import { planTable, runPlan } from "../reports/plan.ts";
-import { checkWritableDir, choiceOption, integerOption, runCommand, UsageError } from "./_usage.ts";
+import {
+  checkWritableDir,
+  choiceOption,
+  integerOption,
+  runCommand,
+  SHARED_OPTIONS,
+  UsageError,
+} from "./_usage.ts";
 
 const USAGE = `usage: deno task plan [options]
 
 --scenario SPEC[,…]   preset name or scenario .json file (required)
 --size full|ci        preset size (default full)
 --methods SPEC[,…]    name[:key=value;…] or ./my_method.ts (default dense,radial,sta)
+--precision f32|f16   accepted for symmetry with bench; layouts do not depend on it
 --head H              head of the dynamic methods' layouts (default 0)
 --seed N              seed of the synthetic inputs of dynamic methods (default 1)
 --out DIR             output folder (default results/plan-<date-time>/)
@@ -34,15 +42,7 @@ async function main(args: string[]): Promise<number> {
     args,
     strict: true,
     allowPositionals: false,
-    options: {
-      scenario: { type: "string" },
-      size: { type: "string" },
-      methods: { type: "string" },
-      head: { type: "string" },
-      seed: { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+    options: { ...SHARED_OPTIONS, head: { type: "string" } },
   });
   if (values.help) {
     console.log(USAGE);
@@ -52,6 +52,7 @@ async function main(args: string[]): Promise<number> {
     throw new UsageError("--scenario is required (a preset name or a scenario .json file)");
   }
   const size = choiceOption("size", values.size, PRESET_SIZES, "full");
+  choiceOption("precision", values.precision, ["f32", "f16"] as const, "f32");
   const head = integerOption("head", values.head, 0, 0);
   const seed = integerOption("seed", values.seed, 1, 0, 2 ** 32 - 1);
   const outDir = values.out ?? defaultOutDir("plan-");
