@@ -93,3 +93,67 @@ for (const [name, args, message] of BAD_OPTIONS) {
     assert.ok(await isEmptyOrMissing(out), "nothing written");
   });
 }
+
+const QUICK = ["--warmup", "0", "--repeats", "1", "--no-quality", "--heads", "1", "--size", "ci"];
+
+Deno.test("bench --shard 1/2 and 2/2 run disjoint cases that together are the unsharded list", async () => {
+  const root = await Deno.makeTempDir();
+  const cases = ["--scenario", "moc-single-shot,wan-69f-768x1280", "--methods", "dense,radial,sta"];
+  const keys = async (out: string) => {
+    const results: ResultsFile = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+    return results.records.map((r) => `${r.scenario}/${r.method}`);
+  };
+  for (const shard of ["1/2", "2/2", null]) {
+    const out = `${root}/${shard?.replace("/", "-") ?? "all"}`;
+    const { code, stderr } = await bench([
+      ...QUICK,
+      ...cases,
+      ...(shard ? ["--shard", shard] : []),
+      "--out",
+      out,
+    ]);
+    assert.equal(code, 0, stderr);
+  }
+  const [first, second, all] = await Promise.all(
+    ["1-2", "2-2", "all"].map((d) => keys(`${root}/${d}`)),
+  );
+  assert.equal(first.length + second.length, all.length);
+  assert.deepEqual([...first, ...second].sort(), [...all].sort());
+});
+
+Deno.test("bench --inputs reads Q/K/V from a safetensors file and names it in the records", async () => {
+  const { writeQkvFiles } = await import("./make_qkv_files.ts");
+  const dir = await Deno.makeTempDir();
+  const files = await writeQkvFiles(dir, {
+    scenario: {
+      name: "captured",
+      latent: [6, 8, 16],
+      text: { tokens: 16, position: "suffix" },
+      heads: 2,
+      headDim: 64,
+      modelType: "hunyuan",
+    },
+    dtype: "bf16",
+    layout: "nhd",
+  });
+  const out = `${dir}/run`;
+  const { code, stderr } = await bench([
+    "--inputs",
+    files.path,
+    "--methods",
+    "dense,radial",
+    "--warmup",
+    "0",
+    "--repeats",
+    "1",
+    "--out",
+    out,
+  ]);
+  assert.equal(code, 0, stderr);
+  const results: ResultsFile = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+  assert.deepEqual(results.records.map((r) => r.scenario), ["captured", "captured"]);
+  assert.ok(results.records.every((r) => r.inputs.includes("qkv.safetensors") && r.heads === 2));
+  assert.ok(
+    results.records[1].quality!.recall! > 0 && results.records[1].quality!.recall! <= 1 + 1e-6,
+  );
+});
