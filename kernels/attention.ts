@@ -33,10 +33,11 @@ export interface AttentionTiling {
 
 /**
  * Default tiling, per adapter: 128 query rows per workgroup (64 when most query tiles are
- * shorter, so threads are not left idle) and 16 keys a step on a GPU; measured on an H200
- * (dense f32, 32k tokens, one head; the sweep is tools/tiling_sweep.ts): 128×16 gave 25.4 TFLOP/s at d = 64 and 19.1 at d = 128, 64×16 23.6
- * and 9.0, 128×8 24.0 and 16.1, 64×32 15.4 and 3.3. A software adapter gets 4 keys a step: the
- * unrolled kernel compiles several times faster there and runs as fast.
+ * shorter, so threads are not left idle) and 16 keys a step on a GPU. Measured on an H200
+ * (dense f32, 32k tokens, one head; the sweep is tools/tiling_sweep.ts): 128×16 gave 25.4
+ * TFLOP/s at d = 64 and 19.1 at d = 128; 64×16 23.6 and 9.0; 128×8 24.0 and 16.1; 64×32 15.4
+ * and 3.3. A software adapter gets 4 keys a step: the unrolled kernel compiles several times
+ * faster there (seconds instead of minutes).
  */
 export function defaultTiling(
   forms: ExecutionForm[],
