@@ -58,8 +58,8 @@ export {
   type AttentionOutputs,
   AttentionProgram,
   type AttentionProgramOptions,
-  type AttentionTiling,
 } from "./kernels/attention.ts";
+export { type AttentionTiling, defaultTiling } from "./kernels/attention_work.ts";
 export { type ReferenceAttention, referenceAttention } from "./kernels/reference.ts";
 export { denseFlops, type LayoutFigures, layoutFigures } from "./bench/case_figures.ts";
 export { type BenchConfig, type BenchOutcome, runBench } from "./bench/bench.ts";

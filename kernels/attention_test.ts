@@ -9,7 +9,8 @@ import {
   FormBuilder,
   validateForm,
 } from "../methods/form.ts";
-import { AttentionProgram, type AttentionTiling, encodeWork } from "./attention.ts";
+import { AttentionProgram } from "./attention.ts";
+import { type AttentionTiling, encodeWork } from "./attention_work.ts";
 import { referenceAttention } from "./reference.ts";
 
 const runtime = await GpuRuntime.open();

@@ -1,0 +1,162 @@
+/**
+ * The kernel's view of an execution form: the tiling per adapter, and the encoding of a form
+ * into sub-tiles (at most `blockQ` rows each, heaviest first), key-range records and the merges
+ * of split sub-tiles (split-KV).
+ *
+ * @module
+ */
+import { type ExecutionForm, MASK_TOKENS, tileCount } from "../methods/form.ts";
+
+/** Kernel block sizes. */
+export interface AttentionTiling {
+  /** Query rows per workgroup. */
+  blockQ: number;
+  /** Keys staged per step (unrolled in the kernel). */
+  blockK: number;
+}
+
+/**
+ * Default tiling, per adapter: 128 query rows per workgroup (64 when most query tiles are
+ * shorter, so threads are not left idle) and 16 keys a step on a GPU. Measured on an H200
+ * (dense f32, 32k tokens, one head; the sweep is tools/tiling_sweep.ts): 128×16 gave 25.4
+ * TFLOP/s at d = 64 and 19.1 at d = 128; 64×16 23.6 and 9.0; 128×8 24.0 and 16.1; 64×32 15.4
+ * and 3.3. A software adapter gets 4 keys a step: the unrolled kernel compiles several times
+ * faster there (seconds instead of minutes).
+ */
+export function defaultTiling(
+  forms: ExecutionForm[],
+  adapter: { fallback: boolean },
+): AttentionTiling {
+  const lengths: number[] = [];
+  for (const form of forms) {
+    for (let t = 0; t < tileCount(form); t++) {
+      lengths.push(form.tileBounds[t + 1] - form.tileBounds[t]);
+    }
+  }
+  lengths.sort((a, b) => a - b);
+  const median = lengths[Math.floor(lengths.length / 2)];
+  return { blockQ: median >= 128 ? 128 : 64, blockK: adapter.fallback ? 4 : 16 };
+}
+
+/** The kernel's view of a form: sub-tiles, key ranges and merges of split sub-tiles. */
+export interface EncodedWork {
+  /** Sub-tile records (rowStart, rowEnd, tileStart, rangeBegin, rangeEnd, partSlot, 0, 0). */
+  subTiles: Uint32Array;
+  /** Range records (start, end, maskOffset, kind): the form's, then pieces of split ranges. */
+  ranges: Uint32Array;
+  /** Merge records (rowStart, rowEnd, firstSlot, parts), one per split sub-tile. */
+  merges: Uint32Array;
+  /** Partial-output slots the split parts use. */
+  slots: number;
+}
+
+/** Slot value of a sub-tile that writes its rows directly. */
+const NO_PART = 0xffffffff;
+/** Smallest part of a split sub-tile, in keys. */
+const MIN_PART_KEYS = 4096;
+
+interface WorkItem {
+  keys: number;
+  words: number[];
+}
+
+/**
+ * Encodes `form` for the kernel in sub-tiles of at most `blockQ` rows, heaviest first:
+ * workgroups start roughly in dispatch order, so long sub-tiles dispatched last would leave the
+ * GPU idle behind them (longest-processing-time first). A sub-tile with far more keys than the
+ * median (text rows that attend everything) is split into parts of about twice the median, run
+ * in parallel and merged by log-sum-exp (split-KV); token-masked ranges are never cut.
+ */
+export function encodeWork(form: ExecutionForm, blockQ: number): EncodedWork {
+  const ranges = Array.from(encodeRanges(form));
+  const tileKeys: number[] = [];
+  for (let t = 0; t < tileCount(form); t++) {
+    let keys = 0;
+    for (let r = form.rangeOffsets[t]; r < form.rangeOffsets[t + 1]; r++) {
+      keys += form.rangeEnds[r] - form.rangeStarts[r];
+    }
+    tileKeys.push(keys);
+  }
+  const subTileKeys: number[] = [];
+  for (let t = 0; t < tileCount(form); t++) {
+    const rows = form.tileBounds[t + 1] - form.tileBounds[t];
+    for (let i = 0; i < Math.ceil(rows / blockQ); i++) subTileKeys.push(tileKeys[t]);
+  }
+  subTileKeys.sort((a, b) => a - b);
+  const partKeys = Math.max(MIN_PART_KEYS, 2 * subTileKeys[Math.floor(subTileKeys.length / 2)]);
+  const items: WorkItem[] = [];
+  const merges: number[] = [];
+  let slots = 0;
+  for (let t = 0; t < tileCount(form); t++) {
+    const start = form.tileBounds[t];
+    const end = form.tileBounds[t + 1];
+    const parts = tileKeys[t] > 1.5 * partKeys ? splitRanges(form, t, partKeys, ranges) : null;
+    for (let row = start; row < end; row += blockQ) {
+      const rowEnd = Math.min(row + blockQ, end);
+      if (!parts) {
+        const words = [row, rowEnd, start, form.rangeOffsets[t], form.rangeOffsets[t + 1], NO_PART];
+        items.push({ keys: tileKeys[t], words: [...words, 0, 0] });
+        continue;
+      }
+      merges.push(row, rowEnd, slots, parts.length);
+      for (const part of parts) {
+        items.push({
+          keys: part.keys,
+          words: [row, rowEnd, start, part.begin, part.end, slots++, 0, 0],
+        });
+      }
+    }
+  }
+  items.sort((a, b) => b.keys - a.keys);
+  return {
+    subTiles: Uint32Array.from(items.flatMap((item) => item.words)),
+    ranges: Uint32Array.from(ranges),
+    merges: Uint32Array.from(merges),
+    slots,
+  };
+}
+
+/** Cuts tile `t`'s ranges into parts of about `partKeys` keys, appending the pieces to `ranges`. */
+function splitRanges(
+  form: ExecutionForm,
+  t: number,
+  partKeys: number,
+  ranges: number[],
+): Array<{ begin: number; end: number; keys: number }> | null {
+  const parts: Array<{ begin: number; end: number; keys: number }> = [];
+  let current = { begin: ranges.length / 4, end: ranges.length / 4, keys: 0 };
+  const close = () => {
+    if (current.keys > 0) parts.push(current);
+    current = { begin: ranges.length / 4, end: ranges.length / 4, keys: 0 };
+  };
+  for (let r = form.rangeOffsets[t]; r < form.rangeOffsets[t + 1]; r++) {
+    const kind = form.rangeMaskKinds[r];
+    const offset = form.rangeMaskOffsets[r];
+    let from = form.rangeStarts[r];
+    const to = form.rangeEnds[r];
+    while (from < to) {
+      const room = partKeys - current.keys;
+      const piece = kind === MASK_TOKENS ? to - from : Math.min(to - from, Math.max(room, 1));
+      ranges.push(from, from + piece, offset, kind);
+      current.end++;
+      current.keys += piece;
+      from += piece;
+      if (current.keys >= partKeys) close();
+    }
+  }
+  close();
+  return parts.length > 1 ? parts : null;
+}
+
+/** Range records (start, end, maskOffset, kind) of a form. */
+export function encodeRanges(form: ExecutionForm): Uint32Array {
+  const n = form.rangeStarts.length;
+  const words = new Uint32Array(4 * n);
+  for (let r = 0; r < n; r++) {
+    words[4 * r] = form.rangeStarts[r];
+    words[4 * r + 1] = form.rangeEnds[r];
+    words[4 * r + 2] = form.rangeMaskOffsets[r];
+    words[4 * r + 3] = form.rangeMaskKinds[r];
+  }
+  return words;
+}
