@@ -2,8 +2,9 @@
  * The reference tables of docs/ against the code, so they cannot drift: the presets table
  * (docs/scenarios.md) against the presets, the parameter table (docs/methods.md) against the
  * method registry, the suites table and every task's option table (docs/cli.md) against the
- * suites and the task's own `--help`, and the record fields (docs/metrics.md) against a real
- * run's results file. A failure names the page, the row and what the code says.
+ * suites and the task's own `--help`, the record fields (docs/metrics.md) against a real run's
+ * results file, and every relative link of the pages against the files and headings it names.
+ * A failure names the page, the row and what the code says.
  *
  * @module
  */
@@ -205,6 +206,29 @@ Deno.test("docs/metrics.md: every field of a real run's records is documented", 
     }
     for (const key of Object.keys(r.stats ?? {})) {
       ok(methodsPage.includes(key), `docs/methods.md lacks ${r.method} stats field ${key}`);
+    }
+  }
+});
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
+function anchorOf(heading: string): string {
+  return heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, "").replaceAll(" ", "-");
+}
+
+Deno.test("docs/*.md: every relative link names an existing file and heading", async () => {
+  for await (const entry of Deno.readDir(new URL("docs/", ROOT))) {
+    if (!entry.isFile || !entry.name.endsWith(".md")) continue;
+    const page = await readDoc(entry.name);
+    for (const [, target] of page.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      const [path, anchor] = target.split("#");
+      const file = new URL(path || entry.name, new URL("docs/", ROOT));
+      const text = await Deno.readTextFile(file).catch(() => null);
+      ok(text !== null, `docs/${entry.name} links to missing ${path}`);
+      if (!anchor || !file.pathname.endsWith(".md") || text === null) continue;
+      const anchors = text.split("\n").filter((line) => /^#+ /.test(line))
+        .map((line) => anchorOf(line.replace(/^#+ /, "")));
+      ok(anchors.includes(anchor), `docs/${entry.name} links to missing heading ${target}`);
     }
   }
 });
