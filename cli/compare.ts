@@ -9,12 +9,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import {
-  type CompareOptions,
-  compareResults,
-  comparisonVerdict,
-  type LatencyMode,
-} from "../regress/compare.ts";
+import { type CompareOptions, compareResults, type LatencyMode } from "../regress/compare.ts";
+import { comparisonVerdict } from "../regress/verdict.ts";
 import { loadResults } from "../regress/results_input.ts";
 import { renderSummary } from "../regress/summary.ts";
 import { writeTextFileAtomic } from "../regress/_atomic_write.ts";

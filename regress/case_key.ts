@@ -84,8 +84,10 @@ export function caseKey(record: CaseIdentity): string {
  * ```ts
  * import { adapterClassOf } from "./case_key.ts";
  * import { equal } from "node:assert/strict";
- * equal(adapterClassOf({ backend: "vulkan", vendor: "65541", fallback: true }), "vulkan vendor 65541 fallback");
- * equal(adapterClassOf({ backend: "vulkan", vendor: "4318", fallback: false }), "vulkan vendor 4318");
+ * const lavapipe = { backend: "vulkan", vendor: "65541", fallback: true };
+ * equal(adapterClassOf(lavapipe), "vulkan vendor 65541 fallback");
+ * const h200 = { backend: "vulkan", vendor: "4318", fallback: false };
+ * equal(adapterClassOf(h200), "vulkan vendor 4318");
  * ```
  */
 export function adapterClassOf(adapter: AdapterClassFields): string {

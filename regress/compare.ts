@@ -9,14 +9,12 @@
  * - quality proxies: worse by more than an absolute tolerance is a regression;
  * - latency: a regression when the median is slower by more than `threshold` AND a one-sided
  *   Mann–Whitney U test on the raw samples gives p < `alpha` (regress/stats.ts says why a rank
- *   test), or — when there are too few samples for the test — when every current sample is
- *   slower than every base sample by more than {@link SEPARATION_FACTOR} × `threshold`; in
- *   `info` mode latency never fails and is listed for information;
+ *   test), or when every current sample is slower than every base sample by more than
+ *   {@link SEPARATION_FACTOR} × `threshold` (a separation that too few samples keep the test
+ *   from confirming); in `info` mode latency never fails and is listed for information;
  * - failures: a matched case that now fails (record.error) is a regression.
  *
- * {@link comparisonVerdict} alone decides whether a comparison fails: regressions always do;
- * changes under `failOnChange`; missing cases and a comparison that matched nothing unless
- * `allowMissing`.
+ * Whether the findings fail the comparison is decided in one place, regress/verdict.ts.
  *
  * @module
  */
@@ -361,14 +359,14 @@ function adapterList(records: readonly BenchRecord[]): string {
 
 /** Collects, per adapter class, the descriptions and architectures that differ between files. */
 class AdapterChanges {
-  readonly #cases = new Map<string, { finding: Finding; cases: number }>();
+  readonly #byChange = new Map<string, { finding: Finding; cases: number }>();
 
   add(base: BenchRecord["adapter"], current: BenchRecord["adapter"]): void {
     for (const field of ["description", "architecture"] as const) {
       if (base[field] === current[field]) continue;
       const adapterClass = adapterClassOf(current);
       const id = JSON.stringify([adapterClass, field, base[field], current[field]]);
-      const entry = this.#cases.get(id) ?? {
+      const entry = this.#byChange.get(id) ?? {
         finding: {
           case: adapterClass,
           field: `adapter.${field}`,
@@ -379,12 +377,12 @@ class AdapterChanges {
         cases: 0,
       };
       entry.cases++;
-      this.#cases.set(id, entry);
+      this.#byChange.set(id, entry);
     }
   }
 
   findings(): Finding[] {
-    return [...this.#cases.values()].map(({ finding, cases }) => ({
+    return [...this.#byChange.values()].map(({ finding, cases }) => ({
       ...finding,
       detail: `same adapter class: ${cases} case${cases === 1 ? "" : "s"} matched by class`,
     }));
@@ -454,64 +452,4 @@ export function compareResults(
     );
   }
   return findings;
-}
-
-/** What beyond regressions decides a comparison (cli.md compare: `--fail-on-change`, `--allow-missing`). */
-export interface FailurePolicy {
-  /** Exact-field changes fail too. */
-  failOnChange?: boolean;
-  /** Cases missing from the current file, or no case matched at all, do not fail. */
-  allowMissing?: boolean;
-}
-
-/** Whether a comparison fails, and why: the one answer the exit code and the headline share. */
-export interface Verdict {
-  /** The comparison judged. */
-  comparison: Comparison;
-  /** The policy it was judged under. */
-  policy: Required<FailurePolicy>;
-  /** True when the comparison fails (compare exits 1). */
-  fails: boolean;
-  /** Why it fails, one phrase a reason (`2 regressions`, `no case matched`…); empty on a pass. */
-  reasons: string[];
-}
-
-function counted(count: number, what: string): string {
-  return `${count} ${what}${count === 1 ? "" : "s"}`;
-}
-
-/**
- * Decides a comparison: any regression fails; exact-field changes fail under `failOnChange`;
- * cases missing from the current file, and a comparison that matched no case, fail unless
- * `allowMissing` (a gate that checked nothing must not pass by accident).
- *
- * @example
- * ```ts
- * import { compareResults, comparisonVerdict } from "./compare.ts";
- * import { deepEqual, equal } from "node:assert/strict";
- * const empty = {
- *   schema: "longshot.results/1", suite: "default@1", commit: null, date: "2025-01-01",
- *   deno: "2", command: "bench", seed: 1, adapter: null, shard: null, records: [],
- * };
- * const comparison = compareResults(empty, empty);
- * deepEqual(comparisonVerdict(comparison).reasons, ["no case matched"]);
- * equal(comparisonVerdict(comparison, { allowMissing: true }).fails, false);
- * ```
- */
-export function comparisonVerdict(comparison: Comparison, policy: FailurePolicy = {}): Verdict {
-  const resolved = {
-    failOnChange: policy.failOnChange === true,
-    allowMissing: policy.allowMissing === true,
-  };
-  const reasons: string[] = [];
-  const { regressions, changes, missingCases, matched } = comparison;
-  if (regressions.length > 0) reasons.push(counted(regressions.length, "regression"));
-  if (resolved.failOnChange && changes.length > 0) {
-    reasons.push(`${counted(changes.length, "change")} (--fail-on-change)`);
-  }
-  if (!resolved.allowMissing && matched === 0) reasons.push("no case matched");
-  if (!resolved.allowMissing && missingCases.length > 0) {
-    reasons.push(counted(missingCases.length, "missing case"));
-  }
-  return { comparison, policy: resolved, fails: reasons.length > 0, reasons };
 }

@@ -1,5 +1,6 @@
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
-import { CompareOptionError, compareResults, comparisonVerdict } from "./compare.ts";
+import { CompareOptionError, compareResults } from "./compare.ts";
+import { comparisonVerdict } from "./verdict.ts";
 import { comparisonKey } from "./case_key.ts";
 import { applyTestSlowdown, parseTestSlowdown } from "./test_slowdown.ts";
 import { jitteredSamples, latencyOf, makeRecord, makeResults } from "./_test_fixtures.ts";
@@ -173,7 +174,10 @@ Deno.test("cases match on params in any key order and on the adapter's class", (
   equal(result.matched, 0);
   match(
     result.notes[0],
-    /no case matched: base adapters test adapter \(vulkan vendor 0 fallback\); current adapters NVIDIA H200 \(vulkan vendor 4318\)/,
+    new RegExp(
+      "no case matched: base adapters test adapter \\(vulkan vendor 0 fallback\\); " +
+        "current adapters NVIDIA H200 \\(vulkan vendor 4318\\)",
+    ),
   );
   deepEqual(comparisonVerdict(result).reasons, ["no case matched", "1 missing case"]);
 });
@@ -184,7 +188,10 @@ Deno.test("a slowdown far beyond the threshold regresses even when the test lack
   deepEqual(hundredfold.regressions.map((f) => f.field), ["latency"]);
   match(
     hundredfold.regressions[0].detail,
-    /every sample slower than every base sample by > 30% \(too few samples: n 3\/3 cannot reach p < 0\.01\)/,
+    new RegExp(
+      "every sample slower than every base sample by > 30% " +
+        "\\(too few samples: n 3/3 cannot reach p < 0\\.01\\)",
+    ),
   );
   equal(comparisonVerdict(hundredfold).fails, true);
   // The separation is judged against the slowest base sample: 10.4 · 1.3 = 13.52.

@@ -27,3 +27,4 @@ export * from "./shards.ts";
 export * from "./stats.ts";
 export * from "./summary.ts";
 export * from "./test_slowdown.ts";
+export * from "./verdict.ts";

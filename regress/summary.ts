@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { type Finding, type FindingValue, SEPARATION_FACTOR, type Verdict } from "./compare.ts";
+import { type Finding, type FindingValue, SEPARATION_FACTOR } from "./compare.ts";
+import type { Verdict } from "./verdict.ts";
 
 /** Options of {@link renderSummary}. */
 export interface SummaryOptions {
@@ -71,7 +72,8 @@ function headline(verdict: Verdict): string {
  *
  * @example
  * ```ts
- * import { compareResults, comparisonVerdict } from "./compare.ts";
+ * import { compareResults } from "./compare.ts";
+ * import { comparisonVerdict } from "./verdict.ts";
  * import { renderSummary } from "./summary.ts";
  * import { match } from "node:assert/strict";
  * const empty = {
@@ -79,7 +81,7 @@ function headline(verdict: Verdict): string {
  *   deno: "2", command: "bench", seed: 1, adapter: null, shard: null, records: [],
  * };
  * const verdict = comparisonVerdict(compareResults(empty, empty));
- * match(renderSummary(verdict), /^## ❌ Longshot compare FAILED \(no case matched\): 0 regressions/);
+ * match(renderSummary(verdict), /^## ❌ Longshot compare FAILED \(no case matched\): 0 regr/);
  * ```
  */
 export function renderSummary(verdict: Verdict, options: SummaryOptions = {}): string {

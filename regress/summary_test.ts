@@ -1,5 +1,6 @@
 import { equal, match, ok } from "node:assert/strict";
-import { compareResults, comparisonVerdict } from "./compare.ts";
+import { compareResults } from "./compare.ts";
+import { comparisonVerdict } from "./verdict.ts";
 import { renderSummary } from "./summary.ts";
 import { jitteredSamples, latencyOf, makeRecord, makeResults } from "./_test_fixtures.ts";
 
@@ -21,7 +22,10 @@ Deno.test("the summary leads with counts, then the regression table, then the ot
   const lines = markdown.split("\n");
   match(
     lines[0],
-    /^## ❌ Longshot compare FAILED \(1 regression; 1 missing case\): 1 regression, 1 change, 0 improvements, 0 new, 1 missing, 0 failed \(2 cases matched\)$/,
+    new RegExp(
+      "^## ❌ Longshot compare FAILED \\(1 regression; 1 missing case\\): 1 regression, " +
+        "1 change, 0 improvements, 0 new, 1 missing, 0 failed \\(2 cases matched\\)$",
+    ),
   );
   const order = ["### Regressions", "### Changes", "### Missing cases"].map((h) =>
     markdown.indexOf(h)
@@ -57,7 +61,10 @@ Deno.test("the headline says what the verdict says, with the reasons it fails", 
   match(markdown, /^## ✅ .*, 1 adapter change \(1 case matched\)$/m);
   match(
     markdown,
-    /### Adapter changes[^\n]*\n\n.*\n.*\n\| vulkan vendor 0 fallback \| adapter\.description \| test adapter \| llvmpipe \(LLVM 19\) \|/,
+    new RegExp(
+      "### Adapter changes[^\\n]*\\n\\n.*\\n.*\\n\\| vulkan vendor 0 fallback \\| " +
+        "adapter\\.description \\| test adapter \\| llvmpipe \\(LLVM 19\\) \\|",
+    ),
   );
 });
 
