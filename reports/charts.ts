@@ -55,8 +55,8 @@ const PANEL_WIDTH = 230;
 /** Width of the bars of the bar charts (their labels sit to the left). */
 const BAR_WIDTH = 240;
 
-/** Shared look: system font, quiet grid, filled points, legends that do not crowd the plot. */
-const CONFIG = {
+/** Shared look of every chart: system font, quiet grid, filled points, compact legends. */
+export const CHART_CONFIG: VegaLiteSpec = {
   font: "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
   view: { stroke: "#d9d9d9" },
   axis: {
@@ -147,7 +147,7 @@ export function latencyChart(rows: ChartRow[], enc: ChartEncodings): ReportChart
   const y = { type: "quantitative", scale: { type: "log" } };
   const spec: VegaLiteSpec = {
     data: { values },
-    config: CONFIG,
+    config: CHART_CONFIG,
     width: "container",
     height: HEIGHT,
     encoding: {
@@ -212,7 +212,7 @@ export function speedupChart(rows: ChartRow[], enc: ChartEncodings): ReportChart
   const sped = rows.filter((r) => r.speedup !== null && r.tokenSparsity !== null);
   const maxSparsity = Math.min(0.99, Math.max(0, ...sped.map((r) => r.tokenSparsity ?? 0)) + 0.02);
   const spec: VegaLiteSpec = {
-    config: CONFIG,
+    config: CHART_CONFIG,
     width: "container",
     height: HEIGHT,
     layer: [
@@ -272,7 +272,7 @@ export function qualityChart(rows: ChartRow[], enc: ChartEncodings): ReportChart
   const rated = rows.filter((r) => r.tokenSparsity !== null && measures.some((m) => r[m] !== null));
   const spec: VegaLiteSpec = {
     data: { values: rated },
-    config: CONFIG,
+    config: CHART_CONFIG,
     transform: [
       { fold: [...measures], as: ["measure", "value"] },
       { filter: "isValid(datum.value)" },
@@ -330,7 +330,7 @@ export function flopsChart(rows: ChartRow[], enc: ChartEncodings): ReportChart {
     .filter((v) => v > 0);
   const logAxis = { type: "quantitative", scale: { type: "log", nice: false } };
   const spec: VegaLiteSpec = {
-    config: CONFIG,
+    config: CHART_CONFIG,
     width: "container",
     height: HEIGHT,
     layer: [
@@ -390,7 +390,7 @@ function barsByScenario(shown: ChartRow[], enc: ChartEncodings, bars: VegaLiteSp
     data: {
       values: shown.map((r) => ({ ...r, bar: enc.multiRun ? `${r.config} · ${r.run}` : r.config })),
     },
-    config: CONFIG,
+    config: CHART_CONFIG,
     spacing: 10,
     // Panels of their own (not a facet), so each lists only its own cases.
     vconcat: scenarios.map((scenario) => ({
@@ -547,7 +547,7 @@ export function decayChart(decay: AttentionDecay[]): ReportChart {
     spec: values.length > 0
       ? {
         data: { values },
-        config: CONFIG,
+        config: CHART_CONFIG,
         hconcat: [
           panel("temporal", "|Δt| (latent frames)"),
           panel("spatial", "distance in the frame (latent patches)"),

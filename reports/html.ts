@@ -20,7 +20,7 @@ import {
   runFacts,
 } from "./_sections.ts";
 import { REPORT_STYLE } from "./_style.ts";
-import { type ReportChart, reportCharts } from "./charts.ts";
+import { CHART_CONFIG, type ReportChart, reportCharts } from "./charts.ts";
 import { methodColorScale } from "./_chart_rows.ts";
 import { summarySection } from "./_summary.ts";
 import { growthExponents } from "./scaling.ts";
@@ -71,12 +71,15 @@ function historyChart(rows: TrendRow[], runs: ResultsFile[]): ReportChart[] {
     caption: "Median (line) and p10–p90 (bar) of every case of the history file by run date, " +
       "one line a case; colour: method, shape: scenario; a drop-down picks the adapter when " +
       "the history holds several.",
-    spec: historyTrendSpec(rows, {
-      methodColors: methodColorScale([
-        ...methods,
-        ...runs.flatMap((r) => r.records.map((x) => x.method)),
-      ]),
-    }),
+    spec: {
+      ...historyTrendSpec(rows, {
+        methodColors: methodColorScale([
+          ...methods,
+          ...runs.flatMap((r) => r.records.map((x) => x.method)),
+        ]),
+      }),
+      config: CHART_CONFIG,
+    },
     emptyNote: "",
   }];
 }
