@@ -130,6 +130,7 @@ export function configLabel(record: BenchRecord): string {
  * Short method labels: the method and only the parameters whose values differ between its
  * records of one scenario, so `moc:k=2` and `moc:k=4` stand apart while a parameter the
  * scenario decides (MoC's `intraShot: auto`) and a method run once read just `moc`, `moga`.
+ * The precision is added, `dense (f16)`, when it too differs inside a scenario.
  *
  * @example
  * ```ts
@@ -143,6 +144,9 @@ export function configLabel(record: BenchRecord): string {
  *   { scenario: "a", method: "moga", params: { groups: 16, block: 128 } },
  * ] as unknown as BenchRecord[];
  * deepEqual(shortConfigLabels(records), ["moc:k=2", "moc:k=4", "moc:k=4", "moga"]);
+ * const precisions = [{ scenario: "a", method: "dense", params: {}, dtype: "f32" },
+ *   { scenario: "a", method: "dense", params: {}, dtype: "f16" }] as unknown as BenchRecord[];
+ * deepEqual(shortConfigLabels(precisions), ["dense (f32)", "dense (f16)"]);
  * ```
  */
 export function shortConfigLabels(records: readonly BenchRecord[]): string[] {
@@ -150,7 +154,8 @@ export function shortConfigLabels(records: readonly BenchRecord[]): string[] {
   const seen = new Map<string, Map<string, Map<string, Set<string>>>>();
   for (const record of records) {
     const byKey = seen.get(record.method) ?? new Map<string, Map<string, Set<string>>>();
-    for (const [key, value] of Object.entries(record.params ?? {})) {
+    // The precision counts as one more parameter (a key no parameter has).
+    for (const [key, value] of [...Object.entries(record.params ?? {}), [" dtype", record.dtype]]) {
       const byScenario = byKey.get(key) ?? new Map<string, Set<string>>();
       const values = byScenario.get(record.scenario) ?? new Set<string>();
       byScenario.set(record.scenario, values.add(JSON.stringify(value)));
@@ -166,7 +171,8 @@ export function shortConfigLabels(records: readonly BenchRecord[]): string[] {
         Object.entries(record.params ?? {}).filter(([key]) => telling(record.method, key)),
       ),
     );
-    return params ? `${record.method}:${params}` : record.method;
+    const label = params ? `${record.method}:${params}` : record.method;
+    return telling(record.method, " dtype") ? `${label} (${record.dtype})` : label;
   });
 }
 
