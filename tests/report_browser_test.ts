@@ -2,7 +2,7 @@
  * The HTML report in a real browser (Debian's chromium through puppeteer-core): every chart
  * draws marks, the page makes no request but for its own file, the console stays clean. Saves
  * tests/artifacts/report.png (screen) and report_print.png (print media) for a human to look at.
- * Skips itself, saying why, when chromium is not installed (CI installs it).
+ * Ignored, saying why, when chromium is not installed (CI installs it and requires it).
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -17,15 +17,13 @@ import { maskPng } from "../reports/mask_png.ts";
 import type { ResultsFile } from "../reports/schema.ts";
 import { preset } from "../scenarios/presets.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
+import { testNeeding } from "./needs.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const chromiumMissing = await Deno.stat(CHROMIUM).then(() => false, () => true);
-if (chromiumMissing) {
-  console.warn(
-    `report_browser_test: skipped, no chromium at ${CHROMIUM} ` +
-      "(apt-get install -y chromium, or set CHROMIUM_PATH)",
-  );
-}
+const chromiumMissing = await Deno.stat(CHROMIUM).then(
+  () => null,
+  () => `no chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
+);
 
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
 
@@ -81,9 +79,8 @@ const PAGE_FACTS = `({
   masks: [...document.querySelectorAll(".mask img")].map((img) => img.naturalWidth),
 })`;
 
-Deno.test({
+testNeeding("chromium", chromiumMissing, {
   name: "report renders every chart offline in chromium, with a clean console",
-  ignore: chromiumMissing,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
