@@ -9,6 +9,7 @@ import {
   FormBuilder,
   validateForm,
 } from "../methods/form.ts";
+import { lacksShaderF16, testNeeding } from "../tests/needs.ts";
 import { AttentionProgram } from "./attention.ts";
 import { type AttentionTiling, encodeWork } from "./attention_work.ts";
 import { referenceAttention } from "./reference.ts";
@@ -106,9 +107,8 @@ for (const headDim of [64, 128]) {
   }
 }
 
-Deno.test({
+testNeeding("shader-f16", lacksShaderF16(runtime.facts), {
   name: "dense kernel = float64 reference (L=65, d=128, f16 storage)",
-  ignore: !runtime.facts.shaderF16,
   fn: async () => {
     const err = await maxErrors(denseForm(65), 128, "f16", 5);
     assert.ok(err.out < TOLERANCE.f16, `max |O − O_ref| = ${err.out}`);
