@@ -1,6 +1,6 @@
 /**
  * The one way a test may be left out: tests that need something a machine can lack (an adapter
- * with `shader-f16`, Chromium, a hardware GPU) register through {@link testNeeding}, which names
+ * with `shader-f16`, Chromium, a hardware GPU, an adapter on wgpu's GL backend) register through {@link testNeeding}, which names
  * what is missing in the ignored test's name and logs it; CI sets {@link REQUIRED_ENV} to what
  * its machine guarantees, so a guaranteed need that is missing fails the test instead of hiding
  * it. The GPU group ({@link gpuGroupTest}) holds variants too slow for a software adapter; it is
@@ -11,10 +11,10 @@
 import type { AdapterFacts } from "../gpu/runtime.ts";
 
 /** Something a test needs that a machine may lack. */
-export type Need = "shader-f16" | "chromium" | "gpu";
+export type Need = "shader-f16" | "chromium" | "gpu" | "gl-adapter";
 
 /** Every {@link Need}, for validating {@link REQUIRED_ENV}. */
-export const NEEDS: readonly Need[] = ["shader-f16", "chromium", "gpu"];
+export const NEEDS: readonly Need[] = ["shader-f16", "chromium", "gpu", "gl-adapter"];
 
 /**
  * Comma-separated needs this machine guarantees (CI sets it, e.g. `chromium,shader-f16`): a test

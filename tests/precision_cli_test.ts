@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { GpuRuntime } from "../gpu/runtime.ts";
 import type { ResultsFile } from "../reports/schema.ts";
+import { lacksShaderF16, testNeeding } from "./needs.ts";
 
 async function benchF16(backend: string | undefined) {
   const out = await Deno.makeTempDir();
@@ -36,9 +37,10 @@ async function hasGlAdapter(): Promise<boolean> {
   return probe.code === 0;
 }
 
-Deno.test({
+const glMissing = (await hasGlAdapter()) ? null : "no adapter on wgpu's GL backend";
+
+testNeeding("gl-adapter", glMissing, {
   name: "--precision f16 without shader-f16 (GL): says so, runs f32 and notes it",
-  ignore: !(await hasGlAdapter()),
   fn: async () => {
     const { stderr, results } = await benchF16("gl");
     assert.equal(results.adapter?.backend, "gl");
@@ -54,12 +56,11 @@ Deno.test({
 });
 
 const runtime = await GpuRuntime.open();
-const hasF16 = runtime.facts.shaderF16;
+const f16Missing = lacksShaderF16(runtime.facts);
 runtime.destroy();
 
-Deno.test({
+testNeeding("shader-f16", f16Missing, {
   name: "--precision f16 with shader-f16: f16 storage, f16-sized error against float64",
-  ignore: !hasF16,
   fn: async () => {
     const { stderr, results } = await benchF16(undefined);
     assert.doesNotMatch(stderr, /lacks/);
