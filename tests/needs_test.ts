@@ -41,7 +41,7 @@ Deno.test("a need the machine must meet fails the test instead of ignoring it", 
   assert.notEqual(bad.code, 0);
   assert.match(
     bad.out,
-    /LONGSHOT_TEST_REQUIRES must list needs of shader-f16, chromium, gpu \(got chrome\)/,
+    /LONGSHOT_TEST_REQUIRES must list needs of shader-f16, chromium, gpu, gl-adapter \(got chrome\)/,
   );
 });
 
