@@ -1,22 +1,13 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { DECAY_FILE_NAME } from "../reports/report_extras.ts";
+import { type CliRun, runCli } from "../tests/_cli.ts";
 
 const FIXTURE = new URL("../tests/fixtures/report_results.json", import.meta.url);
 const CLI = new URL("./report.ts", import.meta.url).pathname;
 
-async function report(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function report(args: string[]): Promise<CliRun> {
+  return runCli(CLI, args);
 }
 
 async function resultsFolder(): Promise<string> {

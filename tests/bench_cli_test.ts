@@ -1,29 +1,10 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
 import { RESULTS_SCHEMA, type ResultsFile } from "../reports/schema.ts";
+import { type CliRun, isEmptyOrMissing, runCli } from "./_cli.ts";
 
-const decoder = new TextDecoder();
-
-async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "cli/bench.ts", "--quiet", "--no-history", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
-async function isEmptyOrMissing(dir: string): Promise<boolean> {
-  try {
-    for await (const _ of Deno.readDir(dir)) return false;
-    return true;
-  } catch {
-    return true;
-  }
+function bench(args: string[]): Promise<CliRun> {
+  return runCli("cli/bench.ts", ["--quiet", "--no-history", ...args]);
 }
 
 Deno.test("bench end to end: a tiny suite writes results.json, results.csv and report.html", async () => {

@@ -2,22 +2,12 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { decode } from "fast-png";
 import type { LayoutFile, PlanFile } from "../reports/plan.ts";
+import { type CliRun, runCli } from "./_cli.ts";
 
-const decoder = new TextDecoder();
 const root = new URL("..", import.meta.url).pathname;
 
-async function plan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "cli/plan.ts", ...args],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function plan(args: string[]): Promise<CliRun> {
+  return runCli("cli/plan.ts", args, { cwd: root });
 }
 
 async function exists(path: string): Promise<boolean> {
