@@ -20,6 +20,7 @@ import { formatShard, type Shard, shardCases } from "../regress/shards.ts";
 import { gitCommit } from "./run_meta.ts";
 import { type RunArtifacts, runCases, type RunSettings, type ScenarioCases } from "./runner.ts";
 import { writeFileAtomic, writeResults } from "../reports/results_io.ts";
+import { safeFileName } from "../reports/file_name.ts";
 import { DECAY_FILE_NAME, MASK_SUFFIX, MASKS_FOLDER } from "../reports/report_extras.ts";
 import type { Suite } from "./suites.ts";
 
@@ -184,15 +185,11 @@ async function writeArtifacts(outDir: string, artifacts: RunArtifacts): Promise<
     const file = join(
       outDir,
       MASKS_FOLDER,
-      safeName(mask.scenario),
+      safeFileName(mask.scenario),
       `${mask.method}${MASK_SUFFIX}`,
     );
     await writeFileAtomic(file, mask.png);
   }
-}
-
-function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._@+-]/g, "_");
 }
 
 /** Path of a run's results file. */

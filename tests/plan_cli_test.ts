@@ -108,3 +108,29 @@ Deno.test("plan: a method that refuses a scenario is recorded, the others still 
     await Deno.remove(join(out, ".."), { recursive: true });
   }
 });
+
+Deno.test('plan keeps every file inside --out for a scenario named ".."', async () => {
+  const root = await Deno.makeTempDir();
+  const scenarioFile = join(root, "dots.json");
+  await Deno.writeTextFile(
+    scenarioFile,
+    JSON.stringify({ name: "..", latent: [2, 4, 4], heads: 1, headDim: 64 }),
+  );
+  const out = join(root, "nest", "out");
+  const { code, stderr } = await plan([
+    "--scenario",
+    `${scenarioFile},moc-single-shot`,
+    "--size",
+    "ci",
+    "--methods",
+    "dense",
+    "--out",
+    out,
+  ]);
+  equal(code, 0, stderr);
+  const beside = [];
+  for await (const entry of Deno.readDir(join(root, "nest"))) beside.push(entry.name);
+  deepEqual(beside, ["out"], "nothing written beside --out");
+  const planFile = JSON.parse(await Deno.readTextFile(join(out, "plan.json"))) as PlanFile;
+  ok(planFile.cases.every((c) => !c.layoutFile!.startsWith("..")), "layout paths stay inside");
+});
