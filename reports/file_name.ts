@@ -14,7 +14,7 @@
  * import { safeFileName } from "./file_name.ts";
  * import { equal } from "node:assert/strict";
  * equal(safeFileName(".."), "_.");
- * equal(safeFileName("../../x"), "_.._.._x");
+ * equal(safeFileName("../../x"), "_._.._x");
  * equal(safeFileName("radial.decay=0.95"), "radial.decay_0.95");
  * ```
  */
