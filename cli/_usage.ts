@@ -6,6 +6,7 @@
  */
 
 import { dirname } from "node:path";
+import { splitMethodList } from "../methods/spec.ts";
 
 /** Bad command-line input: printed in one line, exit 2. */
 export class UsageError extends RangeError {
@@ -45,6 +46,41 @@ export function integerOption(
     throw new UsageError(`--${name} must be an integer ${range} (got "${text}")`);
   }
   return value;
+}
+
+/**
+ * Splits a comma-separated list option (`--methods a,b`); an empty list is an error, not "the
+ * default".
+ */
+export function listOption(name: string, text: string, allowed: string): string[] {
+  const entries = splitMethodList(text);
+  if (entries.length === 0) {
+    throw new UsageError(`--${name} must name at least one ${allowed} (got "${text}")`);
+  }
+  return entries;
+}
+
+/**
+ * `args` with `--name -1` written as `--name=-1` for the string options in `options`, so a
+ * negative number reaches the option's own check (one line naming the allowed values) instead of
+ * parseArgs' "ambiguous argument" message.
+ */
+export function attachDashValues(
+  args: readonly string[],
+  options: Record<string, { type: "string" | "boolean" }>,
+): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : null;
+    const next = args[i + 1];
+    if (name && options[name]?.type === "string" && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      joined.push(args[i]);
+    }
+  }
+  return joined;
 }
 
 /** Checks `value` is one of `allowed`. */

@@ -12,16 +12,17 @@ import { ProgressLine } from "../bench/progress.ts";
 import { defaultOutDir } from "../bench/run_meta.ts";
 import { summaryTable } from "../bench/summary_table.ts";
 import { SUITES } from "../bench/suites.ts";
-import { splitMethodList } from "../methods/spec.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
 import { parseShard } from "../regress/shards.ts";
 import { appendHistory, historyTrendData, readHistory, type TrendRow } from "../regress/history.ts";
 import { saveBaseline } from "../regress/baseline.ts";
 import { writeReportFor } from "../reports/write_report.ts";
 import {
+  attachDashValues,
   checkWritableDir,
   choiceOption,
   integerOption,
+  listOption,
   runCommand,
   SHARED_OPTIONS,
   UsageError,
@@ -49,25 +50,26 @@ const USAGE = `usage: deno task bench [options]
 --quiet                 no progress line`;
 
 async function main(args: string[]): Promise<number> {
+  const options = {
+    ...SHARED_OPTIONS,
+    suite: { type: "string" },
+    inputs: { type: "string" },
+    heads: { type: "string" },
+    warmup: { type: "string" },
+    repeats: { type: "string" },
+    "budget-ms": { type: "string" },
+    "no-quality": { type: "boolean" },
+    shard: { type: "string" },
+    history: { type: "string" },
+    "no-history": { type: "boolean" },
+    "save-baseline": { type: "string" },
+    quiet: { type: "boolean" },
+  } as const;
   const { values } = parseArgs({
-    args,
+    args: attachDashValues(args, options),
     strict: true,
     allowPositionals: false,
-    options: {
-      ...SHARED_OPTIONS,
-      suite: { type: "string" },
-      inputs: { type: "string" },
-      heads: { type: "string" },
-      warmup: { type: "string" },
-      repeats: { type: "string" },
-      "budget-ms": { type: "string" },
-      "no-quality": { type: "boolean" },
-      shard: { type: "string" },
-      history: { type: "string" },
-      "no-history": { type: "boolean" },
-      "save-baseline": { type: "string" },
-      quiet: { type: "boolean" },
-    },
+    options,
   });
   if (values.help) {
     console.log(USAGE);
@@ -81,8 +83,12 @@ async function main(args: string[]): Promise<number> {
   }
   const config: BenchConfig = {
     suite,
-    scenarios: values.scenario ? splitMethodList(values.scenario) : undefined,
-    methods: values.methods ? splitMethodList(values.methods) : undefined,
+    scenarios: values.scenario === undefined
+      ? undefined
+      : listOption("scenario", values.scenario, "preset or scenario file"),
+    methods: values.methods === undefined
+      ? undefined
+      : listOption("methods", values.methods, "method"),
     size: values.size === undefined
       ? undefined
       : choiceOption("size", values.size, PRESET_SIZES, "ci"),

@@ -10,15 +10,16 @@ import { parseArgs } from "node:util";
 import { defaultOutDir } from "../bench/run_meta.ts";
 import type { Method } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
-import { splitMethodList } from "../methods/spec.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 import { resolveScenario } from "../scenarios/scenario_file.ts";
 import { planTable, runPlan } from "../reports/plan.ts";
 import {
+  attachDashValues,
   checkWritableDir,
   choiceOption,
   integerOption,
+  listOption,
   runCommand,
   SHARED_OPTIONS,
   UsageError,
@@ -38,11 +39,12 @@ files: OUT/plan.json, OUT/<method>.layout.json, OUT/<method>.mask.png
 exit: 0 every case planned, 1 a case failed (recorded), 2 bad options`;
 
 async function main(args: string[]): Promise<number> {
+  const options = { ...SHARED_OPTIONS, head: { type: "string" } } as const;
   const { values } = parseArgs({
-    args,
+    args: attachDashValues(args, options),
     strict: true,
     allowPositionals: false,
-    options: { ...SHARED_OPTIONS, head: { type: "string" } },
+    options,
   });
   if (values.help) {
     console.log(USAGE);
@@ -57,14 +59,13 @@ async function main(args: string[]): Promise<number> {
   const seed = integerOption("seed", values.seed, 1, 0, 2 ** 32 - 1);
   const outDir = values.out ?? defaultOutDir("plan-");
   const scenarios: Scenario[] = [];
-  for (const spec of splitMethodList(values.scenario)) {
+  for (const spec of listOption("scenario", values.scenario, "preset or scenario file")) {
     scenarios.push(await resolveScenario(spec, size));
   }
   const methods: Method[] = [];
-  for (const spec of splitMethodList(values.methods ?? "dense,radial,sta")) {
+  for (const spec of listOption("methods", values.methods ?? "dense,radial,sta", "method")) {
     methods.push(await resolveMethod(spec));
   }
-  if (methods.length === 0) throw new UsageError("--methods names no method");
   for (const scenario of scenarios) {
     if (head >= scenario.heads) {
       throw new UsageError(
