@@ -46,6 +46,8 @@ export interface BenchConfig {
   out: string;
   /** The command line, for the results file. */
   command: string;
+  /** Time limit of one call into a user's method module, ms. */
+  userTimeLimitMs?: number;
 }
 
 /** A resolved case list before the GPU runs. */
@@ -66,7 +68,8 @@ export function notice(message: string): void {
 async function planCases(config: BenchConfig, size: PresetSize): Promise<PlannedScenario[]> {
   const specs = config.methods ?? config.suite.methods;
   const methods: Method[] = [];
-  for (const spec of specs) methods.push(await resolveMethod(spec));
+  const options = { userTimeLimitMs: config.userTimeLimitMs };
+  for (const spec of specs) methods.push(await resolveMethod(spec, options));
   const dense = methods.find((m) => m.name === "dense") ?? await resolveMethod("dense");
   const scenarioInputs: Array<{ scenario: Scenario; inputs: QkvSource }> = [];
   if (config.inputs !== "synthetic") {

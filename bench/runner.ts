@@ -175,6 +175,8 @@ async function runCase(
     seed: settings.seed,
   });
   layout.forms.forEach(validateForm);
+  // A user module's analytic FLOPs are known once its layout ran (methods/user_module.ts).
+  record.analyticFlops = analyticFlopsOf(method, scenario);
   const figures = layoutFigures(layout.forms, scenario.headDim, scenario.heads);
   Object.assign(record, figures);
   record.layoutDigest = await layoutDigest(layout.forms);

@@ -7,6 +7,7 @@
 
 import { dirname } from "node:path";
 import { splitMethodList } from "../methods/spec.ts";
+import { DEFAULT_USER_TIME_LIMIT_MS } from "../methods/user_module.ts";
 
 /** Bad command-line input: printed in one line, exit 2. */
 export class UsageError extends RangeError {
@@ -28,8 +29,18 @@ export const SHARED_OPTIONS = {
   precision: { type: "string" },
   seed: { type: "string" },
   out: { type: "string" },
+  "time-limit-s": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+/** Usage line of `--time-limit-s`. */
+export const TIME_LIMIT_USAGE =
+  "--time-limit-s N        time limit of one call into a user's method module (default 600)";
+
+/** `--time-limit-s` in ms (default: methods/user_module.ts's). */
+export function userTimeLimitMs(text: string | undefined): number {
+  return integerOption("time-limit-s", text, DEFAULT_USER_TIME_LIMIT_MS / 1000, 1, 86400) * 1000;
+}
 
 /** Parses a whole number option within [min, max]. */
 export function integerOption(

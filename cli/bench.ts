@@ -25,7 +25,9 @@ import {
   listOption,
   runCommand,
   SHARED_OPTIONS,
+  TIME_LIMIT_USAGE,
   UsageError,
+  userTimeLimitMs,
 } from "./_usage.ts";
 
 const USAGE = `usage: deno task bench [options]
@@ -47,7 +49,8 @@ const USAGE = `usage: deno task bench [options]
 --history FILE          append the run's summary to FILE (JSON Lines; default results/history.jsonl)
 --no-history            do not append to a history file
 --save-baseline NAME    also save the results as baselines/NAME.json
---quiet                 no progress line`;
+--quiet                 no progress line
+${TIME_LIMIT_USAGE}`;
 
 async function main(args: string[]): Promise<number> {
   const options = {
@@ -104,6 +107,7 @@ async function main(args: string[]): Promise<number> {
       quality: !values["no-quality"],
     },
     out: values.out ?? defaultOutDir(),
+    userTimeLimitMs: userTimeLimitMs(values["time-limit-s"]),
     command: ["deno task bench", ...args].join(" "),
   };
   if (values.scenario && values.inputs && values.inputs !== "synthetic") {

@@ -22,7 +22,9 @@ import {
   listOption,
   runCommand,
   SHARED_OPTIONS,
+  TIME_LIMIT_USAGE,
   UsageError,
+  userTimeLimitMs,
 } from "./_usage.ts";
 
 const USAGE = `usage: deno task plan [options]
@@ -34,6 +36,7 @@ const USAGE = `usage: deno task plan [options]
 --head H              head of the dynamic methods' layouts (default 0)
 --seed N              seed of the synthetic inputs of dynamic methods (default 1)
 --out DIR             output folder (default results/plan-<date-time>/)
+${TIME_LIMIT_USAGE}
 files: OUT/plan.json, OUT/<method>.layout.json, OUT/<method>.mask.png
        (with several scenarios: OUT/<scenario>/<method>.…)
 exit: 0 every case planned, 1 a case failed (recorded), 2 bad options`;
@@ -57,6 +60,7 @@ async function main(args: string[]): Promise<number> {
   choiceOption("precision", values.precision, ["f32", "f16"] as const, "f32");
   const head = integerOption("head", values.head, 0, 0);
   const seed = integerOption("seed", values.seed, 1, 0, 2 ** 32 - 1);
+  const timeLimitMs = userTimeLimitMs(values["time-limit-s"]);
   const outDir = values.out ?? defaultOutDir("plan-");
   const scenarios: Scenario[] = [];
   for (const spec of listOption("scenario", values.scenario, "preset or scenario file")) {
@@ -64,7 +68,7 @@ async function main(args: string[]): Promise<number> {
   }
   const methods: Method[] = [];
   for (const spec of listOption("methods", values.methods ?? "dense,radial,sta", "method")) {
-    methods.push(await resolveMethod(spec));
+    methods.push(await resolveMethod(spec, { userTimeLimitMs: timeLimitMs }));
   }
   for (const scenario of scenarios) {
     if (head >= scenario.heads) {

@@ -142,3 +142,44 @@ Deno.test("bench --inputs reads Q/K/V from a safetensors file and names it in th
     results.records[1].quality!.recall! > 0 && results.records[1].quality!.recall! <= 1 + 1e-6,
   );
 });
+
+/** A scenario file small enough for a software adapter: 32 tokens, one head. */
+async function tinyScenario(dir: string, fields: Record<string, unknown> = {}): Promise<string> {
+  const path = `${dir}/tiny.json`;
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ name: "tiny", latent: [2, 4, 4], heads: 1, headDim: 64, ...fields }),
+  );
+  return path;
+}
+
+Deno.test("bench: a user mask that hangs or calls Deno.exit fails its case; dense is written", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/spin.ts`,
+    "export const blockSize = 8; export const mask = () => { while (true) {} };",
+  );
+  await Deno.writeTextFile(
+    `${dir}/quit.ts`,
+    "export const blockSize = 8; export const mask = () => Deno.exit(0);",
+  );
+  const out = `${dir}/run`;
+  const { code, stderr } = await bench([
+    ...QUICK,
+    "--scenario",
+    await tinyScenario(dir),
+    "--methods",
+    `dense,${dir}/spin.ts,${dir}/quit.ts`,
+    "--time-limit-s",
+    "2",
+    "--out",
+    out,
+  ]);
+  assert.equal(code, 1, stderr);
+  const results: ResultsFile = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+  const [dense, spin, quit] = results.records;
+  assert.equal(dense.error, undefined);
+  assert.ok(dense.latency!.median > 0);
+  assert.match(spin.error!, /^UserCodeTimeoutError: .*spin\.ts.* did not finish within 2 s/);
+  assert.match(quit.error!, /Deno\.exit\(0\)/);
+});
