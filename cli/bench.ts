@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { type BenchConfig, notice, runBench } from "../bench/bench.ts";
 import { ProgressLine } from "../bench/progress.ts";
 import { defaultOutDir } from "../bench/run_meta.ts";
+import { NOTHING_ATTENDED_NOTE } from "../bench/runner.ts";
 import { summaryTable } from "../bench/summary_table.ts";
 import { SUITES } from "../bench/suites.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
@@ -135,6 +136,9 @@ async function main(args: string[]): Promise<number> {
     notice(`baseline saved to ${await saveBaseline(results, values["save-baseline"])}`);
   }
   console.log(summaryTable(results.records));
+  for (const r of results.records.filter((r) => r.notes.includes(NOTHING_ATTENDED_NOTE))) {
+    console.log(`warning: ${r.scenario} × ${r.method}: ${NOTHING_ATTENDED_NOTE}`);
+  }
   console.log(
     `\n${results.records.length} records (${failed.length} failed, ${notApplicable.length} ` +
       `not applicable) on ${results.adapter?.description}` +

@@ -183,3 +183,44 @@ Deno.test("bench: a user mask that hangs or calls Deno.exit fails its case; dens
   assert.match(spin.error!, /^UserCodeTimeoutError: .*spin\.ts.* did not finish within 2 s/);
   assert.match(quit.error!, /Deno\.exit\(0\)/);
 });
+
+Deno.test("bench: non-finite outputs and negative routingFlops are errors; an empty mask warns", async () => {
+  const dir = await Deno.makeTempDir();
+  const form = `import { formFromPredicate } from "${Deno.cwd()}/methods/mask_predicate.ts";`;
+  await Deno.writeTextFile(
+    `${dir}/nan_scale.ts`,
+    `${form}
+    export const method = { name: "nan_scale", params: {}, dynamic: false, layout: (s) => {
+      const f = formFromPredicate(32, 8, () => true);
+      return { forms: [{ ...f, outputScale: new Float32Array(32).fill(NaN) }], routingFlops: 0 };
+    } };`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/negative.ts`,
+    `${form}
+    export const method = { name: "negative", params: {}, dynamic: false,
+      layout: () => ({ forms: [formFromPredicate(32, 8, () => true)], routingFlops: -5 }) };`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/none.ts`,
+    "export const blockSize = 8; export const mask = () => false;",
+  );
+  const out = `${dir}/run`;
+  const { code, stdout, stderr } = await bench([
+    ...QUICK,
+    "--scenario",
+    await tinyScenario(dir),
+    "--methods",
+    `dense,${dir}/nan_scale.ts,${dir}/negative.ts,${dir}/none.ts`,
+    "--out",
+    out,
+  ]);
+  assert.equal(code, 1, stderr);
+  const results: ResultsFile = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+  const [, nanScale, negative, none] = results.records;
+  assert.match(nanScale.error!, /^NonFiniteOutputError: output of head 0 row 0 column 0 is NaN/);
+  assert.match(negative.error!, /negative: routingFlops must be a finite number ≥ 0 \(got -5\)/);
+  assert.equal(none.error, undefined);
+  assert.ok(none.notes.some((n) => n.startsWith("nothing attended")), none.notes.join());
+  assert.match(stdout, /warning: tiny × none: nothing attended/);
+});
