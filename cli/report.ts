@@ -71,6 +71,7 @@ async function main(): Promise<number> {
       await resultsFolder(path),
       run.records.map((r) => r.scenario),
     );
+    for (const warning of found.warnings) console.error(`report: ${warning}`);
     // Runs of the same scenarios hold the same curves and pictures: show each once.
     for (const curve of found.decay) {
       const seen = extras.decay.some((d) => d.scenario === curve.scenario && d.head === curve.head);

@@ -74,10 +74,19 @@ Deno.test("report: bad input is one line on stderr, exit 2, nothing written", as
     equal(result.stderr.trim().split("\n").length, 1, result.stderr);
     match(result.stderr, /^report: /);
   }
-  await Deno.writeTextFile(join(folder, DECAY_FILE_NAME), '[{"scenario": 1}]');
-  const bad = await report([folder]);
-  equal(bad.code, 2);
-  match(bad.stderr, /decay\.json: \[0\]\.scenario must be a string/);
-  deepEqual(await listFolder(folder), ["decay.json", "results.json"]);
   await Deno.remove(folder, { recursive: true });
+});
+
+Deno.test("report: a corrupt decay.json leaves out the decay chart, says so, writes the rest", async () => {
+  for (const corrupt of ['[{"scenario": 1}]', "{not json"]) {
+    const folder = await resultsFolder();
+    await Deno.writeTextFile(join(folder, DECAY_FILE_NAME), corrupt);
+    const result = await report([folder]);
+    equal(result.code, 0, result.stderr);
+    match(result.stderr, /decay\.json: (\[0\]\.scenario must be a string|not JSON)/);
+    match(result.stderr, /written without its decay chart/);
+    const html = await Deno.readTextFile(join(folder, "report.html"));
+    ok(!html.includes('data-chart="decay"'), "no decay chart");
+    await Deno.remove(folder, { recursive: true });
+  }
 });

@@ -22,7 +22,7 @@ export async function writeReportFor(
 ): Promise<string> {
   const path = join(outDir, "report.html");
   const scenarios = runs.flatMap((r) => r.records.map((record) => record.scenario));
-  const extras = await readReportExtras(outDir, scenarios);
-  await writeFileAtomic(path, await renderReport(runs, { ...extras, history }));
+  const { decay, masks } = await readReportExtras(outDir, scenarios);
+  await writeFileAtomic(path, await renderReport(runs, { decay, masks, history }));
   return path;
 }
