@@ -1,7 +1,8 @@
 /**
  * `deno task bench` as a library call: resolves the suite (scenarios × methods, shard), opens
- * the GPU, runs the cases and writes results.json, results.csv and report.html atomically.
- * Everything that can be checked is checked before the GPU is touched or a file written.
+ * the GPU and runs the cases; {@link writeRunFiles} writes results.json, results.csv, decay.json
+ * and the mask pictures (the CLI writes them into a staging folder, bench/output_folder.ts).
+ * Everything that can be checked is checked before the GPU is touched.
  *
  * @module
  */
@@ -42,8 +43,6 @@ export interface BenchConfig {
   shard?: Shard;
   /** Timing, quality and seed; warmup −1 / repeats 0 pick the adapter's defaults. */
   settings: RunSettings;
-  /** Output folder. */
-  out: string;
   /** The command line, for the results file. */
   command: string;
   /** Time limit of one call into a user's method module, ms. */
@@ -107,17 +106,17 @@ async function planCases(config: BenchConfig, size: PresetSize): Promise<Planned
 
 /** Result of {@link runBench}. */
 export interface BenchOutcome {
-  /** The results file written. */
+  /** The results. */
   results: ResultsFile;
-  /** Where it was written. */
-  outDir: string;
+  /** The decay curves and mask pictures for the report. */
+  artifacts: RunArtifacts;
   /** Records that failed (a method that does not apply to a scenario is not a failure). */
   failed: BenchRecord[];
   /** Records of methods that do not apply to their scenario (UnsupportedScenarioError). */
   notApplicable: BenchRecord[];
 }
 
-/** Runs the bench described by `config`; writes results.json and results.csv under `out`. */
+/** Runs the bench described by `config` (writes nothing: see {@link writeRunFiles}). */
 export async function runBench(
   config: BenchConfig,
   hooks: { onProgress?: (done: number, total: number, label: string) => void } = {},
@@ -169,18 +168,23 @@ export async function runBench(
       shard: config.shard ? formatShard(config.shard) : null,
       records,
     };
-    await writeResults(config.out, results);
-    await writeArtifacts(config.out, artifacts);
     const notApplicable = records.filter((r) => r.error?.startsWith(UNSUPPORTED));
     const failed = records.filter((r) => r.error && !notApplicable.includes(r));
-    return { results, outDir: config.out, failed, notApplicable };
+    return { results, artifacts, failed, notApplicable };
   } finally {
     runtime.destroy();
   }
 }
 
-/** Writes `decay.json` and `masks/<scenario>/<method>.mask.png` beside the results. */
-async function writeArtifacts(outDir: string, artifacts: RunArtifacts): Promise<void> {
+/**
+ * Writes a run's files into `outDir`: results.json, results.csv, decay.json and
+ * `masks/<scenario>/<method>.mask.png`.
+ */
+export async function writeRunFiles(
+  outDir: string,
+  { results, artifacts }: Pick<BenchOutcome, "results" | "artifacts">,
+): Promise<void> {
+  await writeResults(outDir, results);
   if (artifacts.decay.length > 0) {
     await writeFileAtomic(join(outDir, DECAY_FILE_NAME), JSON.stringify(artifacts.decay) + "\n");
   }

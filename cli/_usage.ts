@@ -128,15 +128,36 @@ export async function runCommand(name: string, main: () => Promise<number>): Pro
 }
 
 /**
- * Throws a UsageError unless `dir` could be created and written: probes its closest existing
- * ancestor with a temporary file (removed), creating nothing.
+ * Throws a UsageError naming `--option` unless `file` is a file that can be appended to, or
+ * could be created (nothing is created or written).
  */
-export async function checkWritableDir(dir: string): Promise<void> {
+export async function checkWritableFile(file: string, option: string): Promise<void> {
+  const info = await Deno.stat(file).catch(() => null);
+  if (info === null) return await checkWritableDir(dirname(file), option);
+  if (!info.isFile) {
+    throw new UsageError(`--${option} ${file} must be a file (it is a directory or special file)`);
+  }
+  if (info.mode !== null && (info.mode & 0o222) === 0) {
+    throw new UsageError(`--${option} ${file} is not writable (the file is read-only)`);
+  }
+  try {
+    (await Deno.open(file, { append: true })).close();
+  } catch (error) {
+    throw new UsageError(`--${option} ${file} is not writable (${(error as Error).message})`);
+  }
+}
+
+/**
+ * Throws a UsageError naming `--option` (default `--out`) unless `dir` could be created and
+ * written: probes its closest existing ancestor with a temporary file (removed), creating
+ * nothing.
+ */
+export async function checkWritableDir(dir: string, option = "out"): Promise<void> {
   let existing = dir;
   while (true) {
     try {
       if (!(await Deno.stat(existing)).isDirectory) {
-        throw new UsageError(`--out ${dir} is not writable (${existing} is a file)`);
+        throw new UsageError(`--${option} ${dir} is not writable (${existing} is a file)`);
       }
       break;
     } catch (error) {
@@ -151,6 +172,6 @@ export async function checkWritableDir(dir: string): Promise<void> {
     await Deno.writeTextFile(probe, "");
     await Deno.remove(probe);
   } catch (error) {
-    throw new UsageError(`--out ${dir} is not writable (${(error as Error).message})`);
+    throw new UsageError(`--${option} ${dir} is not writable (${(error as Error).message})`);
   }
 }

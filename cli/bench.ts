@@ -7,7 +7,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type BenchConfig, notice, runBench } from "../bench/bench.ts";
+import { type BenchConfig, notice, runBench, writeRunFiles } from "../bench/bench.ts";
+import { publishFolder, publishNewFolder, stagingFolder } from "../bench/output_folder.ts";
 import { ProgressLine } from "../bench/progress.ts";
 import { defaultOutDir } from "../bench/run_meta.ts";
 import { NOTHING_ATTENDED_NOTE } from "../bench/runner.ts";
@@ -15,12 +16,19 @@ import { summaryTable } from "../bench/summary_table.ts";
 import { SUITES } from "../bench/suites.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
 import { parseShard } from "../regress/shards.ts";
-import { appendHistory, historyTrendData, readHistory, type TrendRow } from "../regress/history.ts";
-import { saveBaseline } from "../regress/baseline.ts";
+import {
+  appendHistory,
+  historyEntryOf,
+  historyTrendData,
+  readHistory,
+  type TrendRow,
+} from "../regress/history.ts";
+import { BASELINE_DIR, checkBaselineName, saveBaseline } from "../regress/baseline.ts";
 import { writeReportFor } from "../reports/write_report.ts";
 import {
   attachDashValues,
   checkWritableDir,
+  checkWritableFile,
   choiceOption,
   integerOption,
   listOption,
@@ -107,7 +115,6 @@ async function main(args: string[]): Promise<number> {
       budgetMs: integerOption("budget-ms", values["budget-ms"], 10000, 1),
       quality: !values["no-quality"],
     },
-    out: values.out ?? defaultOutDir(),
     userTimeLimitMs: userTimeLimitMs(values["time-limit-s"]),
     command: ["deno task bench", ...args].join(" "),
   };
@@ -116,25 +123,44 @@ async function main(args: string[]): Promise<number> {
       "--scenario and --inputs FILE cannot be combined (the file's sidecar is the scenario)",
     );
   }
+  if (values.history !== undefined && values["no-history"]) {
+    throw new UsageError("--history FILE and --no-history cannot be combined");
+  }
   const historyPath = values["no-history"] ? null : values.history ?? "results/history.jsonl";
-  await checkWritableDir(config.out);
+  const baselineName = values["save-baseline"];
+  if (baselineName !== undefined) {
+    checkBaselineName(baselineName);
+    if (config.shard) {
+      throw new UsageError("--save-baseline needs the whole run, not --shard (merge shards first)");
+    }
+    await checkWritableDir(BASELINE_DIR, "save-baseline");
+  }
+  const out = values.out ?? defaultOutDir();
+  await checkWritableDir(out);
+  if (historyPath) await checkWritableFile(historyPath, "history");
   const progress = new ProgressLine(values.quiet ?? false);
   const outcome = await runBench(config, {
     onProgress: (done, total, label) => progress.update(done, total, label),
   });
   progress.finish();
-  const { results, outDir, failed, notApplicable } = outcome;
+  const { results, failed, notApplicable } = outcome;
   let trend: TrendRow[] = [];
   if (historyPath) {
-    await appendHistory(historyPath, results);
     const history = await readHistory(historyPath);
     for (const w of history.warnings) notice(`${historyPath}:${w.line}: ${w.message} (skipped)`);
-    trend = historyTrendData(history.entries);
+    trend = historyTrendData([...history.entries, historyEntryOf(results)]);
   }
-  await writeReportFor([results], outDir, trend);
-  if (values["save-baseline"]) {
-    notice(`baseline saved to ${await saveBaseline(results, values["save-baseline"])}`);
+  // The whole set goes into a staging folder and is renamed into place; history comes last.
+  const staged = await stagingFolder(out);
+  await writeRunFiles(staged, outcome);
+  await writeReportFor([results], staged, trend);
+  let outDir = out;
+  if (values.out === undefined) outDir = await publishNewFolder(staged, out);
+  else await publishFolder(staged, out);
+  if (baselineName !== undefined) {
+    notice(`baseline saved to ${await saveBaseline(results, baselineName)}`);
   }
+  if (historyPath) await appendHistory(historyPath, results);
   console.log(summaryTable(results.records));
   for (const r of results.records.filter((r) => r.notes.includes(NOTHING_ATTENDED_NOTE))) {
     console.log(`warning: ${r.scenario} × ${r.method}: ${NOTHING_ATTENDED_NOTE}`);

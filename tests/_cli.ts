@@ -54,3 +54,19 @@ export async function isEmptyOrMissing(dir: string): Promise<boolean> {
     return true;
   }
 }
+
+/** Starts `deno run --allow-all SCRIPT ARGS…` without waiting (its output is discarded). */
+export function spawnCli(
+  script: string,
+  args: readonly string[],
+  options: RunCliOptions = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", script, ...args],
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}

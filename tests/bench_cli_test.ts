@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
 import { RESULTS_SCHEMA, type ResultsFile } from "../reports/schema.ts";
-import { type CliRun, isEmptyOrMissing, runCli } from "./_cli.ts";
+import { type CliRun, isEmptyOrMissing, runCli, spawnCli } from "./_cli.ts";
 
 function bench(args: string[]): Promise<CliRun> {
   return runCli("cli/bench.ts", ["--quiet", "--no-history", ...args]);
@@ -61,6 +61,16 @@ const BAD_OPTIONS: Array<[string, string[], RegExp]> = [
   ["empty --scenario", ["--scenario", " , "], /--scenario must name at least one/],
   ["negative --seed", ["--seed", "-1"], /--seed must be an integer 0\.\.4294967295 \(got "-1"\)/],
   ["a parameter given twice", ["--methods", "moc:k=2;k=3"], /parameter "k" given twice/],
+  [
+    "a baseline path",
+    ["--save-baseline", "../../x"],
+    /baseline name must be .* \(got "\.\.\/\.\.\/x"\)/,
+  ],
+  [
+    "a baseline of a shard",
+    ["--save-baseline", "x", "--shard", "1/2"],
+    /--save-baseline needs the whole run/,
+  ],
 ];
 
 for (const [name, args, message] of BAD_OPTIONS) {
@@ -223,4 +233,103 @@ Deno.test("bench: non-finite outputs and negative routingFlops are errors; an em
   assert.equal(none.error, undefined);
   assert.ok(none.notes.some((n) => n.startsWith("nothing attended")), none.notes.join());
   assert.match(stdout, /warning: tiny × none: nothing attended/);
+});
+
+Deno.test("bench refuses an unusable --history before any work: one line, exit 2", async () => {
+  const dir = await Deno.makeTempDir();
+  const out = `${dir}/run`;
+  for (
+    const [history, message] of [[dir, /--history .* must be a file/], [
+      "/proc/version",
+      /--history \/proc\/version is not writable/,
+    ]] as const
+  ) {
+    const { code, stderr } = await runCli("cli/bench.ts", [
+      "--quiet",
+      "--methods",
+      "nosuch",
+      "--history",
+      history,
+      "--out",
+      out,
+    ]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, message);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    assert.ok(await isEmptyOrMissing(out), "nothing written");
+  }
+});
+
+Deno.test("bench never writes into an existing default folder (results/<date-time>)", async () => {
+  const cwd = await Deno.makeTempDir();
+  const taken: string[] = [];
+  const now = Date.now();
+  for (let s = -2; s < 180; s++) {
+    const folder = `${cwd}/results/${
+      new Date(now + s * 1000).toISOString().replace(/:/g, "-")
+        .replace(/\..*$/, "")
+    }`;
+    await Deno.mkdir(folder, { recursive: true });
+    await Deno.writeTextFile(`${folder}/results.json`, "another run's");
+    taken.push(folder);
+  }
+  const { code, stderr } = await runCli(`${Deno.cwd()}/cli/bench.ts`, [
+    ...QUICK,
+    "--quiet",
+    "--no-history",
+    "--scenario",
+    await tinyScenario(cwd),
+    "--methods",
+    "dense",
+  ], { cwd });
+  assert.equal(code, 0, stderr);
+  for (const folder of taken) {
+    assert.equal(await Deno.readTextFile(`${folder}/results.json`), "another run's");
+  }
+  const written = [];
+  for await (const entry of Deno.readDir(`${cwd}/results`)) {
+    if (!taken.includes(`${cwd}/results/${entry.name}`)) written.push(entry.name);
+  }
+  assert.equal(written.length, 1, written.join());
+  assert.match(written[0], /-2$/);
+  const results: ResultsFile = JSON.parse(
+    await Deno.readTextFile(`${cwd}/results/${written[0]}/results.json`),
+  );
+  assert.equal(results.records[0].method, "dense");
+});
+
+Deno.test("bench killed while writing leaves the whole set or nothing, and history only after it", async () => {
+  const dir = await Deno.makeTempDir();
+  const out = `${dir}/run`;
+  const history = `${dir}/history.jsonl`;
+  const child = spawnCli("cli/bench.ts", [
+    ...QUICK,
+    "--quiet",
+    "--scenario",
+    await tinyScenario(dir),
+    "--methods",
+    "dense",
+    "--history",
+    history,
+    "--out",
+    out,
+  ]);
+  const resultsFileExists = async () => {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isDirectory) continue;
+      if (await Deno.stat(`${dir}/${entry.name}/results.json`).catch(() => null)) return true;
+    }
+    return false;
+  };
+  while (!(await resultsFileExists())) await new Promise((r) => setTimeout(r, 5));
+  child.kill("SIGKILL");
+  await child.status;
+  const names: string[] = [];
+  if (!(await isEmptyOrMissing(out))) {
+    for await (const entry of Deno.readDir(out)) names.push(entry.name);
+  }
+  const complete = ["report.html", "results.csv", "results.json"].every((n) => names.includes(n));
+  assert.ok(complete || names.length === 0, `a partial set: ${names.sort().join(", ")}`);
+  const historyLines = (await Deno.readTextFile(history).catch(() => "")).trim();
+  assert.ok(complete || historyLines === "", "a history line without the run's files");
 });
