@@ -19,7 +19,14 @@ import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { type BenchRecord, RESULTS_SCHEMA, type ResultsFile } from "../reports/schema.ts";
 import { formatShard, type Shard, shardCases } from "../regress/shards.ts";
 import { gitCommit } from "./run_meta.ts";
-import { type RunArtifacts, runCases, type RunSettings, type ScenarioCases } from "./runner.ts";
+import { checkMemory, estimateMemory, type MemoryLimits } from "./memory_estimate.ts";
+import {
+  qualityHeadsOf,
+  type RunArtifacts,
+  runCases,
+  type RunSettings,
+  type ScenarioCases,
+} from "./runner.ts";
 import { writeFileAtomic, writeResults } from "../reports/results_io.ts";
 import { safeFileName } from "../reports/file_name.ts";
 import { DECAY_FILE_NAME, MASK_SUFFIX, MASKS_FOLDER } from "../reports/report_extras.ts";
@@ -64,7 +71,11 @@ export function notice(message: string): void {
   console.error(`bench: ${message}`);
 }
 
-async function planCases(config: BenchConfig, size: PresetSize): Promise<PlannedScenario[]> {
+async function planCases(
+  config: BenchConfig,
+  size: PresetSize,
+  limits: MemoryLimits,
+): Promise<PlannedScenario[]> {
   const specs = config.methods ?? config.suite.methods;
   const methods: Method[] = [];
   const options = { userTimeLimitMs: config.userTimeLimitMs };
@@ -79,6 +90,12 @@ async function planCases(config: BenchConfig, size: PresetSize): Promise<Planned
     for (const spec of config.scenarios ?? config.suite.scenarios) {
       let scenario = await resolveScenario(spec, size);
       if (config.heads !== undefined) scenario = { ...scenario, heads: config.heads };
+      const { precision, quality } = config.settings;
+      checkMemory(
+        scenario,
+        estimateMemory(scenario, precision, qualityHeadsOf(scenario, quality)),
+        limits,
+      );
       scenarioInputs.push({
         scenario,
         inputs: syntheticInputs(scenario, { seed: config.settings.seed }),
@@ -137,7 +154,10 @@ export async function runBench(
         `--precision f16 needs shader-f16, which "${runtime.facts.description}" lacks: running f32`,
       );
     }
-    const planned = await planCases(config, size);
+    const planned = await planCases(config, size, {
+      ...runtime.facts,
+      hostMemoryBytes: Deno.systemMemoryInfo().total,
+    });
     const groups: ScenarioCases[] = planned;
     const fallback = runtime.facts.fallback;
     const settings: RunSettings = {

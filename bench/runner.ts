@@ -71,6 +71,13 @@ export type ProgressHook = (event: { done: number; total: number; label: string 
 /** Largest number of floats of dense outputs kept on the CPU for quality (1 GiB of f32). */
 const QUALITY_FLOAT_BUDGET = 256 * 1024 * 1024;
 
+/** Heads whose tensors and dense outputs are kept on the CPU for the quality proxies. */
+export function qualityHeadsOf(scenario: Scenario, quality: boolean): number {
+  if (!quality) return 0;
+  const perHead = totalTokens(scenario) * scenario.headDim;
+  return Math.max(1, Math.min(scenario.heads, Math.floor(QUALITY_FLOAT_BUDGET / perHead)));
+}
+
 function adapterOf(runtime: GpuRuntime): RecordAdapter {
   const { description, vendor, architecture, fallback, backend } = runtime.facts;
   return { description, vendor, architecture, fallback, backend };
@@ -302,13 +309,7 @@ export async function runCases(
       notRun(g, 0);
       break;
     }
-    const tokens = totalTokens(scenario);
-    const qualityHeads = settings.quality
-      ? Math.max(
-        1,
-        Math.min(scenario.heads, Math.floor(QUALITY_FLOAT_BUDGET / (tokens * scenario.headDim))),
-      )
-      : 0;
+    const qualityHeads = qualityHeadsOf(scenario, settings.quality);
     const cpuHeads: HeadTensors[] = [];
     let gpuInputs: GpuQkv;
     try {

@@ -15,6 +15,7 @@ import { NOTHING_ATTENDED_NOTE } from "../bench/runner.ts";
 import { summaryTable } from "../bench/summary_table.ts";
 import { SUITES } from "../bench/suites.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
+import { MAX_HEADS } from "../scenarios/validate.ts";
 import { parseShard } from "../regress/shards.ts";
 import {
   appendHistory,
@@ -105,7 +106,9 @@ async function main(args: string[]): Promise<number> {
       ? undefined
       : choiceOption("size", values.size, PRESET_SIZES, "ci"),
     inputs: values.inputs ?? "synthetic",
-    heads: values.heads === undefined ? undefined : integerOption("heads", values.heads, 1, 1, 256),
+    heads: values.heads === undefined
+      ? undefined
+      : integerOption("heads", values.heads, 1, 1, MAX_HEADS),
     shard: values.shard === undefined ? undefined : parseShard(values.shard),
     settings: {
       precision: choiceOption("precision", values.precision, ["f32", "f16"] as const, "f32"),

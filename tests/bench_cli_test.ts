@@ -333,3 +333,36 @@ Deno.test("bench killed while writing leaves the whole set or nothing, and histo
   const historyLines = (await Deno.readTextFile(history).catch(() => "")).trim();
   assert.ok(complete || historyLines === "", "a history line without the run's files");
 });
+
+Deno.test("bench refuses scenario files too big for the machine in one line, before allocating", async () => {
+  const dir = await Deno.makeTempDir();
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ latent: [4, 8, 8], heads: 1000000 }, /heads must be an integer 1\.\.256 \(got 1000000\)/],
+    [
+      { latent: [100000, 1000, 1000], heads: 1 },
+      /needs .* for one head's Q\/K\/V\/O buffer; the adapter allows .* \(max\w+\)/,
+    ],
+    [
+      { latent: [4, 8, 8], heads: 8, text: { tokens: 1e9 } },
+      /needs .*(the adapter allows|the host has)/,
+    ],
+  ];
+  for (const [fields, message] of cases) {
+    const started = Date.now();
+    const out = `${dir}/run`;
+    const { code, stderr } = await bench([
+      "--scenario",
+      await tinyScenario(dir, fields),
+      "--methods",
+      "dense",
+      "--out",
+      out,
+    ]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, message);
+    const lines = stderr.trim().split("\n").filter((l) => !l.startsWith('bench: adapter "'));
+    assert.equal(lines.length, 1, stderr);
+    assert.ok(Date.now() - started < 30_000, "refused before any work");
+    assert.ok(await isEmptyOrMissing(out), "nothing written");
+  }
+});
