@@ -7,6 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { publishFolder, publishNewFolder, stagingFolder } from "../bench/output_folder.ts";
 import { defaultOutDir } from "../bench/run_meta.ts";
 import type { Method } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
@@ -61,7 +62,7 @@ async function main(args: string[]): Promise<number> {
   const head = integerOption("head", values.head, 0, 0);
   const seed = integerOption("seed", values.seed, 1, 0, 2 ** 32 - 1);
   const timeLimitMs = userTimeLimitMs(values["time-limit-s"]);
-  const outDir = values.out ?? defaultOutDir("plan-");
+  const out = values.out ?? defaultOutDir("plan-");
   const scenarios: Scenario[] = [];
   for (const spec of listOption("scenario", values.scenario, "preset or scenario file")) {
     scenarios.push(await resolveScenario(spec, size));
@@ -77,9 +78,11 @@ async function main(args: string[]): Promise<number> {
       );
     }
   }
-  await checkWritableDir(outDir);
+  await checkWritableDir(out);
+  // Files go to a staging folder renamed into place (bench/output_folder.ts).
+  const staged = await stagingFolder(out);
   const plan = await runPlan(scenarios, methods, {
-    outDir,
+    outDir: staged,
     head,
     seed,
     size,
@@ -88,6 +91,9 @@ async function main(args: string[]): Promise<number> {
       if (c.error) console.error(`plan: ${c.scenario} × ${c.method} failed: ${c.error}`);
     },
   });
+  let outDir = out;
+  if (values.out === undefined) outDir = await publishNewFolder(staged, out);
+  else await publishFolder(staged, out);
   console.log(planTable(plan));
   const failed = plan.cases.filter((c) => c.error).length;
   console.log(`\n${plan.cases.length} cases (${failed} failed) → ${outDir}/plan.json`);

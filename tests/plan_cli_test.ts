@@ -134,3 +134,35 @@ Deno.test('plan keeps every file inside --out for a scenario named ".."', async 
   const planFile = JSON.parse(await Deno.readTextFile(join(out, "plan.json"))) as PlanFile;
   ok(planFile.cases.every((c) => !c.layoutFile!.startsWith("..")), "layout paths stay inside");
 });
+
+Deno.test("plan never writes into an existing default folder (results/plan-<date-time>)", async () => {
+  const cwd = await Deno.makeTempDir();
+  const now = Date.now();
+  const taken: string[] = [];
+  for (let s = -2; s < 120; s++) {
+    const stamp = new Date(now + s * 1000).toISOString().replace(/:/g, "-").replace(/\..*$/, "");
+    const folder = join(cwd, "results", `plan-${stamp}`);
+    await Deno.mkdir(folder, { recursive: true });
+    await Deno.writeTextFile(join(folder, "plan.json"), "another run's");
+    taken.push(folder);
+  }
+  const { code, stderr } = await runCli(join(root, "cli/plan.ts"), [
+    "--scenario",
+    "moc-single-shot",
+    "--size",
+    "ci",
+    "--methods",
+    "dense",
+  ], { cwd });
+  equal(code, 0, stderr);
+  for (const folder of taken) {
+    equal(await Deno.readTextFile(join(folder, "plan.json")), "another run's");
+  }
+  const written = [];
+  for await (const entry of Deno.readDir(join(cwd, "results"))) {
+    if (!taken.includes(join(cwd, "results", entry.name))) written.push(entry.name);
+  }
+  equal(written.length, 1, written.join());
+  match(written[0], /-2$/);
+  ok(JSON.parse(await Deno.readTextFile(join(cwd, "results", written[0], "plan.json"))).cases);
+});
