@@ -321,9 +321,14 @@ Deno.test("bench killed while writing leaves the whole set or nothing, and histo
     }
     return false;
   };
-  while (!(await resultsFileExists())) await new Promise((r) => setTimeout(r, 5));
-  child.kill("SIGKILL");
-  await child.status;
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  while (!exited && !(await resultsFileExists())) await new Promise((r) => setTimeout(r, 5));
+  if (!exited) child.kill("SIGKILL");
+  await status;
   const names: string[] = [];
   if (!(await isEmptyOrMissing(out))) {
     for await (const entry of Deno.readDir(out)) names.push(entry.name);
