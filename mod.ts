@@ -62,7 +62,7 @@ export {
 export { type AttentionTiling, defaultTiling } from "./kernels/attention_work.ts";
 export { type ReferenceAttention, referenceAttention } from "./kernels/reference.ts";
 export { denseFlops, type LayoutFigures, layoutFigures } from "./bench/case_figures.ts";
-export { type BenchConfig, type BenchOutcome, runBench } from "./bench/bench.ts";
+export { type BenchConfig, type BenchOutcome, runBench, writeRunFiles } from "./bench/bench.ts";
 export type { RunSettings } from "./bench/runner.ts";
 export { type Suite, SUITES } from "./bench/suites.ts";
 export type { Shard } from "./regress/shards.ts";

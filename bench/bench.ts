@@ -1,7 +1,8 @@
 /**
  * `deno task bench` as a library call: resolves the suite (scenarios × methods, shard), opens
- * the GPU, runs the cases and writes results.json, results.csv and report.html atomically.
- * Everything that can be checked is checked before the GPU is touched or a file written.
+ * the GPU and runs the cases; {@link writeRunFiles} writes results.json, results.csv, decay.json
+ * and the mask pictures (the CLI writes them into a staging folder, bench/output_folder.ts).
+ * Everything that can be checked is checked before the GPU is touched.
  *
  * @module
  */
@@ -18,8 +19,16 @@ import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { type BenchRecord, RESULTS_SCHEMA, type ResultsFile } from "../reports/schema.ts";
 import { formatShard, type Shard, shardCases } from "../regress/shards.ts";
 import { gitCommit } from "./run_meta.ts";
-import { type RunArtifacts, runCases, type RunSettings, type ScenarioCases } from "./runner.ts";
+import { checkMemory, estimateMemory, type MemoryLimits } from "./memory_estimate.ts";
+import {
+  qualityHeadsOf,
+  type RunArtifacts,
+  runCases,
+  type RunSettings,
+  type ScenarioCases,
+} from "./runner.ts";
 import { writeFileAtomic, writeResults } from "../reports/results_io.ts";
+import { safeFileName } from "../reports/file_name.ts";
 import { DECAY_FILE_NAME, MASK_SUFFIX, MASKS_FOLDER } from "../reports/report_extras.ts";
 import type { Suite } from "./suites.ts";
 
@@ -41,10 +50,10 @@ export interface BenchConfig {
   shard?: Shard;
   /** Timing, quality and seed; warmup −1 / repeats 0 pick the adapter's defaults. */
   settings: RunSettings;
-  /** Output folder. */
-  out: string;
   /** The command line, for the results file. */
   command: string;
+  /** Time limit of one call into a user's method module, ms. */
+  userTimeLimitMs?: number;
 }
 
 /** A resolved case list before the GPU runs. */
@@ -62,10 +71,15 @@ export function notice(message: string): void {
   console.error(`bench: ${message}`);
 }
 
-async function planCases(config: BenchConfig, size: PresetSize): Promise<PlannedScenario[]> {
+async function planCases(
+  config: BenchConfig,
+  size: PresetSize,
+  limits: MemoryLimits,
+): Promise<PlannedScenario[]> {
   const specs = config.methods ?? config.suite.methods;
   const methods: Method[] = [];
-  for (const spec of specs) methods.push(await resolveMethod(spec));
+  const options = { userTimeLimitMs: config.userTimeLimitMs };
+  for (const spec of specs) methods.push(await resolveMethod(spec, options));
   const dense = methods.find((m) => m.name === "dense") ?? await resolveMethod("dense");
   const scenarioInputs: Array<{ scenario: Scenario; inputs: QkvSource }> = [];
   if (config.inputs !== "synthetic") {
@@ -76,6 +90,12 @@ async function planCases(config: BenchConfig, size: PresetSize): Promise<Planned
     for (const spec of config.scenarios ?? config.suite.scenarios) {
       let scenario = await resolveScenario(spec, size);
       if (config.heads !== undefined) scenario = { ...scenario, heads: config.heads };
+      const { precision, quality } = config.settings;
+      checkMemory(
+        scenario,
+        estimateMemory(scenario, precision, qualityHeadsOf(scenario, quality)),
+        limits,
+      );
       scenarioInputs.push({
         scenario,
         inputs: syntheticInputs(scenario, { seed: config.settings.seed }),
@@ -103,17 +123,17 @@ async function planCases(config: BenchConfig, size: PresetSize): Promise<Planned
 
 /** Result of {@link runBench}. */
 export interface BenchOutcome {
-  /** The results file written. */
+  /** The results. */
   results: ResultsFile;
-  /** Where it was written. */
-  outDir: string;
+  /** The decay curves and mask pictures for the report. */
+  artifacts: RunArtifacts;
   /** Records that failed (a method that does not apply to a scenario is not a failure). */
   failed: BenchRecord[];
   /** Records of methods that do not apply to their scenario (UnsupportedScenarioError). */
   notApplicable: BenchRecord[];
 }
 
-/** Runs the bench described by `config`; writes results.json and results.csv under `out`. */
+/** Runs the bench described by `config` (writes nothing: see {@link writeRunFiles}). */
 export async function runBench(
   config: BenchConfig,
   hooks: { onProgress?: (done: number, total: number, label: string) => void } = {},
@@ -134,7 +154,10 @@ export async function runBench(
         `--precision f16 needs shader-f16, which "${runtime.facts.description}" lacks: running f32`,
       );
     }
-    const planned = await planCases(config, size);
+    const planned = await planCases(config, size, {
+      ...runtime.facts,
+      hostMemoryBytes: Deno.systemMemoryInfo().total,
+    });
     const groups: ScenarioCases[] = planned;
     const fallback = runtime.facts.fallback;
     const settings: RunSettings = {
@@ -165,18 +188,23 @@ export async function runBench(
       shard: config.shard ? formatShard(config.shard) : null,
       records,
     };
-    await writeResults(config.out, results);
-    await writeArtifacts(config.out, artifacts);
     const notApplicable = records.filter((r) => r.error?.startsWith(UNSUPPORTED));
     const failed = records.filter((r) => r.error && !notApplicable.includes(r));
-    return { results, outDir: config.out, failed, notApplicable };
+    return { results, artifacts, failed, notApplicable };
   } finally {
     runtime.destroy();
   }
 }
 
-/** Writes `decay.json` and `masks/<scenario>/<method>.mask.png` beside the results. */
-async function writeArtifacts(outDir: string, artifacts: RunArtifacts): Promise<void> {
+/**
+ * Writes a run's files into `outDir`: results.json, results.csv, decay.json and
+ * `masks/<scenario>/<method>.mask.png`.
+ */
+export async function writeRunFiles(
+  outDir: string,
+  { results, artifacts }: Pick<BenchOutcome, "results" | "artifacts">,
+): Promise<void> {
+  await writeResults(outDir, results);
   if (artifacts.decay.length > 0) {
     await writeFileAtomic(join(outDir, DECAY_FILE_NAME), JSON.stringify(artifacts.decay) + "\n");
   }
@@ -184,15 +212,11 @@ async function writeArtifacts(outDir: string, artifacts: RunArtifacts): Promise<
     const file = join(
       outDir,
       MASKS_FOLDER,
-      safeName(mask.scenario),
+      safeFileName(mask.scenario),
       `${mask.method}${MASK_SUFFIX}`,
     );
     await writeFileAtomic(file, mask.png);
   }
-}
-
-function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._@+-]/g, "_");
 }
 
 /** Path of a run's results file. */

@@ -70,6 +70,13 @@ export type ProgressHook = (event: { done: number; total: number; label: string 
 /** Largest number of floats of dense outputs kept on the CPU for quality (1 GiB of f32). */
 const QUALITY_FLOAT_BUDGET = 256 * 1024 * 1024;
 
+/** Heads whose tensors and dense outputs are kept on the CPU for the quality proxies. */
+export function qualityHeadsOf(scenario: Scenario, quality: boolean): number {
+  if (!quality) return 0;
+  const perHead = totalTokens(scenario) * scenario.headDim;
+  return Math.max(1, Math.min(scenario.heads, Math.floor(QUALITY_FLOAT_BUDGET / perHead)));
+}
+
 function adapterOf(runtime: GpuRuntime): RecordAdapter {
   const { description, vendor, architecture, fallback, backend } = runtime.facts;
   return { description, vendor, architecture, fallback, backend };
@@ -122,29 +129,62 @@ export function emptyRecord(
   };
 }
 
-/** Reads every head's outputs back (out rows and LSEs) for the heads in `heads`. */
-async function readOutputs(
-  runtime: GpuRuntime,
-  program: AttentionProgram,
-  heads: number,
-): Promise<{ out: Float32Array[]; lse: Float32Array[] }> {
-  const out: Float32Array[] = [];
-  const lse: Float32Array[] = [];
-  for (let h = 0; h < heads; h++) {
-    out.push(new Float32Array(await runtime.read(program.outputs.out[h])));
-    lse.push(new Float32Array(await runtime.read(program.outputs.lse[h])));
+/** Thrown when a case's outputs hold a value that is not finite (NaN or ±Infinity). */
+export class NonFiniteOutputError extends Error {
+  /**
+   * Creates the instance.
+   * @param message where the value is and what it is
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "NonFiniteOutputError";
   }
-  return { out, lse };
 }
 
-/** Throws when a poisoned output survived the timed runs (a row the kernel did not write). */
-async function checkWritten(runtime: GpuRuntime, program: AttentionProgram): Promise<void> {
+/** Note of a record whose layout attends no (query, key) pair. */
+export const NOTHING_ATTENDED_NOTE =
+  "nothing attended: the layout attends no (query, key) pair, so every output row is empty";
+
+/**
+ * Reads every head's outputs back after the timed runs and checks them: a poisoned LSE (NaN) is
+ * a row the kernel did not write, and every output value must be finite. Returns the out rows
+ * and LSEs of the first `keepHeads` heads (for quality).
+ */
+async function readCheckedOutputs(
+  runtime: GpuRuntime,
+  program: AttentionProgram,
+  keepHeads: number,
+): Promise<{ out: Float32Array[]; lse: Float32Array[] }> {
+  const kept: { out: Float32Array[]; lse: Float32Array[] } = { out: [], lse: [] };
   for (let h = 0; h < program.outputs.lse.length; h++) {
     const lse = new Float32Array(await runtime.read(program.outputs.lse[h]));
     const row = lse.findIndex(Number.isNaN);
     if (row >= 0) {
       throw new Error(`kernel left head ${h} row ${row} unwritten (NaN poison survived)`);
     }
+    const out = new Float32Array(await runtime.read(program.outputs.out[h]));
+    const bad = out.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) {
+      const width = out.length / lse.length;
+      throw new NonFiniteOutputError(
+        `output of head ${h} row ${Math.floor(bad / width)} column ${bad % width} is ` +
+          `${out[bad]}; every output value must be finite`,
+      );
+    }
+    if (h < keepHeads) {
+      kept.out.push(out);
+      kept.lse.push(lse);
+    }
+  }
+  return kept;
+}
+
+/** Throws a RangeError naming the method unless `routingFlops` is a finite number ≥ 0. */
+function checkRoutingFlops(method: Method, routingFlops: unknown): void {
+  if (typeof routingFlops !== "number" || !Number.isFinite(routingFlops) || routingFlops < 0) {
+    throw new RangeError(
+      `${method.name}: routingFlops must be a finite number ≥ 0 (got ${String(routingFlops)})`,
+    );
   }
 }
 
@@ -174,12 +214,16 @@ async function runCase(
     seed: settings.seed,
   });
   layout.forms.forEach(validateForm);
+  // A user module's analytic FLOPs are known once its layout ran (methods/user_module.ts).
+  record.analyticFlops = analyticFlopsOf(method, scenario);
+  checkRoutingFlops(method, layout.routingFlops);
   const figures = layoutFigures(layout.forms, scenario.headDim, scenario.heads);
   Object.assign(record, figures);
   record.layoutDigest = await layoutDigest(layout.forms);
   record.routingFlops = layout.routingFlops;
   record.stats = layout.stats ?? null;
-  record.notes = layout.notes ?? [];
+  record.notes = [...(layout.notes ?? [])];
+  if (figures.flops === 0) record.notes.push(NOTHING_ATTENDED_NOTE);
   const program = await AttentionProgram.create(runtime, layout.forms, gpuInputs);
   try {
     const timing = await timeComputePass(runtime, (pass) => program.encode(pass), {
@@ -188,7 +232,7 @@ async function runCase(
       budgetMs: settings.budgetMs,
       beforeTimed: () => program.poisonOutputs(),
     });
-    await checkWritten(runtime, program);
+    const outputs = await readCheckedOutputs(runtime, program, quality?.heads ?? 0);
     const samples = timing.samples;
     const routingSamples = layout.routing?.samples ?? [];
     const routingMedian = routingSamples.length ? summarizeSamples(routingSamples).median : null;
@@ -207,9 +251,8 @@ async function runCase(
     record.latency = latency;
     record.tflops = figures.flops / (summary.median * 1e-3) / 1e12;
     record.memoryBytes = program.memoryBytes + gpuBytes(gpuInputs);
-    const outputs = quality ? await readOutputs(runtime, program, quality.heads) : undefined;
     if (layout.params) record.params = layout.params;
-    return { record, outputs, forms: layout.forms };
+    return { record, outputs: quality ? outputs : undefined, forms: layout.forms };
   } finally {
     program.release();
   }
@@ -263,13 +306,7 @@ export async function runCases(
       notRun(g, 0);
       break;
     }
-    const tokens = totalTokens(scenario);
-    const qualityHeads = settings.quality
-      ? Math.max(
-        1,
-        Math.min(scenario.heads, Math.floor(QUALITY_FLOAT_BUDGET / (tokens * scenario.headDim))),
-      )
-      : 0;
+    const qualityHeads = qualityHeadsOf(scenario, settings.quality);
     const cpuHeads: HeadTensors[] = [];
     let gpuInputs: GpuQkv;
     try {

@@ -6,6 +6,8 @@
  */
 
 import { dirname } from "node:path";
+import { splitMethodList } from "../methods/spec.ts";
+import { DEFAULT_USER_TIME_LIMIT_MS } from "../methods/user_module.ts";
 
 /** Bad command-line input: printed in one line, exit 2. */
 export class UsageError extends RangeError {
@@ -27,8 +29,18 @@ export const SHARED_OPTIONS = {
   precision: { type: "string" },
   seed: { type: "string" },
   out: { type: "string" },
+  "time-limit-s": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+/** Usage line of `--time-limit-s`. */
+export const TIME_LIMIT_USAGE =
+  "--time-limit-s N        time limit of one call into a user's method module (default 600)";
+
+/** `--time-limit-s` in ms (default: methods/user_module.ts's). */
+export function userTimeLimitMs(text: string | undefined): number {
+  return integerOption("time-limit-s", text, DEFAULT_USER_TIME_LIMIT_MS / 1000, 1, 86400) * 1000;
+}
 
 /** Parses a whole number option within [min, max]. */
 export function integerOption(
@@ -45,6 +57,41 @@ export function integerOption(
     throw new UsageError(`--${name} must be an integer ${range} (got "${text}")`);
   }
   return value;
+}
+
+/**
+ * Splits a comma-separated list option (`--methods a,b`); an empty list is an error, not "the
+ * default".
+ */
+export function listOption(name: string, text: string, allowed: string): string[] {
+  const entries = splitMethodList(text);
+  if (entries.length === 0) {
+    throw new UsageError(`--${name} must name at least one ${allowed} (got "${text}")`);
+  }
+  return entries;
+}
+
+/**
+ * `args` with `--name -1` written as `--name=-1` for the string options in `options`, so a
+ * negative number reaches the option's own check (one line naming the allowed values) instead of
+ * parseArgs' "ambiguous argument" message.
+ */
+export function attachDashValues(
+  args: readonly string[],
+  options: Record<string, { type: "string" | "boolean" }>,
+): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : null;
+    const next = args[i + 1];
+    if (name && options[name]?.type === "string" && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      joined.push(args[i]);
+    }
+  }
+  return joined;
 }
 
 /** Checks `value` is one of `allowed`. */
@@ -81,15 +128,36 @@ export async function runCommand(name: string, main: () => Promise<number>): Pro
 }
 
 /**
- * Throws a UsageError unless `dir` could be created and written: probes its closest existing
- * ancestor with a temporary file (removed), creating nothing.
+ * Throws a UsageError naming `--option` unless `file` is a file that can be appended to, or
+ * could be created (nothing is created or written).
  */
-export async function checkWritableDir(dir: string): Promise<void> {
+export async function checkWritableFile(file: string, option: string): Promise<void> {
+  const info = await Deno.stat(file).catch(() => null);
+  if (info === null) return await checkWritableDir(dirname(file), option);
+  if (!info.isFile) {
+    throw new UsageError(`--${option} ${file} must be a file (it is a directory or special file)`);
+  }
+  if (info.mode !== null && (info.mode & 0o222) === 0) {
+    throw new UsageError(`--${option} ${file} is not writable (the file is read-only)`);
+  }
+  try {
+    (await Deno.open(file, { append: true })).close();
+  } catch (error) {
+    throw new UsageError(`--${option} ${file} is not writable (${(error as Error).message})`);
+  }
+}
+
+/**
+ * Throws a UsageError naming `--option` (default `--out`) unless `dir` could be created and
+ * written: probes its closest existing ancestor with a temporary file (removed), creating
+ * nothing.
+ */
+export async function checkWritableDir(dir: string, option = "out"): Promise<void> {
   let existing = dir;
   while (true) {
     try {
       if (!(await Deno.stat(existing)).isDirectory) {
-        throw new UsageError(`--out ${dir} is not writable (${existing} is a file)`);
+        throw new UsageError(`--${option} ${dir} is not writable (${existing} is a file)`);
       }
       break;
     } catch (error) {
@@ -104,6 +172,6 @@ export async function checkWritableDir(dir: string): Promise<void> {
     await Deno.writeTextFile(probe, "");
     await Deno.remove(probe);
   } catch (error) {
-    throw new UsageError(`--out ${dir} is not writable (${(error as Error).message})`);
+    throw new UsageError(`--${option} ${dir} is not writable (${(error as Error).message})`);
   }
 }

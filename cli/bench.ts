@@ -7,24 +7,37 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type BenchConfig, notice, runBench } from "../bench/bench.ts";
+import { type BenchConfig, notice, runBench, writeRunFiles } from "../bench/bench.ts";
+import { publishFolder, publishNewFolder, stagingFolder } from "../bench/output_folder.ts";
 import { ProgressLine } from "../bench/progress.ts";
 import { defaultOutDir } from "../bench/run_meta.ts";
+import { NOTHING_ATTENDED_NOTE } from "../bench/runner.ts";
 import { summaryTable } from "../bench/summary_table.ts";
 import { SUITES } from "../bench/suites.ts";
-import { splitMethodList } from "../methods/spec.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
+import { MAX_HEADS } from "../scenarios/validate.ts";
 import { parseShard } from "../regress/shards.ts";
-import { appendHistory, historyTrendData, readHistory, type TrendRow } from "../regress/history.ts";
-import { saveBaseline } from "../regress/baseline.ts";
+import {
+  appendHistory,
+  historyEntryOf,
+  historyTrendData,
+  readHistory,
+  type TrendRow,
+} from "../regress/history.ts";
+import { BASELINE_DIR, checkBaselineName, saveBaseline } from "../regress/baseline.ts";
 import { writeReportFor } from "../reports/write_report.ts";
 import {
+  attachDashValues,
   checkWritableDir,
+  checkWritableFile,
   choiceOption,
   integerOption,
+  listOption,
   runCommand,
   SHARED_OPTIONS,
+  TIME_LIMIT_USAGE,
   UsageError,
+  userTimeLimitMs,
 } from "./_usage.ts";
 
 const USAGE = `usage: deno task bench [options]
@@ -46,28 +59,30 @@ const USAGE = `usage: deno task bench [options]
 --history FILE          append the run's summary to FILE (JSON Lines; default results/history.jsonl)
 --no-history            do not append to a history file
 --save-baseline NAME    also save the results as baselines/NAME.json
---quiet                 no progress line`;
+--quiet                 no progress line
+${TIME_LIMIT_USAGE}`;
 
 async function main(args: string[]): Promise<number> {
+  const options = {
+    ...SHARED_OPTIONS,
+    suite: { type: "string" },
+    inputs: { type: "string" },
+    heads: { type: "string" },
+    warmup: { type: "string" },
+    repeats: { type: "string" },
+    "budget-ms": { type: "string" },
+    "no-quality": { type: "boolean" },
+    shard: { type: "string" },
+    history: { type: "string" },
+    "no-history": { type: "boolean" },
+    "save-baseline": { type: "string" },
+    quiet: { type: "boolean" },
+  } as const;
   const { values } = parseArgs({
-    args,
+    args: attachDashValues(args, options),
     strict: true,
     allowPositionals: false,
-    options: {
-      ...SHARED_OPTIONS,
-      suite: { type: "string" },
-      inputs: { type: "string" },
-      heads: { type: "string" },
-      warmup: { type: "string" },
-      repeats: { type: "string" },
-      "budget-ms": { type: "string" },
-      "no-quality": { type: "boolean" },
-      shard: { type: "string" },
-      history: { type: "string" },
-      "no-history": { type: "boolean" },
-      "save-baseline": { type: "string" },
-      quiet: { type: "boolean" },
-    },
+    options,
   });
   if (values.help) {
     console.log(USAGE);
@@ -81,13 +96,19 @@ async function main(args: string[]): Promise<number> {
   }
   const config: BenchConfig = {
     suite,
-    scenarios: values.scenario ? splitMethodList(values.scenario) : undefined,
-    methods: values.methods ? splitMethodList(values.methods) : undefined,
+    scenarios: values.scenario === undefined
+      ? undefined
+      : listOption("scenario", values.scenario, "preset or scenario file"),
+    methods: values.methods === undefined
+      ? undefined
+      : listOption("methods", values.methods, "method"),
     size: values.size === undefined
       ? undefined
       : choiceOption("size", values.size, PRESET_SIZES, "ci"),
     inputs: values.inputs ?? "synthetic",
-    heads: values.heads === undefined ? undefined : integerOption("heads", values.heads, 1, 1, 256),
+    heads: values.heads === undefined
+      ? undefined
+      : integerOption("heads", values.heads, 1, 1, MAX_HEADS),
     shard: values.shard === undefined ? undefined : parseShard(values.shard),
     settings: {
       precision: choiceOption("precision", values.precision, ["f32", "f16"] as const, "f32"),
@@ -97,7 +118,7 @@ async function main(args: string[]): Promise<number> {
       budgetMs: integerOption("budget-ms", values["budget-ms"], 10000, 1),
       quality: !values["no-quality"],
     },
-    out: values.out ?? defaultOutDir(),
+    userTimeLimitMs: userTimeLimitMs(values["time-limit-s"]),
     command: ["deno task bench", ...args].join(" "),
   };
   if (values.scenario && values.inputs && values.inputs !== "synthetic") {
@@ -105,26 +126,48 @@ async function main(args: string[]): Promise<number> {
       "--scenario and --inputs FILE cannot be combined (the file's sidecar is the scenario)",
     );
   }
+  if (values.history !== undefined && values["no-history"]) {
+    throw new UsageError("--history FILE and --no-history cannot be combined");
+  }
   const historyPath = values["no-history"] ? null : values.history ?? "results/history.jsonl";
-  await checkWritableDir(config.out);
+  const baselineName = values["save-baseline"];
+  if (baselineName !== undefined) {
+    checkBaselineName(baselineName);
+    if (config.shard) {
+      throw new UsageError("--save-baseline needs the whole run, not --shard (merge shards first)");
+    }
+    await checkWritableDir(BASELINE_DIR, "save-baseline");
+  }
+  const out = values.out ?? defaultOutDir();
+  await checkWritableDir(out);
+  if (historyPath) await checkWritableFile(historyPath, "history");
   const progress = new ProgressLine(values.quiet ?? false);
   const outcome = await runBench(config, {
     onProgress: (done, total, label) => progress.update(done, total, label),
   });
   progress.finish();
-  const { results, outDir, failed, notApplicable } = outcome;
+  const { results, failed, notApplicable } = outcome;
   let trend: TrendRow[] = [];
   if (historyPath) {
-    await appendHistory(historyPath, results);
     const history = await readHistory(historyPath);
     for (const w of history.warnings) notice(`${historyPath}:${w.line}: ${w.message} (skipped)`);
-    trend = historyTrendData(history.entries);
+    trend = historyTrendData([...history.entries, historyEntryOf(results)]);
   }
-  await writeReportFor([results], outDir, trend);
-  if (values["save-baseline"]) {
-    notice(`baseline saved to ${await saveBaseline(results, values["save-baseline"])}`);
+  // The whole set goes into a staging folder and is renamed into place; history comes last.
+  const staged = await stagingFolder(out);
+  await writeRunFiles(staged, outcome);
+  await writeReportFor([results], staged, trend);
+  let outDir = out;
+  if (values.out === undefined) outDir = await publishNewFolder(staged, out);
+  else await publishFolder(staged, out);
+  if (baselineName !== undefined) {
+    notice(`baseline saved to ${await saveBaseline(results, baselineName)}`);
   }
+  if (historyPath) await appendHistory(historyPath, results);
   console.log(summaryTable(results.records));
+  for (const r of results.records.filter((r) => r.notes.includes(NOTHING_ATTENDED_NOTE))) {
+    console.log(`warning: ${r.scenario} × ${r.method}: ${NOTHING_ATTENDED_NOTE}`);
+  }
   console.log(
     `\n${results.records.length} records (${failed.length} failed, ${notApplicable.length} ` +
       `not applicable) on ${results.adapter?.description}` +

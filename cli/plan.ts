@@ -7,21 +7,25 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { publishFolder, publishNewFolder, stagingFolder } from "../bench/output_folder.ts";
 import { defaultOutDir } from "../bench/run_meta.ts";
 import type { Method } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
-import { splitMethodList } from "../methods/spec.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 import { resolveScenario } from "../scenarios/scenario_file.ts";
 import { planTable, runPlan } from "../reports/plan.ts";
 import {
+  attachDashValues,
   checkWritableDir,
   choiceOption,
   integerOption,
+  listOption,
   runCommand,
   SHARED_OPTIONS,
+  TIME_LIMIT_USAGE,
   UsageError,
+  userTimeLimitMs,
 } from "./_usage.ts";
 
 const USAGE = `usage: deno task plan [options]
@@ -33,16 +37,18 @@ const USAGE = `usage: deno task plan [options]
 --head H              head of the dynamic methods' layouts (default 0)
 --seed N              seed of the synthetic inputs of dynamic methods (default 1)
 --out DIR             output folder (default results/plan-<date-time>/)
+${TIME_LIMIT_USAGE}
 files: OUT/plan.json, OUT/<method>.layout.json, OUT/<method>.mask.png
        (with several scenarios: OUT/<scenario>/<method>.…)
 exit: 0 every case planned, 1 a case failed (recorded), 2 bad options`;
 
 async function main(args: string[]): Promise<number> {
+  const options = { ...SHARED_OPTIONS, head: { type: "string" } } as const;
   const { values } = parseArgs({
-    args,
+    args: attachDashValues(args, options),
     strict: true,
     allowPositionals: false,
-    options: { ...SHARED_OPTIONS, head: { type: "string" } },
+    options,
   });
   if (values.help) {
     console.log(USAGE);
@@ -55,16 +61,16 @@ async function main(args: string[]): Promise<number> {
   choiceOption("precision", values.precision, ["f32", "f16"] as const, "f32");
   const head = integerOption("head", values.head, 0, 0);
   const seed = integerOption("seed", values.seed, 1, 0, 2 ** 32 - 1);
-  const outDir = values.out ?? defaultOutDir("plan-");
+  const timeLimitMs = userTimeLimitMs(values["time-limit-s"]);
+  const out = values.out ?? defaultOutDir("plan-");
   const scenarios: Scenario[] = [];
-  for (const spec of splitMethodList(values.scenario)) {
+  for (const spec of listOption("scenario", values.scenario, "preset or scenario file")) {
     scenarios.push(await resolveScenario(spec, size));
   }
   const methods: Method[] = [];
-  for (const spec of splitMethodList(values.methods ?? "dense,radial,sta")) {
-    methods.push(await resolveMethod(spec));
+  for (const spec of listOption("methods", values.methods ?? "dense,radial,sta", "method")) {
+    methods.push(await resolveMethod(spec, { userTimeLimitMs: timeLimitMs }));
   }
-  if (methods.length === 0) throw new UsageError("--methods names no method");
   for (const scenario of scenarios) {
     if (head >= scenario.heads) {
       throw new UsageError(
@@ -72,9 +78,11 @@ async function main(args: string[]): Promise<number> {
       );
     }
   }
-  await checkWritableDir(outDir);
+  await checkWritableDir(out);
+  // Files go to a staging folder renamed into place (bench/output_folder.ts).
+  const staged = await stagingFolder(out);
   const plan = await runPlan(scenarios, methods, {
-    outDir,
+    outDir: staged,
     head,
     seed,
     size,
@@ -83,6 +91,9 @@ async function main(args: string[]): Promise<number> {
       if (c.error) console.error(`plan: ${c.scenario} × ${c.method} failed: ${c.error}`);
     },
   });
+  let outDir = out;
+  if (values.out === undefined) outDir = await publishNewFolder(staged, out);
+  else await publishFolder(staged, out);
   console.log(planTable(plan));
   const failed = plan.cases.filter((c) => c.error).length;
   console.log(`\n${plan.cases.length} cases (${failed} failed) → ${outDir}/plan.json`);

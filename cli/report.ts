@@ -70,6 +70,7 @@ async function main(): Promise<number> {
     const folder = await resultsFolder(path);
     extras.runNames.push(basename(resolve(folder)));
     const found = await readReportExtras(folder, run.records.map((r) => r.scenario));
+    for (const warning of found.warnings) console.error(`report: ${warning}`);
     // Runs of the same scenarios hold the same curves and pictures: show each once.
     for (const curve of found.decay) {
       const seen = extras.decay.some((d) => d.scenario === curve.scenario && d.head === curve.head);

@@ -21,12 +21,21 @@ export function isModuleSpec(name: string): boolean {
   return /[\\/]/.test(name) || /\.(ts|js|mjs)$/.test(name);
 }
 
+/** Options of {@link resolveMethod}. */
+export interface ResolveMethodOptions {
+  /** Time limit of one call into a user's module, ms (methods/user_module.ts). */
+  userTimeLimitMs?: number;
+}
+
 /** Resolves one `--methods` entry to a method (built-in, or loaded from a user's module). */
-export async function resolveMethod(spec: string): Promise<Method> {
+export async function resolveMethod(
+  spec: string,
+  options: ResolveMethodOptions = {},
+): Promise<Method> {
   const { name, params } = parseMethodSpec(spec);
   if (isModuleSpec(name)) {
     const { loadUserMethod } = await import("./user_module.ts");
-    return await loadUserMethod(name, params);
+    return await loadUserMethod(name, params, { timeLimitMs: options.userTimeLimitMs });
   }
   const definition = METHODS.get(name);
   if (!definition) {

@@ -35,7 +35,11 @@ export function parseMethodSpec(spec: string): MethodSpec {
       if (eq <= 0) {
         throw new MethodSpecError(`--methods: "${part}" in "${spec}" must be key=value`);
       }
-      params[part.slice(0, eq).trim()] = parseParamValue(part.slice(eq + 1).trim());
+      const key = part.slice(0, eq).trim();
+      if (Object.hasOwn(params, key)) {
+        throw new MethodSpecError(`--methods: parameter "${key}" given twice in "${spec}"`);
+      }
+      params[key] = parseParamValue(part.slice(eq + 1).trim());
     }
   }
   return { name, params };

@@ -7,18 +7,45 @@
  *   `blockSize`: it is compiled to the execution form as FlexAttention compiles a `mask_mod`
  *   ({@link formFromPredicate}).
  *
- * See examples/my_method.ts.
+ * User code is not trusted to finish: a static method's code (the module's top level, `create()`,
+ * `layout()`, the mask predicate) runs in a Worker that is terminated after a time limit, one
+ * worker a call, so a `while (true)` or a `Deno.exit()` fails that case and the run goes on. A
+ * dynamic method reads Q/K on the GPU device, which cannot cross into a worker: its `layout()`
+ * runs on the main thread under the same limit (a promise that never settles is caught; a busy
+ * loop is not). See examples/my_method.ts.
  *
  * @module
  */
 import { basename, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { formFromPredicate } from "./mask_predicate.ts";
-import { type Method, type MethodDefinition, MethodSpecError, type Params } from "./method.ts";
+import {
+  type LayoutContext,
+  type Method,
+  type MethodDefinition,
+  type MethodLayout,
+  MethodSpecError,
+  type Params,
+} from "./method.ts";
 import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
+import {
+  callUserWorker,
+  UserCodeTimeoutError,
+  type UserModuleRequest,
+  withTimeLimit,
+} from "./_user_worker_call.ts";
 
 /** A user's mask: true when query q attends key k (original joint-sequence indices). */
 export type UserMask = (q: number, k: number, scenario: Scenario) => boolean;
+
+/** Time limit of one call into a user module when none is given: 10 minutes. */
+export const DEFAULT_USER_TIME_LIMIT_MS = 600_000;
+
+/** Options of {@link loadUserMethod}. */
+export interface LoadUserMethodOptions {
+  /** Time limit of one call into the module (load, layout), ms. */
+  timeLimitMs?: number;
+}
 
 function isDefinition(value: unknown): value is MethodDefinition {
   const v = value as MethodDefinition;
@@ -32,9 +59,17 @@ function isMethod(value: unknown): value is Method {
     typeof v.name === "string" && typeof v.params === "object" && typeof v.dynamic === "boolean";
 }
 
+/** The first line of an error's message, prefixed by its name. */
+function errorLine(error: unknown): string {
+  const e = error as Error;
+  const message = String(e?.message ?? error).split("\n")[0];
+  return e instanceof Error ? `${e.name}: ${message}` : message;
+}
+
 /**
  * A static method from a mask predicate, compiled block by block at `blockSize` (the predicate
- * runs L² times: fine up to a few tens of thousands of tokens).
+ * runs L² times: fine up to a few tens of thousands of tokens). A predicate that returns anything
+ * but a boolean is an error naming the pair and the value.
  *
  * @example
  * ```ts
@@ -52,31 +87,39 @@ function isMethod(value: unknown): value is Method {
  * ```
  */
 export function maskMethod(name: string, mask: UserMask, blockSize: number): Method {
+  const attends = (q: number, k: number, scenario: Scenario) => {
+    const value = mask(q, k, scenario);
+    if (typeof value !== "boolean") {
+      throw new MethodSpecError(
+        `${name}: mask must return a boolean (got ${JSON.stringify(value) ?? String(value)} ` +
+          `for q=${q}, k=${k})`,
+      );
+    }
+    return value;
+  };
   return {
     name,
     params: { block: blockSize },
     dynamic: false,
     layout: (scenario) => ({
-      forms: [formFromPredicate(totalTokens(scenario), blockSize, (q, k) => mask(q, k, scenario))],
+      forms: [
+        formFromPredicate(totalTokens(scenario), blockSize, (q, k) => attends(q, k, scenario)),
+      ],
       routingFlops: 0,
     }),
   };
 }
 
 /**
- * Loads the method module at `path` (relative to the working directory). Throws a
+ * The method a loaded module defines (see the module doc), made with `params`. Throws a
  * {@link MethodSpecError} naming the file and what is missing when the module has no usable
- * export, or when parameters are given to a module that takes none.
+ * export, when parameters are given to a module that takes none, or when `create()` throws.
  */
-export async function loadUserMethod(path: string, params: Params): Promise<Method> {
-  const url = pathToFileURL(resolve(Deno.cwd(), path)).href;
-  let module: Record<string, unknown>;
-  try {
-    module = await import(url);
-  } catch (error) {
-    const reason = String((error as Error).message ?? error).split("\n")[0];
-    throw new MethodSpecError(`--methods: cannot load module "${path}" (${reason})`);
-  }
+export function methodFromModule(
+  module: Record<string, unknown>,
+  path: string,
+  params: Params,
+): Method {
   const given = Object.keys(params);
   const refuseParams = (what: string) => {
     if (given.length > 0) {
@@ -89,7 +132,16 @@ export async function loadUserMethod(path: string, params: Params): Promise<Meth
   };
   if ("method" in module) {
     const method = module.method;
-    if (isDefinition(method)) return method.create(params);
+    if (isDefinition(method)) {
+      try {
+        return method.create(params);
+      } catch (error) {
+        if (error instanceof MethodSpecError) throw error;
+        throw new MethodSpecError(
+          `--methods: module "${path}": create() threw ${errorLine(error)}`,
+        );
+      }
+    }
     if (isMethod(method)) {
       refuseParams("a ready Method");
       return method;
@@ -119,4 +171,75 @@ export async function loadUserMethod(path: string, params: Params): Promise<Meth
     `--methods: module "${path}" must export "method" (a Method or MethodDefinition) or "mask" ` +
       `(a predicate (q, k, scenario) => boolean) together with "blockSize"`,
   );
+}
+
+/** Imports the module at `url`; a failure is a {@link MethodSpecError} naming `path`. */
+export async function importUserModule(
+  url: string,
+  path: string,
+): Promise<Record<string, unknown>> {
+  try {
+    return await import(url);
+  } catch (error) {
+    const reason = String((error as Error).message ?? error).split("\n")[0];
+    throw new MethodSpecError(`--methods: cannot load module "${path}" (${reason})`);
+  }
+}
+
+/**
+ * Loads the method module at `path` (relative to the working directory) in a worker and returns
+ * its method (see the module doc for where its code runs). Throws a {@link MethodSpecError} for
+ * a module without a usable export, parameters given to a module that takes none, a `create()`
+ * that throws, or a module that does not load within the time limit.
+ */
+export async function loadUserMethod(
+  path: string,
+  params: Params,
+  options: LoadUserMethodOptions = {},
+): Promise<Method> {
+  const timeLimitMs = options.timeLimitMs ?? DEFAULT_USER_TIME_LIMIT_MS;
+  const url = pathToFileURL(resolve(Deno.cwd(), path)).href;
+  const request = (call: UserModuleRequest["call"]) => ({ url, path, params, call });
+  const described = await callUserWorker(request({ kind: "describe" }), timeLimitMs, "load")
+    .catch((error: Error) => {
+      const known = error instanceof UserCodeTimeoutError || error.name === "MethodSpecError";
+      throw new MethodSpecError(
+        known ? error.message : `--methods: module "${path}": ${error.name}: ${error.message}`,
+      );
+    });
+  const { name, params: methodParams, dynamic, hasAnalyticFlops } = described.describe!;
+  if (dynamic) {
+    const method = methodFromModule(await importUserModule(url, path), path, params);
+    return {
+      name: method.name,
+      params: method.params,
+      dynamic: true,
+      layout: (scenario: Scenario, context: LayoutContext) =>
+        withTimeLimit(
+          Promise.resolve().then(() => method.layout(scenario, context)),
+          timeLimitMs,
+          `--methods: module "${path}": layout()`,
+        ),
+      analyticFlops: method.analyticFlops?.bind(method),
+    };
+  }
+  const analyticFlops = new Map<string, number | null>();
+  const method: Method = {
+    name,
+    params: methodParams,
+    dynamic: false,
+    async layout(scenario: Scenario, context: LayoutContext): Promise<MethodLayout> {
+      const reply = await callUserWorker(
+        request({ kind: "layout", scenario, seed: context.seed }),
+        timeLimitMs,
+        "layout()",
+      );
+      analyticFlops.set(scenario.name, reply.layout!.analyticFlops);
+      return reply.layout!.layout;
+    },
+  };
+  if (hasAnalyticFlops) {
+    return { ...method, analyticFlops: (scenario) => analyticFlops.get(scenario.name) ?? null };
+  }
+  return method;
 }

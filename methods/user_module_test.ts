@@ -1,4 +1,4 @@
-import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { denseMask } from "./form.ts";
 import { MethodSpecError } from "./method.ts";
@@ -98,5 +98,52 @@ Deno.test("a bad module gets a MethodSpecError saying what is missing", async ()
     const method = await loadUserMethod(join(dir, "mask.ts"), {});
     equal(method.name, "mask");
     equal(method.params.block, 64);
+  });
+});
+
+Deno.test("user code that hangs or exits fails its own call within the time limit", async () => {
+  await withModules({
+    "spin.ts": "export const blockSize = 8; export const mask = () => { while (true) {} };",
+    "never.ts": `
+      export const method = { name: "never", params: {}, dynamic: false,
+        layout: () => new Promise(() => {}) };`,
+    "exit_top.ts": "Deno.exit(0); export const blockSize = 8; export const mask = () => true;",
+    "exit_mask.ts": "export const blockSize = 8; export const mask = () => Deno.exit(0);",
+  }, async (dir) => {
+    const limit = { timeLimitMs: 1500 };
+    for (const name of ["spin.ts", "never.ts"]) {
+      const method = await loadUserMethod(join(dir, name), {}, limit);
+      await rejects(Promise.resolve(method.layout(scenario, {})), (e: Error) => {
+        equal(e.name, "UserCodeTimeoutError");
+        match(e.message, /layout\(\) did not finish within 1\.5 s/);
+        return true;
+      });
+    }
+    await rejects(loadUserMethod(join(dir, "exit_top.ts"), {}, limit), /Deno\.exit\(0\)/);
+    const exiting = await loadUserMethod(join(dir, "exit_mask.ts"), {}, limit);
+    await rejects(Promise.resolve(exiting.layout(scenario, {})), /Deno\.exit\(0\)/);
+  });
+});
+
+Deno.test("a mask must return a boolean; create() errors are one line", async () => {
+  await withModules({
+    "nan.ts": "export const blockSize = 8; export const mask = () => NaN;",
+    "yes.ts": "export const blockSize = 8; export const mask = () => 'yes';",
+    "create.ts": `export const method = { name: "c", summary: "", defaults: {}, paramDocs: {},
+      create() { return null.layout; } };`,
+  }, async (dir) => {
+    for (const [name, shown] of [["nan.ts", "null"], ["yes.ts", '"yes"']]) {
+      const method = await loadUserMethod(join(dir, name), {});
+      await rejects(Promise.resolve(method.layout(scenario, {})), (e: Error) => {
+        ok(e.message.includes(`mask must return a boolean (got ${shown} for q=0, k=0)`), e.message);
+        return true;
+      });
+    }
+    await rejects(loadUserMethod(join(dir, "create.ts"), {}), (e: Error) => {
+      ok(e instanceof MethodSpecError);
+      match(e.message, /create\(\) threw TypeError: Cannot read properties of null/);
+      ok(!e.message.includes("\n"), "one line");
+      return true;
+    });
   });
 });

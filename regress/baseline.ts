@@ -82,6 +82,18 @@ export interface SaveBaselineOptions {
 }
 
 /**
+ * Throws a {@link BaselineError} unless `name` is a plain baseline name (lower-case letters,
+ * digits, `.`, `_`, `-`; not a path).
+ */
+export function checkBaselineName(name: string): void {
+  if (!NAME_PATTERN.test(name)) {
+    throw new BaselineError(
+      `baseline name must be lower-case letters, digits, ".", "_" or "-" (got "${name}")`,
+    );
+  }
+}
+
+/**
  * Writes `results` to `<dir>/<name>.json` atomically (temporary file + rename) and returns the
  * path. The results must be a whole, valid run: not one shard of it (merge shards first) and
  * with at least one record.
@@ -91,11 +103,7 @@ export async function saveBaseline(
   name: string,
   options: SaveBaselineOptions = {},
 ): Promise<string> {
-  if (!NAME_PATTERN.test(name)) {
-    throw new BaselineError(
-      `baseline name must be lower-case letters, digits, ".", "_" or "-" (got "${name}")`,
-    );
-  }
+  checkBaselineName(name);
   const path = join(options.dir ?? BASELINE_DIR, `${name}.json`);
   const checked = validateResults(results, `baseline ${name}`);
   if (checked.shard !== null) {

@@ -17,6 +17,7 @@ import type { LayoutContext, Method, Params } from "../methods/method.ts";
 import { formatParams } from "../methods/spec.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { type Scenario, textStart, textTokens, totalTokens } from "../scenarios/scenario.ts";
+import { safeFileName } from "./file_name.ts";
 import { maskPng } from "./mask_png.ts";
 import { writeFileAtomic } from "./results_io.ts";
 
@@ -141,10 +142,6 @@ export function methodLabels(methods: readonly Method[]): string[] {
     const label = counts.get(m.name)! > 1 ? `${m.name}.${formatParams(m.params)}` : m.name;
     return safeFileName(label);
   });
-}
-
-function safeFileName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._@+-]/g, "_");
 }
 
 /** One entry per block: 1 when the block (of the permuted sequence) holds a text token. */

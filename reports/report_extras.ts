@@ -4,7 +4,8 @@
  * - `decay.json`: the scenarios' decay curves, an array of {@link AttentionDecay};
  * - mask pictures, `<method>.mask.png` at the top (plan's names; the scenario is the results'
  *   only scenario, or the folder name) or `masks/<scenario>/<method>.mask.png`.
- * Neither is required; a malformed decay.json is an error naming the file.
+ * Neither is required; a malformed decay.json is left out with a warning naming the file, so the
+ * rest of the report is still written.
  *
  * @module
  */
@@ -34,6 +35,14 @@ export class ReportInputError extends RangeError {
 
 async function isFile(path: string): Promise<boolean> {
   return (await Deno.stat(path).catch(() => null))?.isFile ?? false;
+}
+
+async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await Deno.readTextFile(file));
+  } catch (error) {
+    throw new ReportInputError(`${file}: not JSON (${(error as Error).message})`);
+  }
 }
 
 function checkDecay(value: unknown, file: string): AttentionDecay[] {
@@ -71,6 +80,12 @@ async function masksIn(folder: string, scenario: string): Promise<MaskPicture[]>
   return found;
 }
 
+/** What {@link readReportExtras} found. */
+export interface FoundExtras extends Required<Pick<ReportExtras, "decay" | "masks">> {
+  /** One line a file that was left out (a malformed decay.json). */
+  warnings: string[];
+}
+
 /**
  * The decay curves and mask pictures a results folder holds (see module doc). `scenarios` are
  * the scenario names of its records: a single one names the top-level mask pictures.
@@ -78,17 +93,17 @@ async function masksIn(folder: string, scenario: string): Promise<MaskPicture[]>
 export async function readReportExtras(
   folder: string,
   scenarios: string[],
-): Promise<Required<Pick<ReportExtras, "decay" | "masks">>> {
+): Promise<FoundExtras> {
   const decayFile = join(folder, DECAY_FILE_NAME);
   let decay: AttentionDecay[] = [];
+  const warnings: string[] = [];
   if (await isFile(decayFile)) {
-    let value: unknown;
     try {
-      value = JSON.parse(await Deno.readTextFile(decayFile));
+      decay = checkDecay(await readJson(decayFile), decayFile);
     } catch (error) {
-      throw new ReportInputError(`${decayFile}: not JSON (${(error as Error).message})`);
+      if (!(error instanceof ReportInputError)) throw error;
+      warnings.push(`${error.message}; the report is written without its decay chart`);
     }
-    decay = checkDecay(value, decayFile);
   }
   const unique = [...new Set(scenarios)];
   const masks = await masksIn(folder, unique.length === 1 ? unique[0] : basename(folder));
@@ -100,5 +115,5 @@ export async function readReportExtras(
     }
     for (const name of names.sort()) masks.push(...await masksIn(join(perScenario, name), name));
   }
-  return { decay, masks };
+  return { decay, masks, warnings };
 }

@@ -22,9 +22,9 @@ export async function writeReportFor(
 ): Promise<string> {
   const path = join(outDir, "report.html");
   const scenarios = runs.flatMap((r) => r.records.map((record) => record.scenario));
-  const extras = await readReportExtras(outDir, scenarios);
+  const { decay, masks } = await readReportExtras(outDir, scenarios);
   // A single run is named by its results folder; several keep their own facts as labels.
   const runNames = runs.length === 1 ? [basename(resolve(outDir))] : [];
-  await writeFileAtomic(path, await renderReport(runs, { ...extras, history, runNames }));
+  await writeFileAtomic(path, await renderReport(runs, { decay, masks, history, runNames }));
   return path;
 }

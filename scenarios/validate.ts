@@ -12,6 +12,9 @@ import {
   TEXT_POSITIONS,
 } from "./scenario.ts";
 
+/** Most heads a scenario may have (a model's layer has tens; 256 leaves room). */
+export const MAX_HEADS = 256;
+
 function isPositiveInteger(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value > 0;
 }
@@ -22,7 +25,8 @@ function sum(values: readonly number[]): number {
 
 /**
  * Returns `scenario` unchanged when it keeps every rule, else throws a {@link ScenarioError}:
- * dimensions (latent T, H, W, heads, shots, text segments) must be positive integers; shots must
+ * dimensions (latent T, H, W, heads, shots, text segments) must be positive integers, heads at
+ * most {@link MAX_HEADS}; shots must
  * sum to T exactly; headDim must be one of {@link HEAD_DIMS}; text tokens must be a non-negative
  * integer, and 0 when the position is `none`; text segments (one, or one a shot) must sum to the
  * text tokens; position and model type must be among the allowed values.
@@ -86,8 +90,8 @@ export function validateScenario(scenario: Scenario): Scenario {
       `textSegments must have 1 entry or one a shot (${shots.length}) (got ${segments.length})`,
     );
   }
-  if (!isPositiveInteger(scenario.heads)) {
-    fail(`heads must be a positive integer (got ${JSON.stringify(scenario.heads)})`);
+  if (!isPositiveInteger(scenario.heads) || scenario.heads > MAX_HEADS) {
+    fail(`heads must be an integer 1..${MAX_HEADS} (got ${JSON.stringify(scenario.heads)})`);
   }
   if (!HEAD_DIMS.includes(scenario.headDim)) {
     fail(

@@ -31,8 +31,9 @@ Deno.test("dimensions must be positive integers", () => {
   rejects({ latent: [30, 0, 8] }, /^scenario "clip": latent must be \[T, H, W\]/);
   rejects({ latent: [30, 8.5, 8] }, /latent must be \[T, H, W\], three positive integers/);
   rejects({ latent: [30, 8] as unknown as [number, number, number] }, /latent must be/);
-  rejects({ heads: 0 }, /heads must be a positive integer \(got 0\)/);
-  rejects({ heads: 1.5 }, /heads must be a positive integer/);
+  rejects({ heads: 0 }, /heads must be an integer 1..256 \(got 0\)/);
+  rejects({ heads: 1.5 }, /heads must be an integer 1..256/);
+  rejects({ heads: 1000000 }, /heads must be an integer 1..256 \(got 1000000\)/);
   rejects({ shots: [10, 0, 20] }, /shots must be a non-empty list of positive integers/);
   rejects({ shots: [] }, /shots must be a non-empty list/);
   rejects({ text: { tokens: -1, position: "suffix" } }, /text.tokens must be an integer ≥ 0/);

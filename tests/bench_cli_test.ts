@@ -1,20 +1,10 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
 import { RESULTS_SCHEMA, type ResultsFile } from "../reports/schema.ts";
+import { type CliRun, isEmptyOrMissing, runCli, spawnCli } from "./_cli.ts";
 
-const decoder = new TextDecoder();
-
-async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "cli/bench.ts", "--quiet", "--no-history", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function bench(args: string[]): Promise<CliRun> {
+  return runCli("cli/bench.ts", ["--quiet", "--no-history", ...args]);
 }
 
 Deno.test("bench end to end: a tiny suite writes results.json, results.csv and report.html", async () => {
@@ -70,6 +60,20 @@ const BAD_OPTIONS: Array<[string, string[], RegExp]> = [
   ["unknown option", ["--frobnicate"], /frobnicate/],
   ["bad precision", ["--precision", "f8"], /--precision must be f32 or f16/],
   ["unwritable --out", ["--out", UNDER_A_FILE], /--out .* not writable/],
+  ["empty --methods", ["--methods", ""], /--methods must name at least one method \(got ""\)/],
+  ["empty --scenario", ["--scenario", " , "], /--scenario must name at least one/],
+  ["negative --seed", ["--seed", "-1"], /--seed must be an integer 0\.\.4294967295 \(got "-1"\)/],
+  ["a parameter given twice", ["--methods", "moc:k=2;k=3"], /parameter "k" given twice/],
+  [
+    "a baseline path",
+    ["--save-baseline", "../../x"],
+    /baseline name must be .* \(got "\.\.\/\.\.\/x"\)/,
+  ],
+  [
+    "a baseline of a shard",
+    ["--save-baseline", "x", "--shard", "1/2"],
+    /--save-baseline needs the whole run/,
+  ],
 ];
 
 for (const [name, args, message] of BAD_OPTIONS) {
@@ -83,9 +87,9 @@ for (const [name, args, message] of BAD_OPTIONS) {
     assert.equal(code, 2, stderr);
     assert.match(stderr, message);
     assert.equal(
-      stderr.trim().split("\n").filter((l) => l.startsWith("bench:") && !l.includes("adapter"))
-        .length,
+      stderr.trim().split("\n").filter((l) => !l.includes("adapter")).length,
       1,
+      `one line: ${stderr}`,
     );
     const written = [];
     for await (const entry of Deno.readDir(dir)) written.push(entry.name);
@@ -155,4 +159,223 @@ Deno.test("bench --inputs reads Q/K/V from a safetensors file and names it in th
   assert.ok(
     results.records[1].quality!.recall! > 0 && results.records[1].quality!.recall! <= 1 + 1e-6,
   );
+});
+
+/** A scenario file small enough for a software adapter: 32 tokens, one head. */
+async function tinyScenario(dir: string, fields: Record<string, unknown> = {}): Promise<string> {
+  const path = `${dir}/tiny.json`;
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ name: "tiny", latent: [2, 4, 4], heads: 1, headDim: 64, ...fields }),
+  );
+  return path;
+}
+
+Deno.test("bench: a user mask that hangs or calls Deno.exit fails its case; dense is written", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/spin.ts`,
+    "export const blockSize = 8; export const mask = () => { while (true) {} };",
+  );
+  await Deno.writeTextFile(
+    `${dir}/quit.ts`,
+    "export const blockSize = 8; export const mask = () => Deno.exit(0);",
+  );
+  const out = `${dir}/run`;
+  const { code, stderr } = await bench([
+    ...QUICK,
+    "--scenario",
+    await tinyScenario(dir),
+    "--methods",
+    `dense,${dir}/spin.ts,${dir}/quit.ts`,
+    "--time-limit-s",
+    "2",
+    "--out",
+    out,
+  ]);
+  assert.equal(code, 1, stderr);
+  const results: ResultsFile = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+  const [dense, spin, quit] = results.records;
+  assert.equal(dense.error, undefined);
+  assert.ok(dense.latency!.median > 0);
+  assert.match(spin.error!, /^UserCodeTimeoutError: .*spin\.ts.* did not finish within 2 s/);
+  assert.match(quit.error!, /Deno\.exit\(0\)/);
+});
+
+Deno.test("bench: non-finite outputs and negative routingFlops are errors; an empty mask warns", async () => {
+  const dir = await Deno.makeTempDir();
+  const form = `import { formFromPredicate } from "${Deno.cwd()}/methods/mask_predicate.ts";`;
+  await Deno.writeTextFile(
+    `${dir}/nan_scale.ts`,
+    `${form}
+    export const method = { name: "nan_scale", params: {}, dynamic: false, layout: (s) => {
+      const f = formFromPredicate(32, 8, () => true);
+      return { forms: [{ ...f, outputScale: new Float32Array(32).fill(NaN) }], routingFlops: 0 };
+    } };`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/negative.ts`,
+    `${form}
+    export const method = { name: "negative", params: {}, dynamic: false,
+      layout: () => ({ forms: [formFromPredicate(32, 8, () => true)], routingFlops: -5 }) };`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/none.ts`,
+    "export const blockSize = 8; export const mask = () => false;",
+  );
+  const out = `${dir}/run`;
+  const { code, stdout, stderr } = await bench([
+    ...QUICK,
+    "--scenario",
+    await tinyScenario(dir),
+    "--methods",
+    `dense,${dir}/nan_scale.ts,${dir}/negative.ts,${dir}/none.ts`,
+    "--out",
+    out,
+  ]);
+  assert.equal(code, 1, stderr);
+  const results: ResultsFile = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+  const [, nanScale, negative, none] = results.records;
+  assert.match(nanScale.error!, /^NonFiniteOutputError: output of head 0 row 0 column 0 is NaN/);
+  assert.match(negative.error!, /negative: routingFlops must be a finite number ≥ 0 \(got -5\)/);
+  assert.equal(none.error, undefined);
+  assert.ok(none.notes.some((n) => n.startsWith("nothing attended")), none.notes.join());
+  assert.match(stdout, /warning: tiny × none: nothing attended/);
+});
+
+Deno.test("bench refuses an unusable --history before any work: one line, exit 2", async () => {
+  const dir = await Deno.makeTempDir();
+  const out = `${dir}/run`;
+  for (
+    const [history, message] of [[dir, /--history .* must be a file/], [
+      "/proc/version",
+      /--history \/proc\/version is not writable/,
+    ]] as const
+  ) {
+    const { code, stderr } = await runCli("cli/bench.ts", [
+      "--quiet",
+      "--methods",
+      "nosuch",
+      "--history",
+      history,
+      "--out",
+      out,
+    ]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, message);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    assert.ok(await isEmptyOrMissing(out), "nothing written");
+  }
+});
+
+Deno.test("bench never writes into an existing default folder (results/<date-time>)", async () => {
+  const cwd = await Deno.makeTempDir();
+  const taken: string[] = [];
+  const now = Date.now();
+  for (let s = -2; s < 180; s++) {
+    const folder = `${cwd}/results/${
+      new Date(now + s * 1000).toISOString().replace(/:/g, "-")
+        .replace(/\..*$/, "")
+    }`;
+    await Deno.mkdir(folder, { recursive: true });
+    await Deno.writeTextFile(`${folder}/results.json`, "another run's");
+    taken.push(folder);
+  }
+  const { code, stderr } = await runCli(`${Deno.cwd()}/cli/bench.ts`, [
+    ...QUICK,
+    "--quiet",
+    "--no-history",
+    "--scenario",
+    await tinyScenario(cwd),
+    "--methods",
+    "dense",
+  ], { cwd });
+  assert.equal(code, 0, stderr);
+  for (const folder of taken) {
+    assert.equal(await Deno.readTextFile(`${folder}/results.json`), "another run's");
+  }
+  const written = [];
+  for await (const entry of Deno.readDir(`${cwd}/results`)) {
+    if (!taken.includes(`${cwd}/results/${entry.name}`)) written.push(entry.name);
+  }
+  assert.equal(written.length, 1, written.join());
+  assert.match(written[0], /-2$/);
+  const results: ResultsFile = JSON.parse(
+    await Deno.readTextFile(`${cwd}/results/${written[0]}/results.json`),
+  );
+  assert.equal(results.records[0].method, "dense");
+});
+
+Deno.test("bench killed while writing leaves the whole set or nothing, and history only after it", async () => {
+  const dir = await Deno.makeTempDir();
+  const out = `${dir}/run`;
+  const history = `${dir}/history.jsonl`;
+  const child = spawnCli("cli/bench.ts", [
+    ...QUICK,
+    "--quiet",
+    "--scenario",
+    await tinyScenario(dir),
+    "--methods",
+    "dense",
+    "--history",
+    history,
+    "--out",
+    out,
+  ]);
+  const resultsFileExists = async () => {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isDirectory) continue;
+      if (await Deno.stat(`${dir}/${entry.name}/results.json`).catch(() => null)) return true;
+    }
+    return false;
+  };
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  while (!exited && !(await resultsFileExists())) await new Promise((r) => setTimeout(r, 5));
+  if (!exited) child.kill("SIGKILL");
+  await status;
+  const names: string[] = [];
+  if (!(await isEmptyOrMissing(out))) {
+    for await (const entry of Deno.readDir(out)) names.push(entry.name);
+  }
+  const complete = ["report.html", "results.csv", "results.json"].every((n) => names.includes(n));
+  assert.ok(complete || names.length === 0, `a partial set: ${names.sort().join(", ")}`);
+  const historyLines = (await Deno.readTextFile(history).catch(() => "")).trim();
+  assert.ok(complete || historyLines === "", "a history line without the run's files");
+});
+
+Deno.test("bench refuses scenario files too big for the machine in one line, before allocating", async () => {
+  const dir = await Deno.makeTempDir();
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ latent: [4, 8, 8], heads: 1000000 }, /heads must be an integer 1\.\.256 \(got 1000000\)/],
+    [
+      { latent: [100000, 1000, 1000], heads: 1 },
+      /needs .* for one head's Q\/K\/V\/O buffer; the adapter allows .* \(max\w+\)/,
+    ],
+    [
+      { latent: [4, 8, 8], heads: 8, text: { tokens: 1e9 } },
+      /needs .*(the adapter allows|the host has)/,
+    ],
+  ];
+  for (const [fields, message] of cases) {
+    const started = Date.now();
+    const out = `${dir}/run`;
+    const { code, stderr } = await bench([
+      "--scenario",
+      await tinyScenario(dir, fields),
+      "--methods",
+      "dense",
+      "--out",
+      out,
+    ]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, message);
+    const lines = stderr.trim().split("\n").filter((l) => !l.startsWith('bench: adapter "'));
+    assert.equal(lines.length, 1, stderr);
+    assert.ok(Date.now() - started < 30_000, "refused before any work");
+    assert.ok(await isEmptyOrMissing(out), "nothing written");
+  }
 });

@@ -1,17 +1,12 @@
 import { match, rejects, strictEqual } from "node:assert/strict";
 import { loadFileInputs } from "../scenarios/file_inputs.ts";
 import { qkvValue, roundToDtype } from "./make_qkv_files.ts";
+import { type CliRun, runCli } from "./_cli.ts";
 
 const SCRIPT = new URL("./make_qkv_files.ts", import.meta.url).pathname;
 
-async function runScript(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SCRIPT, ...args],
-  }).output();
-  const text = new TextDecoder();
-  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
+function runScript(args: string[]): Promise<CliRun> {
+  return runCli(SCRIPT, args);
 }
 
 Deno.test("make_qkv_files writes files that loadFileInputs reads back", async () => {

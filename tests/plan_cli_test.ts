@@ -2,22 +2,12 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { decode } from "fast-png";
 import type { LayoutFile, PlanFile } from "../reports/plan.ts";
+import { type CliRun, runCli } from "./_cli.ts";
 
-const decoder = new TextDecoder();
 const root = new URL("..", import.meta.url).pathname;
 
-async function plan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "cli/plan.ts", ...args],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function plan(args: string[]): Promise<CliRun> {
+  return runCli("cli/plan.ts", args, { cwd: root });
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -125,4 +115,62 @@ Deno.test("plan: a method that refuses a scenario is recorded, the others still 
   } finally {
     await Deno.remove(join(out, ".."), { recursive: true });
   }
+});
+
+Deno.test('plan keeps every file inside --out for a scenario named ".."', async () => {
+  const root = await Deno.makeTempDir();
+  const scenarioFile = join(root, "dots.json");
+  await Deno.writeTextFile(
+    scenarioFile,
+    JSON.stringify({ name: "..", latent: [2, 4, 4], heads: 1, headDim: 64 }),
+  );
+  const out = join(root, "nest", "out");
+  const { code, stderr } = await plan([
+    "--scenario",
+    `${scenarioFile},moc-single-shot`,
+    "--size",
+    "ci",
+    "--methods",
+    "dense",
+    "--out",
+    out,
+  ]);
+  equal(code, 0, stderr);
+  const beside = [];
+  for await (const entry of Deno.readDir(join(root, "nest"))) beside.push(entry.name);
+  deepEqual(beside, ["out"], "nothing written beside --out");
+  const planFile = JSON.parse(await Deno.readTextFile(join(out, "plan.json"))) as PlanFile;
+  ok(planFile.cases.every((c) => !c.layoutFile!.startsWith("..")), "layout paths stay inside");
+});
+
+Deno.test("plan never writes into an existing default folder (results/plan-<date-time>)", async () => {
+  const cwd = await Deno.makeTempDir();
+  const now = Date.now();
+  const taken: string[] = [];
+  for (let s = -2; s < 120; s++) {
+    const stamp = new Date(now + s * 1000).toISOString().replace(/:/g, "-").replace(/\..*$/, "");
+    const folder = join(cwd, "results", `plan-${stamp}`);
+    await Deno.mkdir(folder, { recursive: true });
+    await Deno.writeTextFile(join(folder, "plan.json"), "another run's");
+    taken.push(folder);
+  }
+  const { code, stderr } = await runCli(join(root, "cli/plan.ts"), [
+    "--scenario",
+    "moc-single-shot",
+    "--size",
+    "ci",
+    "--methods",
+    "dense",
+  ], { cwd });
+  equal(code, 0, stderr);
+  for (const folder of taken) {
+    equal(await Deno.readTextFile(join(folder, "plan.json")), "another run's");
+  }
+  const written = [];
+  for await (const entry of Deno.readDir(join(cwd, "results"))) {
+    if (!taken.includes(join(cwd, "results", entry.name))) written.push(entry.name);
+  }
+  equal(written.length, 1, written.join());
+  match(written[0], /-2$/);
+  ok(JSON.parse(await Deno.readTextFile(join(cwd, "results", written[0], "plan.json"))).cases);
 });
