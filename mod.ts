@@ -59,7 +59,12 @@ export {
   AttentionProgram,
   type AttentionProgramOptions,
 } from "./kernels/attention.ts";
-export { type AttentionTiling, defaultTiling } from "./kernels/attention_work.ts";
+export {
+  type AttentionTiling,
+  type KernelMath,
+  parseTiling,
+  tilingName,
+} from "./kernels/attention_tiling.ts";
 export { type ReferenceAttention, referenceAttention } from "./kernels/reference.ts";
 export { denseFlops, type LayoutFigures, layoutFigures } from "./bench/case_figures.ts";
 export { type BenchConfig, type BenchOutcome, runBench, writeRunFiles } from "./bench/bench.ts";

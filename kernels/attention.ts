@@ -7,11 +7,20 @@
  * @module
  */
 import type { GpuRuntime } from "../gpu/runtime.ts";
-import { type ExecutionForm, MASK_ROWS, MASK_TOKENS } from "../methods/form.ts";
-import { type AttentionTiling, defaultTiling, encodeWork } from "./attention_work.ts";
+import { denseForm, type ExecutionForm, MASK_ROWS, MASK_TOKENS } from "../methods/form.ts";
+import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
+import { encodeWork } from "./attention_work.ts";
+import {
+  type AttentionTiling,
+  type KernelMath,
+  tilingName,
+  tilingProblem,
+} from "./attention_tiling.ts";
+import { kernelTiling, type TilingChoice } from "./attention_tuner.ts";
 
 import { MERGE_PARTIALS_BINDINGS, MERGE_WORDS, mergePartialsWgsl } from "./merge_partials_wgsl.ts";
 import type { GpuQkv } from "../methods/method.ts";
+import { rowKernelWgsl } from "./flash_attention_rows_wgsl.ts";
 import {
   FLASH_ATTENTION_BINDINGS,
   flashAttentionWgsl,
@@ -58,9 +67,14 @@ interface Pipelines {
 
 /** Options of {@link AttentionProgram.create}. */
 export interface AttentionProgramOptions {
-  /** Kernel tiling (default: {@link defaultTiling}). */
+  /** Kernel tiling; default: measured once per adapter and head dim (kernels/attention_tuner.ts). */
   tiling?: AttentionTiling;
+  /** Arithmetic of the products (default f32; f16 needs f16 storage). */
+  math?: KernelMath;
 }
+
+/** f16 math: products summed in f16 before a score is flushed to f32. */
+export const F16_SCORE_CHUNK = 32;
 
 /** Compiled kernels, bound buffers and outputs of one case; encode it as often as needed. */
 export class AttentionProgram {
@@ -70,6 +84,8 @@ export class AttentionProgram {
   readonly compileMs: number;
   /** Bytes of GPU memory the program allocated (inputs not included). */
   readonly memoryBytes: number;
+  /** The tiling that runs and where it came from. */
+  readonly tiling: TilingChoice;
   readonly #runtime: GpuRuntime;
   readonly #buffers: GPUBuffer[];
   readonly #heads: HeadWork[];
@@ -83,6 +99,7 @@ export class AttentionProgram {
       buffers: GPUBuffer[];
       heads: HeadWork[];
       pipelines: Pipelines;
+      tiling: TilingChoice;
     },
   ) {
     this.#runtime = runtime;
@@ -92,6 +109,7 @@ export class AttentionProgram {
     this.memoryBytes = parts.buffers.reduce((sum, b) => sum + b.size, 0);
     this.#heads = parts.heads;
     this.#pipelines = parts.pipelines;
+    this.tiling = parts.tiling;
   }
 
   /**
@@ -113,25 +131,48 @@ export class AttentionProgram {
     if (!Number.isInteger(headDim) || headDim % 4 !== 0) {
       throw new RangeError(`input buffers do not hold [${tokens}, d] rows with d a multiple of 4`);
     }
-    const tiling = options.tiling ?? defaultTiling(forms, runtime.facts);
+    const math = options.math ?? "f32";
+    if (math === "f16" && inputs.precision !== "f16") {
+      throw new RangeError("f16 math needs f16 storage of Q, K and V");
+    }
+    const choice: TilingChoice = options.tiling
+      ? { tiling: options.tiling, source: "override" }
+      : await kernelTiling(runtime, headDim, math, (tiling) =>
+        measureDense(runtime, { headDim, math, tiling }));
+    const tiling = choice.tiling;
+    const problem = tilingProblem(tiling, headDim, math, runtime.device.limits);
+    if (problem) throw new RangeError(problem);
     const rowMasks = forms.some((f) => f.rangeMaskKinds.includes(MASK_ROWS));
     const tokenMasks = forms.some((f) => f.rangeMaskKinds.includes(MASK_TOKENS));
     const permuted = forms.some((f) => f.permutation !== null || f.outputScale !== null);
     const encoded = forms.map((form) => encodeWork(form, tiling.blockQ));
     const split = encoded.some((e) => e.slots > 0);
     const key = (name: string) =>
-      `${name}:d${headDim}:${inputs.precision}:${tiling.blockQ}x${tiling.blockK}:` +
+      `${name}:d${headDim}:${inputs.precision}:${math}:${tilingName(tiling)}:` +
       `${rowMasks ? "rows" : ""}${tokenMasks ? "tokens" : ""}`;
     const compiled = await Promise.all([
       runtime.pipeline(
         key("flash"),
-        flashAttentionWgsl({
-          headDim,
-          precision: inputs.precision,
-          rowMasks,
-          tokenMasks,
-          ...tiling,
-        }),
+        tiling.kernel === "rows"
+          ? rowKernelWgsl({
+            headDim,
+            precision: inputs.precision,
+            math,
+            f16ScoreChunk: F16_SCORE_CHUNK,
+            blockQ: tiling.blockQ,
+            blockK: tiling.blockK,
+            rowMasks,
+            tokenMasks,
+          })
+          : flashAttentionWgsl({
+            headDim,
+            precision: inputs.precision,
+            math,
+            f16ScoreChunk: F16_SCORE_CHUNK,
+            tiling,
+            rowMasks,
+            tokenMasks,
+          }),
         FLASH_ATTENTION_BINDINGS,
       ),
       split
@@ -265,6 +306,7 @@ export class AttentionProgram {
       buffers,
       heads: headWork,
       pipelines,
+      tiling: choice,
     });
   }
 
@@ -304,6 +346,44 @@ export class AttentionProgram {
   /** Frees the program's buffers (not the inputs). */
   release(): void {
     this.#runtime.release(this.#buffers);
+  }
+}
+
+/**
+ * Dense problem the tuner times each candidate tiling on: long enough that the ranking matches
+ * the benchmark's 32k × 8-head cases on an H200 (at 16k × 4 heads it did not).
+ */
+const TUNING_SHAPE = { tokens: 32768, heads: 4 };
+
+/** Median GPU time (ms) of dense attention on random inputs with `tiling`. */
+async function measureDense(
+  runtime: GpuRuntime,
+  kernel: { headDim: number; math: KernelMath; tiling: AttentionTiling },
+): Promise<number> {
+  const { tokens, heads } = TUNING_SHAPE;
+  const precision = kernel.math === "f16" ? "f16" : "f32";
+  const values = Float32Array.from({ length: tokens * kernel.headDim }, (_, i) => Math.sin(i));
+  const data = precision === "f16" ? Float16Array.from(values) : values;
+  const [q, k, v] = ["q", "k", "v"].map((name) => runtime.upload(`tuning-${name}`, data));
+  const inputs: GpuQkv = {
+    precision,
+    q: Array(heads).fill(q),
+    k: Array(heads).fill(k),
+    v: Array(heads).fill(v),
+  };
+  const program = await AttentionProgram.create(runtime, [denseForm(tokens)], inputs, {
+    tiling: kernel.tiling,
+    math: kernel.math,
+  });
+  try {
+    const timing = await timeComputePass(runtime, (pass) => program.encode(pass), {
+      warmup: 2,
+      repeats: 3,
+    });
+    return summarizeSamples(timing.samples).median;
+  } finally {
+    program.release();
+    runtime.release([q, k, v]);
   }
 }
 

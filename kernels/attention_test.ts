@@ -11,7 +11,8 @@ import {
 } from "../methods/form.ts";
 import { gpuGroupTest, lacksShaderF16, testNeeding } from "../tests/needs.ts";
 import { AttentionProgram } from "./attention.ts";
-import { type AttentionTiling, encodeWork } from "./attention_work.ts";
+import { encodeWork } from "./attention_work.ts";
+import { type AttentionTiling, type KernelMath, parseTiling } from "./attention_tiling.ts";
 import { referenceAttention } from "./reference.ts";
 
 const runtime = await GpuRuntime.open();
@@ -33,7 +34,7 @@ function randomTensor(n: number, seed: number): Float32Array {
 async function runOnGpu(
   form: ExecutionForm,
   tensors: { q: Float32Array; k: Float32Array; v: Float32Array },
-  options: { precision: "f32" | "f16"; tiling?: AttentionTiling },
+  options: { precision: "f32" | "f16"; tiling?: AttentionTiling; math?: KernelMath },
 ): Promise<{ out: Float32Array; lse: Float32Array }> {
   const buffers = uploadHead(runtime, tensors, options.precision, 0);
   const program = await AttentionProgram.create(runtime, [form], {
@@ -41,7 +42,7 @@ async function runOnGpu(
     q: [buffers.q],
     k: [buffers.k],
     v: [buffers.v],
-  }, { tiling: options.tiling });
+  }, { tiling: options.tiling, math: options.math });
   program.poisonOutputs();
   const encoder = runtime.device.createCommandEncoder();
   const pass = encoder.beginComputePass();
@@ -62,6 +63,7 @@ async function maxErrors(
   precision: "f32" | "f16",
   seed: number,
   tiling?: AttentionTiling,
+  math?: KernelMath,
 ): Promise<{ out: number; lse: number }> {
   const L = form.tokens;
   const tensors = {
@@ -76,7 +78,7 @@ async function maxErrors(
       v: Float16Array.from(tensors.v),
     }
     : tensors;
-  const { out, lse } = await runOnGpu(form, tensors, { precision, tiling });
+  const { out, lse } = await runOnGpu(form, tensors, { precision, tiling, math });
   const mask = form.tokens * form.tokens <= 4e6 ? denseMask(form) : undefined;
   const ref = referenceAttention(rounded, { tokens: L, headDim, mask });
   let outErr = 0;
@@ -172,25 +174,80 @@ Deno.test("sparse kernel = float64 masked reference on random forms (property)",
   );
 });
 
-// The tiling real GPUs get (kernels/attention.ts defaultTiling): 128 rows and 16 unrolled keys a
-// step, masked and unmasked. In the GPU group (deno task test:gpu): llvmpipe needs minutes to
-// compile it (the tests above run the software adapter's 4-key steps at d = 64 and 128).
-for (const headDim of [64, 128]) {
-  const name = `GPU tiling 128×16 = float64 reference on a random masked form (d=${headDim})`;
+// The tile kernel at tilings that fit a software adapter's workgroup memory, on a random masked
+// form and on a dense form that is not a tile multiple.
+for (const name of ["64x16.s4x4.o8x8", "48x32.s4x4.o4x8"]) {
+  Deno.test(`tiling ${name} = float64 reference on a random masked form (d=64)`, async () => {
+    const tiling = parseTiling(name);
+    const masked = await maxErrors(randomForm(293, 64), 64, "f32", 3, tiling);
+    assert.ok(masked.out < TOLERANCE.f32 && masked.lse < 2e-4, `masked: ${JSON.stringify(masked)}`);
+    const dense = await maxErrors(denseForm(301), 64, "f32", 4, tiling);
+    assert.ok(dense.out < TOLERANCE.f32 && dense.lse < 2e-4, `dense: ${JSON.stringify(dense)}`);
+  });
+}
+
+// Tilings an H200 picks (the row kernel's 128×16; the tile kernel's largest f32 tile at d = 128,
+// which needs 48 KiB of workgroup memory), masked and unmasked. In the GPU group (deno task
+// test:gpu): llvmpipe needs minutes to compile the row kernel at these sizes.
+for (
+  const [name, headDim] of [["rows128x16", 64], ["rows128x16", 128], [
+    "48x32.s4x4.o8x8",
+    128,
+  ]] as const
+) {
   gpuGroupTest(runtime.facts, {
-    name,
+    name: `GPU tiling ${name} = float64 reference on a random masked form (d=${headDim})`,
     fn: async () => {
-      const gpuTiling = { blockQ: 128, blockK: 16 };
-      const masked = await maxErrors(randomForm(293, headDim), headDim, "f32", 3, gpuTiling);
+      const tiling = parseTiling(name);
+      const masked = await maxErrors(randomForm(293, headDim), headDim, "f32", 3, tiling);
       assert.ok(
         masked.out < TOLERANCE.f32 && masked.lse < 2e-4,
         `masked: ${JSON.stringify(masked)}`,
       );
-      const dense = await maxErrors(denseForm(301), headDim, "f32", 4, gpuTiling);
+      const dense = await maxErrors(denseForm(301), headDim, "f32", 4, tiling);
       assert.ok(dense.out < TOLERANCE.f32 && dense.lse < 2e-4, `dense: ${JSON.stringify(dense)}`);
     },
   });
 }
+
+// f16 math: products in f16 (partial sums flushed to f32), statistics and outputs in f32; the
+// reference uses the same f16-rounded inputs, so the error is the arithmetic's alone.
+const F16_MATH_TOLERANCE = { out: 2e-3, lse: 5e-3 };
+for (const [name, headDim] of [["rows64x4", 128], ["64x16.s4x4.o8x8", 64]] as const) {
+  testNeeding("shader-f16", lacksShaderF16(runtime.facts), {
+    name:
+      `f16 math, tiling ${name} = float64 reference within ${F16_MATH_TOLERANCE.out} (d=${headDim})`,
+    fn: async () => {
+      const tiling = parseTiling(name);
+      const dense = await maxErrors(denseForm(97), headDim, "f16", 8, tiling, "f16");
+      assert.ok(dense.out < F16_MATH_TOLERANCE.out, `dense: ${JSON.stringify(dense)}`);
+      assert.ok(dense.lse < F16_MATH_TOLERANCE.lse, `dense: ${JSON.stringify(dense)}`);
+      const masked = await maxErrors(randomForm(150, 9), headDim, "f16", 9, tiling, "f16");
+      assert.ok(masked.out < F16_MATH_TOLERANCE.out, `masked: ${JSON.stringify(masked)}`);
+    },
+  });
+}
+
+Deno.test("a tiling the device cannot run is refused with the reason", async () => {
+  const buffers = uploadHead(
+    runtime,
+    {
+      q: new Float32Array(64 * 64),
+      k: new Float32Array(64 * 64),
+      v: new Float32Array(64 * 64),
+    },
+    "f32",
+    0,
+  );
+  const inputs = { precision: "f32" as const, q: [buffers.q], k: [buffers.k], v: [buffers.v] };
+  await assert.rejects(
+    AttentionProgram.create(runtime, [denseForm(64)], inputs, {
+      tiling: parseTiling("64x32.s4x8.o8x8"),
+    }),
+    /score grid \(64 threads\) and output grid \(128\)|workgroup memory/,
+  );
+  runtime.release([buffers.q, buffers.k, buffers.v]);
+});
 
 Deno.test("a long sub-tile is split across workgroups and merged by log-sum-exp (split-KV)", async () => {
   const tokens = 9000;

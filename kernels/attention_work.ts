@@ -1,42 +1,10 @@
 /**
- * The kernel's view of an execution form: the tiling per adapter, and the encoding of a form
- * into sub-tiles (at most `blockQ` rows each, heaviest first), key-range records and the merges
+ * The kernel's view of an execution form: the encoding of a form into sub-tiles (at most `blockQ` rows each, heaviest first), key-range records and the merges
  * of split sub-tiles (split-KV).
  *
  * @module
  */
 import { type ExecutionForm, MASK_TOKENS, tileCount } from "../methods/form.ts";
-
-/** Kernel block sizes. */
-export interface AttentionTiling {
-  /** Query rows per workgroup. */
-  blockQ: number;
-  /** Keys staged per step (unrolled in the kernel). */
-  blockK: number;
-}
-
-/**
- * Default tiling, per adapter: 128 query rows per workgroup (64 when most query tiles are
- * shorter, so threads are not left idle) and 16 keys a step on a GPU. Measured on an H200
- * (dense f32, 32k tokens, one head; the sweep is tools/tiling_sweep.ts): 128×16 gave 25.4
- * TFLOP/s at d = 64 and 19.1 at d = 128; 64×16 23.6 and 9.0; 128×8 24.0 and 16.1; 64×32 15.4
- * and 3.3. A software adapter gets 4 keys a step: the unrolled kernel compiles several times
- * faster there (seconds instead of minutes).
- */
-export function defaultTiling(
-  forms: ExecutionForm[],
-  adapter: { fallback: boolean },
-): AttentionTiling {
-  const lengths: number[] = [];
-  for (const form of forms) {
-    for (let t = 0; t < tileCount(form); t++) {
-      lengths.push(form.tileBounds[t + 1] - form.tileBounds[t]);
-    }
-  }
-  lengths.sort((a, b) => a - b);
-  const median = lengths[Math.floor(lengths.length / 2)];
-  return { blockQ: median >= 128 ? 128 : 64, blockK: adapter.fallback ? 4 : 16 };
-}
 
 /** The kernel's view of a form: sub-tiles, key ranges and merges of split sub-tiles. */
 export interface EncodedWork {

@@ -1,32 +1,43 @@
 /**
- * WGSL of the one flash-attention kernel (FlashAttention-2 forward, online softmax) that runs
- * every method: a workgroup takes a sub-tile of at most `blockQ` query rows of one query tile of
- * the execution form (methods/form.ts) and walks that tile's key ranges in blocks of `blockK`
- * keys staged in workgroup memory. Dense attention is the form with one range.
+ * WGSL of the tile kernel, one of the two flash-attention kernels (FlashAttention-2 forward,
+ * online softmax) that run every method (the tuner picks between it and the row kernel,
+ * kernels/flash_attention_rows_wgsl.ts, by measurement), structured as two register-tiled GEMMs on CUDA cores, the way SIMT GEMM kernels
+ * are: a workgroup takes a sub-tile of at most `blockQ` query rows of one query tile of the
+ * execution form (methods/form.ts), keeps those rows of Q in workgroup memory and walks the
+ * tile's key ranges `blockK` keys at a time. Per step:
  *
- * One thread owns one query row, held in registers: the template unrolls the head dimension
- * into named vec4 variables (`q0…`, `acc0…`) and the key block into named scores (`s0…`),
- * because private arrays indexed in loops end up in local memory on some drivers, and a whole
- * block of scores gives the GPU independent work (one max and one rescale per block, as in
- * FlashAttention-2). Scores are pre-scaled by log2(e)/√d so the softmax uses exp2; the kernel
- * writes the output and the natural-log log-sum-exp of every row (or, for a part of a split
- * sub-tile, a partial output).
+ * 1. the K tile is staged transposed in workgroup memory (vec4 loads);
+ * 2. each thread computes a `scoreRows × scoreKeys` micro-tile of S = QKᵀ as outer products of
+ *    vec4 columns of Qᵀ and Kᵀ, masks it, and publishes its row maxima;
+ * 3. the V tile replaces K; each thread reduces the row maxima of its rows, rescales, and writes
+ *    its P = exp2(S − max) micro-tile to workgroup memory;
+ * 4. each thread accumulates an `outRows × outDims` micro-tile of O += PV and the row sums of its
+ *    rows (every thread of a row sees the same P, so no reduction is needed for them).
+ *
+ * Scores are pre-scaled by log2(e)/√d so the softmax uses exp2. With `math: "f16"` the tiles are
+ * held in f16 and both products run in f16 arithmetic (vec4<f16> FMAs): score sums are flushed to
+ * f32 every `f16ScoreChunk` dims and each step's PV sum is added to the f32 output once; the row
+ * statistics stay in f32. The kernel writes the output and the natural-log log-sum-exp of every
+ * row (or, for a part of a split sub-tile, a partial output).
  *
  * @module
  */
 
 import type { BindingKind } from "../gpu/runtime.ts";
+import { type KernelMath, type TileKernelTiling, tilingThreads } from "./attention_tiling.ts";
 
 /** Compile-time shape of the kernel. */
 export interface FlashAttentionConfig {
   /** Head dimension d (multiple of 4). */
   headDim: number;
-  /** Storage type of Q, K and V; accumulation is always f32. */
+  /** Storage type of Q, K and V. */
   precision: "f32" | "f16";
-  /** Query rows per workgroup. */
-  blockQ: number;
-  /** Keys staged in workgroup memory per step (unrolled). */
-  blockK: number;
+  /** Arithmetic of the two products (softmax statistics and outputs are always f32). */
+  math: KernelMath;
+  /** f16 math: products summed in f16 before a score is flushed to f32 (divides headDim). */
+  f16ScoreChunk: number;
+  /** Block sizes and micro-tiles (kernels/attention_tiling.ts). */
+  tiling: TileKernelTiling;
   /** Compile the row-mask path (forms with MASK_ROWS ranges, e.g. MoC). */
   rowMasks: boolean;
   /** Compile the per-key token-mask path (forms with MASK_TOKENS ranges). */
@@ -54,37 +65,175 @@ export const FLASH_ATTENTION_BINDINGS = [
 /** Words per sub-tile record in the `subTiles` buffer. */
 export const SUBTILE_WORDS = 8;
 
+const LANES = ["x", "y", "z", "w"];
+
+/** Lines `line(0…count−1)` joined for the template. */
+function each(count: number, line: (i: number) => string, sep = "\n  "): string {
+  return Array.from({ length: count }, (_, i) => line(i)).join(sep);
+}
+
 /** The kernel's WGSL for `config`. */
 export function flashAttentionWgsl(config: FlashAttentionConfig): string {
-  const { headDim, precision, blockQ, blockK, rowMasks, tokenMasks } = config;
+  const { headDim, precision, math, tiling, rowMasks, tokenMasks } = config;
+  const { blockQ, blockK, scoreRows, scoreKeys, outRows, outDims } = tiling;
+  const threads = tilingThreads(tiling);
   const d4 = headDim / 4;
-  const vec = precision === "f16" ? "vec4<f16>" : "vec4<f32>";
-  const each = (count: number, line: (i: number) => string, sep = "\n    ") =>
-    Array.from({ length: count }, (_, i) => line(i)).join(sep);
-  const dims = (line: (i: number) => string) => each(d4, line);
-  const keys = (line: (j: number) => string) => each(blockK, line);
-  const rowMaskCheck = rowMasks
-    ? `if (range.w == ROW_MASK) {
-        rowOn = rowOn && ((maskWords[range.z + tileRow / 32u] >> (tileRow % 32u)) & 1u) == 1u;
-      }`
-    : "";
-  // A key is valid when it lies in the block and, for token masks, its bit is set.
-  const keyValid = (j: number) =>
-    tokenMasks
-      ? `${j}u < n && (range.w != TOKEN_MASK || tokenBit(range, tileRow, rowWords, kb + ${j}u))`
-      : `${j}u < n`;
-  const blockMaxExpression = Array.from({ length: blockK }, (_, j) => `s${j}`)
-    .reduce((a, b) => `max(${a}, ${b})`);
-  return /* wgsl */ `
-${precision === "f16" ? "enable f16;" : ""}
+  const scoreRowVecs = scoreRows / 4;
+  const outRowVecs = outRows / 4;
+  const outDimVecs = outDims / 4;
+  const f16Math = math === "f16";
+  const tile = f16Math ? "f16" : "f32"; // type of the staged tiles and the products
+  const chunk = f16Math ? config.f16ScoreChunk : headDim;
+  if (headDim % chunk !== 0) {
+    throw new RangeError(`f16ScoreChunk ${chunk} must divide the head dim ${headDim}`);
+  }
+  const enableF16 = precision === "f16" || f16Math;
 
-const D4: u32 = ${d4}u;          // head dim in vec4s
-const BLOCK_Q: u32 = ${blockQ}u; // query rows per workgroup (= threads)
-const BLOCK_K: u32 = ${blockK}u; // keys staged per step
+  // Score micro-tile: s{rv}_{j} holds key sk{j} of rows 4·sq{rv} + 0…3; while the dot
+  // products run, a{rv}_{c}_{j} holds one (row, key) score.
+  const sVars = (line: (rv: number, j: number) => string, sep?: string) =>
+    each(scoreRowVecs * scoreKeys, (i) => line(Math.floor(i / scoreKeys), i % scoreKeys), sep);
+  const aVars = (line: (rv: number, c: number, j: number) => string, sep?: string) =>
+    each(scoreRows * scoreKeys, (i) => {
+      const j = i % scoreKeys;
+      const c = Math.floor(i / scoreKeys) % 4;
+      return line(Math.floor(i / (4 * scoreKeys)), c, j);
+    }, sep);
+  // K rows are stored with their vec4s permuted (dv XOR key % KEY_SWIZZLE), so the threads of a
+  // quarter-warp, reading the same dv of different keys, hit different banks.
+  const keySwizzle = [8, 4, 2].find((w) => d4 % w === 0) ?? 1;
+  // Output micro-tile: o{rv}_{c}_{dv} holds dims of vec4 od{dv} of row 4·oq{rv} + c.
+  const oVars = (line: (rv: number, c: number, dv: number) => string, sep?: string) =>
+    each(outRowVecs * 4 * outDimVecs, (i) => {
+      const dv = i % outDimVecs;
+      const c = Math.floor(i / outDimVecs) % 4;
+      return line(Math.floor(i / (4 * outDimVecs)), c, dv);
+    }, sep);
+
+  const rowLoads = (indent: string) =>
+    each(scoreRowVecs * 4, (i) => {
+      const [rv, c] = [Math.floor(i / 4), i % 4];
+      return `let q${rv}_${c} = qRows[(4u * sq${rv} + ${c}u) * D4 + dv];`;
+    }, indent) + indent +
+    each(scoreKeys, (j) => `let k${j} = kvTile[kRow${j} + (dv ^ kSwizzle${j})];`, indent);
+  const scoreLoop = f16Math
+    ? `for (var dv0 = 0u; dv0 < D4; dv0 += SCORE_CHUNK / 4u) {
+        ${aVars((rv, c, j) => `var h${rv}_${c}_${j} = vec4<f16>(0.0);`, "\n        ")}
+        for (var dv = dv0; dv < dv0 + SCORE_CHUNK / 4u; dv++) {
+          ${rowLoads("\n          ")}
+          ${
+      aVars(
+        (rv, c, j) => `h${rv}_${c}_${j} = fma(q${rv}_${c}, k${j}, h${rv}_${c}_${j});`,
+        "\n          ",
+      )
+    }
+        }
+        ${
+      aVars((rv, c, j) => {
+        const h = `h${rv}_${c}_${j}`;
+        return `{ let pair = ${h}.xy + ${h}.zw; a${rv}_${c}_${j} += f32(pair.x + pair.y); }`;
+      }, "\n        ")
+    }
+      }`
+    : `for (var dv = 0u; dv < D4; dv++) {
+        ${rowLoads("\n        ")}
+        ${
+      aVars((rv, c, j) => {
+        const a = `a${rv}_${c}_${j}`;
+        return `${a} = fma(q${rv}_${c}.x, k${j}.x, fma(q${rv}_${c}.y, k${j}.y, ` +
+          `fma(q${rv}_${c}.z, k${j}.z, fma(q${rv}_${c}.w, k${j}.w, ${a}))));`;
+      }, "\n        ")
+    }
+      }`;
+
+  /** Unrolled staging of `total` vec4s: every load is issued before the first store. */
+  const stage = (
+    total: number,
+    parts: {
+      valid: (i: string) => string;
+      load: (i: string) => string;
+      store: (i: string, x: string) => string;
+    },
+  ) => {
+    const loads = Math.ceil(total / threads);
+    const inRange = (u: number) => total % threads === 0 ? "" : `i${u} < ${total}u`;
+    const guard = (u: number, extra: string) =>
+      [inRange(u), extra].filter(Boolean).join(" && ") || "true";
+    return `{
+        ${
+      each(loads, (u) =>
+        `let i${u} = lid + ${u * threads}u;
+        var x${u} = vec4<${tile}>(0.0);
+        if (${guard(u, parts.valid(`i${u}`))}) {
+          x${u} = ${parts.load(`i${u}`)};
+        }`, "\n        ")
+    }
+        ${
+      each(loads, (u) =>
+        inRange(u)
+          ? `if (${inRange(u)}) { ${parts.store(`i${u}`, `x${u}`)} }`
+          : parts.store(`i${u}`, `x${u}`), "\n        ")
+    }
+      }`;
+  };
+
+  const rowMaskTerm = (rv: number) =>
+    rowMasks
+      ? ` & select(vec4<bool>(true), rowBits(range, tileRow0 + 4u * sq${rv}), range.w == ROW_MASK)`
+      : "";
+  const keyIndex = (j: number) => `sk${j}`;
+
+  const pvProducts = (acc: string) =>
+    each(outRowVecs, (rv) => `let p${rv} = pt[key * BLOCK_Q4 + oq${rv}];`, "\n        ") +
+    "\n        " +
+    each(outDimVecs, (dv) => `let vv${dv} = kvTile[key * D4 + od${dv}];`, "\n        ") +
+    "\n        " +
+    oVars(
+      (rv, c, dv) =>
+        `${acc}${rv}_${c}_${dv} = fma(vec4<${tile}>(p${rv}.${
+          LANES[c]
+        }), vv${dv}, ${acc}${rv}_${c}_${dv});`,
+      "\n        ",
+    ) +
+    "\n        " +
+    each(outRowVecs, (rv) => `l${rv} = l${rv} + vec4<f32>(p${rv});`, "\n        ");
+  const pvLoop = f16Math
+    ? `${oVars((rv, c, dv) => `var h${rv}_${c}_${dv} = vec4<f16>(0.0);`, "\n      ")}
+      for (var key = 0u; key < BLOCK_K; key++) {
+        ${pvProducts("h")}
+      }
+      ${
+      oVars((rv, c, dv) =>
+        `o${rv}_${c}_${dv} = fma(o${rv}_${c}_${dv}, vec4<f32>(corr${rv}.${
+          LANES[c]
+        }), vec4<f32>(h${rv}_${c}_${dv}));`, "\n      ")
+    }`
+    : `${
+      oVars((rv, c, dv) =>
+        `o${rv}_${c}_${dv} = o${rv}_${c}_${dv} * corr${rv}.${LANES[c]};`, "\n      ")
+    }
+      for (var key = 0u; key < BLOCK_K; key++) {
+        ${pvProducts("o")}
+      }`;
+
+  return /* wgsl */ `
+${enableF16 ? "enable f16;" : ""}
+
+const HEAD_DIM: u32 = ${headDim}u;
+const D4: u32 = ${d4}u;                 // head dim in vec4s
+const BLOCK_Q: u32 = ${blockQ}u;        // query rows per workgroup
+const BLOCK_Q4: u32 = ${blockQ / 4}u;
+const BLOCK_K: u32 = ${blockK}u;        // keys staged per step
+const SCORE_KEY_GROUPS: u32 = ${blockK / scoreKeys}u; // threads sharing a score row
+const SCORE_ROW_GROUPS: u32 = ${blockQ / scoreRows}u;
+const OUT_DIM_GROUPS: u32 = ${headDim / outDims}u;    // threads sharing an output row
+const OUT_ROW_GROUPS: u32 = ${blockQ / outRows}u;
+const SCORE_CHUNK: u32 = ${chunk}u;        // f16 math: dims summed in f16 per flush
+const KEY_SWIZZLE: u32 = ${keySwizzle}u;
 const ROW_MASK: u32 = 1u;
 const TOKEN_MASK: u32 = 2u;
 const NO_PART: u32 = 0xffffffffu;
-const EMPTY: f32 = -1.0e30;      // "no score"; finite so exp2 never sees inf - inf
+const EMPTY: f32 = -1.0e30;             // "no score"; finite so exp2 never sees inf - inf
 
 struct Params {
   subTileCount: u32,
@@ -103,9 +252,9 @@ struct SubTile {
   _p1: u32, _p2: u32,
 }
 
-@group(0) @binding(0) var<storage, read> q: array<${vec}>;
-@group(0) @binding(1) var<storage, read> k: array<${vec}>;
-@group(0) @binding(2) var<storage, read> v: array<${vec}>;
+@group(0) @binding(0) var<storage, read> q: array<vec4<${precision}>>;
+@group(0) @binding(1) var<storage, read> k: array<vec4<${precision}>>;
+@group(0) @binding(2) var<storage, read> v: array<vec4<${precision}>>;
 @group(0) @binding(3) var<storage, read_write> outRows: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(5) var<storage, read> subTiles: array<SubTile>;
@@ -115,100 +264,221 @@ struct SubTile {
 @group(0) @binding(9) var<storage, read_write> partialRows: array<vec4<f32>>;
 @group(0) @binding(10) var<storage, read_write> partialLse: array<f32>;
 
-var<workgroup> kTile: array<vec4<f32>, ${blockK * d4}>;
-var<workgroup> vTile: array<vec4<f32>, ${blockK * d4}>;
+var<workgroup> qRows: array<vec4<${tile}>, ${headDim * blockQ / 4}>;  // Q: [row][dim/4]
+var<workgroup> kvTile: array<vec4<${tile}>, ${blockK * d4}>;          // K, then V: [key][dim/4]
+var<workgroup> pt: array<vec4<${tile}>, ${blockK * blockQ / 4}>;      // Pᵀ: [key][row/4]
+var<workgroup> rowMaxParts: array<f32, ${blockQ * (blockK / scoreKeys)}>; // [row][key group]
+var<workgroup> rowCorr: array<vec4<f32>, ${blockQ / 4}>;
+var<workgroup> rowMaxes: array<vec4<f32>, ${blockQ / 4}>;
 
-fn tokenBit(range: vec4<u32>, tileRow: u32, rowWords: u32, key: u32) -> bool {
-  let rel = key - range.x;
-  return ((maskWords[range.z + tileRow * rowWords + rel / 32u] >> (rel % 32u)) & 1u) == 1u;
+fn rowBits(range: vec4<u32>, tileRow: u32) -> vec4<bool> {
+  var bits: vec4<bool>;
+  for (var c = 0u; c < 4u; c++) {
+    let row = tileRow + c;
+    bits[c] = ((maskWords[range.z + row / 32u] >> (row % 32u)) & 1u) == 1u;
+  }
+  return bits;
 }
 
-@compute @workgroup_size(${blockQ})
+fn tokenBits(range: vec4<u32>, tileRow: u32, rowWords: u32, key: u32) -> vec4<bool> {
+  let rel = key - range.x;
+  var bits: vec4<bool>;
+  for (var c = 0u; c < 4u; c++) {
+    let word = maskWords[range.z + (tileRow + c) * rowWords + rel / 32u];
+    bits[c] = ((word >> (rel % 32u)) & 1u) == 1u;
+  }
+  return bits;
+}
+
+fn maxParts(row: u32) -> f32 {
+  var m = EMPTY;
+  for (var t = 0u; t < SCORE_KEY_GROUPS; t++) {
+    m = max(m, rowMaxParts[row * SCORE_KEY_GROUPS + t]);
+  }
+  return m;
+}
+
+@compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let subIndex = wid.x + wid.y * params.dispatchWidth;
   if (subIndex >= params.subTileCount) {
     return;
   }
   let st = subTiles[subIndex];
-  let row = st.rowStart + lid;
-  let rowActive = row < st.rowEnd;
-  let tileRow = row - st.tileStart;
+  let rowCount = st.rowEnd - st.rowStart;
+  let tileRow0 = st.rowStart - st.tileStart;
 
-  ${dims((i) => `var q${i} = vec4<f32>(0.0);\n    var acc${i} = vec4<f32>(0.0);`)}
-  if (rowActive) {
-    let qBase = row * D4;
-    ${dims((i) => `q${i} = vec4<f32>(q[qBase + ${i}u]) * params.scaleLog2;`)}
+  // Score grid: thread (ty, tx); output grid: thread (oy, ox).
+  let tx = lid % SCORE_KEY_GROUPS;
+  let ty = lid / SCORE_KEY_GROUPS;
+  let ox = lid % OUT_DIM_GROUPS;
+  let oy = lid / OUT_DIM_GROUPS;
+  ${each(scoreRowVecs, (rv) => `let sq${rv} = ty + ${rv}u * SCORE_ROW_GROUPS;`)}
+  ${each(scoreKeys, (j) => `let sk${j} = tx + ${j}u * SCORE_KEY_GROUPS;`)}
+  ${each(scoreKeys, (j) => `let kRow${j} = sk${j} * D4;`)}
+  ${each(scoreKeys, (j) => `let kSwizzle${j} = sk${j} % KEY_SWIZZLE;`)}
+  ${each(outRowVecs, (rv) => `let oq${rv} = oy + ${rv}u * OUT_ROW_GROUPS;`)}
+  ${each(outDimVecs, (dv) => `let od${dv} = ox + ${dv}u * OUT_DIM_GROUPS;`)}
+  ${
+    each(scoreRowVecs, (rv) =>
+      `let rowActive${rv} = vec4<u32>(4u * sq${rv}) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(rowCount);`)
   }
-  var rowMax = EMPTY;
-  var rowSum = 0.0;
+
+  // Q rows, pre-scaled, resident for the whole sub-tile (rows past the end are zero).
+  ${
+    stage(blockQ * d4, {
+      valid: (i) => `${i} / D4 < rowCount`,
+      load: (i) => `vec4<${tile}>(vec4<f32>(q[st.rowStart * D4 + ${i}]) * params.scaleLog2)`,
+      store: (i, x) => `qRows[${i}] = ${x};`,
+    })
+  }
+
+  ${each(scoreRowVecs, (rv) => `var rowMax${rv} = vec4<f32>(EMPTY);`)}
+  ${each(outRowVecs, (rv) => `var l${rv} = vec4<f32>(0.0);`)}
+  ${oVars((rv, c, dv) => `var o${rv}_${c}_${dv} = vec4<f32>(0.0);`)}
 
   for (var r = st.rangeBegin; r < st.rangeEnd; r++) {
     let range = ranges[r];
-    var rowOn = rowActive;
-    ${rowMaskCheck}
     let rowWords = (range.y - range.x + 31u) / 32u;
+    ${each(scoreRowVecs, (rv) => `let rowLive${rv} = rowActive${rv}${rowMaskTerm(rv)};`, "\n    ")}
     for (var kb = range.x; kb < range.y; kb += BLOCK_K) {
       let n = min(BLOCK_K, range.y - kb);
+      // 1. K tile, swizzled (keys past the range are zero).
+      ${
+    stage(blockK * d4, {
+      valid: (i) => `${i} / D4 < n`,
+      load: (i) => `vec4<${tile}>(k[kb * D4 + ${i}])`,
+      store: (i, x) =>
+        `kvTile[${i} - ${i} % D4 + ((${i} % D4) ^ ((${i} / D4) % KEY_SWIZZLE))] = ${x};`,
+    })
+  }
       workgroupBarrier();
-      for (var i = lid; i < BLOCK_K * D4; i += BLOCK_Q) {
-        if (i / D4 < n) {
-          let src = kb * D4 + i;
-          kTile[i] = vec4<f32>(k[src]);
-          vTile[i] = vec4<f32>(v[src]);
-        }
-      }
-      workgroupBarrier();
-      ${keys((j) => `var s${j} = 0.0;`)}
-      if (rowOn) {
+
+      // 2. S micro-tile, masked, and its row maxima.
+      ${aVars((rv, c, j) => `var a${rv}_${c}_${j} = 0.0;`, "\n      ")}
+      ${scoreLoop}
+      ${
+    sVars((rv, j) =>
+      `var s${rv}_${j} = vec4<f32>(${
+        [0, 1, 2, 3].map((c) => `a${rv}_${c}_${j}`).join(", ")
+      });`, "\n      ")
+  }
+      ${
+    sVars((rv, j) =>
+      `s${rv}_${j} = select(vec4<f32>(EMPTY), s${rv}_${j}, rowLive${rv} & vec4<bool>(${
+        keyIndex(j)
+      } < n));`, "\n      ")
+  }
+      ${
+    tokenMasks
+      ? `if (range.w == TOKEN_MASK) {
         ${
-    keys((j) =>
-      `{
-          let kBase = ${j}u * D4;
-          var dotSum = vec4<f32>(0.0);
-          ${dims((i) => `dotSum = fma(q${i}, kTile[kBase + ${i}u], dotSum);`)}
-          s${j} = dotSum.x + dotSum.y + dotSum.z + dotSum.w;
-        }`
-    )
-  }
+        sVars((rv, j) =>
+          `s${rv}_${j} = select(vec4<f32>(EMPTY), s${rv}_${j}, tokenBits(range, tileRow0 + 4u * sq${rv}, rowWords, kb + ${
+            keyIndex(j)
+          }));`, "\n        ")
       }
-      if (rowOn) {
-        ${keys((j) => `s${j} = select(EMPTY, s${j}, ${keyValid(j)});`)}
-        let blockMax = ${blockMaxExpression};
-        if (blockMax > EMPTY) {
-          let newMax = max(rowMax, blockMax);
-          let correction = exp2(rowMax - newMax);
-          ${dims((i) => `acc${i} = acc${i} * correction;`)}
-          rowSum = rowSum * correction;
-          ${
-    keys((j) =>
-      `{
-            let p = exp2(s${j} - newMax);
-            rowSum = rowSum + p;
-            let pv = vec4<f32>(p);
-            let vBase = ${j}u * D4;
-            ${dims((i) => `acc${i} = fma(pv, vTile[vBase + ${i}u], acc${i});`)}
-          }`
-    )
+      }`
+      : ""
   }
-          rowMax = newMax;
+      ${
+    each(scoreRowVecs, (rv) => {
+      const maxExpr = Array.from({ length: scoreKeys }, (_, j) => `s${rv}_${j}`)
+        .reduce((a, b) => `max(${a}, ${b})`);
+      return `{
+        let m = ${maxExpr};
+        ${
+        each(
+          4,
+          (c) => `rowMaxParts[(4u * sq${rv} + ${c}u) * SCORE_KEY_GROUPS + tx] = m.${LANES[c]};`,
+          "\n        ",
+        )
+      }
+      }`;
+    }, "\n      ")
+  }
+      workgroupBarrier();
+
+      // 3. V tile in place of Kᵀ; new row maxima; P micro-tile.
+      ${
+    stage(blockK * d4, {
+      valid: (i) => `${i} / D4 < n`,
+      load: (i) => `vec4<${tile}>(v[kb * D4 + ${i}])`,
+      store: (i, x) => `kvTile[${i}] = ${x};`,
+    })
+  }
+      ${
+    each(scoreRowVecs, (rv) =>
+      `{
+        let row = 4u * sq${rv};
+        let newMax = max(rowMax${rv}, vec4<f32>(maxParts(row), maxParts(row + 1u), maxParts(row + 2u), maxParts(row + 3u)));
+        if (tx == 0u) {
+          rowCorr[sq${rv}] = exp2(rowMax${rv} - newMax);
+          rowMaxes[sq${rv}] = newMax;
         }
+        rowMax${rv} = newMax;
+        ${
+        each(
+          scoreKeys,
+          (j) =>
+            `pt[(${
+              keyIndex(j)
+            }) * BLOCK_Q4 + sq${rv}] = vec4<${tile}>(select(vec4<f32>(0.0), exp2(s${rv}_${j} - newMax), s${rv}_${j} > vec4<f32>(EMPTY)));`,
+          "\n        ",
+        )
       }
+      }`, "\n      ")
+  }
+      workgroupBarrier();
+
+      // 4. O micro-tile += P·V, row sums.
+      ${each(outRowVecs, (rv) => `let corr${rv} = rowCorr[oq${rv}];`, "\n      ")}
+      ${each(outRowVecs, (rv) => `l${rv} = l${rv} * corr${rv};`, "\n      ")}
+      ${pvLoop}
+      workgroupBarrier();
     }
   }
 
-  if (rowActive) {
-    let inv = select(0.0, 1.0 / rowSum, rowSum > 0.0);
-    let rowLse = select(EMPTY, (rowMax + log2(rowSum)) * 0.6931471805599453, rowSum > 0.0);
-    if (st.partSlot == NO_PART) {
-      let outBase = row * D4;
-      ${dims((i) => `outRows[outBase + ${i}u] = acc${i} * inv;`)}
-      lse[row] = rowLse;
-    } else {
-      let part = st.partSlot * BLOCK_Q + lid;
-      let outBase = part * D4;
-      ${dims((i) => `partialRows[outBase + ${i}u] = acc${i} * inv;`)}
-      partialLse[part] = rowLse;
-    }
+  ${
+    each(
+      outRowVecs,
+      (rv) =>
+        `{
+    let finalMax = rowMaxes[oq${rv}];
+    ${
+          each(4, (c) =>
+            `{
+      let subRow = 4u * oq${rv} + ${c}u;
+      let sum = l${rv}.${LANES[c]};
+      if (subRow < rowCount) {
+        let inv = select(0.0, 1.0 / sum, sum > 0.0);
+        let rowLse = select(EMPTY, (finalMax.${
+              LANES[c]
+            } + log2(sum)) * 0.6931471805599453, sum > 0.0);
+        var outBase = (st.rowStart + subRow) * D4;
+        if (st.partSlot != NO_PART) {
+          outBase = (st.partSlot * BLOCK_Q + subRow) * D4;
+        }
+        ${
+              each(outDimVecs, (dv) => `let out${dv} = o${rv}_${c}_${dv} * inv;`, "\n        ")
+            }
+        if (st.partSlot == NO_PART) {
+          ${each(outDimVecs, (dv) => `outRows[outBase + od${dv}] = out${dv};`, "\n          ")}
+          if (ox == 0u) {
+            lse[st.rowStart + subRow] = rowLse;
+          }
+        } else {
+          ${each(outDimVecs, (dv) => `partialRows[outBase + od${dv}] = out${dv};`, "\n          ")}
+          if (ox == 0u) {
+            partialLse[st.partSlot * BLOCK_Q + subRow] = rowLse;
+          }
+        }
+      }
+    }`, "\n    ")
+        }
+  }`,
+      "\n  ",
+    )
   }
 }
 `;

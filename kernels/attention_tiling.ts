@@ -1,0 +1,232 @@
+/**
+ * Tilings of the two flash-attention kernels, the shapes the tuner (kernels/attention_tuner.ts)
+ * chooses among:
+ *
+ * - the tile kernel (kernels/flash_attention_wgsl.ts, GEMM-structured): a workgroup owns
+ *   `blockQ` query rows and steps over `blockK` keys at a time; each thread computes a
+ *   `scoreRows × scoreKeys` micro-tile of S = QKᵀ and an `outRows × outDims` micro-tile of O. The
+ *   two thread grids must hold the same number of threads, and the workgroup memory the tiling
+ *   needs (Q resident, one K/V tile, P, row-max partials) must fit the device's limit. Written
+ *   `64x32.s4x4.o8x8` (blockQ x blockK . score micro-tile . output micro-tile).
+ * - the row kernel (kernels/flash_attention_rows_wgsl.ts): one thread per query row, `blockQ`
+ *   rows a workgroup, `blockK` keys staged a step. Written `rows128x16`.
+ *
+ * The written form is what `--tiling` takes and every record names.
+ *
+ * @module
+ */
+
+/** A tiling of either kernel. */
+export type AttentionTiling = TileKernelTiling | RowKernelTiling;
+
+/** Row kernel: one thread per query row. */
+export interface RowKernelTiling {
+  /** Which kernel. */
+  kernel: "rows";
+  /** Query rows (threads) per workgroup. */
+  blockQ: number;
+  /** Keys staged in workgroup memory per step (unrolled). */
+  blockK: number;
+}
+
+/** Tile kernel: block sizes and per-thread micro-tiles. */
+export interface TileKernelTiling {
+  /** Which kernel. */
+  kernel: "tiles";
+  /** Query rows per workgroup. */
+  blockQ: number;
+  /** Keys staged in workgroup memory per step. */
+  blockK: number;
+  /** Query rows of a thread's score micro-tile (4 or 8). */
+  scoreRows: number;
+  /** Keys of a thread's score micro-tile (4 or 8). */
+  scoreKeys: number;
+  /** Query rows of a thread's output micro-tile (4 or 8). */
+  outRows: number;
+  /** Head dims of a thread's output micro-tile (4, 8 or 16). */
+  outDims: number;
+}
+
+/** Arithmetic of the kernel: f32, or f16 products with f32 softmax statistics and outputs. */
+export type KernelMath = "f32" | "f16";
+
+/** Device limits a tiling must respect. */
+export interface TilingLimits {
+  /** Bytes of workgroup memory per workgroup. */
+  maxComputeWorkgroupStorageSize: number;
+  /** Threads per workgroup. */
+  maxComputeInvocationsPerWorkgroup: number;
+}
+
+const SCORE_SIZES = [4, 8];
+const OUT_ROW_SIZES = [4, 8];
+const OUT_DIM_SIZES = [4, 8, 16];
+const TILE_PATTERN = /^(\d+)x(\d+)\.s(\d+)x(\d+)\.o(\d+)x(\d+)$/;
+const ROW_PATTERN = /^rows(\d+)x(\d+)$/;
+
+/** The tiling's name, e.g. `64x32.s4x4.o8x8` or `rows128x16`. */
+export function tilingName(t: AttentionTiling): string {
+  return t.kernel === "rows"
+    ? `rows${t.blockQ}x${t.blockK}`
+    : `${t.blockQ}x${t.blockK}.s${t.scoreRows}x${t.scoreKeys}.o${t.outRows}x${t.outDims}`;
+}
+
+/** Parses a tiling name; throws a RangeError naming the expected forms. */
+export function parseTiling(name: string): AttentionTiling {
+  const rows = ROW_PATTERN.exec(name.trim());
+  if (rows) return { kernel: "rows", blockQ: Number(rows[1]), blockK: Number(rows[2]) };
+  const m = TILE_PATTERN.exec(name.trim());
+  if (!m) {
+    throw new RangeError(
+      `--tiling must be rows<blockQ>x<blockK> (e.g. rows128x16) or ` +
+        `<blockQ>x<blockK>.s<rows>x<keys>.o<rows>x<dims> (e.g. 64x32.s4x4.o8x8), got "${name}"`,
+    );
+  }
+  const [blockQ, blockK, scoreRows, scoreKeys, outRows, outDims] = m.slice(1).map(Number);
+  return { kernel: "tiles", blockQ, blockK, scoreRows, scoreKeys, outRows, outDims };
+}
+
+/** Threads per workgroup of `tiling` (tile kernel: the score grid; the output grid must match). */
+export function tilingThreads(tiling: AttentionTiling): number {
+  return tiling.kernel === "rows"
+    ? tiling.blockQ
+    : (tiling.blockQ / tiling.scoreRows) * (tiling.blockK / tiling.scoreKeys);
+}
+
+/** Bytes of workgroup memory the kernel declares for `tiling`. */
+export function workgroupBytes(tiling: AttentionTiling, headDim: number, math: KernelMath): number {
+  const element = math === "f16" ? 2 : 4;
+  if (tiling.kernel === "rows") return 2 * tiling.blockK * headDim * element; // K and V
+  const { blockQ, blockK, scoreKeys } = tiling;
+  const tiles = headDim * blockQ + blockK * headDim + blockK * blockQ; // Q, K or V, P
+  const rowStats = blockQ * (blockK / scoreKeys) + 2 * blockQ; // row-max partials, corr, max
+  return tiles * element + rowStats * 4;
+}
+
+/** Why `tiling` cannot run at `headDim` on a device with `limits`, or null when it can. */
+export function tilingProblem(
+  tiling: AttentionTiling,
+  headDim: number,
+  math: KernelMath,
+  limits: TilingLimits,
+): string | null {
+  const name = tilingName(tiling);
+  if (tiling.kernel === "rows") {
+    if (headDim % 4 || tiling.blockK < 1 || tiling.blockQ < 1) {
+      return `tiling ${name}: needs a head dim that is a multiple of 4 and positive blocks`;
+    }
+    return limitProblem(tiling, headDim, math, limits);
+  }
+  const { blockQ, blockK, scoreRows, scoreKeys, outRows, outDims } = tiling;
+  if (!SCORE_SIZES.includes(scoreRows) || !SCORE_SIZES.includes(scoreKeys)) {
+    return `tiling ${name}: score micro-tile sides must be 4 or 8`;
+  }
+  if (!OUT_ROW_SIZES.includes(outRows) || !OUT_DIM_SIZES.includes(outDims)) {
+    return `tiling ${name}: output micro-tile must be (4 or 8) rows x (4, 8 or 16) dims`;
+  }
+  if (blockQ % scoreRows || blockQ % outRows || blockK % scoreKeys || headDim % outDims) {
+    return `tiling ${name}: micro-tiles must divide blockQ, blockK and the head dim ${headDim}`;
+  }
+  const threads = tilingThreads(tiling);
+  if ((blockQ / outRows) * (headDim / outDims) !== threads) {
+    return `tiling ${name}: score grid (${threads} threads) and output grid ` +
+      `(${(blockQ / outRows) * (headDim / outDims)}) differ at head dim ${headDim}`;
+  }
+  return limitProblem(tiling, headDim, math, limits);
+}
+
+function limitProblem(
+  tiling: AttentionTiling,
+  headDim: number,
+  math: KernelMath,
+  limits: TilingLimits,
+): string | null {
+  const name = tilingName(tiling);
+  const threads = tilingThreads(tiling);
+  if (threads > limits.maxComputeInvocationsPerWorkgroup) {
+    return `tiling ${name}: ${threads} threads, over this device's ` +
+      `${limits.maxComputeInvocationsPerWorkgroup}`;
+  }
+  const bytes = workgroupBytes(tiling, headDim, math);
+  if (bytes > limits.maxComputeWorkgroupStorageSize) {
+    return `tiling ${name}: ${bytes} bytes of workgroup memory at head dim ${headDim}, over ` +
+      `this device's ${limits.maxComputeWorkgroupStorageSize}`;
+  }
+  return null;
+}
+
+/** Row-kernel shapes worth measuring (kernel v3's sweep on an H200: 128×16 fastest). */
+const ROW_SHAPES = [[128, 16], [64, 16], [128, 8], [256, 8]];
+
+/**
+ * Every tiling of both kernels that runs at `headDim` within `limits`: the row kernel's shapes,
+ * then tile-kernel shapes from a fixed grid (32 to 512 threads), largest workgroup tile first.
+ */
+export function candidateTilings(
+  headDim: number,
+  math: KernelMath,
+  limits: TilingLimits,
+): AttentionTiling[] {
+  const found: AttentionTiling[] = [];
+  for (const [blockQ, blockK] of ROW_SHAPES) {
+    const tiling: AttentionTiling = { kernel: "rows", blockQ, blockK };
+    if (tilingProblem(tiling, headDim, math, limits) === null) found.push(tiling);
+  }
+  for (const blockQ of [128, 96, 64, 48, 32, 16]) {
+    for (const blockK of [64, 32, 16, 8]) {
+      for (const scoreRows of SCORE_SIZES) {
+        for (const scoreKeys of SCORE_SIZES) {
+          for (const outRows of OUT_ROW_SIZES) {
+            for (const outDims of OUT_DIM_SIZES) {
+              const tiling: TileKernelTiling = {
+                kernel: "tiles",
+                blockQ,
+                blockK,
+                scoreRows,
+                scoreKeys,
+                outRows,
+                outDims,
+              };
+              const threads = tilingThreads(tiling);
+              if (threads < 32 || threads > 512) continue;
+              if (tilingProblem(tiling, headDim, math, limits) === null) found.push(tiling);
+            }
+          }
+        }
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * The tile-kernel tiling used without a measurement: on a software adapter the smallest
+ * workgroup tile (fast to compile and to run on a CPU), else the largest workgroup tile whose
+ * threads keep a 4×4 score tile and at most 64 output accumulators. Throws when none fits.
+ */
+export function fallbackTiling(
+  headDim: number,
+  math: KernelMath,
+  limits: TilingLimits,
+  software: boolean,
+): TileKernelTiling {
+  const all = candidateTilings(headDim, math, limits).filter((t): t is TileKernelTiling =>
+    t.kernel === "tiles"
+  );
+  if (all.length === 0) {
+    throw new RangeError(`no kernel tiling fits head dim ${headDim} on this device`);
+  }
+  const area = (t: AttentionTiling) => t.blockQ * t.blockK;
+  if (software) {
+    return all.reduce((best, t) =>
+      area(t) < area(best) || (area(t) === area(best) && t.outRows * t.outDims >
+            best.outRows * best.outDims)
+        ? t
+        : best
+    );
+  }
+  const balanced = all.filter((t) =>
+    t.scoreRows === 4 && t.scoreKeys === 4 && t.outRows * t.outDims <= 64
+  );
+  return (balanced.length ? balanced : all).reduce((best, t) => area(t) > area(best) ? t : best);
+}

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import {
+  candidateTilings,
+  fallbackTiling,
+  parseTiling,
+  tilingName,
+  tilingProblem,
+  tilingThreads,
+  workgroupBytes,
+} from "./attention_tiling.ts";
+
+const H200 = { maxComputeWorkgroupStorageSize: 49152, maxComputeInvocationsPerWorkgroup: 1024 };
+const LLVMPIPE = { maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 1024 };
+
+Deno.test("tiling names parse back to the same tiling, for both kernels", () => {
+  for (const name of ["rows128x16", "64x32.s4x4.o8x8", "48x64.s8x4.o4x16"]) {
+    assert.equal(tilingName(parseTiling(name)), name);
+  }
+  assert.deepEqual(parseTiling("rows64x8"), { kernel: "rows", blockQ: 64, blockK: 8 });
+  assert.throws(() => parseTiling("128x16"), /--tiling must be rows<blockQ>x<blockK>/);
+});
+
+Deno.test("a tiling whose two thread grids differ, or that overflows workgroup memory, is refused", () => {
+  // 64x32 with 4x8 score tiles is 16 x 4 = 64 threads; 8x8 output tiles at d = 128 need 8 x 16.
+  assert.match(
+    tilingProblem(parseTiling("64x32.s4x8.o8x8"), 128, "f32", H200)!,
+    /score grid \(64 threads\) and output grid \(128\)/,
+  );
+  // Q (64x128) + K/V (32x128) + P (32x64) in f32 is 57344 bytes before the row statistics.
+  assert.match(
+    tilingProblem(parseTiling("64x32.s4x4.o8x8"), 128, "f32", H200)!,
+    /bytes of workgroup memory at head dim 128, over this device's 49152/,
+  );
+  assert.equal(tilingProblem(parseTiling("64x32.s4x4.o8x8"), 128, "f16", H200), null);
+  assert.equal(tilingProblem(parseTiling("rows128x16"), 128, "f32", H200), null);
+  assert.equal(workgroupBytes(parseTiling("rows128x16"), 128, "f32"), 2 * 16 * 128 * 4);
+});
+
+Deno.test("every candidate fits the limits it was drawn for", () => {
+  for (const headDim of [64, 128]) {
+    for (const math of ["f32", "f16"] as const) {
+      for (const limits of [H200, LLVMPIPE]) {
+        for (const tiling of candidateTilings(headDim, math, limits)) {
+          assert.equal(tilingProblem(tiling, headDim, math, limits), null, tilingName(tiling));
+          assert.ok(workgroupBytes(tiling, headDim, math) <= limits.maxComputeWorkgroupStorageSize);
+        }
+      }
+    }
+  }
+});
+
+Deno.test("the software tiling is the smallest tile-kernel workgroup tile that fits", () => {
+  const tiling = fallbackTiling(128, "f32", LLVMPIPE, true);
+  assert.equal(tiling.kernel, "tiles");
+  assert.equal(tilingProblem(tiling, 128, "f32", LLVMPIPE), null);
+  for (const other of candidateTilings(128, "f32", LLVMPIPE)) {
+    if (other.kernel === "tiles") {
+      assert.ok(tiling.blockQ * tiling.blockK <= other.blockQ * other.blockK, tilingName(other));
+    }
+  }
+  assert.ok(tilingThreads(tiling) >= 32);
+});
