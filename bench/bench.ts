@@ -16,7 +16,12 @@ import type { PresetSize } from "../scenarios/presets.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 import { resolveScenario } from "../scenarios/scenario_file.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
-import { type BenchRecord, RESULTS_SCHEMA, type ResultsFile } from "../reports/schema.ts";
+import {
+  type BenchRecord,
+  RESULTS_SCHEMA,
+  type ResultsFile,
+  storagePrecision,
+} from "../reports/schema.ts";
 import { formatShard, type Shard, shardCases } from "../regress/shards.ts";
 import { gitCommit } from "./run_meta.ts";
 import { checkMemory, estimateMemory, type MemoryLimits } from "./memory_estimate.ts";
@@ -93,7 +98,7 @@ async function planCases(
       const { precision, quality } = config.settings;
       checkMemory(
         scenario,
-        estimateMemory(scenario, precision, qualityHeadsOf(scenario, quality)),
+        estimateMemory(scenario, storagePrecision(precision), qualityHeadsOf(scenario, quality)),
         limits,
       );
       scenarioInputs.push({
@@ -148,10 +153,11 @@ export async function runBench(
         } (--size to choose)`,
       );
     }
-    const f16Missing = config.settings.precision === "f16" && !runtime.facts.shaderF16;
+    const f16Missing = config.settings.precision !== "f32" && !runtime.facts.shaderF16;
     if (f16Missing) {
       notice(
-        `--precision f16 needs shader-f16, which "${runtime.facts.description}" lacks: running f32`,
+        `--precision ${config.settings.precision} needs shader-f16, which ` +
+          `"${runtime.facts.description}" lacks: running f32`,
       );
     }
     const planned = await planCases(config, size, {
@@ -173,7 +179,9 @@ export async function runBench(
     });
     if (f16Missing) {
       for (const r of records) {
-        r.notes.push("f16 was asked for; this adapter lacks shader-f16, so f32 ran");
+        r.notes.push(
+          `${config.settings.precision} was asked for; this adapter lacks shader-f16, so f32 ran`,
+        );
       }
     }
     const results: ResultsFile = {

@@ -15,7 +15,15 @@ import { blockGrid, type ExecutionForm, validateForm } from "../methods/form.ts"
 import type { GpuQkv, Method } from "../methods/method.ts";
 import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
 import { type Scenario, textTokens, totalTokens } from "../scenarios/scenario.ts";
-import type { BenchRecord, Latency, Quality, RecordAdapter } from "../reports/schema.ts";
+import {
+  type BenchRecord,
+  type Latency,
+  type Precision,
+  type Quality,
+  type RecordAdapter,
+  storagePrecision,
+} from "../reports/schema.ts";
+import { type AttentionTiling, tilingName } from "../kernels/attention_tiling.ts";
 import { denseFlops, layoutFigures } from "./case_figures.ts";
 import {
   type CaseOutputs,
@@ -42,8 +50,10 @@ export interface ScenarioCases {
 
 /** Timing and quality settings of a run. */
 export interface RunSettings {
-  /** Storage precision. */
-  precision: "f32" | "f16";
+  /** Precision (storage, and for `f16-math` the arithmetic of the products). */
+  precision: Precision;
+  /** Kernel tiling; undefined = the tuner's choice for the adapter. */
+  tiling?: AttentionTiling;
   /** Untimed warm-up runs per case. */
   warmup: number;
   /** Timed repeats per case (fewer, at least 3, when a case passes `budgetMs`). */
@@ -96,7 +106,7 @@ export function emptyRecord(
   scenario: Scenario,
   method: Method,
   adapter: RecordAdapter,
-  settings: { precision: "f32" | "f16"; inputs: string },
+  settings: { precision: Precision; inputs: string },
 ): BenchRecord {
   const tokens = totalTokens(scenario);
   return {
@@ -224,7 +234,13 @@ async function runCase(
   record.stats = layout.stats ?? null;
   record.notes = [...(layout.notes ?? [])];
   if (figures.flops === 0) record.notes.push(NOTHING_ATTENDED_NOTE);
-  const program = await AttentionProgram.create(runtime, layout.forms, gpuInputs);
+  const program = await AttentionProgram.create(runtime, layout.forms, gpuInputs, {
+    math: settings.precision === "f16-math" ? "f16" : "f32",
+    tiling: settings.tiling,
+  });
+  record.notes.push(
+    `kernel tiling ${tilingName(program.tiling.tiling)} (${program.tiling.source})`,
+  );
   try {
     const timing = await timeComputePass(runtime, (pass) => program.encode(pass), {
       warmup: settings.warmup,
@@ -311,7 +327,8 @@ export async function runCases(
     let gpuInputs: GpuQkv;
     try {
       runtime.assertAlive();
-      gpuInputs = await uploadQkv(runtime, group.inputs, settings.precision, (h, t) => {
+      const storage = storagePrecision(settings.precision);
+      gpuInputs = await uploadQkv(runtime, group.inputs, storage, (h, t) => {
         if (h < qualityHeads) cpuHeads.push(t);
       });
     } catch (error) {

@@ -26,6 +26,8 @@ import {
 } from "../regress/history.ts";
 import { BASELINE_DIR, checkBaselineName, saveBaseline } from "../regress/baseline.ts";
 import { writeReportFor } from "../reports/write_report.ts";
+import { PRECISIONS } from "../reports/schema.ts";
+import { parseTiling } from "../kernels/attention_tiling.ts";
 import {
   attachDashValues,
   checkWritableDir,
@@ -46,7 +48,11 @@ const USAGE = `usage: deno task bench [options]
 --scenario SPEC[,…]     preset name or scenario .json file (overrides the suite's)
 --size full|ci          preset size (default: ci on a software adapter, full on a GPU)
 --methods SPEC[,…]      name[:key=value;…] or ./my_method.ts (default: every method)
---precision f32|f16     storage precision; f16 needs shader-f16 (default f32)
+--precision f32|f16|f16-math
+                        f16: f16 storage, f32 arithmetic; f16-math: f16 storage and f16
+                        products (f32 softmax and outputs); both need shader-f16 (default f32)
+--tiling NAME           kernel tiling, e.g. rows128x16 or 64x32.s4x4.o8x8 (default: measured
+                        once per adapter and head dim, kernels/attention_tuner.ts)
 --inputs SRC            synthetic | FILE.safetensors | DIR of .npy (default synthetic)
 --heads N               run N heads of every scenario instead of the preset's
 --seed N                input and sampling seed (default 1)
@@ -61,6 +67,14 @@ const USAGE = `usage: deno task bench [options]
 --save-baseline NAME    also save the results as baselines/NAME.json
 --quiet                 no progress line
 ${TIME_LIMIT_USAGE}`;
+
+function parseTilingOption(name: string) {
+  try {
+    return parseTiling(name);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 async function main(args: string[]): Promise<number> {
   const options = {
@@ -77,6 +91,7 @@ async function main(args: string[]): Promise<number> {
     "no-history": { type: "boolean" },
     "save-baseline": { type: "string" },
     quiet: { type: "boolean" },
+    tiling: { type: "string" },
   } as const;
   const { values } = parseArgs({
     args: attachDashValues(args, options),
@@ -111,7 +126,8 @@ async function main(args: string[]): Promise<number> {
       : integerOption("heads", values.heads, 1, 1, MAX_HEADS),
     shard: values.shard === undefined ? undefined : parseShard(values.shard),
     settings: {
-      precision: choiceOption("precision", values.precision, ["f32", "f16"] as const, "f32"),
+      precision: choiceOption("precision", values.precision, PRECISIONS, "f32"),
+      tiling: values.tiling === undefined ? undefined : parseTilingOption(values.tiling),
       seed: integerOption("seed", values.seed, 1, 0, 2 ** 32 - 1),
       warmup: integerOption("warmup", values.warmup, -1, 0, 1000),
       repeats: integerOption("repeats", values.repeats, -1, 1, 100000),

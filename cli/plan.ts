@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { PRECISIONS } from "../reports/schema.ts";
 import { parseArgs } from "node:util";
 import { publishFolder, publishNewFolder, stagingFolder } from "../bench/output_folder.ts";
 import { defaultOutDir } from "../bench/run_meta.ts";
@@ -33,7 +34,8 @@ const USAGE = `usage: deno task plan [options]
 --scenario SPEC[,…]   preset name or scenario .json file (required)
 --size full|ci        preset size (default full)
 --methods SPEC[,…]    name[:key=value;…] or ./my_method.ts (default dense,radial,sta)
---precision f32|f16   accepted for symmetry with bench; layouts do not depend on it
+--precision f32|f16|f16-math
+                      accepted for symmetry with bench; layouts do not depend on it
 --head H              head of the dynamic methods' layouts (default 0)
 --seed N              seed of the synthetic inputs of dynamic methods (default 1)
 --out DIR             output folder (default results/plan-<date-time>/)
@@ -58,7 +60,7 @@ async function main(args: string[]): Promise<number> {
     throw new UsageError("--scenario is required (a preset name or a scenario .json file)");
   }
   const size = choiceOption("size", values.size, PRESET_SIZES, "full");
-  choiceOption("precision", values.precision, ["f32", "f16"] as const, "f32");
+  choiceOption("precision", values.precision, PRECISIONS, "f32");
   const head = integerOption("head", values.head, 0, 0);
   const seed = integerOption("seed", values.seed, 1, 0, 2 ** 32 - 1);
   const timeLimitMs = userTimeLimitMs(values["time-limit-s"]);

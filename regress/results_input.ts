@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { RESULTS_SCHEMA, type ResultsFile } from "../reports/schema.ts";
+import { PRECISIONS, RESULTS_SCHEMA, type ResultsFile } from "../reports/schema.ts";
 import { caseKey } from "./case_key.ts";
 import { mergeShards, parseShard, ShardError } from "./shards.ts";
 
@@ -77,7 +77,13 @@ function checkRecord(checker: FieldChecker, record: unknown, path: string): void
     (v) => isObject(v) && Object.values(v).every(isParamValue),
     "an object of numbers, strings, booleans or number lists",
   );
-  checker.require(record, at, "dtype", (v) => v === "f32" || v === "f16", '"f32" or "f16"');
+  checker.require(
+    record,
+    at,
+    "dtype",
+    (v) => (PRECISIONS as readonly unknown[]).includes(v),
+    PRECISIONS.map((p) => `"${p}"`).join(", "),
+  );
   checker.require(
     record,
     at,

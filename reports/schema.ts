@@ -58,6 +58,17 @@ export type RecordAdapter = Pick<
   "description" | "vendor" | "architecture" | "fallback" | "backend"
 >;
 
+/** Precisions a run can use (`--precision`). */
+export const PRECISIONS = ["f32", "f16", "f16-math"] as const;
+
+/** One of {@link PRECISIONS}. */
+export type Precision = typeof PRECISIONS[number];
+
+/** How Q, K and V are stored under `precision` (`f16-math` stores f16). */
+export function storagePrecision(precision: Precision): "f32" | "f16" {
+  return precision === "f16-math" ? "f16" : precision;
+}
+
 /** One (scenario, method, parameter set, adapter) case. */
 export interface BenchRecord {
   /** Scenario name. */
@@ -76,8 +87,11 @@ export interface BenchRecord {
   heads: number;
   /** Head dimension. */
   headDim: number;
-  /** Storage precision (`f32`, or `f16` with f32 accumulation). */
-  dtype: "f32" | "f16";
+  /**
+   * Precision: `f32`; `f16` storage with f32 arithmetic; or `f16-math`, f16 storage and f16
+   * products with f32 softmax statistics and outputs.
+   */
+  dtype: Precision;
   /** Where Q/K/V came from. */
   inputs: string;
   /** Dense forward FLOPs, 4·L²·d·heads. */

@@ -7,13 +7,21 @@ import { GpuRuntime } from "../gpu/runtime.ts";
 import type { ResultsFile } from "../reports/schema.ts";
 import { lacksShaderF16, testNeeding } from "./needs.ts";
 
-async function benchF16(backend: string | undefined) {
+async function benchF16(backend: string | undefined, precision = "f16", extra: string[] = []) {
   const out = await Deno.makeTempDir();
   const run = await new Deno.Command(Deno.execPath(), {
     args: [
-      ...["run", "--allow-all", "cli/bench.ts", "--quiet", "--no-history", "--precision", "f16"],
+      ...[
+        "run",
+        "--allow-all",
+        "cli/bench.ts",
+        "--quiet",
+        "--no-history",
+        "--precision",
+        precision,
+      ],
       ...["--scenario", "tests/fixtures/tiny_tiled.json", "--methods", "dense"],
-      ...["--warmup", "0", "--repeats", "1", "--out", out],
+      ...["--warmup", "0", "--repeats", "1", "--out", out, ...extra],
     ],
     env: backend ? { DENO_WEBGPU_BACKEND: backend } : {},
     stdout: "piped",
@@ -72,4 +80,33 @@ testNeeding("shader-f16", f16Missing, {
     const relL2 = dense.quality!.relL2!;
     assert.ok(relL2 > 1e-5 && relL2 < 1e-2, `dense relL2 ${relL2}`);
   },
+});
+
+testNeeding("shader-f16", f16Missing, {
+  name: "--precision f16-math: f16 products, the error against float64 and the tiling recorded",
+  fn: async () => {
+    const { results } = await benchF16(undefined, "f16-math");
+    const [dense] = results.records;
+    assert.equal(dense.dtype, "f16-math");
+    assert.ok(
+      dense.notes.some((note) => /^kernel tiling \S+ \((software|tuned|cached)\)$/.test(note)),
+    );
+    const relL2 = dense.quality!.relL2!;
+    assert.ok(relL2 > 1e-5 && relL2 < 1e-2, `dense relL2 ${relL2}`);
+  },
+});
+
+Deno.test("--tiling: a tiling that fits runs and is recorded; a malformed one exits 2 in one line", async () => {
+  const { results } = await benchF16(undefined, "f32", ["--tiling", "48x32.s4x4.o4x8"]);
+  assert.ok(results.records[0].notes.includes("kernel tiling 48x32.s4x4.o4x8 (override)"));
+  const bad = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "cli/bench.ts", "--tiling", "128x16"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(bad.code, 2);
+  assert.match(
+    new TextDecoder().decode(bad.stderr),
+    /^bench: --tiling must be rows<blockQ>x<blockK>/m,
+  );
 });
