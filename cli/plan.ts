@@ -14,6 +14,7 @@ import { splitMethodList } from "../methods/spec.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 import { resolveScenario } from "../scenarios/scenario_file.ts";
+import { exportLayouts } from "../reports/layout_export.ts";
 import { planTable, runPlan } from "../reports/plan.ts";
 import {
   checkWritableDir,
@@ -31,6 +32,9 @@ const USAGE = `usage: deno task plan [options]
 --methods SPEC[,…]    name[:key=value;…] or ./my_method.ts (default dense,radial,sta)
 --precision f32|f16   accepted for symmetry with bench; layouts do not depend on it
 --head H              head of the dynamic methods' layouts (default 0)
+--heads N             plan N heads of every scenario instead of the preset's (as bench --heads)
+--export-layouts DIR  also write every head's layout as FlexAttention block lists (.npy) and
+                      DIR/manifest.json, for tools/peers.py (docs/peers.md)
 --seed N              seed of the synthetic inputs of dynamic methods (default 1)
 --out DIR             output folder (default results/plan-<date-time>/)
 files: OUT/plan.json, OUT/<method>.layout.json, OUT/<method>.mask.png
@@ -42,7 +46,12 @@ async function main(args: string[]): Promise<number> {
     args,
     strict: true,
     allowPositionals: false,
-    options: { ...SHARED_OPTIONS, head: { type: "string" } },
+    options: {
+      ...SHARED_OPTIONS,
+      head: { type: "string" },
+      heads: { type: "string" },
+      "export-layouts": { type: "string" },
+    },
   });
   if (values.help) {
     console.log(USAGE);
@@ -55,10 +64,14 @@ async function main(args: string[]): Promise<number> {
   choiceOption("precision", values.precision, ["f32", "f16"] as const, "f32");
   const head = integerOption("head", values.head, 0, 0);
   const seed = integerOption("seed", values.seed, 1, 0, 2 ** 32 - 1);
+  const heads = values.heads === undefined
+    ? undefined
+    : integerOption("heads", values.heads, 1, 1, 256);
   const outDir = values.out ?? defaultOutDir("plan-");
   const scenarios: Scenario[] = [];
   for (const spec of splitMethodList(values.scenario)) {
-    scenarios.push(await resolveScenario(spec, size));
+    const scenario = await resolveScenario(spec, size);
+    scenarios.push(heads === undefined ? scenario : { ...scenario, heads });
   }
   const methods: Method[] = [];
   for (const spec of splitMethodList(values.methods ?? "dense,radial,sta")) {
@@ -73,6 +86,8 @@ async function main(args: string[]): Promise<number> {
     }
   }
   await checkWritableDir(outDir);
+  const exportDir = values["export-layouts"];
+  if (exportDir !== undefined) await checkWritableDir(exportDir);
   const plan = await runPlan(scenarios, methods, {
     outDir,
     head,
@@ -86,7 +101,19 @@ async function main(args: string[]): Promise<number> {
   console.log(planTable(plan));
   const failed = plan.cases.filter((c) => c.error).length;
   console.log(`\n${plan.cases.length} cases (${failed} failed) → ${outDir}/plan.json`);
-  return failed > 0 ? 1 : 0;
+  if (exportDir === undefined) return failed > 0 ? 1 : 0;
+  const manifest = await exportLayouts(scenarios, methods, {
+    dir: exportDir,
+    seed,
+    command: ["deno task plan", ...args].join(" "),
+    onCase: (c) =>
+      console.error(`export: ${c.caseKey}: ${c.error ?? `${c.partialBlocks} partial blocks`}`),
+  });
+  const exportFailed = manifest.cases.filter((c) => c.error).length;
+  console.log(
+    `${manifest.cases.length} layouts (${exportFailed} failed) → ${exportDir}/manifest.json`,
+  );
+  return failed + exportFailed > 0 ? 1 : 0;
 }
 
 if (import.meta.main) await runCommand("plan", () => main(Deno.args));
