@@ -22,6 +22,8 @@ import {
 import { REPORT_STYLE } from "./_style.ts";
 import { methodColorScale, type ReportChart, reportCharts } from "./charts.ts";
 import { growthExponents } from "./scaling.ts";
+import type { PeerRow } from "./peers.ts";
+import { peersSection } from "./peers_section.ts";
 import type { AttentionDecay } from "./decay.ts";
 import type { ResultsFile } from "./schema.ts";
 
@@ -35,6 +37,8 @@ export interface ReportExtras {
   masks?: MaskPicture[];
   /** Latency trend rows from a history file (regress/history.ts), for the trend chart. */
   history?: TrendRow[];
+  /** Longshot vs a peer library per case (reports/peers.ts), for the side-by-side table. */
+  peers?: PeerRow[];
 }
 
 /** The fitted growth exponents of sweeps (reports/scaling.ts), when a run has any. */
@@ -206,6 +210,7 @@ ${
         : ""
     }
 ${scalingSection(runs)}
+${peersSection(extras.peers ?? [])}
 <section id="records"><h2>Every case</h2>
 ${recordTable(runs)}
 </section>

@@ -1,0 +1,126 @@
+/**
+ * The layout export read back by the peer runner: `tools/peers.py --dry-run --mask-digests`
+ * decodes every exported case (block lists, partial bits, permutation) into an L×L mask in the
+ * original token order, and its sha256 must equal that of `denseMask` of the same form — so the
+ * Python side attends exactly the pairs Longshot counts. Skipped where python3 is missing.
+ */
+import { deepEqual, equal } from "node:assert/strict";
+import { join } from "node:path";
+import { countedFlops, denseMask } from "../methods/form.ts";
+import type { LayoutContext, Method } from "../methods/method.ts";
+import { resolveMethod } from "../methods/registry.ts";
+import { exportLayouts } from "../reports/layout_export.ts";
+import { resolveScenario } from "../scenarios/scenario_file.ts";
+import { syntheticInputs } from "../scenarios/synthetic.ts";
+import type { Scenario } from "../scenarios/scenario.ts";
+
+const PEERS_PY = new URL("../tools/peers.py", import.meta.url).pathname;
+const SEED = 3;
+
+async function hasPython(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("python3", { args: ["--version"] }).output()).success;
+  } catch {
+    return false;
+  }
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function formsOf(scenario: Scenario, method: Method) {
+  const context: LayoutContext = method.dynamic
+    ? {
+      inputs: syntheticInputs(scenario, { seed: SEED }),
+      heads: Array.from({ length: scenario.heads }, (_, h) => h),
+      seed: SEED,
+    }
+    : {};
+  return (await method.layout(scenario, context)).forms;
+}
+
+Deno.test({
+  name: "peers.py decodes every exported layout to the form's exact mask",
+  ignore: !(await hasPython()),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const scenarios = [
+        { ...await resolveScenario("hunyuan-117f-768x1280", "ci"), heads: 2 },
+        { ...await resolveScenario("moc-multi-shot", "ci"), heads: 2 },
+      ];
+      const methods: Method[] = [];
+      for (const spec of ["dense", "radial", "sta", "moc", "moga"]) {
+        methods.push(await resolveMethod(spec));
+      }
+      const manifest = await exportLayouts(scenarios, methods, {
+        dir,
+        seed: SEED,
+        command: "test",
+      });
+      const run = await new Deno.Command("python3", {
+        args: [PEERS_PY, join(dir, "manifest.json"), "--dry-run", "--mask-digests"],
+      }).output();
+      const stderr = new TextDecoder().decode(run.stderr);
+      equal(run.code, 0, stderr);
+      const digests = new Map<string, string>();
+      for (const line of new TextDecoder().decode(run.stdout).split("\n")) {
+        if (!line.startsWith("digest ")) continue;
+        const d = JSON.parse(line.slice(7));
+        digests.set(`${d.caseKey}#${d.head}`, d.sha256);
+      }
+      let checked = 0;
+      for (const scenario of scenarios) {
+        for (const method of methods) {
+          const exported = manifest.cases.find((c) =>
+            c.scenario === scenario.name && c.method === method.name
+          )!;
+          equal(exported.error, undefined);
+          const forms = await formsOf(scenario, method);
+          equal(exported.layoutHeads, forms.length);
+          const perHead = forms.map((f) => countedFlops(f, scenario.headDim));
+          const flops = forms.length === 1
+            ? perHead[0] * scenario.heads
+            : perHead.reduce((a, b) => a + b);
+          equal(exported.flops, flops);
+          const want = await Promise.all(forms.map((f) => sha256(denseMask(f))));
+          const got = forms.map((_, h) => digests.get(`${exported.caseKey}#${h}`));
+          deepEqual(got, want, exported.caseKey);
+          checked += forms.length;
+        }
+      }
+      equal(digests.size, checked);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "peers.py refuses a damaged export before any work, in one line, exit 2",
+  ignore: !(await hasPython()),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const scenario = { ...await resolveScenario("hunyuan-117f-768x1280", "ci"), heads: 1 };
+      const manifest = await exportLayouts([scenario], [await resolveMethod("radial")], {
+        dir,
+        seed: SEED,
+        command: "test",
+      });
+      manifest.cases[0].attendedPairs[0] += 1;
+      await Deno.writeTextFile(join(dir, "manifest.json"), JSON.stringify(manifest));
+      const run = await new Deno.Command("python3", {
+        args: [PEERS_PY, join(dir, "manifest.json"), "--dry-run"],
+      }).output();
+      equal(run.code, 2);
+      const stderr = new TextDecoder().decode(run.stderr).trim();
+      equal(stderr.split("\n").length, 1);
+      equal(/head 0 lists \d+ attended pairs, the manifest counts \d+/.test(stderr), true, stderr);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
