@@ -14,12 +14,12 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type BlockLists, blockLists } from "../methods/block_lists.ts";
 import type { ExecutionForm } from "../methods/form.ts";
 import type { LayoutContext, Method, Params } from "../methods/method.ts";
 import { methodSpecOf } from "../regress/case_key.ts";
-import { npyBytes } from "../scenarios/npy.ts";
+import { npyBytes, npyHeaderBytes } from "../scenarios/npy.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
 import { peerCaseKey } from "./peers.ts";
@@ -158,9 +158,31 @@ function concat<T extends Int32Array | Float32Array | Uint8Array>(
   return out;
 }
 
+/** `partial_bits.npy` of every head, written head by head (it can hold a GB; no joined copy). */
+async function writePartialBits(path: string, all: BlockLists[]): Promise<void> {
+  const { blockSize } = all[0];
+  const partials = all.reduce((n, l) => n + l.partialBits.length, 0) / (blockSize * blockSize / 8);
+  const temp = join(dirname(path), `.${crypto.randomUUID()}.tmp`);
+  await Deno.mkdir(dirname(path), { recursive: true });
+  try {
+    using file = await Deno.open(temp, { write: true, create: true, truncate: true });
+    const chunks = [
+      npyHeaderBytes("|u1", [partials, blockSize, blockSize / 8]),
+      ...all.map((l) => l.partialBits),
+    ];
+    for (const chunk of chunks) {
+      for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
+    }
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
 async function writeCase(dir: string, folder: string, forms: ExecutionForm[], all: BlockLists[]) {
   const heads = forms.length;
-  const { blocks, blockSize } = all[0];
+  const { blocks } = all[0];
   const tokens = forms[0].tokens;
   const file = (name: string) => join(folder, `${name}.npy`);
   const write = (name: string, data: Int32Array | Float32Array | Uint8Array, shape: number[]) =>
@@ -178,12 +200,7 @@ async function writeCase(dir: string, folder: string, forms: ExecutionForm[], al
     blocks,
   ]);
   await write("kv_indices", partial.data, [heads, blocks, partial.width]);
-  const bits = concat(all.map((l) => l.partialBits), (n) => new Uint8Array(n));
-  await write("partial_bits", bits, [
-    bits.length / (blockSize * blockSize / 8),
-    blockSize,
-    blockSize / 8,
-  ]);
+  await writePartialBits(join(dir, file("partial_bits")), all);
   const permuted = forms.some((f) => f.permutation !== null);
   const scaled = forms.some((f) => f.outputScale !== null);
   if (permuted) {

@@ -16,8 +16,8 @@ a float64 reference that applies the exported mask row by row.
 Writes a `longshot.peers/1` results file with Longshot's case fields, so `deno task report
 RESULTS --peers FILE` shows Longshot / PyTorch per case.
 
-    python3 tools/peers.py MANIFEST --out peers.json [--peers sdpa,flex] [--dtypes f32,bf16]
-    python3 tools/peers.py MANIFEST --dry-run      # no torch needed: check the export, list cases
+    python3 tools/peers.py MANIFEST... --out peers.json [--peers sdpa,flex] [--dtypes f32,bf16]
+    python3 tools/peers.py MANIFEST... --dry-run    # no torch needed: check the export, list cases
 
 Needs only the standard library for --dry-run; PyTorch >= 2.5 with CUDA (and Triton) otherwise.
 """
@@ -175,11 +175,18 @@ def load_manifest(path):
     return manifest
 
 
-def selected_cases(manifest, filters):
-    cases = [c for c in manifest["cases"] if not c.get("error")]
-    if filters:
-        cases = [c for c in cases if any(f in c["caseKey"] for f in filters)]
-    return cases
+def selected_cases(manifest_paths, filters):
+    """(root folder, case) of every exported case of the manifests that the filters select."""
+    selected = []
+    for path in manifest_paths:
+        manifest = load_manifest(path)
+        root = os.path.dirname(os.path.abspath(path))
+        for case in manifest["cases"]:
+            if case.get("error"):
+                print(f"skip  {case['caseKey']}: {case['error']}", file=sys.stderr)
+            elif not filters or any(f in case["caseKey"] for f in filters):
+                selected.append((root, case))
+    return selected
 
 
 def runs_of(case, peers, dtypes):
@@ -187,13 +194,8 @@ def runs_of(case, peers, dtypes):
     return [(p, d) for p in peers for d in dtypes if p == "flex" or case["method"] == "dense"]
 
 
-def dry_run(manifest_path, args):
-    manifest = load_manifest(manifest_path)
-    root = os.path.dirname(os.path.abspath(manifest_path))
-    for case in manifest["cases"]:
-        if case.get("error"):
-            print(f"skip  {case['caseKey']}: {case['error']}")
-    for case in selected_cases(manifest, args.cases):
+def dry_run(args):
+    for root, case in selected_cases(args.manifests, args.cases):
         layout = Layout(root, case)
         layout.check(case)
         runs = ", ".join(f"{p} {d}" for p, d in runs_of(case, args.peers, args.dtypes))
@@ -387,9 +389,16 @@ def time_cuda(torch, fn, warmup, repeats, max_case_s):
     return first_ms, samples, out
 
 
-def gpu_run(manifest_path, args):
-    import torch
-
+def gpu_run(args):
+    cases = selected_cases(args.manifests, args.cases)
+    for root, case in cases:
+        missing = [f for f in case["files"].values() if f and not os.path.isfile(os.path.join(root, f))]
+        if missing:
+            raise InputError(f"{case['caseKey']}: missing layout file {missing[0]}")
+    try:
+        import torch
+    except ImportError:
+        raise InputError("PyTorch is not installed here (--dry-run checks an export without it)")
     if not torch.cuda.is_available():
         raise InputError("no CUDA device: torch.cuda.is_available() is False (use --dry-run)")
     from torch.nn.attention.flex_attention import flex_attention
@@ -400,13 +409,6 @@ def gpu_run(manifest_path, args):
     if hasattr(torch._dynamo.config, "accumulated_cache_size_limit"):
         torch._dynamo.config.accumulated_cache_size_limit = 4096
     flex = torch.compile(flex_attention, dynamic=False)
-    manifest = load_manifest(manifest_path)
-    root = os.path.dirname(os.path.abspath(manifest_path))
-    cases = selected_cases(manifest, args.cases)
-    for case in cases:
-        missing = [f for f in case["files"].values() if f and not os.path.isfile(os.path.join(root, f))]
-        if missing:
-            raise InputError(f"{case['caseKey']}: missing layout file {missing[0]}")
     import triton
 
     results = {
@@ -416,14 +418,23 @@ def gpu_run(manifest_path, args):
         "device": torch.cuda.get_device_name(),
         "versions": {"torch": torch.__version__, "cuda": str(torch.version.cuda),
                      "triton": triton.__version__, "python": sys.version.split()[0]},
-        "manifest": os.path.abspath(manifest_path),
+        "manifests": [os.path.abspath(p) for p in args.manifests],
         "seed": args.seed,
         "warmup": args.warmup,
         "repeats": args.repeats,
         "tf32": False,
         "records": [],
     }
-    for case in cases:
+    planned = {(case["caseKey"], f"torch-{p}", d) for _, case in cases
+               for p, d in runs_of(case, args.peers, args.dtypes)}
+    if args.append and os.path.isfile(args.out):
+        with open(args.out) as f:
+            earlier = json.load(f)
+        if earlier.get("schema") != PEERS_SCHEMA:
+            raise InputError(f"{args.out}: schema must be {PEERS_SCHEMA!r} to --append to it")
+        results["records"] = [r for r in earlier["records"]
+                              if (r["caseKey"], r["peer"], r["dtype"]) not in planned]
+    for root, case in cases:
         gpu = None
         try:
             layout = Layout(root, case)
@@ -471,7 +482,8 @@ def gpu_run(manifest_path, args):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="peers.py", description=__doc__.split("\n")[0])
-    parser.add_argument("manifest", help="manifest.json of plan --export-layouts")
+    parser.add_argument("manifests", nargs="+", metavar="MANIFEST",
+                        help="manifest.json files of plan --export-layouts")
     parser.add_argument("--out", default="peers.json", help="results file (default peers.json)")
     parser.add_argument("--peers", default="sdpa,flex", help="comma list of: sdpa, flex")
     parser.add_argument("--dtypes", default="f32,bf16", help="comma list of: f32, bf16")
@@ -483,6 +495,8 @@ def parse_args(argv):
     parser.add_argument("--check-rows", type=int, default=16,
                         help="sampled rows per checked head (default 16, plus rows 0 and L-1)")
     parser.add_argument("--seed", type=int, default=1, help="Q/K/V and row-sample seed")
+    parser.add_argument("--append", action="store_true",
+                        help="keep the records of --out that this run does not redo")
     parser.add_argument("--dry-run", action="store_true",
                         help="check the export and list the planned runs; needs no torch")
     parser.add_argument("--mask-digests", action="store_true",
@@ -506,9 +520,9 @@ def main(argv):
     args = parse_args(argv)
     try:
         if args.dry_run:
-            dry_run(args.manifest, args)
+            dry_run(args)
             return 0
-        return gpu_run(args.manifest, args)
+        return gpu_run(args)
     except InputError as error:
         print(f"peers: {error}", file=sys.stderr)
         return 2
