@@ -1,8 +1,10 @@
 /**
  * The layout export read back by the peer runner: `tools/peers.py --dry-run --mask-digests`
  * decodes every exported case (block lists, partial bits, permutation) into an L×L mask in the
- * original token order, and its sha256 must equal that of `denseMask` of the same form — so the
- * Python side attends exactly the pairs Longshot counts. Skipped where python3 is missing.
+ * original token order twice — row by row as its float64 check does, and as FlexAttention runs
+ * it (full blocks whole, partial blocks through the very mask_mod the GPU run compiles) — and
+ * both sha256 must equal that of `denseMask` of the same form, so the Python side attends
+ * exactly the pairs Longshot counts. Skipped where python3 is missing.
  */
 import { deepEqual, equal } from "node:assert/strict";
 import { join } from "node:path";
@@ -65,11 +67,11 @@ Deno.test({
       }).output();
       const stderr = new TextDecoder().decode(run.stderr);
       equal(run.code, 0, stderr);
-      const digests = new Map<string, string>();
+      const digests = new Map<string, string[]>();
       for (const line of new TextDecoder().decode(run.stdout).split("\n")) {
         if (!line.startsWith("digest ")) continue;
         const d = JSON.parse(line.slice(7));
-        digests.set(`${d.caseKey}#${d.head}`, d.sha256);
+        digests.set(`${d.caseKey}#${d.head}`, [d.maskRow, d.maskMod]);
       }
       let checked = 0;
       for (const scenario of scenarios) {
@@ -85,7 +87,11 @@ Deno.test({
             ? perHead[0] * scenario.heads
             : perHead.reduce((a, b) => a + b);
           equal(exported.flops, flops);
-          const want = await Promise.all(forms.map((f) => sha256(denseMask(f))));
+          // Both decodings: the check's row by row, and FlexAttention's (full blocks, mask_mod).
+          const want = await Promise.all(forms.map(async (f) => {
+            const digest = await sha256(denseMask(f));
+            return [digest, digest];
+          }));
           const got = forms.map((_, h) => digests.get(`${exported.caseKey}#${h}`));
           deepEqual(got, want, exported.caseKey);
           checked += forms.length;

@@ -22,6 +22,7 @@ RESULTS --peers FILE` shows Longshot / PyTorch per case.
 Needs only the standard library for --dry-run; PyTorch >= 2.5 with CUDA (and Triton) otherwise.
 """
 import argparse
+import array
 import datetime
 import hashlib
 import itertools
@@ -119,8 +120,9 @@ class Layout:
         per_block = self.block * self.block // 8
         for h in range(self.heads):
             rows = slice(h * self.blocks, (h + 1) * self.blocks)
-            first, last = self.partial_start[h * self.blocks], self.partial_start[(h + 1) * self.blocks]
-            ones = int.from_bytes(self.bits[first * per_block:last * per_block], "little").bit_count()
+            first = self.partial_start[h * self.blocks] * per_block
+            last = self.partial_start[(h + 1) * self.blocks] * per_block
+            ones = int.from_bytes(self.bits[first:last], "little").bit_count()
             pairs = sum(self.full_counts[rows]) * self.block * self.block + ones
             if pairs != case["attendedPairs"][h]:
                 raise InputError(f"{where}: head {h} lists {pairs} attended pairs, the manifest "
@@ -150,17 +152,59 @@ class Layout:
                 bits &= bits - 1
         return row
 
-    def dense_mask_digest(self, h):
-        """sha256 of the L x L mask (1 byte a pair, row-major) in ORIGINAL token order."""
+    def partial_ids(self):
+        """Flat [LH * QB * QB] array: the partial block's number in partial_bits, else -1."""
+        ids = array.array("q", [-1]) * (self.heads * self.blocks * self.blocks)
+        for at in range(self.heads * self.blocks):
+            for j in range(self.part_counts[at]):
+                kb = self.part_idx[at * self.part_width + j]
+                ids[at * self.blocks + kb] = self.partial_start[at] + j
+        return ids
+
+    def mask_mod(self, partial_ids, bits):
+        """FlexAttention's mask_mod for the partial blocks: the exported bit of (q, kv).
+
+        Written with operators and flat indexing only, so the same function runs on torch
+        tensors inside the compiled kernel and on Python ints in --dry-run --mask-digests.
+        """
+        B, QB, per_head = self.block, self.blocks, self.heads > 1
+
+        def mask_mod(b, h, q_idx, kv_idx):
+            head = h if per_head else 0
+            pid = partial_ids[(head * QB + q_idx // B) * QB + kv_idx // B]
+            pid = pid * (pid >= 0)  # blocks that are not partial never reach here; stay in bounds
+            byte = bits[((pid * B) + q_idx % B) * (B // 8) + (kv_idx % B) // 8]
+            return ((byte >> (kv_idx % 8)) & 1) == 1
+
+        return mask_mod
+
+    def digest(self, rows, h):
+        """sha256 of the L x L mask (1 byte a pair) in ORIGINAL token order, from layout rows."""
         L = self.tokens
         inverse = [0] * L
         for p in range(L):
             inverse[self.original(h, p)] = p
-        rows = [None] * L
+        ordered = [None] * L
         for p in range(L):
-            row = self.mask_row(h, p)
-            rows[self.original(h, p)] = bytes(row[inverse[o]] for o in range(L))
-        return hashlib.sha256(b"".join(rows)).hexdigest()
+            ordered[self.original(h, p)] = bytes(rows[p][inverse[o]] for o in range(L))
+        return hashlib.sha256(b"".join(ordered)).hexdigest()
+
+    def flex_rows(self, h):
+        """The mask as FlexAttention runs it: full blocks whole, partial blocks by mask_mod."""
+        B, L = self.block, self.tokens
+        rows = [bytearray(L) for _ in range(L)]
+        mask_mod = self.mask_mod(self.partial_ids(), self.bits)
+        for qb in range(self.blocks):
+            at = h * self.blocks + qb
+            for q in range(qb * B, min(L, (qb + 1) * B)):
+                for j in range(self.full_counts[at]):
+                    kb = self.full_idx[at * self.full_width + j]
+                    rows[q][kb * B:(kb + 1) * B] = b"\x01" * B
+                for j in range(self.part_counts[at]):
+                    kb = self.part_idx[at * self.part_width + j]
+                    for k in range(kb * B, min(L, (kb + 1) * B)):
+                        rows[q][k] = 1 if mask_mod(0, h, q, k) else 0
+        return rows
 
 
 def load_manifest(path):
@@ -203,9 +247,12 @@ def dry_run(args):
               f"{layout.block}, {case['fullBlocks']} full + {case['partialBlocks']} partial, "
               f"permutation {case['permutation']}, {case['flops']:.3e} FLOPs → {runs}")
         if args.mask_digests and case["tokens"] <= 4096:
+            L = case["tokens"]
             for h in range(layout.heads):
+                rows = [layout.mask_row(h, p) for p in range(L)]
                 print("digest " + json.dumps({"caseKey": case["caseKey"], "head": h,
-                                              "sha256": layout.dense_mask_digest(h)}))
+                                              "maskRow": layout.digest(rows, h),
+                                              "maskMod": layout.digest(layout.flex_rows(h), h)}))
 
 
 def write_json_atomic(path, value):
@@ -268,22 +315,8 @@ class GpuCase:
         full_num, full_idx = lists(lay.full_counts, lay.full_idx, lay.full_width)
         mask_mod = None
         if lay.partials > 0:
-            start = torch.tensor(lay.partial_start[:-1], dtype=torch.int64, device="cuda")
-            valid = torch.arange(lay.part_width, device="cuda")[None, None, :] < \
-                kv_num[0].long()[..., None]
-            hh, qq, jj = valid.nonzero(as_tuple=True)
-            partial_id = torch.full((LH, QB, QB), -1, dtype=torch.int64, device="cuda")
-            kb = kv_idx[0, hh, qq, jj].long()
-            partial_id[hh, qq, kb] = start.reshape(LH, QB)[hh, qq] + jj
-            bits = self._tensor(lay.bits, torch.uint8)
-            row_bytes = B // 8
-            per_head = LH > 1
-
-            def mask_mod(b, h, q_idx, kv_idx):
-                head = h if per_head else 0
-                pid = partial_id[head, q_idx // B, kv_idx // B].clamp(min=0)
-                byte = bits[(pid * B + q_idx % B) * row_bytes + (kv_idx % B) // 8]
-                return ((byte.to(torch.int32) >> (kv_idx % 8)) & 1) == 1
+            partial_ids = torch.frombuffer(lay.partial_ids(), dtype=torch.int64).to("cuda")
+            mask_mod = lay.mask_mod(partial_ids, self._tensor(lay.bits, torch.uint8))
 
         return BlockMask.from_kv_blocks(kv_num, kv_idx, full_num, full_idx, BLOCK_SIZE=B,
                                         mask_mod=mask_mod, seq_lengths=(L, L))
@@ -362,6 +395,14 @@ class GpuCase:
                 "tolerance": TOLERANCE[dtype], "passed": rel <= TOLERANCE[dtype]}
 
 
+def tf32_state(torch):
+    """Whether fp32 matmuls may use TF32 (off by default; FlexAttention's fp32 follows it)."""
+    try:
+        return bool(torch.backends.cuda.matmul.allow_tf32)
+    except (AttributeError, RuntimeError):
+        return None
+
+
 def time_cuda(torch, fn, warmup, repeats, max_case_s):
     """(first-call ms, samples ms, last output): CUDA events around each timed call."""
     started = time.perf_counter()
@@ -371,12 +412,12 @@ def time_cuda(torch, fn, warmup, repeats, max_case_s):
     for _ in range(max(0, warmup - 1)):
         out = fn()
     torch.cuda.synchronize()
-    probe_start, probe_end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    probe_start.record()
+    probe = [torch.cuda.Event(enable_timing=True) for _ in range(2)]
+    probe[0].record()
     out = fn()
-    probe_end.record()
-    probe_end.synchronize()
-    per_call = probe_start.elapsed_time(probe_end)
+    probe[1].record()
+    probe[1].synchronize()
+    per_call = probe[0].elapsed_time(probe[1])
     n = min(repeats, max(3, int(max_case_s * 1e3 / max(per_call, 1e-3))))
     samples = []
     for _ in range(n):
@@ -392,7 +433,8 @@ def time_cuda(torch, fn, warmup, repeats, max_case_s):
 def gpu_run(args):
     cases = selected_cases(args.manifests, args.cases)
     for root, case in cases:
-        missing = [f for f in case["files"].values() if f and not os.path.isfile(os.path.join(root, f))]
+        missing = [f for f in case["files"].values()
+                   if f and not os.path.isfile(os.path.join(root, f))]
         if missing:
             raise InputError(f"{case['caseKey']}: missing layout file {missing[0]}")
     try:
@@ -403,13 +445,19 @@ def gpu_run(args):
         raise InputError("no CUDA device: torch.cuda.is_available() is False (use --dry-run)")
     from torch.nn.attention.flex_attention import flex_attention
 
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    torch._dynamo.config.cache_size_limit = 256
-    if hasattr(torch._dynamo.config, "accumulated_cache_size_limit"):
-        torch._dynamo.config.accumulated_cache_size_limit = 4096
+    # Each case compiles its own kernel (its mask_mod and shapes); keep dynamo from falling back
+    # to eager after the default 8 recompiles.
+    for name, limit in (("recompile_limit", 256), ("cache_size_limit", 256),
+                        ("accumulated_recompile_limit", 4096),
+                        ("accumulated_cache_size_limit", 4096)):
+        if hasattr(torch._dynamo.config, name):
+            setattr(torch._dynamo.config, name, limit)
     flex = torch.compile(flex_attention, dynamic=False)
-    import triton
+    try:
+        import triton
+        triton_version = triton.__version__
+    except ImportError:
+        triton_version = "not installed"
 
     results = {
         "schema": PEERS_SCHEMA,
@@ -417,12 +465,12 @@ def gpu_run(args):
         "command": " ".join(["python3"] + sys.argv),
         "device": torch.cuda.get_device_name(),
         "versions": {"torch": torch.__version__, "cuda": str(torch.version.cuda),
-                     "triton": triton.__version__, "python": sys.version.split()[0]},
+                     "triton": triton_version, "python": sys.version.split()[0]},
         "manifests": [os.path.abspath(p) for p in args.manifests],
         "seed": args.seed,
         "warmup": args.warmup,
         "repeats": args.repeats,
-        "tf32": False,
+        "tf32": tf32_state(torch),
         "records": [],
     }
     planned = {(case["caseKey"], f"torch-{p}", d) for _, case in cases
@@ -441,7 +489,7 @@ def gpu_run(args):
             layout.check(case)
             gpu = GpuCase(torch, layout, case, args.seed)
         except Exception as error:  # a case that cannot be set up is recorded, the rest run
-            setup_error = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            setup_error = f"{type(error).__name__}: " + (str(error).splitlines() or [""])[0]
         for peer, dtype in runs_of(case, args.peers, args.dtypes):
             record = {key: case[key] for key in
                       ("caseKey", "scenario", "method", "params", "tokens", "heads", "headDim")}
@@ -469,7 +517,8 @@ def gpu_run(args):
             write_json_atomic(args.out, results)
             lat = record["latency"]
             status = record.get("error") or (
-                f"{lat['median']:.2f} ms (p10 {lat['p10']:.2f}, p90 {lat['p90']:.2f}, n {lat['n']}), "
+                f"{lat['median']:.2f} ms (p10 {lat['p10']:.2f}, p90 {lat['p90']:.2f}, "
+                f"n {lat['n']}), "
                 f"{record['tflops']:.1f} TFLOP/s, relL2 {record['check']['relL2']:.1e}"
                 f"{'' if record['check']['passed'] else ' CHECK FAILED'}")
             print(f"{case['caseKey']} · torch-{peer} {dtype}: {status}", flush=True)

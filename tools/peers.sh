@@ -47,7 +47,9 @@ done
 
 manifests=()
 for scenario in ${scenarios//,/ }; do
-  for method in ${methods//,/ }; do manifests+=("$work/layouts/$scenario/$method/manifest.json"); done
+  for method in ${methods//,/ }; do
+    manifests+=("$work/layouts/$scenario/$method/manifest.json")
+  done
 done
 # Results accumulate in $work (kept while the machine is), so calls split by scenario or --cases
 # each leave the whole file in their own OUT.
