@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { historyTrendData, readHistory, type TrendRow } from "../regress/history.ts";
 import { loadResults, RESULTS_FILE_NAME } from "../regress/results_input.ts";
 import { renderReport, type ReportExtras } from "../reports/html.ts";
-import { joinPeers, readPeersFile } from "../reports/peers.ts";
+import { joinPeers, readPeersFiles } from "../reports/peers.ts";
 import { readReportExtras } from "../reports/report_extras.ts";
 import { writeFileAtomic } from "../reports/results_io.ts";
 import type { ResultsFile } from "../reports/schema.ts";
@@ -24,7 +24,7 @@ RESULTS     results.json files, folders holding one, or folders of shard folders
             several render side by side (different adapters or commits)
 --out FILE  where to write the report (default: report.html beside the first RESULTS)
 --history FILE  add the latency trend of a history file (JSON Lines, bench --history)
---peers FILE    add Longshot vs PyTorch per case from a tools/peers.py results file
+--peers FILE[,…] add Longshot vs PyTorch per case from tools/peers.py results files
 A folder's decay.json and *.mask.png (or masks/<scenario>/*.mask.png) are shown too.`;
 
 /** The folder a RESULTS argument names: the folder itself, or the file's folder. */
@@ -67,7 +67,7 @@ async function main(): Promise<number> {
   const runs: ResultsFile[] = [];
   const extras: Required<ReportExtras> = { decay: [], masks: [], history: [], peers: [] };
   if (values.history !== undefined) extras.history = await historyRows(values.history);
-  const peers = values.peers === undefined ? null : await readPeersFile(values.peers);
+  const peers = values.peers === undefined ? null : await readPeersFiles(values.peers.split(","));
   for (const path of positionals) {
     const run = await loadResults(path);
     runs.push(run);

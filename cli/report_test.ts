@@ -91,7 +91,7 @@ Deno.test("report: bad input is one line on stderr, exit 2, nothing written", as
   await Deno.remove(folder, { recursive: true });
 });
 
-Deno.test("report --peers: a table of Longshot vs the peer per case; a bad file exits 2", async () => {
+Deno.test("report --peers: Longshot vs the peers per case, from one or more files; a bad file exits 2", async () => {
   const folder = await resultsFolder();
   const peers = join(folder, "peers.json");
   const record = {
@@ -116,6 +116,16 @@ Deno.test("report --peers: a table of Longshot vs the peer per case; a bad file 
   const html = await Deno.readTextFile(join(folder, "report.html"));
   match(html, /<section id="peers">/);
   match(html, /<td>120<\/td><td class="text">torch-sdpa f32<\/td><td>40<\/td><td>0\.333<\/td>/);
+  const second = join(folder, "peers-bf16.json");
+  await Deno.writeTextFile(
+    second,
+    JSON.stringify({ ...file, records: [{ ...record, dtype: "bf16" }] }),
+  );
+  equal((await report([folder, "--peers", `${peers},${second}`])).code, 0);
+  match(
+    await Deno.readTextFile(join(folder, "report.html")),
+    /torch-sdpa f32<\/td>[^]*torch-sdpa bf16<\/td>/,
+  );
   await Deno.writeTextFile(
     peers,
     JSON.stringify({ ...file, records: [{ ...record, heads: "2" }] }),

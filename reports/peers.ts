@@ -137,6 +137,13 @@ export async function readPeersFile(path: string): Promise<PeersFile> {
   return file;
 }
 
+/** Reads several peers files as one (their records in order; the first file's facts). */
+export async function readPeersFiles(paths: readonly string[]): Promise<PeersFile> {
+  const files = [];
+  for (const path of paths) files.push(await readPeersFile(path));
+  return { ...files[0], records: files.flatMap((f) => f.records) };
+}
+
 /** One row of the side-by-side table: a Longshot record against one peer record. */
 export interface PeerRow {
   /** {@link peerCaseKey} of the case. */

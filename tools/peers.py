@@ -475,11 +475,12 @@ def gpu_run(args):
     }
     planned = {(case["caseKey"], f"torch-{p}", d) for _, case in cases
                for p, d in runs_of(case, args.peers, args.dtypes)}
-    if args.append and os.path.isfile(args.out):
-        with open(args.out) as f:
+    earlier_path = next((p for p in args.out if os.path.isfile(p)), None)
+    if args.append and earlier_path:
+        with open(earlier_path) as f:
             earlier = json.load(f)
         if earlier.get("schema") != PEERS_SCHEMA:
-            raise InputError(f"{args.out}: schema must be {PEERS_SCHEMA!r} to --append to it")
+            raise InputError(f"{earlier_path}: schema must be {PEERS_SCHEMA!r} to --append to it")
         results["records"] = [r for r in earlier["records"]
                               if (r["caseKey"], r["peer"], r["dtype"]) not in planned]
     for root, case in cases:
@@ -514,7 +515,8 @@ def gpu_run(args):
                 record["error"] = f"{type(error).__name__}: " + (str(error).splitlines() or [""])[0]
             torch.cuda.empty_cache()
             results["records"].append(record)
-            write_json_atomic(args.out, results)
+            for path in args.out:
+                write_json_atomic(path, results)
             lat = record["latency"]
             status = record.get("error") or (
                 f"{lat['median']:.2f} ms (p10 {lat['p10']:.2f}, p90 {lat['p90']:.2f}, "
@@ -524,7 +526,8 @@ def gpu_run(args):
             print(f"{case['caseKey']} · torch-{peer} {dtype}: {status}", flush=True)
         del gpu
         torch.cuda.empty_cache()
-    write_json_atomic(args.out, results)
+    for path in args.out:
+        write_json_atomic(path, results)
     failed = [r for r in results["records"] if r.get("error") or not r["check"]["passed"]]
     return 1 if failed else 0
 
@@ -533,19 +536,22 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="peers.py", description=__doc__.split("\n")[0])
     parser.add_argument("manifests", nargs="+", metavar="MANIFEST",
                         help="manifest.json files of plan --export-layouts")
-    parser.add_argument("--out", default="peers.json", help="results file (default peers.json)")
+    parser.add_argument("--out", action="append",
+                        help="results file, rewritten after every record (default peers.json; "
+                             "repeat to keep copies, e.g. one that outlives a killed run)")
     parser.add_argument("--peers", default="sdpa,flex", help="comma list of: sdpa, flex")
     parser.add_argument("--dtypes", default="f32,bf16", help="comma list of: f32, bf16")
     parser.add_argument("--cases", default="", help="comma list of case-key substrings to run")
     parser.add_argument("--warmup", type=int, default=3, help="untimed calls (default 3)")
     parser.add_argument("--repeats", type=int, default=10, help="timed calls (default 10)")
-    parser.add_argument("--max-case-s", type=float, default=30.0,
-                        help="fewer repeats (at least 3) when they would take longer (default 30)")
+    parser.add_argument("--max-case-s", type=float, default=20.0,
+                        help="fewer repeats (at least 3) when they would take longer (default 20)")
     parser.add_argument("--check-rows", type=int, default=16,
                         help="sampled rows per checked head (default 16, plus rows 0 and L-1)")
     parser.add_argument("--seed", type=int, default=1, help="Q/K/V and row-sample seed")
     parser.add_argument("--append", action="store_true",
-                        help="keep the records of --out that this run does not redo")
+                        help="keep the records of the first existing --out that this run does "
+                             "not redo")
     parser.add_argument("--dry-run", action="store_true",
                         help="check the export and list the planned runs; needs no torch")
     parser.add_argument("--mask-digests", action="store_true",
@@ -559,6 +565,7 @@ def parse_args(argv):
                          f"{getattr(args, name)!r})")
         setattr(args, name, items)
     args.cases = [x for x in args.cases.split(",") if x]
+    args.out = args.out or ["peers.json"]
     for name in ("warmup", "repeats", "check_rows"):
         if getattr(args, name) < (0 if name == "check_rows" else 1):
             parser.error(f"--{name.replace('_', '-')} must be >= 1 (got {getattr(args, name)})")

@@ -52,9 +52,10 @@ for scenario in ${scenarios//,/ }; do
   done
 done
 # Results accumulate in $work (kept while the machine is), so calls split by scenario or --cases
-# each leave the whole file in their own OUT.
+# each leave the whole file in their own OUT; both copies are rewritten after every record, so a
+# call cut short by its time limit still returns (and keeps) what it measured.
 code=0
-python3 tools/peers.py "${manifests[@]}" --out "$work/peers.json" --append "$@" || code=$?
-[ -f "$work/peers.json" ] && cp "$work/peers.json" "$out/peers.json"
+python3 tools/peers.py "${manifests[@]}" --out "$work/peers.json" --out "$out/peers.json" \
+  --append "$@" || code=$?
 echo "peers: exit $code → $out/peers.json"
 exit "$code"
