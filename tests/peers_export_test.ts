@@ -12,6 +12,7 @@ import { countedFlops, denseMask } from "../methods/form.ts";
 import type { LayoutContext, Method } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
 import { exportLayouts } from "../reports/layout_export.ts";
+import { readPeersFile } from "../reports/peers.ts";
 import { resolveScenario } from "../scenarios/scenario_file.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
@@ -125,6 +126,65 @@ Deno.test({
       const stderr = new TextDecoder().decode(run.stderr).trim();
       equal(stderr.split("\n").length, 1);
       equal(/head 0 lists \d+ attended pairs, the manifest counts \d+/.test(stderr), true, stderr);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+async function hasNumpy(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("python3", { args: ["-c", "import numpy"] }).output()).success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "peers.py's GPU path on a numpy stand-in of torch: every run passes its float64 check",
+  ignore: !(await hasNumpy()),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // 1,568 tokens: not whole blocks of 128, so the edge blocks are partial.
+      const scenarios = [{ ...await resolveScenario("hunyuan-117f-768x1280", "ci"), heads: 2 }];
+      const methods: Method[] = [];
+      for (const spec of ["dense", "sta", "moga"]) methods.push(await resolveMethod(spec));
+      await exportLayouts(scenarios, methods, { dir, seed: SEED, command: "test" });
+      const out = join(dir, "peers.json");
+      const run = await new Deno.Command("python3", {
+        args: [
+          PEERS_PY,
+          join(dir, "manifest.json"),
+          "--out",
+          out,
+          "--warmup",
+          "1",
+          "--repeats",
+          "2",
+        ],
+        env: { PYTHONPATH: new URL("./fake_torch", import.meta.url).pathname },
+      }).output();
+      equal(run.code, 0, new TextDecoder().decode(run.stderr));
+      const peers = await readPeersFile(out);
+      deepEqual(
+        peers.records.map((r) => `${r.scenario} ${r.method} ${r.peer} ${r.dtype}`),
+        scenarios.flatMap((s) => [
+          `${s.name} dense torch-sdpa f32`,
+          `${s.name} dense torch-sdpa bf16`,
+          `${s.name} dense torch-flex f32`,
+          `${s.name} dense torch-flex bf16`,
+          `${s.name} sta torch-flex f32`,
+          `${s.name} sta torch-flex bf16`,
+          `${s.name} moga torch-flex f32`,
+          `${s.name} moga torch-flex bf16`,
+        ]),
+      );
+      for (const r of peers.records) {
+        equal(r.error, undefined);
+        equal(r.check!.passed && r.check!.relL2 < 1e-6, true, `${r.method} ${r.check!.relL2}`);
+        equal(r.check!.rows, 2 * 18);
+      }
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
