@@ -1,18 +1,16 @@
 /**
  * `deno task compare BASE CUR [options]` (cli.md): regression check of two results files or
  * folders (a folder holding results.json, or shard folders each holding one). Prints a Markdown
- * summary; exit 0 when nothing regressed, 1 when something did, 2 on bad input (one line on
- * stderr naming the file or option, nothing written).
+ * summary whose headline states the verdict; exit 0 when it passes, 1 when it fails (a
+ * regression; a missing case or no case matched, unless `--allow-missing`; a change under
+ * `--fail-on-change`), 2 on bad input (one line on stderr naming the file or option, nothing
+ * written).
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import {
-  type CompareOptions,
-  compareResults,
-  comparisonFails,
-  type LatencyMode,
-} from "../regress/compare.ts";
+import { type CompareOptions, compareResults, type LatencyMode } from "../regress/compare.ts";
+import { comparisonVerdict } from "../regress/verdict.ts";
 import { loadResults } from "../regress/results_input.ts";
 import { renderSummary } from "../regress/summary.ts";
 import { writeTextFileAtomic } from "../regress/_atomic_write.ts";
@@ -28,9 +26,12 @@ BASE, CUR   a results.json, a folder holding one, or a folder of shard folders
 --tol-recall X      allowed recall and crossShotRecall drop (default 0.001)
 --tol-psnr X        allowed PSNR drop in dB (default 1)
 --fail-on-change    exact-field changes (FLOPs, sparsity, layouts…) exit 1 too
---fail-on-missing   cases missing from CUR exit 1 too
+--allow-missing     cases of BASE missing from CUR, or no case matched, do not exit 1
 --summary FILE      also write the Markdown summary to FILE
-exit: 0 nothing regressed, 1 regression, 2 bad input`;
+Cases match on scenario, method, params, dtype and adapter class (backend, vendor, fallback);
+a changed adapter description is listed for information.
+exit: 0 passed, 1 failed (regression; missing or unmatched cases; changes with
+--fail-on-change), 2 bad input`;
 
 /** Bad command-line input: printed in one line, exit 2. */
 class UsageError extends RangeError {
@@ -63,7 +64,7 @@ function parseCommandLine(args: string[]) {
       "tol-recall": { type: "string" },
       "tol-psnr": { type: "string" },
       "fail-on-change": { type: "boolean" },
-      "fail-on-missing": { type: "boolean" },
+      "allow-missing": { type: "boolean" },
       summary: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -96,7 +97,7 @@ function parseCommandLine(args: string[]) {
     current: positionals[1],
     options,
     summary: values.summary,
-    policy: { failOnChange: values["fail-on-change"], failOnMissing: values["fail-on-missing"] },
+    policy: { failOnChange: values["fail-on-change"], allowMissing: values["allow-missing"] },
   } as const;
 }
 
@@ -112,8 +113,11 @@ async function main(args: string[]): Promise<number> {
       loadResults(command.base),
       loadResults(command.current),
     ]);
-    const comparison = compareResults(base, current, command.options);
-    const markdown = renderSummary(comparison, {
+    const verdict = comparisonVerdict(
+      compareResults(base, current, command.options),
+      command.policy,
+    );
+    const markdown = renderSummary(verdict, {
       baseName: command.base,
       currentName: command.current,
     });
@@ -123,7 +127,7 @@ async function main(args: string[]): Promise<number> {
       });
     }
     console.log(markdown);
-    return comparisonFails(comparison, command.policy) ? 1 : 0;
+    return verdict.fails ? 1 : 0;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (

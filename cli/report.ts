@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { historyTrendData, readHistory, type TrendRow } from "../regress/history.ts";
 import { loadResults, RESULTS_FILE_NAME } from "../regress/results_input.ts";
@@ -65,17 +65,22 @@ async function main(): Promise<number> {
     throw new UsageError(`--out must name an .html file (got "${values.out}")`);
   }
   const runs: ResultsFile[] = [];
-  const extras: Required<ReportExtras> = { decay: [], masks: [], history: [], peers: [] };
+  const extras: Required<ReportExtras> = {
+    decay: [],
+    masks: [],
+    history: [],
+    runNames: [],
+    peers: [],
+  };
   if (values.history !== undefined) extras.history = await historyRows(values.history);
   const peers = values.peers === undefined ? null : await readPeersFiles(values.peers.split(","));
   for (const path of positionals) {
     const run = await loadResults(path);
     runs.push(run);
     if (peers) extras.peers.push(...joinPeers(run, peers));
-    const found = await readReportExtras(
-      await resultsFolder(path),
-      run.records.map((r) => r.scenario),
-    );
+    const folder = await resultsFolder(path);
+    extras.runNames.push(basename(resolve(folder)));
+    const found = await readReportExtras(folder, run.records.map((r) => r.scenario));
     // Runs of the same scenarios hold the same curves and pictures: show each once.
     for (const curve of found.decay) {
       const seen = extras.decay.some((d) => d.scenario === curve.scenario && d.head === curve.head);

@@ -174,11 +174,16 @@ export const sta: MethodDefinition = {
       dynamic: false,
       layout: (scenario) => ({ forms: [staForm(scenario, tile, window)], routingFlops: 0 }),
       analyticFlops(scenario) {
-        // STA's own count: each video query attends the window's volume of tiles, plus text.
+        // STA's own count: each video query attends the window's volume of tiles, plus text. A
+        // window wider than the grid covers the whole axis (methods.md), so each axis is clamped.
         const grid = tileGrid(scenario.latent, tile);
         const video = videoTokens(scenario);
         const text = textTokens(scenario);
-        const windowTokens = window[0] * window[1] * window[2] * grid.tileTokens;
+        const windowTiles = window.reduce(
+          (tiles, k, axis) => tiles * Math.min(k, grid.tiles[axis]),
+          1,
+        );
+        const windowTokens = windowTiles * grid.tileTokens;
         const pairs = video * (windowTokens + text) + text * (video + text);
         return 4 * scenario.headDim * scenario.heads * pairs;
       },

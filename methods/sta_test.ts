@@ -209,3 +209,19 @@ Deno.test("sta analytic FLOPs equal the counted ones when the window fits the gr
   if (layout instanceof Promise) throw new Error("sta is synchronous");
   equal(method.analyticFlops!(s), 4 * s.headDim * s.heads * attendedPairs(layout.forms[0]));
 });
+
+Deno.test("sta analytic FLOPs clamp a window wider than the grid to the canvas", () => {
+  // Grid 1×2×3 tiles of 384 tokens, window 3×1×5 → 1·1·3 tiles = 1,152 keys for each of the
+  // 2,304 video queries; 2 heads of d = 64: 4·64·2·2,304·1,152.
+  const narrow = scenario([6, 16, 24], 0, "none");
+  equal(sta.create({ window: [3, 1, 5] }).analyticFlops!(narrow), 4 * 64 * 2 * 2304 * 1152);
+  // Grid 2×2×2 under a 3×3×3 window: every tile sees all 8, so STA is dense attention — with 40
+  // suffix text tokens, 4·64·2·3,112².
+  const small = scenario([12, 16, 16], 40, "suffix");
+  equal(sta.create({ window: [3, 3, 3] }).analyticFlops!(small), 4 * 64 * 2 * 3112 * 3112);
+  // And the clamped figure is what the execution form counts.
+  const method = sta.create({ window: [5, 1, 4] });
+  const layout = method.layout(small, {});
+  if (layout instanceof Promise) throw new Error("sta is synchronous");
+  equal(method.analyticFlops!(small), 4 * 64 * 2 * attendedPairs(layout.forms[0]));
+});

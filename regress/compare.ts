@@ -1,20 +1,26 @@
 /**
  * Regression check of two results files (cli.md `compare`; fields of metrics.md). Cases are
- * matched by {@link caseKey}; each field is judged by its nature:
+ * matched by {@link comparisonKey} (the adapter by its class; a changed description or
+ * architecture is listed as an adapter change, for information); each field is judged by its
+ * nature:
  *
  * - exact (FLOPs, tokens, sparsity, block size, layout digest, method stats, inputs): any
  *   difference is a CHANGE — a different workload, not a slower one;
  * - quality proxies: worse by more than an absolute tolerance is a regression;
- * - latency: a regression only when the median is slower by more than `threshold` AND a
- *   one-sided Mann–Whitney U test on the raw samples gives p < `alpha` (regress/stats.ts says
- *   why a rank test); in `info` mode latency never fails and is listed for information;
+ * - latency: a regression when the median is slower by more than `threshold` AND a one-sided
+ *   Mann–Whitney U test on the raw samples gives p < `alpha` (regress/stats.ts says why a rank
+ *   test), or when every current sample is slower than every base sample by more than
+ *   {@link SEPARATION_FACTOR} × `threshold` (a separation that too few samples keep the test
+ *   from confirming); in `info` mode latency never fails and is listed for information;
  * - failures: a matched case that now fails (record.error) is a regression.
+ *
+ * Whether the findings fail the comparison is decided in one place, regress/verdict.ts.
  *
  * @module
  */
 import { EXACT_NUMBER_FIELDS } from "./results_input.ts";
 import type { BenchRecord, Quality, ResultsFile } from "../reports/schema.ts";
-import { caseKey } from "./case_key.ts";
+import { adapterClassOf, comparisonKey } from "./case_key.ts";
 import { mannWhitneyU, median } from "./stats.ts";
 
 /** Thrown for an option outside its allowed range; the message names it. */
@@ -66,6 +72,13 @@ export interface ResolvedCompareOptions {
   /** See {@link CompareOptions.tolerances}. */
   tolerances: QualityTolerances;
 }
+
+/**
+ * A slowdown counts without the rank test's confirmation when every current sample is slower
+ * than every base sample by more than this many times the threshold (3 × 10% = 30% by default):
+ * a separation no noise explains, which 3 + 3 samples could never confirm (p ≥ 0.04).
+ */
+export const SEPARATION_FACTOR = 3;
 
 /** Defaults: 10% slowdown at α = 0.01; 1e-3 on relL2, cosine and recalls; 1 dB on PSNR. */
 export const DEFAULT_COMPARE_OPTIONS: ResolvedCompareOptions = {
@@ -133,6 +146,8 @@ export interface Comparison {
   options: ResolvedCompareOptions;
   /** Cases present in both files. */
   matched: number;
+  /** Adapter descriptions or architectures that differ within one adapter class (information). */
+  adapterChanges: Finding[];
   /** Significant slowdowns (fail mode), quality beyond tolerance, newly failing cases. */
   regressions: Finding[];
   /** Exact fields that differ (a different workload, not a regression). */
@@ -177,6 +192,7 @@ class CaseJudge {
     this.findings = {
       options,
       matched: 0,
+      adapterChanges: [],
       regressions: [],
       changes: [],
       improvements: [],
@@ -262,12 +278,20 @@ class CaseJudge {
     const slower = change > 0;
     const test = mannWhitneyU(base, current, { alternative: slower ? "greater" : "less" });
     const significant = test.pValue < alpha;
+    const margin = SEPARATION_FACTOR * threshold;
+    const separated = slower
+      ? Math.min(...current) > Math.max(...base) * (1 + margin)
+      : Math.max(...current) * (1 + margin) < Math.min(...base);
     const counts = `n ${test.nBase}/${test.nCurrent}`;
-    const evidence = significant
-      ? `p = ${test.pValue.toExponential(1)} < ${alpha}`
-      : test.minPValue >= alpha
+    const untestable = test.minPValue >= alpha
       ? `too few samples: ${counts} cannot reach p < ${alpha}`
       : `not significant: p = ${test.pValue.toPrecision(2)} ≥ ${alpha}`;
+    const evidence = significant
+      ? `p = ${test.pValue.toExponential(1)} < ${alpha}`
+      : separated
+      ? `every sample ${slower ? "slower" : "faster"} than every base sample by > ` +
+        `${Number((margin * 100).toPrecision(3))}% (${untestable})`
+      : untestable;
     const finding = {
       case: key,
       field,
@@ -276,8 +300,9 @@ class CaseJudge {
       detail: `${formatMs(baseMedian)} → ${formatMs(currentMedian)} (${signedPercent(change)}` +
         ` median, ${evidence}, ${counts})`,
     };
-    if (!significant || latency === "info") this.findings.latencyNotes.push(finding);
-    else if (slower) this.findings.regressions.push(finding);
+    if (!(significant || separated) || latency === "info") {
+      this.findings.latencyNotes.push(finding);
+    } else if (slower) this.findings.regressions.push(finding);
     else this.findings.improvements.push(finding);
   }
 
@@ -328,7 +353,40 @@ class CaseJudge {
 }
 
 function adapterList(records: readonly BenchRecord[]): string {
-  return [...new Set(records.map((r) => r.adapter.description))].join(", ") || "none";
+  const adapters = records.map((r) => `${r.adapter.description} (${adapterClassOf(r.adapter)})`);
+  return [...new Set(adapters)].join(", ") || "none";
+}
+
+/** Collects, per adapter class, the descriptions and architectures that differ between files. */
+class AdapterChanges {
+  readonly #byChange = new Map<string, { finding: Finding; cases: number }>();
+
+  add(base: BenchRecord["adapter"], current: BenchRecord["adapter"]): void {
+    for (const field of ["description", "architecture"] as const) {
+      if (base[field] === current[field]) continue;
+      const adapterClass = adapterClassOf(current);
+      const id = JSON.stringify([adapterClass, field, base[field], current[field]]);
+      const entry = this.#byChange.get(id) ?? {
+        finding: {
+          case: adapterClass,
+          field: `adapter.${field}`,
+          base: base[field],
+          current: current[field],
+          detail: "",
+        },
+        cases: 0,
+      };
+      entry.cases++;
+      this.#byChange.set(id, entry);
+    }
+  }
+
+  findings(): Finding[] {
+    return [...this.#byChange.values()].map(({ finding, cases }) => ({
+      ...finding,
+      detail: `same adapter class: ${cases} case${cases === 1 ? "" : "s"} matched by class`,
+    }));
+  }
 }
 
 /**
@@ -352,13 +410,15 @@ export function compareResults(
 ): Comparison {
   const judge = new CaseJudge(resolveCompareOptions(options));
   const findings = judge.findings;
-  const baseByKey = new Map(base.records.map((record) => [caseKey(record), record]));
+  const adapterChanges = new AdapterChanges();
+  const baseByKey = new Map(base.records.map((record) => [comparisonKey(record), record]));
   const currentKeys = new Set<string>();
   for (const record of current.records) {
-    const key = caseKey(record);
+    const key = comparisonKey(record);
     currentKeys.add(key);
     const baseRecord = baseByKey.get(key);
     if (baseRecord !== undefined) {
+      adapterChanges.add(baseRecord.adapter, record.adapter);
       judge.matchedCase(key, baseRecord, record);
       continue;
     }
@@ -374,6 +434,7 @@ export function compareResults(
     }
   }
   findings.missingCases = [...baseByKey.keys()].filter((key) => !currentKeys.has(key));
+  findings.adapterChanges = adapterChanges.findings();
 
   if (base.suite !== current.suite) {
     findings.notes.push(`suites differ: base ${base.suite}, current ${current.suite}`);
@@ -383,7 +444,7 @@ export function compareResults(
       findings.notes.push(`${role} holds shard ${file.shard} only: other shards' cases are absent`);
     }
   }
-  if (findings.matched === 0 && base.records.length > 0 && current.records.length > 0) {
+  if (findings.matched === 0) {
     findings.notes.push(
       `no case matched: base adapters ${adapterList(base.records)}; current adapters ${
         adapterList(current.records)
@@ -391,32 +452,4 @@ export function compareResults(
     );
   }
   return findings;
-}
-
-/** What beyond regressions fails a comparison (cli.md compare: `--fail-on-…`). */
-export interface FailurePolicy {
-  /** Exact-field changes fail too. */
-  failOnChange?: boolean;
-  /** Cases missing from the current file fail too. */
-  failOnMissing?: boolean;
-}
-
-/**
- * Whether the comparison fails: any regression, or changes / missing cases under the policy.
- *
- * @example
- * ```ts
- * import { compareResults, comparisonFails } from "./compare.ts";
- * import { equal } from "node:assert/strict";
- * const empty = {
- *   schema: "longshot.results/1", suite: "default@1", commit: null, date: "2025-01-01",
- *   deno: "2", command: "bench", seed: 1, adapter: null, shard: null, records: [],
- * };
- * equal(comparisonFails(compareResults(empty, empty)), false);
- * ```
- */
-export function comparisonFails(comparison: Comparison, policy: FailurePolicy = {}): boolean {
-  return comparison.regressions.length > 0 ||
-    (policy.failOnChange === true && comparison.changes.length > 0) ||
-    (policy.failOnMissing === true && comparison.missingCases.length > 0);
 }

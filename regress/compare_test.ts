@@ -1,6 +1,7 @@
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
-import { CompareOptionError, compareResults, comparisonFails } from "./compare.ts";
-import { caseKey } from "./case_key.ts";
+import { CompareOptionError, compareResults } from "./compare.ts";
+import { comparisonVerdict } from "./verdict.ts";
+import { comparisonKey } from "./case_key.ts";
 import { applyTestSlowdown, parseTestSlowdown } from "./test_slowdown.ts";
 import { jitteredSamples, latencyOf, makeRecord, makeResults } from "./_test_fixtures.ts";
 import type { BenchRecord } from "../reports/schema.ts";
@@ -22,7 +23,7 @@ Deno.test("a 30% slowdown (the LONGSHOT_TEST_SLOWDOWN hook) is caught on every s
     equal(result.regressions.length, 1, `seed ${seed}`);
     equal(result.regressions[0].field, "latency");
     match(result.regressions[0].detail, /\+\d+\.\d% median, p = .* < 0\.01/);
-    ok(comparisonFails(result));
+    ok(comparisonVerdict(result).fails);
   }
 });
 
@@ -82,7 +83,7 @@ Deno.test("--latency info lists a slowdown and never fails on it", () => {
   const result = judge(timed(base), timed(current), { latency: "info" });
   equal(result.regressions.length, 0);
   equal(result.latencyNotes.length, 1);
-  equal(comparisonFails(result), false);
+  equal(comparisonVerdict(result).fails, false);
 });
 
 Deno.test("changed FLOPs, sparsity, layout or stats are CHANGES, failing only with the policy", () => {
@@ -100,8 +101,10 @@ Deno.test("changed FLOPs, sparsity, layout or stats are CHANGES, failing only wi
     ["flops", "tokenSparsity", "layoutDigest", "stats.groups"],
   );
   equal(result.regressions.length, 0);
-  equal(comparisonFails(result), false);
-  equal(comparisonFails(result, { failOnChange: true }), true);
+  equal(comparisonVerdict(result).fails, false);
+  deepEqual(comparisonVerdict(result, { failOnChange: true }).reasons, [
+    "4 changes (--fail-on-change)",
+  ]);
 });
 
 Deno.test("quality beyond tolerance regresses, within tolerance passes, better improves", () => {
@@ -131,32 +134,77 @@ Deno.test("new, missing and failed cases are listed; a newly failing case regres
     makeResults([kept, gone, broken]),
     makeResults([kept, added, { ...broken, latency: null, error: "device lost" }]),
   );
-  deepEqual(result.newCases, [caseKey(added)]);
-  deepEqual(result.missingCases, [caseKey(gone)]);
+  deepEqual(result.newCases, [comparisonKey(added)]);
+  deepEqual(result.missingCases, [comparisonKey(gone)]);
   deepEqual(result.failed.map((f) => f.detail), ["new case fails", "newly fails"]);
-  deepEqual(result.regressions.map((f) => f.case), [caseKey(broken)]);
-  equal(comparisonFails(result, {}), true);
+  deepEqual(result.regressions.map((f) => f.case), [comparisonKey(broken)]);
+  deepEqual(comparisonVerdict(result).reasons, ["1 regression", "1 missing case"]);
   const fixed = compareResults(makeResults([{ ...broken, error: "x" }]), makeResults([broken]));
   equal(fixed.improvements[0].detail, "runs again");
-  equal(
-    comparisonFails(compareResults(makeResults([kept, gone]), makeResults([kept])), {
-      failOnMissing: true,
-    }),
-    true,
-  );
+  const dropped = compareResults(makeResults([kept, gone]), makeResults([kept]));
+  deepEqual(comparisonVerdict(dropped).reasons, ["1 missing case"]);
+  equal(comparisonVerdict(dropped, { allowMissing: true }).fails, false);
 });
 
-Deno.test("cases match on params in any key order and not across adapters", () => {
+Deno.test("cases match on params in any key order and on the adapter's class", () => {
   const base = makeRecord({ params: { decay: 0.95, block: 128 } });
   const reordered = makeRecord({ params: { block: 128, decay: 0.95 } });
   equal(judge(base, reordered).matched, 1);
-  const other = makeRecord({ adapter: { ...base.adapter, description: "NVIDIA H200" } });
-  const result = judge(base, other);
+  const upgraded = makeRecord({ adapter: { ...base.adapter, description: "llvmpipe (LLVM 19)" } });
+  const sameClass = judge(base, upgraded);
+  equal(sameClass.matched, 1);
+  deepEqual(sameClass.adapterChanges, [{
+    case: "vulkan vendor 0 fallback",
+    field: "adapter.description",
+    base: "test adapter",
+    current: "llvmpipe (LLVM 19)",
+    detail: "same adapter class: 1 case matched by class",
+  }]);
+  equal(comparisonVerdict(sameClass, { failOnChange: true }).fails, false);
+  const otherClass = makeRecord({
+    adapter: {
+      description: "NVIDIA H200",
+      vendor: "4318",
+      architecture: "",
+      fallback: false,
+      backend: "vulkan",
+    },
+  });
+  const result = judge(base, otherClass);
   equal(result.matched, 0);
   match(
     result.notes[0],
-    /no case matched: base adapters test adapter; current adapters NVIDIA H200/,
+    new RegExp(
+      "no case matched: base adapters test adapter \\(vulkan vendor 0 fallback\\); " +
+        "current adapters NVIDIA H200 \\(vulkan vendor 4318\\)",
+    ),
   );
+  deepEqual(comparisonVerdict(result).reasons, ["no case matched", "1 missing case"]);
+});
+
+Deno.test("a slowdown far beyond the threshold regresses even when the test lacks samples", () => {
+  const base = [10, 10.2, 10.4];
+  const hundredfold = judge(timed(base), timed(base.map((x) => x * 100)));
+  deepEqual(hundredfold.regressions.map((f) => f.field), ["latency"]);
+  match(
+    hundredfold.regressions[0].detail,
+    new RegExp(
+      "every sample slower than every base sample by > 30% " +
+        "\\(too few samples: n 3/3 cannot reach p < 0\\.01\\)",
+    ),
+  );
+  equal(comparisonVerdict(hundredfold).fails, true);
+  // The separation is judged against the slowest base sample: 10.4 · 1.3 = 13.52.
+  equal(judge(timed(base), timed([13.6, 14, 15])).regressions.length, 1);
+  equal(judge(timed(base), timed([13.5, 14, 15])).regressions.length, 0);
+  equal(judge(timed(base), timed([13.5, 14, 15])).latencyNotes.length, 1);
+  // A fixed threshold moves the margin: 3 × 20% = 60%.
+  equal(judge(timed(base), timed([16, 17, 18]), { threshold: 0.2 }).regressions.length, 0);
+  equal(judge(timed(base), timed([16.7, 17, 18]), { threshold: 0.2 }).regressions.length, 1);
+  // The same rule for speed-ups, and info mode never fails.
+  equal(judge(timed(base), timed([7.6, 7.0, 7.1])).improvements.length, 1);
+  equal(judge(timed(base), timed([7.7, 7.0, 7.1])).improvements.length, 0);
+  equal(judge(timed(base), timed([1040, 1050, 1060]), { latency: "info" }).regressions.length, 0);
 });
 
 Deno.test("options out of range are rejected by name", () => {

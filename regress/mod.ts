@@ -4,13 +4,14 @@
  *
  * @example
  * ```ts
- * import { compareResults, renderSummary } from "./mod.ts";
+ * import { compareResults, comparisonVerdict, renderSummary } from "./mod.ts";
  * import { match } from "node:assert/strict";
  * const run = {
  *   schema: "longshot.results/1", suite: "default@1", commit: null, date: "2025-01-01",
  *   deno: "2", command: "bench", seed: 1, adapter: null, shard: null, records: [],
  * };
- * match(renderSummary(compareResults(run, run)), /✅/);
+ * const verdict = comparisonVerdict(compareResults(run, run), { allowMissing: true });
+ * match(renderSummary(verdict), /✅/);
  * ```
  *
  * @module
@@ -26,3 +27,4 @@ export * from "./shards.ts";
 export * from "./stats.ts";
 export * from "./summary.ts";
 export * from "./test_slowdown.ts";
+export * from "./verdict.ts";

@@ -92,7 +92,7 @@ export interface MergeOptions {
 
 /**
  * Merges the results of shards 1/N … N/N into one unsharded results file (`shard: null`, run
- * facts of shard 1). Errors name the culprit: a file without a shard, shards of different N,
+ * facts of shard 1 but `command`: every shard's command line, in shard order, one a line). Errors name the culprit: a file without a shard, shards of different N,
  * suites or commits, a shard present twice or missing, a case present in two shards.
  *
  * @example
@@ -173,5 +173,7 @@ export function mergeShards(
       if (row < files[i].records.length) records.push(files[i].records[row]);
     }
   }
-  return { ...files[ordered[0]], shard: null, records };
+  // Every shard's command line, one a line, so the merged run says how it was made.
+  const command = ordered.map((i) => files[i].command).join("\n");
+  return { ...files[ordered[0]], shard: null, command, records };
 }

@@ -59,3 +59,14 @@ Deno.test("a missing shard, a shard twice or a duplicated case is an error namin
     /whole\.json: shard is null/,
   );
 });
+
+Deno.test("a merged run keeps every shard's command line, in shard order", () => {
+  const files = shardFiles(2).map((file, k) => ({
+    ...file,
+    command: `deno task bench --shard ${k + 1}/2`,
+  }));
+  equal(
+    mergeShards([files[1], files[0]]).command,
+    "deno task bench --shard 1/2\ndeno task bench --shard 2/2",
+  );
+});

@@ -1,11 +1,13 @@
 /**
- * The Markdown summary of a comparison, sized for a GitHub step summary: a headline with the
- * counts, the table of regressions, then changes, improvements, latency notes, failed, new and
+ * The Markdown summary of a judged comparison, sized for a GitHub step summary: a headline with
+ * the verdict (the same one compare's exit code follows), its reasons and the counts, the table
+ * of regressions, then changes, adapter changes, improvements, latency notes, failed, new and
  * missing cases.
  *
  * @module
  */
-import type { Comparison, Finding, FindingValue } from "./compare.ts";
+import { type Finding, type FindingValue, SEPARATION_FACTOR } from "./compare.ts";
+import type { Verdict } from "./verdict.ts";
 
 /** Options of {@link renderSummary}. */
 export interface SummaryOptions {
@@ -51,44 +53,61 @@ function caseList(keys: readonly string[], maxRows: number): string[] {
   return lines;
 }
 
+function headline(verdict: Verdict): string {
+  const c = verdict.comparison;
+  const outcome = verdict.fails
+    ? `❌ Longshot compare FAILED (${verdict.reasons.join("; ")})`
+    : "✅ Longshot compare passed";
+  const adapters = c.adapterChanges.length > 0
+    ? `, ${plural(c.adapterChanges.length, "adapter change")}`
+    : "";
+  return `## ${outcome}: ${plural(c.regressions.length, "regression")}, ` +
+    `${plural(c.changes.length, "change")}, ${plural(c.improvements.length, "improvement")}, ` +
+    `${c.newCases.length} new, ${c.missingCases.length} missing, ${c.failed.length} failed` +
+    `${adapters} (${plural(c.matched, "case")} matched)`;
+}
+
 /**
- * Renders the comparison as Markdown.
+ * Renders a judged comparison as Markdown; the headline's ✅ / ❌ is `verdict.fails`.
  *
  * @example
  * ```ts
  * import { compareResults } from "./compare.ts";
+ * import { comparisonVerdict } from "./verdict.ts";
  * import { renderSummary } from "./summary.ts";
  * import { match } from "node:assert/strict";
  * const empty = {
  *   schema: "longshot.results/1", suite: "default@1", commit: null, date: "2025-01-01",
  *   deno: "2", command: "bench", seed: 1, adapter: null, shard: null, records: [],
  * };
- * match(renderSummary(compareResults(empty, empty)), /0 regressions/);
+ * const verdict = comparisonVerdict(compareResults(empty, empty));
+ * match(renderSummary(verdict), /^## ❌ Longshot compare FAILED \(no case matched\): 0 regr/);
  * ```
  */
-export function renderSummary(comparison: Comparison, options: SummaryOptions = {}): string {
+export function renderSummary(verdict: Verdict, options: SummaryOptions = {}): string {
   const maxRows = options.maxRows ?? 200;
-  const c = comparison;
+  const c = verdict.comparison;
   const { threshold, alpha, latency, tolerances } = c.options;
-  const mark = c.regressions.length > 0 ? "❌" : "✅";
-  const lines = [
-    `## ${mark} Longshot compare: ${plural(c.regressions.length, "regression")}, ` +
-    `${plural(c.changes.length, "change")}, ${plural(c.improvements.length, "improvement")}, ` +
-    `${c.newCases.length} new, ${c.missingCases.length} missing, ${c.failed.length} failed ` +
-    `(${plural(c.matched, "case")} matched)`,
-    "",
-  ];
+  const lines = [headline(verdict), ""];
   if (options.baseName !== undefined || options.currentName !== undefined) {
     lines.push(`Base \`${options.baseName ?? "?"}\` → current \`${options.currentName ?? "?"}\`.`);
   }
   const latencyRule = latency === "info"
     ? "latency is information only (`--latency info`)"
     : `latency regresses when the median is > ${threshold * 100}% slower and a one-sided ` +
-      `Mann–Whitney U test gives p < ${alpha}`;
+      `Mann–Whitney U test gives p < ${alpha}, or when every sample is more than ` +
+      `${
+        Number((SEPARATION_FACTOR * threshold * 100).toPrecision(3))
+      }% slower than every base sample`;
+  const { failOnChange, allowMissing } = verdict.policy;
   lines.push(
-    `Rules: ${latencyRule}; quality tolerances relL2 +${tolerances.relL2}, cosine −${tolerances.cosine}, ` +
-      `recall −${tolerances.recall}, crossShotRecall −${tolerances.crossShotRecall}, ` +
-      `PSNR −${tolerances.psnrDb} dB; FLOPs, tokens, sparsity and layouts must match exactly.`,
+    `Rules: cases match on scenario, method, params, dtype and adapter class (backend, vendor, ` +
+      `fallback); ${latencyRule}; quality tolerances relL2 +${tolerances.relL2}, ` +
+      `cosine −${tolerances.cosine}, recall −${tolerances.recall}, ` +
+      `crossShotRecall −${tolerances.crossShotRecall}, PSNR −${tolerances.psnrDb} dB; ` +
+      `FLOPs, tokens, sparsity and layouts must match exactly (changes ${
+        failOnChange ? "fail: `--fail-on-change`" : "are listed"
+      }); missing cases and no match ${allowMissing ? "are listed (`--allow-missing`)" : "fail"}.`,
     "",
   );
   for (const note of c.notes) lines.push(`> ${note}`, "");
@@ -107,6 +126,7 @@ export function renderSummary(comparison: Comparison, options: SummaryOptions = 
     );
   }
   const sections: [string, Finding[]][] = [
+    ["Adapter changes (information: cases matched by adapter class)", c.adapterChanges],
     ["Improvements", c.improvements],
     [
       latency === "info"

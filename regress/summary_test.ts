@@ -1,5 +1,6 @@
 import { equal, match, ok } from "node:assert/strict";
 import { compareResults } from "./compare.ts";
+import { comparisonVerdict } from "./verdict.ts";
 import { renderSummary } from "./summary.ts";
 import { jitteredSamples, latencyOf, makeRecord, makeResults } from "./_test_fixtures.ts";
 
@@ -14,39 +15,73 @@ Deno.test("the summary leads with counts, then the regression table, then the ot
       { ...changed, flops: changed.flops! + 4 },
     ]),
   );
-  const markdown = renderSummary(comparison, {
+  const markdown = renderSummary(comparisonVerdict(comparison), {
     baseName: "baselines/x.json",
     currentName: "results/",
   });
   const lines = markdown.split("\n");
   match(
     lines[0],
-    /^## ❌ Longshot compare: 1 regression, 1 change, 0 improvements, 0 new, 1 missing, 0 failed \(2 cases matched\)$/,
+    new RegExp(
+      "^## ❌ Longshot compare FAILED \\(1 regression; 1 missing case\\): 1 regression, " +
+        "1 change, 0 improvements, 0 new, 1 missing, 0 failed \\(2 cases matched\\)$",
+    ),
   );
   const order = ["### Regressions", "### Changes", "### Missing cases"].map((h) =>
     markdown.indexOf(h)
   );
   ok(order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1])), `order ${order}`);
-  match(markdown, /\| tiny · radial:block=128;decay=0\.95 · f32 · test adapter \| latency \|/);
+  match(
+    markdown,
+    /\| tiny · radial:block=128;decay=0\.95 · f32 · vulkan vendor 0 fallback \| latency \|/,
+  );
   match(markdown, /\| flops \| .* \| Δ \+4 /);
-  match(markdown, /- tiny · moc:k=4 · f32 · test adapter/);
+  match(markdown, /- tiny · moc:k=4 · f32 · vulkan vendor 0 fallback/);
+});
+
+Deno.test("the headline says what the verdict says, with the reasons it fails", () => {
+  const base = makeRecord();
+  const changed = compareResults(
+    makeResults([base]),
+    makeResults([{ ...base, flops: base.flops! * 2 }]),
+  );
+  match(
+    renderSummary(comparisonVerdict(changed)),
+    /^## ✅ Longshot compare passed: 0 regressions, 1 change,/,
+  );
+  match(
+    renderSummary(comparisonVerdict(changed, { failOnChange: true })),
+    /^## ❌ Longshot compare FAILED \(1 change \(--fail-on-change\)\): 0 regressions, 1 change,/,
+  );
+  const upgraded = compareResults(
+    makeResults([base]),
+    makeResults([{ ...base, adapter: { ...base.adapter, description: "llvmpipe (LLVM 19)" } }]),
+  );
+  const markdown = renderSummary(comparisonVerdict(upgraded));
+  match(markdown, /^## ✅ .*, 1 adapter change \(1 case matched\)$/m);
+  match(
+    markdown,
+    new RegExp(
+      "### Adapter changes[^\\n]*\\n\\n.*\\n.*\\n\\| vulkan vendor 0 fallback \\| " +
+        "adapter\\.description \\| test adapter \\| llvmpipe \\(LLVM 19\\) \\|",
+    ),
+  );
 });
 
 Deno.test("pipes in keys are escaped and long sections are cut with a count", () => {
   const records = Array.from({ length: 5 }, (_, i) => makeRecord({ scenario: `a|${i}` }));
-  const markdown = renderSummary(compareResults(makeResults([]), makeResults(records)), {
-    maxRows: 2,
+  const verdict = comparisonVerdict(compareResults(makeResults([]), makeResults(records)), {
+    allowMissing: true,
   });
+  const markdown = renderSummary(verdict, { maxRows: 2 });
   match(markdown, /^## ✅ /);
   match(markdown, /- a\|0/);
   match(markdown, /- … 3 more/);
   const regressionsNone = markdown.split("### Regressions\n\n")[1].split("\n")[0];
   equal(regressionsNone, "None.");
-  const table = renderSummary(
-    compareResults(
-      makeResults([makeRecord({ scenario: "p|q" })]),
-      makeResults([makeRecord({ scenario: "p|q", error: "boom" })]),
-    ),
-  );
+  const table = renderSummary(comparisonVerdict(compareResults(
+    makeResults([makeRecord({ scenario: "p|q" })]),
+    makeResults([makeRecord({ scenario: "p|q", error: "boom" })]),
+  )));
   match(table, /\| p\\\|q · /);
 });

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { configLabel, METHOD_ORDER, runLabels } from "./charts.ts";
+import { configLabel, METHOD_ORDER, runLabels } from "./_chart_rows.ts";
 import { escapeHtml, formatNumber, formatPercent, formatSi, NO_FIGURE } from "./_format.ts";
 import type { BenchRecord, ResultsFile } from "./schema.ts";
 
@@ -32,8 +32,8 @@ function fact(term: string, value: string | null | undefined, code = false): str
 }
 
 /** The warning shown above everything when any run used a software adapter. */
-export function fallbackBanner(runs: ResultsFile[]): string {
-  const labels = runLabels(runs);
+export function fallbackBanner(runs: ResultsFile[], names: readonly string[] = []): string {
+  const labels = runLabels(runs, names);
   const software = runs.map((run, i) => ({ run, label: labels[i] })).filter((r) =>
     isFallback(r.run)
   );
@@ -49,12 +49,22 @@ export function fallbackBanner(runs: ResultsFile[]): string {
     `and quality figures are exact.</div>`;
 }
 
+/** The command lines of a run, one a line (a merged-shard run holds each shard's). */
+function commandLines(command: string): string {
+  const lines = command.split("\n").filter((line) => line.trim() !== "");
+  if (lines.length === 0) return `<dt>Command</dt><dd>${NO_FIGURE}</dd>`;
+  return `<dt>Command${lines.length > 1 ? "s" : ""}</dt><dd>${
+    lines.map((line) => `<code class="command">${escapeHtml(line)}</code>`).join("")
+  }</dd>`;
+}
+
 /**
  * One card of facts per run: adapter, software or not, inputs (generator and seed, or the file
- * they were read from), commit, Deno, command line, date.
+ * they were read from), commit ("unknown" when the run could not tell), Deno, command line(s),
+ * date. `names` are the runs' folder names ({@link runLabels}).
  */
-export function runFacts(runs: ResultsFile[]): string {
-  const labels = runLabels(runs);
+export function runFacts(runs: ResultsFile[], names: readonly string[] = []): string {
+  const labels = runLabels(runs, names);
   return runs.map((run, i) => {
     const adapter = run.adapter;
     const first = run.records[0]?.adapter;
@@ -76,13 +86,13 @@ ${fact("Software (fallback)", fallback ? "yes — CPU emulation" : "no")}
 ${fact("Timer", timers.join(", ") || null)}
 ${fact("Suite", run.suite)}
 ${fact("Records", `${run.records.length} (${failed} failed)`)}
-${fact("Commit", run.commit, true)}
+${fact("Commit", run.commit ?? "unknown (not recorded by the run)", run.commit !== null)}
 ${fact("Date", run.date)}
 ${fact("Deno", run.deno)}
 ${fact("Inputs", [...new Set(run.records.map((r) => r.inputs))].join("; ") || null)}
 ${fact("Seed", String(run.seed))}
 ${run.shard ? fact("Shard", run.shard) : ""}
-${fact("Command", run.command, true)}
+${commandLines(run.command ?? "")}
 </dl>
 </section>`;
   }).join("\n");
@@ -124,58 +134,28 @@ function paramsText(record: BenchRecord): string {
   return label === record.method ? "" : label.slice(record.method.length + 1).replace(/;/g, "; ");
 }
 
-/** The table of every successful record (the failed ones are listed apart). */
-export function recordTable(runs: ResultsFile[]): string {
-  const labels = runLabels(runs);
+/** One table of the successful records: `columns` are a heading and a cell maker each. */
+function caseTable(
+  runs: ResultsFile[],
+  labels: string[],
+  columns: [string, (record: BenchRecord) => string][],
+): string {
   const multiRun = runs.length > 1;
   const rows = orderedRecords(runs).filter(({ record }) => !record.error);
-  if (rows.length === 0) return `<p class="note">No successful record in these results.</p>`;
-  const head = [
-    ...(multiRun ? ["run"] : []),
-    "scenario",
-    "method<small>params</small>",
-    "tokens",
-    "token sparsity<small>block</small>",
-    "FLOPs<small>analytic</small>",
-    "median ms<small>p10–p90</small>",
-    "routing ms",
-    "TFLOP/s",
-    "speedup",
-    "efficiency",
-    "recall",
-    "relL2",
-    "cosine",
-    "PSNR dB",
-    "cross-shot recall",
-  ];
-  const textColumns = multiRun ? 3 : 2;
+  const head = [...(multiRun ? ["run"] : []), "scenario", "method<small>params</small>"];
+  const textColumns = head.length;
+  head.push(...columns.map(([heading]) => heading));
   const textClass = (column: number) => column < textColumns ? ' class="text"' : "";
   const body = rows.map(({ run, record }) => {
-    const l = record.latency;
-    const q = record.quality;
     const cells = [
       ...(multiRun ? [escapeHtml(labels[run])] : []),
       escapeHtml(record.scenario),
       `<span class="method" data-method="${escapeHtml(record.method)}">${
         escapeHtml(record.method)
       }</span><small><code>${escapeHtml(paramsText(record))}</code></small>`,
-      formatNumber(record.tokens),
-      `${formatPercent(record.tokenSparsity)}<small>${formatPercent(record.blockSparsity)}</small>`,
-      `${formatSi(record.flops)}<small>${formatSi(record.analyticFlops)}</small>`,
-      `${formatNumber(l?.median ?? null)}<small>${
-        l ? `${formatNumber(l.p10)}–${formatNumber(l.p90)}` : NO_FIGURE
-      }</small>`,
-      formatNumber(l?.routingMedian ?? null),
-      formatNumber(record.tflops),
-      formatNumber(record.speedup),
-      formatNumber(record.efficiency),
-      formatNumber(q?.recall ?? null, 4),
-      formatNumber(q?.relL2 ?? null),
-      formatNumber(q?.cosine ?? null, 4),
-      psnrText(record),
-      formatNumber(q?.crossShotRecall ?? null, 4),
+      ...columns.map(([, cell]) => cell(record)),
     ];
-    const title = q?.note ? ` title="${escapeHtml(q.note)}"` : "";
+    const title = record.quality?.note ? ` title="${escapeHtml(record.quality.note)}"` : "";
     return `<tr${title}>${cells.map((c, i) => `<td${textClass(i)}>${c}</td>`).join("")}</tr>`;
   }).join("\n");
   return `<div class="table-wrap"><table class="records">
@@ -185,9 +165,51 @@ ${body}
 </tbody></table></div>`;
 }
 
+/**
+ * The tables of every successful record (the failed ones are listed apart): time and work in
+ * one, quality in the other, so each fits the page. `names`: see {@link runLabels}.
+ */
+export function recordTable(runs: ResultsFile[], names: readonly string[] = []): string {
+  const labels = runLabels(runs, names);
+  if (!runs.some((run) => run.records.some((record) => !record.error))) {
+    return `<p class="note">No successful record in these results.</p>`;
+  }
+  const time = caseTable(runs, labels, [
+    ["tokens", (r) => formatNumber(r.tokens)],
+    [
+      "token sparsity<small>block</small>",
+      (r) => `${formatPercent(r.tokenSparsity)}<small>${formatPercent(r.blockSparsity)}</small>`,
+    ],
+    [
+      "FLOPs<small>analytic</small>",
+      (r) => `${formatSi(r.flops)}<small>${formatSi(r.analyticFlops)}</small>`,
+    ],
+    [
+      "median ms<small>p10–p90</small>",
+      (r) =>
+        `${formatNumber(r.latency?.median ?? null)}<small>${
+          r.latency ? `${formatNumber(r.latency.p10)}–${formatNumber(r.latency.p90)}` : NO_FIGURE
+        }</small>`,
+    ],
+    ["routing ms", (r) => formatNumber(r.latency?.routingMedian ?? null)],
+    ["TFLOP/s", (r) => formatNumber(r.tflops)],
+    ["speedup", (r) => formatNumber(r.speedup)],
+    ["efficiency", (r) => formatNumber(r.efficiency)],
+  ]);
+  const quality = caseTable(runs, labels, [
+    ["tokens", (r) => formatNumber(r.tokens)],
+    ["recall", (r) => formatNumber(r.quality?.recall ?? null, 4)],
+    ["relL2", (r) => formatNumber(r.quality?.relL2 ?? null)],
+    ["cosine", (r) => formatNumber(r.quality?.cosine ?? null, 4)],
+    ["PSNR dB", psnrText],
+    ["cross-shot recall", (r) => formatNumber(r.quality?.crossShotRecall ?? null, 4)],
+  ]);
+  return `<h3>Time and work</h3>\n${time}\n<h3>Quality against dense</h3>\n${quality}`;
+}
+
 /** The failed cases with their errors, or a one-line "none". */
-export function failedCases(runs: ResultsFile[]): string {
-  const labels = runLabels(runs);
+export function failedCases(runs: ResultsFile[], names: readonly string[] = []): string {
+  const labels = runLabels(runs, names);
   const failed = orderedRecords(runs).filter(({ record }) => record.error);
   if (failed.length === 0) return `<p class="note">Every case ran.</p>`;
   const items = failed.map(({ run, record }) =>

@@ -49,6 +49,8 @@ nav a:hover { text-decoration: underline; }
 .run dl { display: grid; grid-template-columns: max-content 1fr; gap: 3px 14px; margin: 0; }
 .run dt { color: var(--muted); }
 .run dd { margin: 0; overflow-wrap: anywhere; }
+.run code.command { display: block; }
+.run code.command + code.command { margin-top: 3px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(540px, 1fr)); gap: 18px; }
 .chart {
   margin: 0; padding: 14px 16px 10px; border: 1px solid var(--line); border-radius: 8px;
@@ -56,7 +58,7 @@ nav a:hover { text-decoration: underline; }
 }
 #chart-decay, #chart-quality { grid-column: 1 / -1; }
 .chart figcaption { color: var(--muted); font-size: 0.87rem; margin-top: 6px; }
-.chart .empty { font-style: italic; }
+.omitted { font-style: italic; }
 .chart-error { color: var(--warn-ink); }
 .earlier-shot { color: var(--ink); }
 .masks { display: flex; flex-wrap: wrap; gap: 16px; }
@@ -66,7 +68,13 @@ nav a:hover { text-decoration: underline; }
   border: 1px solid var(--line); background: #fff;
 }
 .mask figcaption { font-size: 0.85rem; color: var(--muted); overflow-wrap: anywhere; }
-.table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
+.table-wrap {
+  overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; margin-bottom: 14px;
+}
+#summary .table-wrap { display: inline-block; max-width: 100%; vertical-align: top; }
+table.summary-table { width: auto; font-size: 0.92rem; }
+.summary-table th[scope="rowgroup"] { vertical-align: top; border-right: 1px solid var(--line); }
+.failed-case { color: var(--warn-ink); }
 table.records { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
 .records th {
   position: sticky; top: 0; background: var(--panel); text-align: right; font-weight: 600;
@@ -78,6 +86,12 @@ table.records { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
 }
 .records small { display: block; color: var(--muted); font-size: 0.8em; font-weight: 400; }
 .records .text { text-align: left; }
+/* The first column stays in view when a narrow screen scrolls the table sideways. */
+.records tbody td:first-child, .records thead th:first-child {
+  position: sticky; left: 0; background: #fff; z-index: 1;
+}
+.records thead th:first-child { z-index: 2; background: var(--panel); }
+.records td code { white-space: normal; }
 .records tbody tr:nth-child(even) { background: #fbfbfc; }
 .records tbody tr:hover { background: #eef3fb; }
 .method { white-space: nowrap; font-weight: 600; }
@@ -95,7 +109,7 @@ table.records { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
 .definitions li { margin-bottom: 4px; }
 footer { margin-top: 40px; padding-top: 14px; padding-bottom: 28px; color: var(--muted);
   font-size: 0.85rem; border-top: 1px solid var(--line); }
-.vega-embed { max-width: 100%; }
+.vega-chart, .vega-embed { width: 100%; max-width: 100%; }
 @media (max-width: 700px) {
   header, nav, main, footer { padding-left: 14px; padding-right: 14px; }
   .charts { grid-template-columns: 1fr; }

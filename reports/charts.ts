@@ -1,73 +1,31 @@
 /**
- * The report's charts as Vega-Lite specs built from the records (never drawn by hand): latency
- * against tokens, speedup and quality against sparsity, counted against analytic FLOPs, routing
- * share of time, MoGA group sizes and the scenario's decay curve. A chart with no data is
- * returned with `spec: null` and a one-line note instead of being drawn empty.
+ * The report's charts as Vega-Lite specs built from the records (never drawn by hand), one
+ * function a chart: latency against tokens, speedup and quality against sparsity, counted against
+ * analytic FLOPs, routing share of time, MoGA group sizes and the scenario's decay curve. A chart
+ * with no data is returned with `spec: null` and a one-line note, and the report leaves it out.
  *
- * Every method keeps one colour in every chart ({@link methodColorScale}); several runs are told
- * apart by point shape and line dash.
+ * Every method keeps one colour in every chart ({@link methodColorScale}); every scenario one
+ * point shape; several runs are told apart by opacity and line dash. Lines join only points of
+ * one scenario family (a preset and its `@xN` sizes), never different scenarios.
  *
  * @module
  */
-import { formatParams } from "../methods/spec.ts";
 import type { AttentionDecay } from "./decay.ts";
-import type { BenchRecord, ResultsFile } from "./schema.ts";
+import { type ChartRow, chartRows, methodColorScale } from "./_chart_rows.ts";
+import type { ResultsFile } from "./schema.ts";
+
+export {
+  type ChartRow,
+  chartRows,
+  configLabel,
+  METHOD_ORDER,
+  methodColorScale,
+  runLabels,
+  shortConfigLabels,
+} from "./_chart_rows.ts";
 
 /** A Vega-Lite specification (plain JSON; validated by Vega-Lite in the browser and the tests). */
 export type VegaLiteSpec = Record<string, unknown>;
-
-/** Methods in their fixed colour order; methods not listed follow, sorted by name. */
-export const METHOD_ORDER: readonly string[] = ["dense", "radial", "sta", "moc", "moga"];
-
-/** Colours of {@link METHOD_ORDER}, then the colours other methods take in turn. */
-const KNOWN_COLORS = ["#525252", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"];
-const OTHER_COLORS = ["#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
-
-/** One successful record, flattened for the charts (null where the record has no figure). */
-export interface ChartRow {
-  /** Run label ({@link runLabels}). */
-  run: string;
-  /** Scenario name. */
-  scenario: string;
-  /** Method name. */
-  method: string;
-  /** Method and parameters in spec syntax, `radial:block=128;decay=0.95`. */
-  config: string;
-  /** `scenario · config`: the case, as the bar charts label it. */
-  label: string;
-  /** Sequence length. */
-  tokens: number;
-  /** Token sparsity. */
-  tokenSparsity: number | null;
-  /** Median attention time, ms. */
-  median: number | null;
-  /** 10th percentile, ms. */
-  p10: number | null;
-  /** 90th percentile, ms. */
-  p90: number | null;
-  /** Median routing time, ms (dynamic methods). */
-  routingMedian: number | null;
-  /** Routing ÷ (routing + attention) of the medians. */
-  routingShare: number | null;
-  /** Dense median ÷ method median. */
-  speedup: number | null;
-  /** Counted FLOPs, all heads. */
-  flops: number | null;
-  /** The paper's formula, all heads. */
-  analyticFlops: number | null;
-  /** Recall of dense softmax mass. */
-  recall: number | null;
-  /** Relative L2 error of the output. */
-  relL2: number | null;
-  /** Cross-shot recall (multi-shot). */
-  crossShotRecall: number | null;
-  /** Smallest group (MoGA `stats.groupMin`). */
-  groupMin: number | null;
-  /** Median group (`stats.groupMedian`). */
-  groupMedian: number | null;
-  /** Largest group (`stats.groupMax`). */
-  groupMax: number | null;
-}
 
 /** One chart of the report. */
 export interface ReportChart {
@@ -79,115 +37,26 @@ export interface ReportChart {
   caption: string;
   /** The spec, or null when the results hold no data for it. */
   spec: VegaLiteSpec | null;
-  /** Why the chart is omitted (shown instead of it when `spec` is null). */
+  /** Why the chart is omitted, when `spec` is null. */
   emptyNote: string;
 }
 
-/** A colour scale with a fixed colour per method name, for every chart. */
-export function methodColorScale(methods: Iterable<string>): { domain: string[]; range: string[] } {
-  const present = new Set(methods);
-  const domain = METHOD_ORDER.filter((m) => present.has(m));
-  const range = domain.map((m) => KNOWN_COLORS[METHOD_ORDER.indexOf(m)]);
-  const others = [...present].filter((m) => !METHOD_ORDER.includes(m)).sort();
-  others.forEach((m, i) => {
-    domain.push(m);
-    range.push(OTHER_COLORS[i % OTHER_COLORS.length]);
-  });
-  return { domain, range };
+/** Options of {@link reportCharts}. */
+export interface ReportChartOptions {
+  /** The scenarios' decay curves. */
+  decay?: AttentionDecay[];
+  /** Names of the runs (their results folders), for {@link runLabels}. */
+  runNames?: readonly string[];
 }
 
-/**
- * One short label a results file, naming only what tells the runs apart: the adapter (its name
- * before any parenthesis) when adapters differ, the short commit when commits differ, both for a
- * single run; numbered when two runs would still read the same.
- *
- * @example
- * ```ts
- * import { deepEqual } from "node:assert/strict";
- * import { runLabels } from "./charts.ts";
- * import type { ResultsFile } from "./schema.ts";
- * const run = (commit: string) => ({ commit, records: [],
- *   adapter: { description: "llvmpipe (LLVM 15.0.6, 256 bits)" } }) as unknown as ResultsFile;
- * deepEqual(runLabels([run("0123456789"), run("abcdef0123")]), ["0123456", "abcdef0"]);
- * deepEqual(runLabels([run("0123456789")]), ["llvmpipe @ 0123456"]);
- * ```
- */
-export function runLabels(runs: ResultsFile[]): string[] {
-  const adapters = runs.map((run) => {
-    const description = run.adapter?.description || run.records[0]?.adapter.description || "";
-    return description.replace(/\s*\(.*$/, "").trim() || "unknown adapter";
-  });
-  const commits = runs.map((run) => run.commit ? run.commit.slice(0, 7) : "no commit");
-  const single = runs.length === 1;
-  const showAdapter = single || new Set(adapters).size > 1;
-  const showCommit = single ? runs[0].commit !== null : new Set(commits).size > 1;
-  const base = runs.map((_, i) =>
-    [showAdapter ? adapters[i] : "", showCommit ? commits[i] : ""].filter((x) => x).join(" @ ") ||
-    `run ${i + 1}`
-  );
-  return base.map((label, i) =>
-    base.filter((other) => other === label).length > 1 ? `${label} #${i + 1}` : label
-  );
-}
-
-/** Method and parameters in spec syntax. */
-export function configLabel(record: BenchRecord): string {
-  const params = formatParams(record.params ?? {});
-  return params ? `${record.method}:${params}` : record.method;
-}
-
-function statNumber(record: BenchRecord, key: string): number | null {
-  const value = record.stats?.[key];
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
-
-/** The successful records of every run as chart rows. */
-export function chartRows(runs: ResultsFile[]): ChartRow[] {
-  const labels = runLabels(runs);
-  const rows: ChartRow[] = [];
-  runs.forEach((run, r) => {
-    for (const record of run.records) {
-      if (record.error) continue;
-      const latency = record.latency;
-      const config = configLabel(record);
-      const routingMedian = latency?.routingMedian ?? null;
-      rows.push({
-        run: labels[r],
-        scenario: record.scenario,
-        method: record.method,
-        config,
-        label: `${record.scenario} · ${config}`,
-        tokens: record.tokens,
-        tokenSparsity: record.tokenSparsity,
-        median: latency?.median ?? null,
-        p10: latency?.p10 ?? null,
-        p90: latency?.p90 ?? null,
-        routingMedian,
-        routingShare: latency && routingMedian !== null
-          ? routingMedian / (routingMedian + latency.median)
-          : null,
-        speedup: record.speedup,
-        flops: record.flops,
-        analyticFlops: record.analyticFlops,
-        recall: record.quality?.recall ?? null,
-        relL2: record.quality?.relL2 ?? null,
-        crossShotRecall: record.quality?.crossShotRecall ?? null,
-        groupMin: statNumber(record, "groupMin"),
-        groupMedian: statNumber(record, "groupMedian"),
-        groupMax: statNumber(record, "groupMax"),
-      });
-    }
-  });
-  return rows;
-}
-
-const WIDTH = 390;
-/** Bar charts give part of their width to the case labels. */
-const BAR_WIDTH = 220;
 const HEIGHT = 250;
+/** Width of one panel of the charts drawn side by side in a full-width card. */
+const PANEL_WIDTH = 230;
+/** Width of the bars of the bar charts (their labels sit to the left). */
+const BAR_WIDTH = 240;
 
-/** Shared look: system font, quiet grid, filled points. */
-const CONFIG = {
+/** Shared look of every chart: system font, quiet grid, filled points, compact legends. */
+export const CHART_CONFIG: VegaLiteSpec = {
   font: "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
   view: { stroke: "#d9d9d9" },
   axis: {
@@ -200,60 +69,86 @@ const CONFIG = {
   },
   // Log axes otherwise label every 1–9 multiple of a decade.
   axisQuantitative: { tickCount: 6 },
-  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260, symbolOpacity: 1 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 170, symbolOpacity: 1 },
   header: { labelFontSize: 12, titleFontSize: 12 },
-  point: { filled: true, size: 55 },
+  point: { filled: true, size: 60 },
 };
 
-/** Builds every chart of the report (see module doc). */
-export function reportCharts(runs: ResultsFile[], decay: AttentionDecay[] = []): ReportChart[] {
-  const rows = chartRows(runs);
-  const allColors = methodColorScale(rows.map((r) => r.method));
-  // Each legend lists only the methods its chart shows, each in its report-wide colour.
-  const colorOf = (shown: ChartRow[], legend: boolean = true) => {
-    const present = new Set(shown.map((r) => r.method));
-    const keep = allColors.domain.map((m, i) => ({ m, c: allColors.range[i] }))
-      .filter((x) => present.has(x.m));
-    return {
-      field: "method",
-      type: "nominal",
-      title: "method",
-      scale: { domain: keep.map((x) => x.m), range: keep.map((x) => x.c) },
-      ...(legend ? {} : { legend: null }),
-    };
-  };
-  const multiRun = runs.length > 1;
-  const shape = multiRun ? { shape: { field: "run", type: "nominal", title: "run" } } : {};
-  const dash = multiRun ? { strokeDash: { field: "run", type: "nominal", title: "run" } } : {};
-  const base = (values: unknown[]) => ({ data: { values }, config: CONFIG });
-  // Against sparsity, dense alone is one point at 0: draw only when a sparse method is there.
-  const sparse = (shown: ChartRow[]) => shown.some((r) => (r.tokenSparsity ?? 0) > 0);
-  // Charts with one row a case: with several runs, one panel a run, so labels stay short.
-  const perRun = (values: ChartRow[], view: VegaLiteSpec): VegaLiteSpec =>
-    multiRun
-      ? {
-        ...base(values),
-        facet: {
-          row: {
-            field: "run",
-            type: "nominal",
-            title: null,
-            header: { labelAngle: 0, labelAlign: "left", labelFontWeight: 600 },
-          },
-        },
-        spec: view,
-      }
-      : { ...base(values), ...view };
-  const labelTooltip = [
-    { field: "scenario" },
-    { field: "config", title: "method" },
-    ...(multiRun ? [{ field: "run" }] : []),
-  ];
+/** The encodings every chart shares: method colour, scenario shape, run opacity and dash. */
+export interface ChartEncodings {
+  /** Colour by method, the report-wide colour, listing only the methods of `shown`. */
+  color(shown: ChartRow[], legend?: boolean): VegaLiteSpec;
+  /** Shape by scenario (or `field`). */
+  shape(field?: "scenario" | "family"): VegaLiteSpec;
+  /** Opacity by run when several runs are shown. */
+  runOpacity: VegaLiteSpec;
+  /** Line dash by run when several runs are shown. */
+  runDash: VegaLiteSpec;
+  /** Tooltip fields naming the case. */
+  caseTooltip: VegaLiteSpec[];
+  /** Whether several runs are shown. */
+  multiRun: boolean;
+}
 
+/** The shared encodings of the charts of `rows` ({@link ChartEncodings}). */
+export function chartEncodings(rows: ChartRow[], multiRun: boolean): ChartEncodings {
+  const allColors = methodColorScale(rows.map((r) => r.method));
+  const run = { field: "run", type: "nominal", title: "run" };
+  const runs = [...new Set(rows.map((r) => r.run))];
+  return {
+    color(shown, legend = true) {
+      const present = new Set(shown.map((r) => r.method));
+      const keep = allColors.domain.map((m, i) => ({ m, c: allColors.range[i] }))
+        .filter((x) => present.has(x.m));
+      return {
+        field: "method",
+        type: "nominal",
+        title: "method",
+        scale: { domain: keep.map((x) => x.m), range: keep.map((x) => x.c) },
+        ...(legend ? {} : { legend: null }),
+      };
+    },
+    shape: (field = "scenario") => ({ field, type: "nominal", title: "scenario" }),
+    runOpacity: multiRun
+      ? { opacity: { ...run, type: "ordinal", sort: runs, scale: { range: [1, 0.4] } } }
+      : {},
+    runDash: multiRun ? { strokeDash: run } : {},
+    caseTooltip: [
+      { field: "scenario" },
+      { field: "config", title: "method" },
+      ...(multiRun ? [{ field: "run" }] : []),
+    ],
+    multiRun,
+  };
+}
+
+/** Against sparsity, dense alone is one point at 0: a chart is drawn only with a sparse method. */
+function hasSparse(shown: ChartRow[]): boolean {
+  return shown.some((r) => (r.tokenSparsity ?? 0) > 0);
+}
+
+/**
+ * Median latency against tokens. Each (run, scenario family, method) measured at two or more
+ * sizes of the family is joined by a line with its p10–p90 band; every other point stands alone.
+ */
+export function latencyChart(rows: ChartRow[], enc: ChartEncodings): ReportChart {
   const timed = rows.filter((r) => r.median !== null && r.p10 !== null && r.p90 !== null);
-  const latency: VegaLiteSpec = {
-    ...base(timed.map((r) => ({ ...r, series: `${r.run} ${r.config}` }))),
-    width: WIDTH,
+  const seriesOf = (r: ChartRow) => `${r.run} | ${r.family} | ${r.config}`;
+  const sizes = new Map<string, Set<string>>();
+  for (const r of timed) {
+    sizes.set(seriesOf(r), (sizes.get(seriesOf(r)) ?? new Set()).add(r.scenario));
+  }
+  const values = timed.map((r) => ({
+    ...r,
+    series: seriesOf(r),
+    joined: sizes.get(seriesOf(r))!.size > 1,
+  }));
+  const joined = values.some((v) => v.joined);
+  const y = { type: "quantitative", scale: { type: "log" } };
+  const spec: VegaLiteSpec = {
+    data: { values },
+    config: CHART_CONFIG,
+    width: "container",
     height: HEIGHT,
     encoding: {
       x: {
@@ -262,35 +157,36 @@ export function reportCharts(runs: ResultsFile[], decay: AttentionDecay[] = []):
         scale: { type: "log", nice: false, padding: 14 },
         title: "tokens (L)",
       },
-      color: colorOf(timed),
+      color: enc.color(timed),
     },
     layer: [
-      {
-        mark: { type: "area", opacity: 0.14 },
-        encoding: {
-          y: { field: "p10", type: "quantitative", scale: { type: "log" } },
-          y2: { field: "p90" },
-          detail: { field: "series" },
-        },
-      },
+      ...(joined
+        ? [{
+          transform: [{ filter: "datum.joined" }],
+          mark: { type: "area", opacity: 0.14 },
+          encoding: {
+            y: { field: "p10", ...y },
+            y2: { field: "p90" },
+            detail: { field: "series" },
+          },
+        }, {
+          transform: [{ filter: "datum.joined" }],
+          mark: { type: "line" },
+          encoding: { y: { field: "median", ...y }, detail: { field: "series" }, ...enc.runDash },
+        }]
+        : []),
       {
         mark: { type: "rule", strokeWidth: 1.5 },
-        encoding: { y: { field: "p10", type: "quantitative" }, y2: { field: "p90" } },
+        encoding: { y: { field: "p10", ...y }, y2: { field: "p90" }, ...enc.runOpacity },
       },
       {
-        mark: { type: "line", point: true },
+        mark: { type: "point" },
         encoding: {
-          y: {
-            field: "median",
-            type: "quantitative",
-            scale: { type: "log" },
-            title: "median time (ms), p10–p90",
-          },
-          detail: { field: "series" },
-          ...dash,
-          ...shape,
+          y: { field: "median", ...y, title: "median time (ms), p10–p90" },
+          shape: enc.shape("family"),
+          ...enc.runOpacity,
           tooltip: [
-            ...labelTooltip,
+            ...enc.caseTooltip,
             { field: "tokens", format: "," },
             { field: "median", title: "median (ms)", format: ".4~g" },
             { field: "p10", title: "p10 (ms)", format: ".4~g" },
@@ -300,12 +196,24 @@ export function reportCharts(runs: ResultsFile[], decay: AttentionDecay[] = []):
       },
     ],
   };
+  return {
+    id: "latency",
+    title: "Latency against sequence length",
+    caption: "Median time of the attention kernels (all heads, one layer), bar from p10 to p90; " +
+      "both axes logarithmic; shape: scenario. Lines join only sizes of one scenario family " +
+      "(a preset and its @xN sweeps), never different scenarios.",
+    spec: timed.length > 0 ? spec : null,
+    emptyNote: "No timed records in these results.",
+  };
+}
 
+/** Speedup over dense against token sparsity, with the FLOPs ratio as the ideal. */
+export function speedupChart(rows: ChartRow[], enc: ChartEncodings): ReportChart {
   const sped = rows.filter((r) => r.speedup !== null && r.tokenSparsity !== null);
   const maxSparsity = Math.min(0.99, Math.max(0, ...sped.map((r) => r.tokenSparsity ?? 0)) + 0.02);
-  const speedup: VegaLiteSpec = {
-    config: CONFIG,
-    width: WIDTH,
+  const spec: VegaLiteSpec = {
+    config: CHART_CONFIG,
+    width: "container",
     height: HEIGHT,
     layer: [
       {
@@ -333,10 +241,11 @@ export function reportCharts(runs: ResultsFile[], decay: AttentionDecay[] = []):
             scale: { type: "log" },
             title: "speedup over dense",
           },
-          color: colorOf(sped),
-          ...shape,
+          color: enc.color(sped),
+          shape: enc.shape(),
+          ...enc.runOpacity,
           tooltip: [
-            ...labelTooltip,
+            ...enc.caseTooltip,
             { field: "tokens", format: "," },
             { field: "tokenSparsity", title: "token sparsity", format: ".2%" },
             { field: "speedup", format: ".3~g" },
@@ -345,17 +254,27 @@ export function reportCharts(runs: ResultsFile[], decay: AttentionDecay[] = []):
       },
     ],
   };
+  return {
+    id: "speedup",
+    title: "Speedup against token sparsity",
+    caption: "Dense median ÷ method median, same run; shape: scenario. Dashed: the FLOPs ratio " +
+      "1 / (1 − sparsity), what a kernel as efficient per FLOP as dense would reach.",
+    spec: hasSparse(sped) ? spec : null,
+    emptyNote: "No sparse method with a speedup in these results (dense alone has sparsity 0).",
+  };
+}
 
-  const qualityMeasures = (["recall", "relL2", "crossShotRecall"] as const).filter((m) =>
+/** Recall, relL2 and cross-shot recall against token sparsity, one panel a measure. */
+export function qualityChart(rows: ChartRow[], enc: ChartEncodings): ReportChart {
+  const measures = (["recall", "relL2", "crossShotRecall"] as const).filter((m) =>
     rows.some((r) => r[m] !== null && r.tokenSparsity !== null)
   );
-  const rated = rows.filter((r) =>
-    r.tokenSparsity !== null && qualityMeasures.some((m) => r[m] !== null)
-  );
-  const quality: VegaLiteSpec = {
-    ...base(rated),
+  const rated = rows.filter((r) => r.tokenSparsity !== null && measures.some((m) => r[m] !== null));
+  const spec: VegaLiteSpec = {
+    data: { values: rated },
+    config: CHART_CONFIG,
     transform: [
-      { fold: [...qualityMeasures], as: ["measure", "value"] },
+      { fold: [...measures], as: ["measure", "value"] },
       { filter: "isValid(datum.value)" },
     ],
     facet: {
@@ -363,13 +282,13 @@ export function reportCharts(runs: ResultsFile[], decay: AttentionDecay[] = []):
         field: "measure",
         type: "nominal",
         title: null,
-        sort: [...qualityMeasures],
+        sort: [...measures],
         header: { labelFontWeight: 600 },
       },
     },
     resolve: { scale: { y: "independent" } },
     spec: {
-      width: qualityMeasures.length > 2 ? 190 : 240,
+      width: PANEL_WIDTH,
       height: HEIGHT - 30,
       mark: { type: "point" },
       encoding: {
@@ -380,10 +299,11 @@ export function reportCharts(runs: ResultsFile[], decay: AttentionDecay[] = []):
           axis: { format: "%" },
         },
         y: { field: "value", type: "quantitative", title: null, scale: { zero: false } },
-        color: colorOf(rated),
-        ...shape,
+        color: enc.color(rated),
+        shape: enc.shape(),
+        ...enc.runOpacity,
         tooltip: [
-          ...labelTooltip,
+          ...enc.caseTooltip,
           { field: "tokenSparsity", title: "token sparsity", format: ".2%" },
           { field: "measure" },
           { field: "value", format: ".4~g" },
@@ -391,15 +311,27 @@ export function reportCharts(runs: ResultsFile[], decay: AttentionDecay[] = []):
       },
     },
   };
+  return {
+    id: "quality",
+    title: "Quality against token sparsity",
+    caption: "recall: dense softmax mass the method keeps (1 = nothing dropped); relL2: " +
+      "relative error of the output against dense; crossShotRecall: the part of the mass on " +
+      "earlier shots that is kept; shape: scenario. Dense is measured against a float64 reference.",
+    spec: hasSparse(rated) ? spec : null,
+    emptyNote: "No sparse method with quality figures in these results.",
+  };
+}
 
+/** Counted FLOPs of the layout that ran against the paper's formula, with the diagonal. */
+export function flopsChart(rows: ChartRow[], enc: ChartEncodings): ReportChart {
   const analytic = rows.filter((r) => r.flops !== null && r.analyticFlops !== null)
     .map((r) => ({ ...r, ratio: (r.flops ?? 0) / (r.analyticFlops ?? 1) }));
-  const flopValues = analytic.flatMap((r) => [r.flops ?? 0, r.analyticFlops ?? 0]).filter((v) =>
-    v > 0
-  );
-  const flops: VegaLiteSpec = {
-    config: CONFIG,
-    width: WIDTH,
+  const flopValues = analytic.flatMap((r) => [r.flops ?? 0, r.analyticFlops ?? 0])
+    .filter((v) => v > 0);
+  const logAxis = { type: "quantitative", scale: { type: "log", nice: false } };
+  const spec: VegaLiteSpec = {
+    config: CHART_CONFIG,
+    width: "container",
     height: HEIGHT,
     layer: [
       {
@@ -410,10 +342,7 @@ export function reportCharts(runs: ResultsFile[], decay: AttentionDecay[] = []):
           ],
         },
         mark: { type: "line", color: "#9e9e9e", strokeDash: [5, 4] },
-        encoding: {
-          x: { field: "equal", type: "quantitative", scale: { type: "log", nice: false } },
-          y: { field: "equal", type: "quantitative", scale: { type: "log", nice: false } },
-        },
+        encoding: { x: { field: "equal", ...logAxis }, y: { field: "equal", ...logAxis } },
       },
       {
         data: { values: analytic },
@@ -421,22 +350,21 @@ export function reportCharts(runs: ResultsFile[], decay: AttentionDecay[] = []):
         encoding: {
           x: {
             field: "analyticFlops",
-            type: "quantitative",
-            scale: { type: "log", nice: false },
+            ...logAxis,
             title: "analytic FLOPs (paper's formula)",
             axis: { format: "~s" },
           },
           y: {
             field: "flops",
-            type: "quantitative",
-            scale: { type: "log", nice: false },
+            ...logAxis,
             title: "counted FLOPs (layout that ran)",
             axis: { format: "~s" },
           },
-          color: colorOf(analytic),
-          ...shape,
+          color: enc.color(analytic),
+          shape: enc.shape(),
+          ...enc.runOpacity,
           tooltip: [
-            ...labelTooltip,
+            ...enc.caseTooltip,
             { field: "flops", title: "counted", format: ".3~s" },
             { field: "analyticFlops", title: "analytic", format: ".3~s" },
             { field: "ratio", title: "counted ÷ analytic", format: ".3~g" },
@@ -445,47 +373,97 @@ export function reportCharts(runs: ResultsFile[], decay: AttentionDecay[] = []):
       },
     ],
   };
+  return {
+    id: "flops",
+    title: "Counted against analytic FLOPs",
+    caption: "Counted: 4·d·(attended pairs) of the layout that ran. Analytic: the paper's own " +
+      "formula; shape: scenario. Points off the dashed diagonal show where formula and work differ.",
+    spec: flopValues.length > 0 ? spec : null,
+    emptyNote: "No method in these results has an analytic FLOPs formula.",
+  };
+}
 
+/** A bar chart of one bar a case, one panel a scenario (its name above), labels in full. */
+function barsByScenario(shown: ChartRow[], enc: ChartEncodings, bars: VegaLiteSpec): VegaLiteSpec {
+  const scenarios = [...new Set(shown.map((r) => r.scenario))];
+  return {
+    data: {
+      values: shown.map((r) => ({ ...r, bar: enc.multiRun ? `${r.config} · ${r.run}` : r.config })),
+    },
+    config: CHART_CONFIG,
+    spacing: 10,
+    // Panels of their own (not a facet), so each lists only its own cases.
+    vconcat: scenarios.map((scenario) => ({
+      title: { text: scenario, anchor: "start", fontSize: 12 },
+      transform: [{ filter: `datum.scenario === ${JSON.stringify(scenario)}` }],
+      ...bars,
+    })),
+    resolve: { scale: { x: "shared", color: "shared" } },
+  };
+}
+
+/** Routing ÷ (routing + attention) per case of the dynamic methods, each bar labelled. */
+export function routingChart(rows: ChartRow[], enc: ChartEncodings): ReportChart {
   const routed = rows.filter((r) => r.routingShare !== null);
-  const routing: VegaLiteSpec = perRun(routed, {
+  const y = { field: "bar", type: "nominal", title: null, sort: null, axis: { labelLimit: 0 } };
+  const x = {
+    field: "routingShare",
+    type: "quantitative",
+    title: "routing share of time (medians)",
+    axis: { format: "%" },
+    scale: { domain: [0, 1] },
+  };
+  const spec = barsByScenario(routed, enc, {
     width: BAR_WIDTH,
     height: { step: 20 },
-    mark: { type: "bar" },
-    encoding: {
-      y: { field: "label", type: "nominal", title: null, sort: null, axis: { labelLimit: 230 } },
-      x: {
-        field: "routingShare",
-        type: "quantitative",
-        title: "routing share of time (medians)",
-        axis: { format: "%" },
-        scale: { domain: [0, 1] },
+    encoding: { y, x },
+    layer: [
+      {
+        mark: { type: "bar" },
+        encoding: {
+          color: enc.color(routed, false),
+          tooltip: [
+            ...enc.caseTooltip,
+            { field: "routingMedian", title: "routing (ms)", format: ".4~g" },
+            { field: "median", title: "attention (ms)", format: ".4~g" },
+            { field: "routingShare", title: "routing share", format: ".1%" },
+          ],
+        },
       },
-      color: colorOf(routed, false),
-      tooltip: [
-        ...labelTooltip,
-        { field: "routingMedian", title: "routing (ms)", format: ".4~g" },
-        { field: "median", title: "attention (ms)", format: ".4~g" },
-        { field: "routingShare", title: "routing share", format: ".1%" },
-      ],
-    },
+      {
+        // The value beside every bar, so a share under 1% still reads.
+        mark: { type: "text", align: "left", dx: 4, fontSize: 11, color: "#333" },
+        encoding: { text: { field: "routingShare", format: ".1%" } },
+      },
+    ],
   });
+  return {
+    id: "routing",
+    title: "Routing share of time",
+    caption: "Dynamic methods: routing kernels (pooling, scores, top-k, grouping) as a share " +
+      "of routing plus attention time, one panel a scenario.",
+    spec: routed.length > 0 ? spec : null,
+    emptyNote: "No dynamic method with timed routing in these results.",
+  };
+}
 
+/** MoGA's smallest, median and largest group per case. */
+export function groupsChart(rows: ChartRow[], enc: ChartEncodings): ReportChart {
   const grouped = rows.filter((r) =>
     r.groupMin !== null && r.groupMedian !== null && r.groupMax !== null
   );
-  const groupTooltip = [
-    ...labelTooltip,
-    { field: "groupMin", title: "smallest group", format: "," },
-    { field: "groupMedian", title: "median group", format: "," },
-    { field: "groupMax", title: "largest group", format: "," },
-  ];
-  const groups: VegaLiteSpec = perRun(grouped, {
+  const spec = barsByScenario(grouped, enc, {
     width: BAR_WIDTH,
     height: { step: 24 },
     encoding: {
-      y: { field: "label", type: "nominal", title: null, sort: null, axis: { labelLimit: 230 } },
-      color: colorOf(grouped, false),
-      tooltip: groupTooltip,
+      y: { field: "bar", type: "nominal", title: null, sort: null, axis: { labelLimit: 0 } },
+      color: enc.color(grouped, false),
+      tooltip: [
+        ...enc.caseTooltip,
+        { field: "groupMin", title: "smallest group", format: "," },
+        { field: "groupMedian", title: "median group", format: "," },
+        { field: "groupMax", title: "largest group", format: "," },
+      ],
     },
     layer: [
       {
@@ -514,63 +492,18 @@ export function reportCharts(runs: ResultsFile[], decay: AttentionDecay[] = []):
       },
     ],
   });
-
-  return [
-    {
-      id: "latency",
-      title: "Latency against sequence length",
-      caption: "Median time of the attention kernels (all heads, one layer), band and bar from " +
-        "p10 to p90; both axes logarithmic.",
-      spec: timed.length > 0 ? latency : null,
-      emptyNote: "No timed records in these results.",
-    },
-    {
-      id: "speedup",
-      title: "Speedup against token sparsity",
-      caption: "Dense median ÷ method median, same run. Dashed: the FLOPs ratio 1 / (1 − " +
-        "sparsity), what a kernel as efficient per FLOP as dense would reach.",
-      spec: sparse(sped) ? speedup : null,
-      emptyNote: "No sparse method with a speedup in these results (dense alone has sparsity 0).",
-    },
-    {
-      id: "quality",
-      title: "Quality against token sparsity",
-      caption: "recall: dense softmax mass the method keeps (1 = nothing dropped); relL2: " +
-        "relative error of the output against dense; crossShotRecall: the part of the mass on " +
-        "earlier shots that is kept. Dense is measured against a float64 reference.",
-      spec: sparse(rated) ? quality : null,
-      emptyNote: "No sparse method with quality figures in these results (dense's own kernel " +
-        "error is in the table; --no-quality leaves them out).",
-    },
-    {
-      id: "flops",
-      title: "Counted against analytic FLOPs",
-      caption: "Counted: 4·d·(attended pairs) of the layout that ran. Analytic: the paper's own " +
-        "formula. Points off the dashed diagonal show where the formula and the work differ.",
-      spec: analytic.length > 0 ? flops : null,
-      emptyNote: "No method in these results has an analytic FLOPs formula.",
-    },
-    {
-      id: "routing",
-      title: "Routing share of time",
-      caption: "Dynamic methods: routing kernels (pooling, scores, top-k, grouping) as a share " +
-        "of routing plus attention time.",
-      spec: routed.length > 0 ? routing : null,
-      emptyNote: "No dynamic method with timed routing in these results.",
-    },
-    {
-      id: "groups",
-      title: "Group sizes (MoGA)",
-      caption: "Smallest, median and largest group per case: imbalance is what drives MoGA's " +
-        "cost.",
-      spec: grouped.length > 0 ? groups : null,
-      emptyNote: "No records with group sizes (stats.groupMin / groupMedian / groupMax).",
-    },
-    decayChart(decay),
-  ];
+  return {
+    id: "groups",
+    title: "Group sizes (MoGA)",
+    caption: "Smallest, median and largest group per case, one panel a scenario: imbalance is " +
+      "what drives MoGA's cost.",
+    spec: grouped.length > 0 ? spec : null,
+    emptyNote: "No records with group sizes (stats.groupMin / groupMedian / groupMax).",
+  };
 }
 
-function decayChart(decay: AttentionDecay[]): ReportChart {
+/** The inputs' dense attention mass against temporal and spatial distance, per scenario. */
+export function decayChart(decay: AttentionDecay[]): ReportChart {
   const values = decay.flatMap((d) => [
     ...d.temporal.map((p) => ({ ...p, curve: "temporal", scenario: d.scenario, head: d.head })),
     ...d.spatial.map((p) => ({ ...p, curve: "spatial", scenario: d.scenario, head: d.head })),
@@ -614,7 +547,7 @@ function decayChart(decay: AttentionDecay[]): ReportChart {
     spec: values.length > 0
       ? {
         data: { values },
-        config: CONFIG,
+        config: CHART_CONFIG,
         hconcat: [
           panel("temporal", "|Δt| (latent frames)"),
           panel("spatial", "distance in the frame (latent patches)"),
@@ -623,4 +556,22 @@ function decayChart(decay: AttentionDecay[]): ReportChart {
       : null,
     emptyNote: "No decay curve was computed for these results.",
   };
+}
+
+/** Builds every chart of the report, in reading order (see module doc). */
+export function reportCharts(
+  runs: ResultsFile[],
+  options: ReportChartOptions = {},
+): ReportChart[] {
+  const rows = chartRows(runs, options.runNames);
+  const enc = chartEncodings(rows, runs.length > 1);
+  return [
+    latencyChart(rows, enc),
+    speedupChart(rows, enc),
+    qualityChart(rows, enc),
+    flopsChart(rows, enc),
+    routingChart(rows, enc),
+    groupsChart(rows, enc),
+    decayChart(options.decay ?? []),
+  ];
 }

@@ -2,6 +2,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { compile } from "vega-lite";
 import { chartRows, methodColorScale, reportCharts, runLabels } from "./charts.ts";
 import type { ResultsFile } from "./schema.ts";
+import type { VegaLiteSpec } from "./charts.ts";
 import type { AttentionDecay } from "./decay.ts";
 
 const fixture: ResultsFile = JSON.parse(
@@ -61,15 +62,55 @@ Deno.test("chart rows: failed cases left out, routing share from the medians", (
   equal(rows.find((r) => r.method === "dense")!.routingShare, null);
 });
 
-Deno.test("run labels name only what differs between runs", () => {
+Deno.test("run labels: folder names when given, else the facts that differ, never 'run 1'", () => {
   const other = { ...fixture, commit: "fedcba9876543210" };
   deepEqual(runLabels([fixture, other]), ["0123456", "fedcba9"]);
-  deepEqual(runLabels([fixture, fixture]), ["run 1", "run 2"]);
-  deepEqual(runLabels([fixture]), ["llvmpipe @ 0123456"]);
+  deepEqual(runLabels([fixture, other], ["before", "after"]), ["before", "after"]);
+  const later = { ...fixture, date: "2025-01-02T08:30:00.000Z" };
+  deepEqual(runLabels([fixture, later]), ["2025-01-01 12:00", "2025-01-02 08:30"]);
+  deepEqual(runLabels([fixture]), [`${fixture.suite} · llvmpipe`]);
+  deepEqual(runLabels([fixture], ["default-f32"]), ["default-f32"]);
+});
+
+/** The spec's layers with the given mark type. */
+function layersOf(spec: VegaLiteSpec, mark: string): VegaLiteSpec[] {
+  return (spec.layer as VegaLiteSpec[]).filter((layer) =>
+    (layer.mark as { type: string }).type === mark
+  );
+}
+
+Deno.test("latency: no line joins different scenarios; sizes of one family are joined", () => {
+  const [apart] = reportCharts([fixture]);
+  deepEqual(layersOf(apart.spec!, "line"), [], "hunyuan-ci and hunyuan-ci-x2 are not one family");
+  const sized = structuredClone(fixture);
+  for (const record of sized.records) {
+    record.scenario = record.scenario.replace("hunyuan-ci-x2", "hunyuan-ci@x2");
+  }
+  const [family] = reportCharts([sized]);
+  const [line] = layersOf(family.spec!, "line");
+  deepEqual(line.transform, [{ filter: "datum.joined" }]);
+  const values = (family.spec!.data as { values: { joined: boolean; series: string }[] }).values;
+  ok(values.every((v) => v.joined), "every method ran at both sizes");
+  equal(new Set(values.map((v) => v.series)).size, 4, "one line a method");
+});
+
+Deno.test("scenarios are told apart by point shape in latency, speedup, quality and flops", () => {
+  const charts = reportCharts([fixture]);
+  for (const id of ["latency", "speedup", "quality", "flops"]) {
+    const text = JSON.stringify(charts.find((c) => c.id === id)!.spec);
+    ok(/"shape":\{"field":"(scenario|family)"/.test(text), `${id} has no scenario shape`);
+  }
+});
+
+Deno.test("routing bars carry their value as text, so a share under 1% still reads", () => {
+  const routing = reportCharts([fixture]).find((c) => c.id === "routing")!;
+  const text = JSON.stringify(routing.spec);
+  ok(text.includes('"text":{"field":"routingShare","format":".1%"}'));
+  ok(text.includes('"labelLimit":0'), "case labels are never cut");
 });
 
 Deno.test("every chart of the fixture is drawn and compiles without a Vega-Lite warning", () => {
-  const charts = reportCharts([fixture], decay);
+  const charts = reportCharts([fixture], { decay });
   deepEqual(charts.map((c) => c.id), [
     "latency",
     "speedup",
@@ -86,12 +127,12 @@ Deno.test("every chart of the fixture is drawn and compiles without a Vega-Lite 
   }
 });
 
-Deno.test("two runs compile too, with a panel a run in the bar charts", () => {
+Deno.test("two runs compile too", () => {
   const other: ResultsFile = structuredClone({ ...fixture, commit: "fedcba9876543210" });
   for (const record of other.records) {
     if (record.quality && record.method !== "dense") record.quality.crossShotRecall = 0.9;
   }
-  const charts = reportCharts([fixture, other], decay);
+  const charts = reportCharts([fixture, other], { decay });
   ok(JSON.stringify(charts[2].spec).includes('"crossShotRecall"'));
   for (const chart of charts) {
     deepEqual(compileWarnings(chart.spec!), [], chart.id);

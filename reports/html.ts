@@ -20,7 +20,9 @@ import {
   runFacts,
 } from "./_sections.ts";
 import { REPORT_STYLE } from "./_style.ts";
-import { methodColorScale, type ReportChart, reportCharts } from "./charts.ts";
+import { CHART_CONFIG, type ReportChart, reportCharts } from "./charts.ts";
+import { methodColorScale } from "./_chart_rows.ts";
+import { summarySection } from "./_summary.ts";
 import { growthExponents } from "./scaling.ts";
 import type { PeerRow } from "./peers.ts";
 import { peersSection } from "./peers_section.ts";
@@ -37,6 +39,8 @@ export interface ReportExtras {
   masks?: MaskPicture[];
   /** Latency trend rows from a history file (regress/history.ts), for the trend chart. */
   history?: TrendRow[];
+  /** One name per run, its results folder's name, to label runs shown side by side. */
+  runNames?: string[];
   /** Longshot vs a peer library per case (reports/peers.ts), for the side-by-side table. */
   peers?: PeerRow[];
 }
@@ -62,13 +66,24 @@ ${rows}
 }
 
 /** The asv-like trend chart of a history, when one was given. */
-function historyChart(rows: TrendRow[]): ReportChart[] {
+function historyChart(rows: TrendRow[], runs: ResultsFile[]): ReportChart[] {
   if (rows.length === 0) return [];
+  const methods = rows.map((row) => row.case.split(" · ")[1]?.split(":")[0] ?? "");
   return [{
     id: "history",
     title: "Latency over runs",
-    caption: "Median and p10–p90 of every case in the history file, one panel a case, by run date.",
-    spec: historyTrendSpec(rows),
+    caption: "Median (line) and p10–p90 (bar) of every case of the history file by run date, " +
+      "one line a case; colour: method, shape: scenario; a drop-down picks the adapter when " +
+      "the history holds several.",
+    spec: {
+      ...historyTrendSpec(rows, {
+        methodColors: methodColorScale([
+          ...methods,
+          ...runs.flatMap((r) => r.records.map((x) => x.method)),
+        ]),
+      }),
+      config: CHART_CONFIG,
+    },
     emptyNote: "",
   }];
 }
@@ -78,14 +93,22 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c");
 }
 
-/** Renders each `[data-chart]` element with vega-embed; marks the body when done (tests). */
+/**
+ * Renders each `[data-chart]` element with vega-embed; keeps each Vega view in
+ * `window.longshotViews` by chart id (the browser test reads their data); marks the body when
+ * done.
+ */
 const EMBED_SCRIPT = `(async () => {
   let rendered = 0;
   let failed = 0;
+  window.longshotViews = {};
   for (const element of document.querySelectorAll("[data-chart]")) {
     const spec = JSON.parse(document.getElementById("spec-" + element.dataset.chart).textContent);
     try {
-      await vegaEmbed(element, spec, { actions: false, renderer: "svg", mode: "vega-lite" });
+      const result = await vegaEmbed(element, spec, {
+        actions: false, renderer: "svg", mode: "vega-lite",
+      });
+      window.longshotViews[element.dataset.chart] = result.view;
       rendered++;
     } catch (error) {
       failed++;
@@ -136,19 +159,26 @@ export async function renderReport(
 ): Promise<string> {
   if (runs.length === 0) throw new RangeError("runs must hold at least one results file (got 0)");
   const bundles = await vegaBundles();
-  const charts = [...reportCharts(runs, extras.decay ?? []), ...historyChart(extras.history ?? [])];
+  const names = extras.runNames ?? [];
+  const charts = [
+    ...reportCharts(runs, { decay: extras.decay ?? [], runNames: names }),
+    ...historyChart(extras.history ?? [], runs),
+  ];
+  // A chart without data gets no card: its note is listed once under the charts.
   const drawn = charts.filter((c) => c.spec !== null);
-  const chartFigures = charts.map((chart) =>
+  const omitted = charts.filter((c) => c.spec === null);
+  const chartFigures = drawn.map((chart) =>
     `<figure class="chart" id="chart-${chart.id}">
 <h3>${escapeHtml(chart.title)}</h3>
-${
-      chart.spec
-        ? `<div class="vega-chart" data-chart="${chart.id}"></div>`
-        : `<p class="note empty">${escapeHtml(chart.emptyNote)}</p>`
-    }
+<div class="vega-chart" data-chart="${chart.id}"></div>
 <figcaption>${escapeHtml(chart.caption)}</figcaption>
 </figure>`
   ).join("\n");
+  const omittedNotes = omitted.length > 0
+    ? `<p class="note omitted">Not drawn: ${
+      omitted.map((c) => `${escapeHtml(c.title)} (${escapeHtml(c.emptyNote)})`).join("; ")
+    }</p>`
+    : "";
   const earlierShot = (extras.decay ?? []).filter((d) => d.earlierShotMass !== undefined).map((d) =>
     `<li>${escapeHtml(d.scenario)} (head ${d.head}): a query of shot ≥ 2 puts ` +
     `${(100 * (d.earlierShotMass ?? 0)).toFixed(1)}% of its dense mass on earlier shots, whose ` +
@@ -181,24 +211,26 @@ ${methodChipStyle(runs)}
 <header>
 <h1>Longshot <span class="muted">sparse attention for long video</span></h1>
 <p class="summary">${summaryLine(runs)}</p>
-${fallbackBanner(runs)}
+${fallbackBanner(runs, names)}
 </header>
-<nav><a href="#runs">Runs</a><a href="#charts">Charts</a>${
+<nav><a href="#summary">Summary</a><a href="#runs">Runs</a><a href="#charts">Charts</a>${
     masks.length ? '<a href="#masks">Masks</a>' : ""
   }<a href="#records">Every case</a><a href="#failed">Failed</a><a href="#notes">Notes</a></nav>
 <main>
+${summarySection(runs, names)}
 <section id="runs"><h2>Runs</h2><div class="runs">
-${runFacts(runs)}
+${runFacts(runs, names)}
 </div></section>
 <section id="charts"><h2>Charts</h2>
 <p class="note">One attention layer, batch 1, all heads, forward pass. Colours are fixed per ` +
     `method in every chart${
-      runs.length > 1 ? "; point shape and line dash tell runs apart" : ""
-    }.` +
+      runs.length > 1 ? "; opacity and line dash tell runs apart" : ""
+    }; point shapes tell scenarios apart.` +
     ` Hover a point for its figures.</p>
 <div class="charts">
 ${chartFigures}
 </div>
+${omittedNotes}
 ${earlierShot ? `<ul class="earlier-shot">${earlierShot}</ul>` : ""}
 </section>
 ${
@@ -212,10 +244,10 @@ ${
 ${scalingSection(runs)}
 ${peersSection(extras.peers ?? [])}
 <section id="records"><h2>Every case</h2>
-${recordTable(runs)}
+${recordTable(runs, names)}
 </section>
 <section id="failed"><h2>Failed cases</h2>
-${failedCases(runs)}
+${failedCases(runs, names)}
 </section>
 <section id="notes"><h2>Notes</h2>
 <h3>Assumptions the methods state</h3>

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { TrendRow } from "../regress/history.ts";
 import { renderReport } from "./html.ts";
 import { readReportExtras } from "./report_extras.ts";
@@ -23,6 +23,8 @@ export async function writeReportFor(
   const path = join(outDir, "report.html");
   const scenarios = runs.flatMap((r) => r.records.map((record) => record.scenario));
   const extras = await readReportExtras(outDir, scenarios);
-  await writeFileAtomic(path, await renderReport(runs, { ...extras, history }));
+  // A single run is named by its results folder; several keep their own facts as labels.
+  const runNames = runs.length === 1 ? [basename(resolve(outDir))] : [];
+  await writeFileAtomic(path, await renderReport(runs, { ...extras, history, runNames }));
   return path;
 }

@@ -1,6 +1,8 @@
 /**
  * End-to-end checks of `deno task compare` (cli.md): exit codes 0 / 1 / 2, the summary file,
- * shard folders, `--latency info` and `--fail-on-change`, on tiny results files written here.
+ * shard folders, `--latency info`, `--fail-on-change` and `--allow-missing`, on tiny results
+ * files written here and on the committed software baseline with the flags CI passes. Every run
+ * also checks that the headline's ✅ / ❌ says what the exit code says.
  */
 import { deepEqual, equal, match } from "node:assert/strict";
 import { join } from "node:path";
@@ -11,6 +13,11 @@ import { jitteredSamples, latencyOf, makeRecord, makeResults } from "../regress/
 import type { BenchRecord, ResultsFile } from "../reports/schema.ts";
 
 const COMPARE = fileURLToPath(new URL("../cli/compare.ts", import.meta.url));
+const SOFTWARE_BASELINE = fileURLToPath(
+  new URL("../baselines/software-llvmpipe.json", import.meta.url),
+);
+/** The flags CI's software job passes (.ci/run, examples/ci/longshot.yml). */
+const CI_FLAGS = ["--latency", "info", "--fail-on-change"];
 
 async function compare(args: string[]) {
   const output = await new Deno.Command(Deno.execPath(), {
@@ -20,7 +27,12 @@ async function compare(args: string[]) {
     env: { NO_COLOR: "1" },
   }).output();
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+  const run = { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+  if (run.code === 0 || run.code === 1) {
+    const mark = run.stdout.slice(0, 4);
+    equal(mark, run.code === 0 ? "## ✅" : "## ❌", `exit ${run.code}, headline ${run.stdout}`);
+  }
+  return run;
 }
 
 async function write(dir: string, name: string, value: unknown): Promise<string> {
@@ -51,7 +63,7 @@ Deno.test("compare exits 0, 1 or 2 as cli.md says", async (t) => {
     const summary = join(dir, "out", "summary.md");
     const run = await compare([base, rerun, "--summary", summary]);
     equal(run.code, 0, run.stderr);
-    match(run.stdout, /^## ✅ Longshot compare: 0 regressions/);
+    match(run.stdout, /^## ✅ Longshot compare passed: 0 regressions/);
     equal((await Deno.readTextFile(summary)).trim(), run.stdout.trim());
   });
 
@@ -59,7 +71,7 @@ Deno.test("compare exits 0, 1 or 2 as cli.md says", async (t) => {
     const run = await compare([base, slowed]);
     equal(run.code, 1, run.stderr);
     match(run.stdout, /1 regression,/);
-    match(run.stdout, /\| tiny · radial:block=128 · f32 · test adapter \| latency \|/);
+    match(run.stdout, /\| tiny · radial:block=128 · f32 · vulkan vendor 0 fallback \| latency \|/);
   });
 
   await t.step("0: the same slowdown with --latency info is listed, not failed", async () => {
@@ -74,7 +86,42 @@ Deno.test("compare exits 0, 1 or 2 as cli.md says", async (t) => {
     const listed = await compare([base, path]);
     equal(listed.code, 0, listed.stderr);
     match(listed.stdout, /### Changes/);
-    equal((await compare([base, path, "--fail-on-change"])).code, 1);
+    const failed = await compare([base, path, "--fail-on-change"]);
+    equal(failed.code, 1);
+    match(failed.stdout, /^## ❌ Longshot compare FAILED \(1 change \(--fail-on-change\)\)/);
+  });
+
+  await t.step("1: a dropped case fails; --allow-missing lets it pass", async () => {
+    const dropped = await write(dir, "dropped.json", makeResults(suite(200).slice(0, 2)));
+    const run = await compare([base, dropped]);
+    equal(run.code, 1, run.stderr);
+    match(run.stdout, /^## ❌ Longshot compare FAILED \(1 missing case\)/);
+    match(
+      run.stdout,
+      /### Missing cases\n\n- tiny · sta:block=128 · f32 · vulkan vendor 0 fallback/,
+    );
+    equal((await compare([base, dropped, "--allow-missing"])).code, 0);
+  });
+
+  await t.step("1: no case matched fails; --allow-missing lets it pass", async () => {
+    const gl = suite(200).map((r) => ({ ...r, adapter: { ...r.adapter, backend: "gl" } }));
+    const other = await write(dir, "gl.json", makeResults(gl));
+    const run = await compare([base, other]);
+    equal(run.code, 1, run.stderr);
+    match(run.stdout, /^## ❌ Longshot compare FAILED \(no case matched; 3 missing cases\)/);
+    match(run.stdout, /\(0 cases matched\)/);
+    equal((await compare([base, other, "--allow-missing"])).code, 0);
+  });
+
+  await t.step("1: 3 repeats slowed 100× fail although the rank test lacks samples", async () => {
+    const three = (factor: number) =>
+      makeResults([makeRecord({ latency: latencyOf([10, 10.2, 10.4].map((x) => x * factor)) })]);
+    const fast = await write(dir, "three.json", three(1));
+    const slow = await write(dir, "three-slow.json", three(100));
+    const run = await compare([fast, slow]);
+    equal(run.code, 1, run.stderr);
+    match(run.stdout, /too few samples: n 3\/3 cannot reach p < 0\.01/);
+    match(run.stdout, /^## ❌ Longshot compare FAILED \(1 regression\)/);
   });
 
   await t.step("0: a folder of shard folders is merged first", async () => {
@@ -114,6 +161,55 @@ Deno.test("compare exits 0, 1 or 2 as cli.md says", async (t) => {
       deepEqual([bad.code, bad.stdout], [2, ""], args.join(" "));
       match(bad.stderr, message);
     }
+  });
+
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("with CI's flags, the software baseline is matched by adapter class", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const baseline: ResultsFile = JSON.parse(await Deno.readTextFile(SOFTWARE_BASELINE));
+  const description = "llvmpipe (LLVM 19.1.7, 256 bits)";
+  const onRunner = (records: BenchRecord[]): ResultsFile => ({
+    ...baseline,
+    records: records.map((r) => ({ ...r, adapter: { ...r.adapter, description } })),
+  });
+
+  await t.step("0: another LLVM version, nothing else changed", async () => {
+    const path = await write(dir, "runner.json", onRunner(baseline.records));
+    const run = await compare([SOFTWARE_BASELINE, path, ...CI_FLAGS]);
+    equal(run.code, 0, run.stdout);
+    match(run.stdout, new RegExp(`\\(${baseline.records.length} cases matched\\)`));
+    match(run.stdout, /### Adapter changes/);
+    match(
+      run.stdout,
+      /\| adapter\.description \| llvmpipe \(LLVM 15\.0\.6, 256 bits\) \| llvmpipe \(LLVM 19\.1\.7/,
+    );
+  });
+
+  await t.step("1: another LLVM version and doubled FLOPs", async () => {
+    const doubled = baseline.records.map((r, i) => i === 0 ? { ...r, flops: r.flops! * 2 } : r);
+    const path = await write(dir, "doubled.json", onRunner(doubled));
+    const run = await compare([SOFTWARE_BASELINE, path, ...CI_FLAGS]);
+    equal(run.code, 1, run.stdout);
+    match(run.stdout, /^## ❌ Longshot compare FAILED \(1 change \(--fail-on-change\)\)/);
+  });
+
+  await t.step("1: another LLVM version and a dropped case", async () => {
+    const path = await write(dir, "dropped.json", onRunner(baseline.records.slice(1)));
+    const run = await compare([SOFTWARE_BASELINE, path, ...CI_FLAGS]);
+    equal(run.code, 1, run.stdout);
+    match(run.stdout, /^## ❌ Longshot compare FAILED \(1 missing case\)/);
+  });
+
+  await t.step("1: another backend matches nothing", async () => {
+    const gl = onRunner(
+      baseline.records.map((r) => ({ ...r, adapter: { ...r.adapter, backend: "gl" } })),
+    );
+    const path = await write(dir, "gl.json", gl);
+    const run = await compare([SOFTWARE_BASELINE, path, ...CI_FLAGS]);
+    equal(run.code, 1, run.stdout);
+    match(run.stdout, /^## ❌ Longshot compare FAILED \(no case matched; /);
   });
 
   await Deno.remove(dir, { recursive: true });
