@@ -163,7 +163,10 @@ Deno.test({
           "--repeats",
           "2",
         ],
-        env: { PYTHONPATH: new URL("./fake_torch", import.meta.url).pathname },
+        env: {
+          PYTHONPATH: new URL("./fake_torch", import.meta.url).pathname,
+          PYTHONDONTWRITEBYTECODE: "1",
+        },
       }).output();
       equal(run.code, 0, new TextDecoder().decode(run.stderr));
       const peers = await readPeersFile(out);
