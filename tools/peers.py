@@ -23,6 +23,7 @@ Needs only the standard library for --dry-run; PyTorch >= 2.5 with CUDA (and Tri
 """
 import argparse
 import array
+import ast
 import datetime
 import hashlib
 import itertools
@@ -38,8 +39,9 @@ PEERS_SCHEMA = "longshot.peers/1"
 LAYOUTS_SCHEMA = "longshot.layouts/1"
 PEERS = ("sdpa", "flex")
 DTYPES = ("f32", "bf16")
-# relL2 against float64 above which a peer's output counts as wrong (bf16 inputs: ~3 bits of
-# mantissa lost in the output; a wrong mask or permutation gives relL2 of order 0.1 to 1).
+# relL2 against float64 above which a peer's output counts as wrong: bf16 keeps 8 significant
+# bits (relL2 of order 1e-3 to 1e-2), f32 gives 1e-6 or so; a wrong mask or permutation gives
+# relL2 of order 0.1 to 1.
 TOLERANCE = {"f32": 2e-3, "bf16": 3e-2}
 NPY_TYPES = {"<i4": ("i", 4), "|u1": ("B", 1), "<f4": ("f", 4)}
 
@@ -50,8 +52,11 @@ class InputError(Exception):
 
 def read_npy(path, want_descr, want_shape=None):
     """An npy v1-3 file as (shape, memoryview of its elements); checks descr, order and size."""
-    with open(path, "rb") as f:
-        data = f.read()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror})")
     if data[:6] != b"\x93NUMPY":
         raise InputError(f"{path}: not an npy file")
     major = data[6]
@@ -59,8 +64,6 @@ def read_npy(path, want_descr, want_shape=None):
         raise InputError(f"{path}: npy version {major} (allowed: 1, 2, 3)")
     start = 10 if major == 1 else 12
     length = int.from_bytes(data[8:start], "little")
-    import ast
-
     header = ast.literal_eval(data[start:start + length].decode("latin1"))
     if header.get("descr") != want_descr or header.get("fortran_order") is not False:
         raise InputError(f"{path}: descr {header.get('descr')!r}, fortran_order "
@@ -432,11 +435,8 @@ def time_cuda(torch, fn, warmup, repeats, max_case_s):
 
 def gpu_run(args):
     cases = selected_cases(args.manifests, args.cases)
-    for root, case in cases:
-        missing = [f for f in case["files"].values()
-                   if f and not os.path.isfile(os.path.join(root, f))]
-        if missing:
-            raise InputError(f"{case['caseKey']}: missing layout file {missing[0]}")
+    for root, case in cases:  # every export checked before any GPU work (read again per case)
+        Layout(root, case).check(case)
     try:
         import torch
     except ImportError:
@@ -486,9 +486,7 @@ def gpu_run(args):
     for root, case in cases:
         gpu = None
         try:
-            layout = Layout(root, case)
-            layout.check(case)
-            gpu = GpuCase(torch, layout, case, args.seed)
+            gpu = GpuCase(torch, Layout(root, case), case, args.seed)
         except Exception as error:  # a case that cannot be set up is recorded, the rest run
             setup_error = f"{type(error).__name__}: " + (str(error).splitlines() or [""])[0]
         for peer, dtype in runs_of(case, args.peers, args.dtypes):
