@@ -104,7 +104,7 @@ Deno.test("report --peers: Longshot vs the peers per case, from one or more file
     peer: "torch-sdpa",
     backend: "efficient",
     dtype: "f32",
-    flops: 1,
+    flops: 536870912,
     latency: { median: 40, p10: 39, p90: 41, n: 10, samples: [] },
     tflops: null,
     check: null,

@@ -166,6 +166,8 @@ export interface PeerRow {
   speedRatio: number;
   /** Whether the peer's output passed its float64 check (null when not checked). */
   peerChecked: boolean | null;
+  /** Whether both ran the same counted FLOPs (false: the layouts differ, e.g. another routing). */
+  sameFlops: boolean;
 }
 
 /**
@@ -208,6 +210,7 @@ export function joinPeers(results: ResultsFile, peers: PeersFile): PeerRow[] {
         peerMs: p.latency!.median,
         speedRatio: p.latency!.median / r.latency.median,
         peerChecked: p.check ? p.check.passed : null,
+        sameFlops: r.flops === p.flops,
       });
     }
   }

@@ -16,7 +16,7 @@ import type { PeerRow } from "./peers.ts";
  * import { ok } from "node:assert/strict";
  * const html = peersSection([{ caseKey: "k", scenario: "s", methodSpec: "dense:block=128",
  *   tokens: 1024, longshotDtype: "f32", longshotMs: 30, peer: "torch-sdpa f32", peerMs: 10,
- *   speedRatio: 1 / 3, peerChecked: true }]);
+ *   speedRatio: 1 / 3, peerChecked: true, sameFlops: true }]);
  * ok(html.includes("<td>0.333</td>") && html.includes('id="peers"'));
  * ```
  */
@@ -26,7 +26,8 @@ export function peersSection(rows: readonly PeerRow[]): string {
     `<tr><td class="text">${escapeHtml(r.scenario)}</td><td class="text">` +
     `${escapeHtml(r.methodSpec)}</td><td>${r.tokens}</td><td>${escapeHtml(r.longshotDtype)}</td>` +
     `<td>${formatNumber(r.longshotMs)}</td><td class="text">${escapeHtml(r.peer)}` +
-    `${r.peerChecked === false ? " (output check failed)" : ""}</td>` +
+    `${r.peerChecked === false ? " (output check failed)" : ""}` +
+    `${r.sameFlops ? "" : " (other layout: FLOPs differ)"}</td>` +
     `<td>${formatNumber(r.peerMs)}</td><td>${formatNumber(r.speedRatio)}</td></tr>`
   ).join("\n");
   return `<section id="peers"><h2>Longshot vs PyTorch</h2>

@@ -23,6 +23,7 @@ function longshot(overrides: Partial<BenchRecord>): BenchRecord {
   return {
     ...CASE,
     dtype: "f32",
+    flops: 1,
     latency: { median: 300 },
     ...overrides,
   } as BenchRecord;
@@ -79,12 +80,16 @@ Deno.test("joinPeers pairs each Longshot record with every peer record of its ca
   equal(rows[0].caseKey, "wan-69f · radial:block=128;decay=0.2 · L 69120 · H 8 · d 128");
 });
 
-Deno.test("peersSection names a peer whose output check failed; no rows, no section", () => {
+Deno.test("peersSection names a failed output check and a layout that differs; no rows, no section", () => {
   const [results, peers] = files([longshot({})], [
     peer({ check: { rows: 36, relL2: 0.4, maxAbsErr: 1, tolerance: 2e-3, passed: false } }),
+    peer({ dtype: "bf16", flops: 2 }),
   ]);
-  const html = peersSection(joinPeers(results, peers));
-  equal(html.includes("torch-flex f32 (output check failed)"), true);
+  const rows = joinPeers(results, peers);
+  deepEqual(rows.map((r) => r.sameFlops), [true, false]);
+  const html = peersSection(rows);
+  equal(html.includes("torch-flex f32 (output check failed)</td>"), true);
+  equal(html.includes("torch-flex bf16 (other layout: FLOPs differ)</td>"), true);
   equal(peersSection([]), "");
 });
 
