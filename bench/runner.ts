@@ -23,7 +23,6 @@ import {
   methodQuality,
   type QualityInputs,
 } from "./quality_pass.ts";
-import { parseTestSlowdown, TEST_SLOWDOWN_ENV } from "../regress/test_slowdown.ts";
 import { layoutDigest } from "../regress/layout_digest.ts";
 import { type AttentionDecay, attentionDecay } from "../reports/decay.ts";
 import { maskPng } from "../reports/mask_png.ts";
@@ -190,8 +189,7 @@ async function runCase(
       beforeTimed: () => program.poisonOutputs(),
     });
     await checkWritten(runtime, program);
-    const slowdown = parseTestSlowdown(Deno.env.get(TEST_SLOWDOWN_ENV)).get(method.name) ?? 1;
-    const samples = timing.samples.map((s) => s * slowdown);
+    const samples = timing.samples;
     const routingSamples = layout.routing?.samples ?? [];
     const routingMedian = routingSamples.length ? summarizeSamples(routingSamples).median : null;
     const summary = summarizeSamples(samples);
@@ -211,7 +209,6 @@ async function runCase(
     record.memoryBytes = program.memoryBytes + gpuBytes(gpuInputs);
     const outputs = quality ? await readOutputs(runtime, program, quality.heads) : undefined;
     if (layout.params) record.params = layout.params;
-    if (slowdown !== 1) record.notes.push(`test hook ${TEST_SLOWDOWN_ENV} ×${slowdown}`);
     return { record, outputs, forms: layout.forms };
   } finally {
     program.release();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { GpuRuntime } from "../gpu/runtime.ts";
+import type { Method } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
 import { preset } from "../scenarios/presets.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
@@ -36,15 +37,32 @@ Deno.test("a lost device ends the run cleanly: every remaining case is recorded 
   assert.ok(records.every((r) => /lost/i.test(r.error ?? "") && r.latency === null));
 });
 
+/** A method whose layout throws: a genuine failure, not a scenario it does not apply to. */
+const failingMethod: Method = {
+  name: "failing",
+  params: {},
+  dynamic: false,
+  layout: () => {
+    throw new Error("layout exploded");
+  },
+};
+
 Deno.test("a failing method is recorded and the sweep goes on", async () => {
   const runtime = await GpuRuntime.open();
   try {
     const cases = await group("mochi-163f-480x848");
-    cases.methods.push(await resolveMethod("sta"));
+    cases.methods.push(failingMethod);
     cases.recorded.push(true);
     const records = await runCases(runtime, [cases, await group("moc-single-shot")], settings);
-    assert.deepEqual(records.map((r) => r.method), ["dense", "radial", "sta", "dense", "radial"]);
-    assert.match(records[2].error ?? "", /sta: latent .* does not divide into whole tiles/);
+    assert.deepEqual(records.map((r) => r.method), [
+      "dense",
+      "radial",
+      "failing",
+      "dense",
+      "radial",
+    ]);
+    assert.equal(records[2].error, "Error: layout exploded");
+    assert.equal(records[2].latency, null);
     assert.ok(records.filter((r) => r !== records[2]).every((r) => !r.error && r.latency));
   } finally {
     runtime.destroy();

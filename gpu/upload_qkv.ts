@@ -1,12 +1,13 @@
 /**
  * Uploads Q/K/V of every head to the GPU, one buffer per head and tensor, in f32 or f16
- * storage (f16 needs the adapter's `shader-f16`).
+ * storage. f16 needs the adapter's `shader-f16`: every upload checks it the same way
+ * ({@link assertStorable}), so no f16 buffer reaches an adapter whose shaders cannot read it.
  *
  * @module
  */
 import type { GpuQkv } from "../methods/method.ts";
 import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
-import type { GpuRuntime } from "./runtime.ts";
+import type { AdapterFacts, GpuRuntime } from "./runtime.ts";
 
 /** Thrown when f16 is asked for on an adapter without `shader-f16`. */
 export class PrecisionError extends RangeError {
@@ -18,18 +19,24 @@ export class PrecisionError extends RangeError {
   }
 }
 
+/** Throws {@link PrecisionError} when `precision` is f16 and the adapter lacks `shader-f16`. */
+export function assertStorable(facts: AdapterFacts, precision: "f32" | "f16"): void {
+  if (precision === "f16" && !facts.shaderF16) throw new PrecisionError(facts.description);
+}
+
 /** The storage bytes of `values` in `precision`. */
 export function toStorage(values: Float32Array, precision: "f32" | "f16"): ArrayBufferView {
   return precision === "f16" ? Float16Array.from(values) : values;
 }
 
-/** Uploads one head's tensors. */
+/** Uploads one head's tensors; throws {@link PrecisionError} before any upload (see {@link assertStorable}). */
 export function uploadHead(
   runtime: GpuRuntime,
   tensors: HeadTensors,
   precision: "f32" | "f16",
   head: number,
 ): { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer } {
+  assertStorable(runtime.facts, precision);
   return {
     q: runtime.upload(`q[${head}]`, toStorage(tensors.q, precision)),
     k: runtime.upload(`k[${head}]`, toStorage(tensors.k, precision)),
@@ -37,16 +44,17 @@ export function uploadHead(
   };
 }
 
-/** Uploads every head of `source`; `keep` receives each head's CPU tensors (e.g. for quality). */
+/**
+ * Uploads every head of `source`; `keep` receives each head's CPU tensors (e.g. for quality).
+ * Throws {@link PrecisionError} before reading any head (see {@link assertStorable}).
+ */
 export async function uploadQkv(
   runtime: GpuRuntime,
   source: QkvSource,
   precision: "f32" | "f16",
   keep?: (head: number, tensors: HeadTensors) => void,
 ): Promise<GpuQkv> {
-  if (precision === "f16" && !runtime.facts.shaderF16) {
-    throw new PrecisionError(runtime.facts.description);
-  }
+  assertStorable(runtime.facts, precision);
   const gpu: GpuQkv = { precision, q: [], k: [], v: [] };
   for (let h = 0; h < source.heads; h++) {
     const tensors = await source.head(h);

@@ -9,6 +9,7 @@ import {
   FormBuilder,
   validateForm,
 } from "../methods/form.ts";
+import { gpuGroupTest, lacksShaderF16, testNeeding } from "../tests/needs.ts";
 import { AttentionProgram } from "./attention.ts";
 import { type AttentionTiling, encodeWork } from "./attention_work.ts";
 import { referenceAttention } from "./reference.ts";
@@ -106,9 +107,8 @@ for (const headDim of [64, 128]) {
   }
 }
 
-Deno.test({
+testNeeding("shader-f16", lacksShaderF16(runtime.facts), {
   name: "dense kernel = float64 reference (L=65, d=128, f16 storage)",
-  ignore: !runtime.facts.shaderF16,
   fn: async () => {
     const err = await maxErrors(denseForm(65), 128, "f16", 5);
     assert.ok(err.out < TOLERANCE.f16, `max |O − O_ref| = ${err.out}`);
@@ -172,17 +172,23 @@ Deno.test("sparse kernel = float64 masked reference on random forms (property)",
   );
 });
 
-// The tiling real GPUs get (kernels/attention.ts defaultTiling), checked here on the software
-// adapter too: 128 rows and 16 unrolled keys a step, masked and unmasked. Only at d = 64: the
-// d = 128 variant is the same template with twice the lanes, and llvmpipe needs over three
-// minutes to compile it (d = 128 runs with 4-key steps in the tests above).
-for (const headDim of [64]) {
-  Deno.test(`GPU tiling 128×16 = float64 reference on a random masked form (d=${headDim})`, async () => {
-    const gpuTiling = { blockQ: 128, blockK: 16 };
-    const masked = await maxErrors(randomForm(293, headDim), headDim, "f32", 3, gpuTiling);
-    assert.ok(masked.out < TOLERANCE.f32 && masked.lse < 2e-4, `masked: ${JSON.stringify(masked)}`);
-    const dense = await maxErrors(denseForm(301), headDim, "f32", 4, gpuTiling);
-    assert.ok(dense.out < TOLERANCE.f32 && dense.lse < 2e-4, `dense: ${JSON.stringify(dense)}`);
+// The tiling real GPUs get (kernels/attention.ts defaultTiling): 128 rows and 16 unrolled keys a
+// step, masked and unmasked. In the GPU group (deno task test:gpu): llvmpipe needs minutes to
+// compile it (the tests above run the software adapter's 4-key steps at d = 64 and 128).
+for (const headDim of [64, 128]) {
+  const name = `GPU tiling 128×16 = float64 reference on a random masked form (d=${headDim})`;
+  gpuGroupTest(runtime.facts, {
+    name,
+    fn: async () => {
+      const gpuTiling = { blockQ: 128, blockK: 16 };
+      const masked = await maxErrors(randomForm(293, headDim), headDim, "f32", 3, gpuTiling);
+      assert.ok(
+        masked.out < TOLERANCE.f32 && masked.lse < 2e-4,
+        `masked: ${JSON.stringify(masked)}`,
+      );
+      const dense = await maxErrors(denseForm(301), headDim, "f32", 4, gpuTiling);
+      assert.ok(dense.out < TOLERANCE.f32 && dense.lse < 2e-4, `dense: ${JSON.stringify(dense)}`);
+    },
   });
 }
 

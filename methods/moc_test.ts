@@ -62,6 +62,24 @@ Deno.test("moc reproduces the paper's dense and MoC FLOPs on its presets within 
   }
 });
 
+Deno.test("moc analyticFlops is the paper's L·d + 2·L·C·d + 4·L·k·m̄·d, figured here by hand", () => {
+  // moc-single-shot, one head: L = 6,092, d = 128, C = 25 frame chunks + 1 prompt chunk, k = 4.
+  const single = { ...preset("moc-single-shot", "full"), heads: 1 };
+  const singleByHand = 6092 * 128 + 2 * 6092 * 26 * 128 + 4 * 6092 * 4 * (6092 / 26) * 128;
+  assert.ok(Math.abs(singleByHand - 2.9646484e9) < 1e3, "the hand figure itself");
+  const singleFlops = moc.create({ k: 4 }).analyticFlops!(single)!;
+  assert.ok(Math.abs(singleFlops / singleByHand - 1) < 1e-12, `${singleFlops}`);
+  // moc-multi-shot, one head: L = 178,592, C = 8·14 frame chunks + 8 prompt chunks = 120, k = 2.
+  const multi = { ...preset("moc-multi-shot", "full"), heads: 1 };
+  const multiByHand = 178592 * 128 + 2 * 178592 * 120 * 128 +
+    4 * 178592 * 2 * (178592 / 120) * 128;
+  const multiFlops = moc.create({ k: 2 }).analyticFlops!(multi)!;
+  assert.ok(Math.abs(multiFlops / multiByHand - 1) < 1e-12, `${multiFlops}`);
+  // All heads: 24 times one head's figure.
+  const allHeads = moc.create({ k: 4 }).analyticFlops!(preset("moc-single-shot", "full"))!;
+  assert.ok(Math.abs(allHeads / (24 * singleByHand) - 1) < 1e-12);
+});
+
 Deno.test("moc structural pair count = the routed form's, at the MoC presets' ci sizes", async () => {
   for (const name of ["moc-single-shot", "moc-multi-shot"]) {
     const scenario = preset(name, "ci");

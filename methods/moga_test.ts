@@ -193,6 +193,41 @@ Deno.test("moga router file: used for every head, shape errors name the paramete
   await Deno.remove(path);
 });
 
+Deno.test("moga groups and gates match argmax and softmax of W·k computed here", async () => {
+  const scenario = { ...scenarioOf([2, 3, 4], 5, "suffix"), heads: 1 };
+  const L = totalTokens(scenario);
+  const groups = 4;
+  const weights = Array.from({ length: groups }, (_, g) => [
+    ...seededValues(D, { seed: 10 + g, stream: 0, quantized: false }),
+  ]);
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(path, JSON.stringify(weights));
+  const inputs = seededQkv({ tokens: L, heads: 1, headDim: D }, { seed: 4, quantized: false });
+  const { k } = await inputs.head(0);
+  // text=false: every token, text included, is routed by the same rule.
+  const method = moga.create({ groups, router: path, text: false });
+  const form = (await method.layout(scenario, { inputs })).forms[0];
+  await Deno.remove(path);
+  const expectedGroup = new Int32Array(L);
+  const expectedGate = new Float64Array(L);
+  for (let t = 0; t < L; t++) {
+    const logits = weights.map((row) => row.reduce((sum, w, j) => sum + w * k[t * D + j], 0));
+    const best = logits.indexOf(Math.max(...logits));
+    expectedGroup[t] = best;
+    expectedGate[t] = 1 / logits.reduce((sum, x) => sum + Math.exp(x - logits[best]), 0);
+  }
+  assert.ok(new Set(expectedGroup).size > 1, "the test routes to more than one group");
+  const mask = denseMask(form);
+  for (let q = 0; q < L; q++) {
+    const gate = form.outputScale![q];
+    assert.ok(Math.abs(gate - expectedGate[q]) <= 1e-5, `token ${q}: gate ${gate}`);
+    for (let key = 0; key < L; key++) {
+      const same = expectedGroup[q] === expectedGroup[key] ? 1 : 0;
+      assert.equal(mask[q * L + key], same, `pair (${q}, ${key})`);
+    }
+  }
+});
+
 Deno.test("moga window must fit the latent video", async () => {
   const scenario = scenarioOf([2, 4, 4], 0, "suffix");
   const inputs = seededQkv({ tokens: 32, heads: 2, headDim: D }, { seed: 2, quantized: true });

@@ -26,5 +26,4 @@ export * from "./results_input.ts";
 export * from "./shards.ts";
 export * from "./stats.ts";
 export * from "./summary.ts";
-export * from "./test_slowdown.ts";
 export * from "./verdict.ts";

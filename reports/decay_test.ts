@@ -1,4 +1,4 @@
-import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import { deepEqual, equal, notDeepEqual, ok, throws } from "node:assert/strict";
 import type { Scenario } from "../scenarios/scenario.ts";
 import { attentionDecay, type DecayPoint } from "./decay.ts";
 
@@ -71,10 +71,15 @@ Deno.test("multi-shot: earlier-shot mass and its uniform share", () => {
 
 Deno.test("samples bound the work and are seeded", () => {
   const scenario = scenarioOf([4, 4, 4], [4]);
-  const head = { q: new Float32Array(128).map((_, i) => Math.sin(i)), k: new Float32Array(128) };
+  const head = {
+    q: new Float32Array(128).map((_, i) => Math.sin(i)),
+    k: new Float32Array(128).map((_, i) => Math.cos(3 * i)),
+  };
   const decay = attentionDecay(scenario, head, { samples: 5, seed: 2 });
   equal(decay.queries, 5);
   deepEqual(decay, attentionDecay(scenario, head, { samples: 5, seed: 2 }));
+  // Non-zero keys make the curve depend on which queries were sampled, so the seed must show.
+  notDeepEqual(decay.temporal, attentionDecay(scenario, head, { samples: 5, seed: 3 }).temporal);
 });
 
 Deno.test("attentionDecay rejects tensors of the wrong size, naming the shape", () => {

@@ -39,8 +39,13 @@ function referenceLse(q: Float32Array, k: Float32Array, d: number, form: Executi
 }
 
 Deno.test("identical outputs: relL2 0, cosine 1, PSNR null (infinite)", () => {
-  const heads = [randomArray(64 * 8, 1), randomArray(64 * 8, 2)];
-  deepEqual(outputQuality(heads, heads, 8), { relL2: 0, cosine: 1, psnrDb: null });
+  const dense = [randomArray(64 * 8, 1), randomArray(64 * 8, 2)];
+  const method = dense.map((head) => Float32Array.from(head));
+  deepEqual(outputQuality(method, dense, 8), { relL2: 0, cosine: 1, psnrDb: null });
+  // One changed value of the method's second head must show in every figure.
+  method[1][5] += 1;
+  const changed = outputQuality(method, dense, 8);
+  ok(changed.relL2! > 0 && changed.cosine! < 1 && changed.psnrDb !== null);
 });
 
 Deno.test("a zero output against [3, 4]: relL2 1, cosine 0, PSNR from the peak 4", () => {
@@ -70,8 +75,12 @@ Deno.test("recall: identical log-sum-exps keep all the mass", () => {
   const tokens = 16;
   const q = randomArray(tokens * d, 3);
   const k = randomArray(tokens * d, 4);
-  const lse = referenceLse(q, k, d, denseForm(tokens));
-  deepEqual(recallFromLse([lse], [lse], sampleQueries(tokens)), 1);
+  const denseLse = referenceLse(q, k, d, denseForm(tokens));
+  const methodLse = referenceLse(q, k, d, denseForm(tokens));
+  deepEqual(recallFromLse([methodLse], [denseLse], sampleQueries(tokens)), 1);
+  // A method log-sum-exp lower by ln 4 on every query keeps a quarter of the mass.
+  const quarter = methodLse.map((x) => x - Math.log(4));
+  assertClose(recallFromLse([quarter], [denseLse], sampleQueries(tokens)), 0.25, 1e-6);
 });
 
 Deno.test("recall: dropping one key of each equal-score pair keeps exactly half", () => {

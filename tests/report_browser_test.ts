@@ -7,7 +7,7 @@
  *   GPU run of the default suite: no chart or table wider than its card, no empty chart, no line
  *   joining points of different scenarios (read from the Vega views' scenegraphs). Their
  *   screenshots are written to docs/screenshots/ (committed, linked from the README).
- * Skips itself, saying why, when chromium is not installed (CI installs it).
+ * Ignored, saying why, when chromium is not installed (CI installs it and requires it).
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -25,15 +25,13 @@ import { readReportExtras } from "../reports/report_extras.ts";
 import type { ResultsFile } from "../reports/schema.ts";
 import { preset } from "../scenarios/presets.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
+import { testNeeding } from "./needs.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const chromiumMissing = await Deno.stat(CHROMIUM).then(() => false, () => true);
-if (chromiumMissing) {
-  console.warn(
-    `report_browser_test: skipped, no chromium at ${CHROMIUM} ` +
-      "(apt-get install -y chromium, or set CHROMIUM_PATH)",
-  );
-}
+const chromiumMissing = await Deno.stat(CHROMIUM).then(
+  () => null,
+  () => `no chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
+);
 
 const ROOT = new URL("../", import.meta.url);
 const ARTIFACTS = new URL("tests/artifacts/", ROOT);
@@ -206,9 +204,8 @@ function assertReadable(facts: PageFacts, what: string): void {
   }
 }
 
-Deno.test({
+testNeeding("chromium", chromiumMissing, {
   name: "report renders every chart offline in chromium, with a clean console",
-  ignore: chromiumMissing,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -260,9 +257,8 @@ for (
     { name: "the committed GPU default run", path: GPU_DEFAULT, screenshot: "default-nvidia-h200" },
   ]
 ) {
-  Deno.test({
+  testNeeding("chromium", chromiumMissing, {
     name: `report of ${name} fits 1280 px: no overflow, no empty chart, no line across scenarios`,
-    ignore: chromiumMissing,
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {

@@ -3,6 +3,7 @@ import { GpuRuntime } from "../../gpu/runtime.ts";
 import { uploadHead } from "../../gpu/upload_qkv.ts";
 import type { HeadTensors } from "../../scenarios/inputs.ts";
 import { type Scenario, totalTokens } from "../../scenarios/scenario.ts";
+import { lacksShaderF16, testNeeding } from "../../tests/needs.ts";
 import { seededQkv } from "./_random_qkv.ts";
 import { runRoutingOnce } from "./gpu_routing.ts";
 import { type MocChunks, mocChunks, type MocSelection, NO_CHUNK } from "./moc_chunks.ts";
@@ -51,22 +52,28 @@ async function gpuSelections(
 for (const precision of ["f32", "f16"] as const) {
   for (const intraShot of [false, true]) {
     for (const k of [1, 2, 5]) {
-      Deno.test(`moc GPU routing = float64 reference, exact inputs (${precision}, intraShot ${intraShot}, k ${k})`, async () => {
-        const chunks = mocChunks(SCENARIO, { intraShot });
-        const source = seededQkv(
-          { tokens: totalTokens(SCENARIO), heads: SCENARIO.heads, headDim: SCENARIO.headDim },
-          { seed: 11 + k, quantized: true },
-        );
-        const gpu = await gpuSelections(chunks, source.tensors, { k, precision });
-        for (let h = 0; h < SCENARIO.heads; h++) {
-          const cpu = mocRoutingReference(source.tensors[h], {
-            chunks,
-            headDim: SCENARIO.headDim,
-            k,
-          });
-          assert.deepEqual(gpu[h].chosen, cpu.chosen, `head ${h}`);
-          assert.ok(cpu.chosen.some((c) => c !== NO_CHUNK), "some query routes somewhere");
-        }
+      const missing = precision === "f16" ? lacksShaderF16(runtime.facts) : null;
+      const name =
+        `moc GPU routing = float64 reference, exact inputs (${precision}, intraShot ${intraShot}, k ${k})`;
+      testNeeding("shader-f16", missing, {
+        name,
+        fn: async () => {
+          const chunks = mocChunks(SCENARIO, { intraShot });
+          const source = seededQkv(
+            { tokens: totalTokens(SCENARIO), heads: SCENARIO.heads, headDim: SCENARIO.headDim },
+            { seed: 11 + k, quantized: true },
+          );
+          const gpu = await gpuSelections(chunks, source.tensors, { k, precision });
+          for (let h = 0; h < SCENARIO.heads; h++) {
+            const cpu = mocRoutingReference(source.tensors[h], {
+              chunks,
+              headDim: SCENARIO.headDim,
+              k,
+            });
+            assert.deepEqual(gpu[h].chosen, cpu.chosen, `head ${h}`);
+            assert.ok(cpu.chosen.some((c) => c !== NO_CHUNK), "some query routes somewhere");
+          }
+        },
       });
     }
   }

@@ -3,6 +3,7 @@ import { GpuRuntime } from "../../gpu/runtime.ts";
 import { uploadHead } from "../../gpu/upload_qkv.ts";
 import type { HeadTensors } from "../../scenarios/inputs.ts";
 import { Prng } from "../../scenarios/prng.ts";
+import { lacksShaderF16, testNeeding } from "../../tests/needs.ts";
 import { seededQkv, seededValues } from "./_random_qkv.ts";
 import { runRoutingOnce } from "./gpu_routing.ts";
 import { type MogaGpuRouter, MogaGpuRouting } from "./moga_gpu.ts";
@@ -60,25 +61,31 @@ function clusteredKeys(tokens: number, groups: number, seed: number): Float32Arr
 }
 
 for (const precision of ["f32", "f16"] as const) {
-  Deno.test(`moga GPU router + sort = float64 reference, exact inputs, 3 sort blocks (${precision})`, async () => {
-    const tokens = 700;
-    const source = seededQkv({ tokens, heads: 2, headDim: D }, { seed: 21, quantized: true });
-    const groups = 5;
-    const weights = seededValues(groups * D, { seed: 22, stream: 0, quantized: true });
-    const routed = { start: 40, count: 620 };
-    const gpu = await gpuRouting(source.tensors, {
-      routed,
-      router: { weights, groups },
-      precision,
-    });
-    for (let h = 0; h < 2; h++) {
-      const cpu = mogaRoutingReference(
-        { keys: source.tensors[h].k, headDim: D, ...routed },
-        { weights, groups },
-      );
-      assertSameRouting(gpu[h], cpu, 1e-6);
-      assert.ok(new Set(cpu.assignment).size > 2, "several groups in use");
-    }
+  const missing = precision === "f16" ? lacksShaderF16(runtime.facts) : null;
+  const name =
+    `moga GPU router + sort = float64 reference, exact inputs, 3 sort blocks (${precision})`;
+  testNeeding("shader-f16", missing, {
+    name,
+    fn: async () => {
+      const tokens = 700;
+      const source = seededQkv({ tokens, heads: 2, headDim: D }, { seed: 21, quantized: true });
+      const groups = 5;
+      const weights = seededValues(groups * D, { seed: 22, stream: 0, quantized: true });
+      const routed = { start: 40, count: 620 };
+      const gpu = await gpuRouting(source.tensors, {
+        routed,
+        router: { weights, groups },
+        precision,
+      });
+      for (let h = 0; h < 2; h++) {
+        const cpu = mogaRoutingReference(
+          { keys: source.tensors[h].k, headDim: D, ...routed },
+          { weights, groups },
+        );
+        assertSameRouting(gpu[h], cpu, 1e-6);
+        assert.ok(new Set(cpu.assignment).size > 2, "several groups in use");
+      }
+    },
   });
 }
 

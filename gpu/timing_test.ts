@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import type { GpuRuntime } from "./runtime.ts";
+import { summarizeSamples, timeComputePass } from "./timing.ts";
+
+/**
+ * A runtime whose device only records what timing.ts asks of it. Wall time is a fake clock that
+ * each pass advances by `wallMs(i)`; GPU timestamps of pass i are 1 ms apart times `gpuMs(i)`.
+ */
+function fakeRuntime(options: {
+  timestampQuery: boolean;
+  wallMs: (pass: number) => number;
+  gpuMs?: (pass: number) => number;
+}) {
+  let now = 0;
+  let passes = 0;
+  const pendingWalls: number[] = [];
+  const ticks = new BigInt64Array(1024);
+  const timedPasses: number[] = [];
+  const device = {
+    createCommandEncoder: () => ({
+      beginComputePass: (descriptor: GPUComputePassDescriptor) => {
+        const pass = passes++;
+        pendingWalls.push(options.wallMs(pass));
+        const writes = descriptor.timestampWrites;
+        if (writes) {
+          timedPasses.push(pass);
+          const start = BigInt(pass) * 1_000_000_000n;
+          ticks[writes.beginningOfPassWriteIndex!] = start;
+          ticks[writes.endOfPassWriteIndex!] = start + BigInt(options.gpuMs!(pass) * 1e6);
+        }
+        return { end: () => {} };
+      },
+      resolveQuerySet: () => {},
+      copyBufferToBuffer: () => {},
+      finish: () => ({}),
+    }),
+    createQuerySet: () => ({ destroy: () => {} }),
+    createBuffer: ({ size }: { size: number }) => ({
+      mapAsync: () => Promise.resolve(),
+      getMappedRange: () => ticks.buffer.slice(0, size),
+      unmap: () => {},
+      destroy: () => {},
+    }),
+    queue: {
+      submit: () => {},
+      onSubmittedWorkDone: () => {
+        now += pendingWalls.shift() ?? 0;
+        return Promise.resolve();
+      },
+    },
+  };
+  const runtime = {
+    device,
+    facts: { timestampQuery: options.timestampQuery },
+    assertAlive: () => {},
+  } as unknown as GpuRuntime;
+  return { runtime, clock: () => now, timedPasses };
+}
+
+/** Runs `body` with performance.now() reading `clock`. */
+async function withClock<T>(clock: () => number, body: () => Promise<T>): Promise<T> {
+  const real = performance.now;
+  performance.now = clock;
+  try {
+    return await body();
+  } finally {
+    performance.now = real;
+  }
+}
+
+Deno.test("timer: timestamp queries when the adapter has them, GPU times per pass", async () => {
+  const fake = fakeRuntime({
+    timestampQuery: true,
+    wallMs: () => 50,
+    gpuMs: (pass) => [9, 9, 1.5, 2.5, 3.5][pass],
+  });
+  const timing = await withClock(
+    fake.clock,
+    () => timeComputePass(fake.runtime, () => {}, { warmup: 2, repeats: 3 }),
+  );
+  assert.equal(timing.timer, "gpu");
+  assert.deepEqual(timing.samples, [1.5, 2.5, 3.5], "GPU ticks, not the 50 ms wall time");
+  assert.deepEqual(fake.timedPasses, [2, 3, 4], "warm-up passes carry no timestamps");
+  assert.equal(timing.firstRunMs, 50);
+});
+
+Deno.test("timer: wall time submit → onSubmittedWorkDone without timestamp queries", async () => {
+  let beforeTimedAt = -1;
+  const fake = fakeRuntime({ timestampQuery: false, wallMs: (pass) => [40, 10, 11, 12][pass] });
+  const timing = await withClock(fake.clock, () =>
+    timeComputePass(fake.runtime, () => {}, {
+      warmup: 1,
+      repeats: 3,
+      beforeTimed: () => (beforeTimedAt = fake.clock()),
+    }));
+  assert.equal(timing.timer, "wall");
+  assert.deepEqual(timing.samples, [10, 11, 12]);
+  assert.deepEqual(fake.timedPasses, []);
+  assert.equal(timing.firstRunMs, 40);
+  assert.equal(beforeTimedAt, 40, "beforeTimed runs after the warm-up, before the repeats");
+});
+
+Deno.test("--budget-ms: repeats shrink to budget ÷ last warm-up, never below 3", async () => {
+  const repeatsFor = async (budgetMs: number | undefined, repeats: number) => {
+    const fake = fakeRuntime({ timestampQuery: false, wallMs: (pass) => (pass === 0 ? 500 : 20) });
+    const timing = await withClock(
+      fake.clock,
+      () => timeComputePass(fake.runtime, () => {}, { warmup: 2, repeats, budgetMs }),
+    );
+    return timing.samples.length;
+  };
+  assert.equal(await repeatsFor(100, 20), 5, "100 ms / 20 ms (the last warm-up, not the first)");
+  assert.equal(await repeatsFor(10, 20), 3, "at least 3");
+  assert.equal(await repeatsFor(10, 2), 2, "but never more than asked");
+  assert.equal(await repeatsFor(10_000, 20), 20, "a large budget keeps every repeat");
+  assert.equal(await repeatsFor(undefined, 20), 20, "no budget: every repeat");
+});
+
+Deno.test("summarizeSamples: median, p10, p90 by linear interpolation", () => {
+  assert.deepEqual(summarizeSamples([5, 1, 4, 2, 3]), { median: 3, p10: 1.4, p90: 4.6 });
+  assert.deepEqual(summarizeSamples([7]), { median: 7, p10: 7, p90: 7 });
+});
