@@ -14,7 +14,9 @@ import type { Method } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
+import { MAX_HEADS } from "../scenarios/validate.ts";
 import { resolveScenario } from "../scenarios/scenario_file.ts";
+import { exportLayouts } from "../reports/layout_export.ts";
 import { planTable, runPlan } from "../reports/plan.ts";
 import {
   attachDashValues,
@@ -37,6 +39,9 @@ const USAGE = `usage: deno task plan [options]
 --precision f32|f16|f16-math
                       accepted for symmetry with bench; layouts do not depend on it
 --head H              head of the dynamic methods' layouts (default 0)
+--heads N             plan N heads of every scenario instead of the preset's (as bench --heads)
+--export-layouts DIR  also write every head's layout as FlexAttention block lists (.npy) and
+                      DIR/manifest.json, for tools/peers.py (docs/peers.md)
 --seed N              seed of the synthetic inputs of dynamic methods (default 1)
 --out DIR             output folder (default results/plan-<date-time>/)
 ${TIME_LIMIT_USAGE}
@@ -45,7 +50,12 @@ files: OUT/plan.json, OUT/<method>.layout.json, OUT/<method>.mask.png
 exit: 0 every case planned, 1 a case failed (recorded), 2 bad options`;
 
 async function main(args: string[]): Promise<number> {
-  const options = { ...SHARED_OPTIONS, head: { type: "string" } } as const;
+  const options = {
+    ...SHARED_OPTIONS,
+    head: { type: "string" },
+    heads: { type: "string" },
+    "export-layouts": { type: "string" },
+  } as const;
   const { values } = parseArgs({
     args: attachDashValues(args, options),
     strict: true,
@@ -63,11 +73,15 @@ async function main(args: string[]): Promise<number> {
   choiceOption("precision", values.precision, PRECISIONS, "f32");
   const head = integerOption("head", values.head, 0, 0);
   const seed = integerOption("seed", values.seed, 1, 0, 2 ** 32 - 1);
+  const heads = values.heads === undefined
+    ? undefined
+    : integerOption("heads", values.heads, 1, 1, MAX_HEADS);
   const timeLimitMs = userTimeLimitMs(values["time-limit-s"]);
   const out = values.out ?? defaultOutDir("plan-");
   const scenarios: Scenario[] = [];
   for (const spec of listOption("scenario", values.scenario, "preset or scenario file")) {
-    scenarios.push(await resolveScenario(spec, size));
+    const scenario = await resolveScenario(spec, size);
+    scenarios.push(heads === undefined ? scenario : { ...scenario, heads });
   }
   const methods: Method[] = [];
   for (const spec of listOption("methods", values.methods ?? "dense,radial,sta", "method")) {
@@ -81,6 +95,8 @@ async function main(args: string[]): Promise<number> {
     }
   }
   await checkWritableDir(out);
+  const exportDir = values["export-layouts"];
+  if (exportDir !== undefined) await checkWritableDir(exportDir);
   // Files go to a staging folder renamed into place (bench/output_folder.ts).
   const staged = await stagingFolder(out);
   const plan = await runPlan(scenarios, methods, {
@@ -99,7 +115,19 @@ async function main(args: string[]): Promise<number> {
   console.log(planTable(plan));
   const failed = plan.cases.filter((c) => c.error).length;
   console.log(`\n${plan.cases.length} cases (${failed} failed) → ${outDir}/plan.json`);
-  return failed > 0 ? 1 : 0;
+  if (exportDir === undefined) return failed > 0 ? 1 : 0;
+  const manifest = await exportLayouts(scenarios, methods, {
+    dir: exportDir,
+    seed,
+    command: ["deno task plan", ...args].join(" "),
+    onCase: (c) =>
+      console.error(`export: ${c.caseKey}: ${c.error ?? `${c.partialBlocks} partial blocks`}`),
+  });
+  const exportFailed = manifest.cases.filter((c) => c.error).length;
+  console.log(
+    `${manifest.cases.length} layouts (${exportFailed} failed) → ${exportDir}/manifest.json`,
+  );
+  return failed + exportFailed > 0 ? 1 : 0;
 }
 
 if (import.meta.main) await runCommand("plan", () => main(Deno.args));

@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { historyTrendData, readHistory, type TrendRow } from "../regress/history.ts";
 import { loadResults, RESULTS_FILE_NAME } from "../regress/results_input.ts";
 import { renderReport, type ReportExtras } from "../reports/html.ts";
+import { joinPeers, readPeersFiles } from "../reports/peers.ts";
 import { readReportExtras } from "../reports/report_extras.ts";
 import { writeFileAtomic } from "../reports/results_io.ts";
 import type { ResultsFile } from "../reports/schema.ts";
@@ -23,6 +24,7 @@ RESULTS     results.json files, folders holding one, or folders of shard folders
             several render side by side (different adapters or commits)
 --out FILE  where to write the report (default: report.html beside the first RESULTS)
 --history FILE  add the latency trend of a history file (JSON Lines, bench --history)
+--peers FILE[,…] add Longshot vs PyTorch per case from tools/peers.py results files
 A folder's decay.json and *.mask.png (or masks/<scenario>/*.mask.png) are shown too.`;
 
 /** The folder a RESULTS argument names: the folder itself, or the file's folder. */
@@ -48,6 +50,7 @@ async function main(): Promise<number> {
     options: {
       out: { type: "string" },
       history: { type: "string" },
+      peers: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -62,11 +65,19 @@ async function main(): Promise<number> {
     throw new UsageError(`--out must name an .html file (got "${values.out}")`);
   }
   const runs: ResultsFile[] = [];
-  const extras: Required<ReportExtras> = { decay: [], masks: [], history: [], runNames: [] };
+  const extras: Required<ReportExtras> = {
+    decay: [],
+    masks: [],
+    history: [],
+    runNames: [],
+    peers: [],
+  };
   if (values.history !== undefined) extras.history = await historyRows(values.history);
+  const peers = values.peers === undefined ? null : await readPeersFiles(values.peers.split(","));
   for (const path of positionals) {
     const run = await loadResults(path);
     runs.push(run);
+    if (peers) extras.peers.push(...joinPeers(run, peers));
     const folder = await resultsFolder(path);
     extras.runNames.push(basename(resolve(folder)));
     const found = await readReportExtras(folder, run.records.map((r) => r.scenario));

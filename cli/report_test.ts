@@ -90,3 +90,48 @@ Deno.test("report: a corrupt decay.json leaves out the decay chart, says so, wri
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+Deno.test("report --peers: Longshot vs the peers per case, from one or more files; a bad file exits 2", async () => {
+  const folder = await resultsFolder();
+  const peers = join(folder, "peers.json");
+  const record = {
+    scenario: "hunyuan-ci",
+    method: "dense",
+    params: { block: 128 },
+    tokens: 1024,
+    heads: 2,
+    headDim: 64,
+    peer: "torch-sdpa",
+    backend: "efficient",
+    dtype: "f32",
+    flops: 536870912,
+    latency: { median: 40, p10: 39, p90: 41, n: 10, samples: [] },
+    tflops: null,
+    check: null,
+  };
+  const file = { schema: "longshot.peers/1", date: "", command: "", device: "", versions: {} };
+  await Deno.writeTextFile(peers, JSON.stringify({ ...file, records: [record] }));
+  const result = await report([folder, "--peers", peers]);
+  equal(result.code, 0, result.stderr);
+  const html = await Deno.readTextFile(join(folder, "report.html"));
+  match(html, /<section id="peers">/);
+  match(html, /<td>120<\/td><td class="text">torch-sdpa f32<\/td><td>40<\/td><td>0\.333<\/td>/);
+  const second = join(folder, "peers-bf16.json");
+  await Deno.writeTextFile(
+    second,
+    JSON.stringify({ ...file, records: [{ ...record, dtype: "bf16" }] }),
+  );
+  equal((await report([folder, "--peers", `${peers},${second}`])).code, 0);
+  match(
+    await Deno.readTextFile(join(folder, "report.html")),
+    /torch-sdpa f32<\/td>[^]*torch-sdpa bf16<\/td>/,
+  );
+  await Deno.writeTextFile(
+    peers,
+    JSON.stringify({ ...file, records: [{ ...record, heads: "2" }] }),
+  );
+  const bad = await report([folder, "--peers", peers]);
+  equal(bad.code, 2);
+  match(bad.stderr, /^report: .*peers\.json: records\[0\]\.heads must be an integer\n$/);
+  await Deno.remove(folder, { recursive: true });
+});

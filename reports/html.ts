@@ -24,6 +24,8 @@ import { CHART_CONFIG, type ReportChart, reportCharts } from "./charts.ts";
 import { methodColorScale } from "./_chart_rows.ts";
 import { summarySection } from "./_summary.ts";
 import { growthExponents } from "./scaling.ts";
+import type { PeerRow } from "./peers.ts";
+import { peersSection } from "./peers_section.ts";
 import type { AttentionDecay } from "./decay.ts";
 import type { ResultsFile } from "./schema.ts";
 
@@ -39,6 +41,8 @@ export interface ReportExtras {
   history?: TrendRow[];
   /** One name per run, its results folder's name, to label runs shown side by side. */
   runNames?: string[];
+  /** Longshot vs a peer library per case (reports/peers.ts), for the side-by-side table. */
+  peers?: PeerRow[];
 }
 
 /** The fitted growth exponents of sweeps (reports/scaling.ts), when a run has any. */
@@ -238,6 +242,7 @@ ${
         : ""
     }
 ${scalingSection(runs)}
+${peersSection(extras.peers ?? [])}
 <section id="records"><h2>Every case</h2>
 ${recordTable(runs, names)}
 </section>

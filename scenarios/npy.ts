@@ -1,5 +1,5 @@
 /**
- * A checked reader of the NumPy `.npy` header (format: numpy.lib.format, versions 1.0, 2.0, 3.0):
+ * A checked reader of the NumPy `.npy` header, and a writer of whole arrays (format: numpy.lib.format, versions 1.0, 2.0, 3.0):
  * the magic `\x93NUMPY`, a major and minor version byte, the header length (u16 in v1, u32 in
  * v2/v3, little-endian), then a Python dict literal
  * `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 100, 64), }` padded with spaces.
@@ -7,6 +7,9 @@
  * Accepted element types are `<f4` (f32) and `<f2` (f16). NumPy has no bfloat16: a bf16 tensor
  * saved through ml_dtypes comes out as an untyped `<V2` or as `<u2` bits that cannot be told apart
  * from integers, so bf16 inputs go in safetensors files (or convert with `.float()` first).
+ *
+ * The writer ({@link npyBytes}) also writes integer arrays (`<i4`, `|u1`): layout exports for
+ * peer libraries (reports/layout_export.ts) are block indices and packed mask bits.
  *
  * @module
  */
@@ -19,6 +22,56 @@ import {
   type TensorDtype,
   type TensorEntry,
 } from "./tensor_file.ts";
+
+/** An npy v1.0 header for a C-order array, padded so the data starts at a multiple of 64. */
+export function npyHeaderBytes(descr: string, shape: readonly number[]): Uint8Array {
+  const tuple = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${tuple}, }`;
+  dict += " ".repeat((64 - ((10 + dict.length + 1) % 64)) % 64) + "\n";
+  const bytes = new Uint8Array(10 + dict.length);
+  bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(bytes.buffer).setUint16(8, dict.length, true);
+  bytes.set(new TextEncoder().encode(dict), 10);
+  return bytes;
+}
+
+/** Arrays {@link npyBytes} writes, with the npy `descr` of each (little-endian host). */
+export type NpyWritable = Int32Array | Uint8Array | Float32Array;
+
+function descrOf(data: NpyWritable): string {
+  if (data instanceof Int32Array) return "<i4";
+  if (data instanceof Float32Array) return "<f4";
+  return "|u1";
+}
+
+/**
+ * A whole `.npy` file (v1.0, C order) holding `data` with `shape`; the element type follows the
+ * array (`<i4`, `<f4` or `|u1`).
+ *
+ * @example
+ * ```ts
+ * import { npyBytes, parseNpyHeader } from "./npy.ts";
+ * import { deepStrictEqual, equal } from "node:assert/strict";
+ * const bytes = npyBytes(Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3]);
+ * equal(bytes.length, 128 + 24);
+ * const header = new TextDecoder().decode(bytes.subarray(10, 128)).trim();
+ * deepStrictEqual(parseNpyHeader(header, "x.npy"), { dtype: "f32", shape: [2, 3] });
+ * ```
+ */
+export function npyBytes(data: NpyWritable, shape: readonly number[]): Uint8Array {
+  if (elementCount(shape) !== data.length) {
+    throw new RangeError(
+      `npy shape ${formatShape(shape)} holds ${
+        elementCount(shape)
+      } elements, data has ${data.length}`,
+    );
+  }
+  const header = npyHeaderBytes(descrOf(data), shape);
+  const bytes = new Uint8Array(header.length + data.byteLength);
+  bytes.set(header);
+  bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
+  return bytes;
+}
 
 /** npy `descr` strings the loader accepts, and the element type each maps to. */
 export const NPY_DESCRS: Readonly<Record<string, TensorDtype>> = { "<f4": "f32", "<f2": "f16" };
@@ -35,8 +88,7 @@ type PyValue = string | number | boolean | PyValue[] | { [key: string]: PyValue 
  *
  * @example
  * ```ts
- * import { readNpyHeader } from "./npy.ts";
- * import { npyHeaderBytes } from "../tests/make_qkv_files.ts";
+ * import { npyHeaderBytes, readNpyHeader } from "./npy.ts";
  * import { deepStrictEqual } from "node:assert/strict";
  * const path = await Deno.makeTempFile({ suffix: ".npy" });
  * await Deno.writeFile(path, new Uint8Array([...npyHeaderBytes("<f2", [3, 4]), ...new Uint8Array(24)]));

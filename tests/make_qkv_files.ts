@@ -14,6 +14,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { npyHeaderBytes } from "../scenarios/npy.ts";
 import type { TensorDtype, TensorLayout } from "../scenarios/tensor_file.ts";
 
 /** The scenario-file fields written to the sidecar (cli.md "Scenario file"). */
@@ -119,18 +120,6 @@ export function safetensorsHeaderBytes(header: Record<string, unknown>): Uint8Ar
   const bytes = new Uint8Array(8 + json.length);
   new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
   bytes.set(new TextEncoder().encode(json), 8);
-  return bytes;
-}
-
-/** An npy v1.0 header for a C-order array, padded so the data starts at a multiple of 64. */
-export function npyHeaderBytes(descr: string, shape: readonly number[]): Uint8Array {
-  const tuple = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
-  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${tuple}, }`;
-  dict += " ".repeat((64 - ((10 + dict.length + 1) % 64)) % 64) + "\n";
-  const bytes = new Uint8Array(10 + dict.length);
-  bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(bytes.buffer).setUint16(8, dict.length, true);
-  bytes.set(new TextEncoder().encode(dict), 10);
   return bytes;
 }
 

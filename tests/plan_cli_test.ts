@@ -174,3 +174,45 @@ Deno.test("plan never writes into an existing default folder (results/plan-<date
   match(written[0], /-2$/);
   ok(JSON.parse(await Deno.readTextFile(join(cwd, "results", written[0], "plan.json"))).cases);
 });
+
+Deno.test("plan --export-layouts: block lists of every head and a manifest; --heads sets heads", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const layouts = join(dir, "layouts");
+    const { code, stderr } = await plan([
+      "--scenario",
+      "hunyuan-117f-768x1280",
+      "--size",
+      "ci",
+      "--methods",
+      "dense,sta",
+      "--heads",
+      "3",
+      "--out",
+      join(dir, "plan"),
+      "--export-layouts",
+      layouts,
+    ]);
+    equal(code, 0, stderr);
+    const manifest = JSON.parse(await Deno.readTextFile(join(layouts, "manifest.json")));
+    equal(manifest.schema, "longshot.layouts/1");
+    deepEqual(manifest.cases.map((c: { methodSpec: string }) => c.methodSpec), [
+      "dense:block=128",
+      "sta:tile=6x8x8;window=3x3x3",
+    ]);
+    const planFile: PlanFile = JSON.parse(await Deno.readTextFile(join(dir, "plan", "plan.json")));
+    for (const [i, c] of manifest.cases.entries()) {
+      equal(c.heads, 3);
+      equal(c.flops, planFile.cases[i].flops);
+      for (const file of Object.values(c.files)) {
+        if (file !== null) ok(await exists(join(layouts, file as string)), String(file));
+      }
+    }
+    equal(manifest.cases[1].files.permutation, "hunyuan-117f-768x1280/sta/permutation.npy");
+    const bad = await plan(["--scenario", "hunyuan-117f-768x1280", "--heads", "0"]);
+    equal(bad.code, 2);
+    match(bad.stderr, /^plan: --heads must be an integer 1\.\.256 \(got "0"\)\n$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
