@@ -35,7 +35,13 @@ const chromiumMissing = await Deno.stat(CHROMIUM).then(
 
 const ROOT = new URL("../", import.meta.url);
 const ARTIFACTS = new URL("tests/artifacts/", ROOT);
-const SCREENSHOTS = new URL("docs/screenshots/", ROOT);
+/**
+ * Screenshots go to tests/artifacts/ (ignored); with LONGSHOT_UPDATE_SCREENSHOTS=1 to the committed
+ * docs/screenshots/ instead, so a test run never changes tracked files by itself.
+ */
+const SCREENSHOTS = Deno.env.get("LONGSHOT_UPDATE_SCREENSHOTS") === "1"
+  ? new URL("docs/screenshots/", ROOT)
+  : ARTIFACTS;
 /** The default suite on the software adapter: the baseline CI compares against (a real run). */
 const DEFAULT_SUITE = new URL("baselines/software-llvmpipe.json", ROOT).pathname;
 /** The committed GPU run of the default suite (the folder's name changed once). */
@@ -270,6 +276,7 @@ for (
         const facts = await page.evaluate(PAGE_FACTS) as PageFacts;
         assertReadable(facts, name);
         deepEqual(problems, []);
+        await Deno.mkdir(SCREENSHOTS, { recursive: true });
         await page.screenshot({
           path: new URL(`report-${screenshot}.png`, SCREENSHOTS).pathname,
           fullPage: true,
