@@ -21,7 +21,7 @@
  *
  * @module
  */
-export * from "./methods/form.ts";
+export * from "./form/form.ts";
 export * from "./methods/method.ts";
 export * from "./methods/spec.ts";
 export { METHODS, resolveMethod } from "./methods/registry.ts";
@@ -66,9 +66,9 @@ export {
   tilingName,
 } from "./kernels/attention_tiling.ts";
 export { type ReferenceAttention, referenceAttention } from "./kernels/reference.ts";
-export { denseFlops, type LayoutFigures, layoutFigures } from "./bench/case_figures.ts";
+export { denseFlops, type LayoutFigures, layoutFigures } from "./metrics/case_figures.ts";
 export { type BenchConfig, type BenchOutcome, runBench, writeRunFiles } from "./bench/bench.ts";
 export type { RunSettings } from "./bench/runner.ts";
 export { type Suite, SUITES } from "./bench/suites.ts";
-export type { Shard } from "./regress/shards.ts";
-export type * from "./reports/schema.ts";
+export type { Shard } from "./records/shards.ts";
+export type * from "./records/schema.ts";

@@ -21,8 +21,8 @@ import {
   RESULTS_SCHEMA,
   type ResultsFile,
   storagePrecision,
-} from "../reports/schema.ts";
-import { formatShard, type Shard, shardCases } from "../regress/shards.ts";
+} from "../records/schema.ts";
+import { formatShard, type Shard, shardCases } from "../records/shards.ts";
 import { gitCommit } from "./run_meta.ts";
 import { checkMemory, estimateMemory, type MemoryLimits } from "./memory_estimate.ts";
 import {
@@ -32,8 +32,8 @@ import {
   type RunSettings,
   type ScenarioCases,
 } from "./runner.ts";
-import { writeFileAtomic, writeResults } from "../reports/results_io.ts";
-import { safeFileName } from "../reports/file_name.ts";
+import { writeFileAtomic, writeResults } from "../records/results_io.ts";
+import { safeFileName } from "../records/file_name.ts";
 import { DECAY_FILE_NAME, MASK_SUFFIX, MASKS_FOLDER } from "../reports/report_extras.ts";
 import type { Suite } from "./suites.ts";
 

@@ -1,12 +1,12 @@
 /**
- * The quality pass of a run (metrics.md "Quality proxies"): every method against the dense
+ * The quality pass of a run (docs/metrics.md "Quality proxies"): every method against the dense
  * kernel's outputs on the same inputs, and dense itself against the float64 reference on a
  * sample of rows, so kernel error and method error are never mixed up.
  *
  * @module
  */
 import { referenceAttention } from "../kernels/reference.ts";
-import type { ExecutionForm } from "../methods/form.ts";
+import type { ExecutionForm } from "../form/form.ts";
 import type { HeadTensors } from "../scenarios/inputs.ts";
 import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
 import {
@@ -15,8 +15,8 @@ import {
   outputQuality,
   recallFromLse,
   sampleQueries,
-} from "../reports/quality.ts";
-import type { Quality } from "../reports/schema.ts";
+} from "../metrics/quality.ts";
+import type { Quality } from "../records/schema.ts";
 
 /** Rows of dense checked against the float64 reference (head 0). */
 const REFERENCE_ROWS = 32;

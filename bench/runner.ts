@@ -1,6 +1,6 @@
 /**
  * The main job: runs (scenario × method) cases on the GPU and returns their records
- * (metrics.md). Per scenario, Q/K/V are uploaded once; dense runs first as the reference for
+ * (docs/metrics.md). Per scenario, Q/K/V are uploaded once; dense runs first as the reference for
  * speedup and quality; every case is timed with warm-up and repeats, its outputs poisoned
  * before the timed runs and checked after. A failing case is recorded with its error and the
  * sweep goes on; a lost device ends the run cleanly.
@@ -11,7 +11,7 @@ import { DeviceLostError, type GpuRuntime } from "../gpu/runtime.ts";
 import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
 import { uploadQkv } from "../gpu/upload_qkv.ts";
 import { AttentionProgram } from "../kernels/attention.ts";
-import { blockGrid, type ExecutionForm, validateForm } from "../methods/form.ts";
+import { blockGrid, type ExecutionForm, validateForm } from "../form/form.ts";
 import type { GpuQkv, Method } from "../methods/method.ts";
 import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
 import { type Scenario, textTokens, totalTokens } from "../scenarios/scenario.ts";
@@ -22,19 +22,19 @@ import {
   type Quality,
   type RecordAdapter,
   storagePrecision,
-} from "../reports/schema.ts";
+} from "../records/schema.ts";
 import { type AttentionTiling, tilingName } from "../kernels/attention_tiling.ts";
-import { denseFlops, layoutFigures } from "./case_figures.ts";
+import { denseFlops, layoutFigures } from "../metrics/case_figures.ts";
 import {
   type CaseOutputs,
   denseReferenceQuality,
   methodQuality,
   type QualityInputs,
 } from "./quality_pass.ts";
-import { layoutDigest } from "../regress/layout_digest.ts";
-import { type AttentionDecay, attentionDecay } from "../reports/decay.ts";
+import { layoutDigest } from "../records/layout_digest.ts";
+import { type AttentionDecay, attentionDecay } from "../metrics/decay.ts";
 import { maskPng } from "../reports/mask_png.ts";
-import { methodLabels, textBlocks } from "../reports/plan.ts";
+import { methodLabels, textBlocks } from "../plan/plan.ts";
 
 /** One scenario with its inputs and the methods to run on it. */
 export interface ScenarioCases {

@@ -42,7 +42,7 @@ export const SUITES: ReadonlyMap<string, Suite> = new Map(
     {
       name: "papers",
       version: 1,
-      summary: "every method on every single-preset of scenarios.md",
+      summary: "every method on every single-preset of docs/scenarios.md",
       scenarios: [
         "hunyuan-117f-768x1280",
         "hunyuan-117f-720x1280",

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { BenchRecord } from "../reports/schema.ts";
+import type { BenchRecord } from "../records/schema.ts";
 
 const COLUMNS = [
   "scenario",

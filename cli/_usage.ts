@@ -1,5 +1,5 @@
 /**
- * Shared command-line plumbing: option errors print one line and exit 2 (cli.md), nothing
+ * Shared command-line plumbing: option errors print one line and exit 2 (docs/cli.md), nothing
  * written; library errors that name a field (RangeError family) are treated the same way.
  *
  * @module
@@ -21,7 +21,7 @@ export class UsageError extends RangeError {
   }
 }
 
-/** The parseArgs options bench and plan share (cli.md, "Options shared by bench and plan"). */
+/** The parseArgs options bench and plan share (docs/cli.md, "Options shared by bench and plan"). */
 export const SHARED_OPTIONS = {
   scenario: { type: "string" },
   size: { type: "string" },

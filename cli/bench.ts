@@ -1,5 +1,5 @@
 /**
- * `deno task bench [options]` (cli.md): runs a suite of (scenario × method) cases and writes
+ * `deno task bench [options]` (docs/cli.md): runs a suite of (scenario × method) cases and writes
  * results.json, results.csv and report.html. Exit 0 when every case ran or was not applicable
  * (a method refusing a scenario it cannot run by definition), 1 when one failed,
  * 2 on bad options (one line, nothing written).
@@ -16,17 +16,17 @@ import { summaryTable } from "../bench/summary_table.ts";
 import { SUITES } from "../bench/suites.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
 import { MAX_HEADS } from "../scenarios/validate.ts";
-import { parseShard } from "../regress/shards.ts";
+import { parseShard } from "../records/shards.ts";
 import {
   appendHistory,
   historyEntryOf,
   historyTrendData,
   readHistory,
   type TrendRow,
-} from "../regress/history.ts";
-import { BASELINE_DIR, checkBaselineName, saveBaseline } from "../regress/baseline.ts";
+} from "../records/history.ts";
+import { BASELINE_DIR, checkBaselineName, saveBaseline } from "../records/baseline.ts";
 import { writeReportFor } from "../reports/write_report.ts";
-import { PRECISIONS } from "../reports/schema.ts";
+import { PRECISIONS } from "../records/schema.ts";
 import { parseTiling } from "../kernels/attention_tiling.ts";
 import {
   attachDashValues,

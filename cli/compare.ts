@@ -1,5 +1,5 @@
 /**
- * `deno task compare BASE CUR [options]` (cli.md): regression check of two results files or
+ * `deno task compare BASE CUR [options]` (docs/cli.md): regression check of two results files or
  * folders (a folder holding results.json, or shard folders each holding one). Prints a Markdown
  * summary whose headline states the verdict; exit 0 when it passes, 1 when it fails (a
  * regression; a missing case or no case matched, unless `--allow-missing`; a change under
@@ -9,11 +9,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type CompareOptions, compareResults, type LatencyMode } from "../regress/compare.ts";
-import { comparisonVerdict } from "../regress/verdict.ts";
-import { loadResults } from "../regress/results_input.ts";
-import { renderSummary } from "../regress/summary.ts";
-import { writeTextFileAtomic } from "../regress/_atomic_write.ts";
+import { type CompareOptions, compareResults, type LatencyMode } from "../records/compare.ts";
+import { comparisonVerdict } from "../records/verdict.ts";
+import { loadResults } from "../records/results_input.ts";
+import { renderSummary } from "../records/summary.ts";
+import { writeTextFileAtomic } from "../records/_atomic_write.ts";
 
 const USAGE = `usage: deno task compare BASE CUR [options]
 

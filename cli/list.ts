@@ -1,5 +1,5 @@
 /**
- * `deno task list` (cli.md): presets, suites, methods and their parameters with defaults.
+ * `deno task list` (docs/cli.md): presets, suites, methods and their parameters with defaults.
  *
  * @module
  */

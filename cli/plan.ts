@@ -1,12 +1,12 @@
 /**
- * `deno task plan [options]` (cli.md): layouts, densities and FLOPs of (scenario × method) cases
- * without timing; writes plan.json, layout files and mask pictures (reports/plan.ts). Exit 0
+ * `deno task plan [options]` (docs/cli.md): layouts, densities and FLOPs of (scenario × method) cases
+ * without timing; writes plan.json, layout files and mask pictures (plan/plan.ts). Exit 0
  * when every case planned, 1 when a case failed (recorded in plan.json, the others still
  * planned), 2 on bad options (one line on stderr, nothing written).
  *
  * @module
  */
-import { PRECISIONS } from "../reports/schema.ts";
+import { PRECISIONS } from "../records/schema.ts";
 import { parseArgs } from "node:util";
 import { publishFolder, publishNewFolder, stagingFolder } from "../bench/output_folder.ts";
 import { defaultOutDir } from "../bench/run_meta.ts";
@@ -16,8 +16,8 @@ import { PRESET_SIZES } from "../scenarios/presets.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 import { MAX_HEADS } from "../scenarios/validate.ts";
 import { resolveScenario } from "../scenarios/scenario_file.ts";
-import { exportLayouts } from "../reports/layout_export.ts";
-import { planTable, runPlan } from "../reports/plan.ts";
+import { exportLayouts } from "../plan/layout_export.ts";
+import { planTable, runPlan } from "../plan/plan.ts";
 import {
   attachDashValues,
   checkWritableDir,

@@ -1,5 +1,5 @@
 /**
- * `deno task report RESULTS... [--out FILE]` (cli.md): one HTML report from one or more results
+ * `deno task report RESULTS... [--out FILE]` (docs/cli.md): one HTML report from one or more results
  * files or folders (a folder holding results.json, or shard folders), side by side, with the
  * decay curves and mask pictures the folders hold (reports/report_extras.ts). Written
  * atomically; default: report.html beside the first results file. Bad input: one line on
@@ -9,13 +9,13 @@
  */
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { historyTrendData, readHistory, type TrendRow } from "../regress/history.ts";
-import { loadResults, RESULTS_FILE_NAME } from "../regress/results_input.ts";
+import { historyTrendData, readHistory, type TrendRow } from "../records/history.ts";
+import { loadResults, RESULTS_FILE_NAME } from "../records/results_input.ts";
 import { renderReport, type ReportExtras } from "../reports/html.ts";
-import { joinPeers, readPeersFiles } from "../reports/peers.ts";
+import { joinPeers, readPeersFiles } from "../records/peers.ts";
 import { readReportExtras } from "../reports/report_extras.ts";
-import { writeFileAtomic } from "../reports/results_io.ts";
-import type { ResultsFile } from "../reports/schema.ts";
+import { writeFileAtomic } from "../records/results_io.ts";
+import type { ResultsFile } from "../records/schema.ts";
 import { checkWritableDir, runCommand, UsageError } from "./_usage.ts";
 
 const USAGE = `usage: deno task report RESULTS... [--out FILE]

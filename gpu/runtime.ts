@@ -5,7 +5,7 @@
  * @module
  */
 
-/** Facts about the adapter that every record carries (metrics.md, `adapter`). */
+/** Facts about the adapter that every record carries (docs/metrics.md, `adapter`). */
 export interface AdapterFacts {
   /** Driver's description, e.g. "NVIDIA H200" or "llvmpipe (LLVM 15.0.6, 256 bits)". */
   description: string;

@@ -1,5 +1,5 @@
 /**
- * GPU timing as metrics.md says: warm-up runs first, then repeats; each repeat is one compute
+ * GPU timing as docs/metrics.md says: warm-up runs first, then repeats; each repeat is one compute
  * pass timed by timestamp queries when the adapter has them, else by wall time from submit to
  * `onSubmittedWorkDone`.
  *

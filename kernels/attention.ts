@@ -7,7 +7,7 @@
  * @module
  */
 import type { GpuRuntime } from "../gpu/runtime.ts";
-import { denseForm, type ExecutionForm, MASK_ROWS, MASK_TOKENS } from "../methods/form.ts";
+import { denseForm, type ExecutionForm, MASK_ROWS, MASK_TOKENS } from "../form/form.ts";
 import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
 import { encodeWork } from "./attention_work.ts";
 import {

@@ -8,7 +8,7 @@ import {
   type ExecutionForm,
   FormBuilder,
   validateForm,
-} from "../methods/form.ts";
+} from "../form/form.ts";
 import { gpuGroupTest, lacksShaderF16, testNeeding } from "../tests/needs.ts";
 import { AttentionProgram } from "./attention.ts";
 import { encodeWork } from "./attention_work.ts";

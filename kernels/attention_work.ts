@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ExecutionForm, MASK_TOKENS, tileCount } from "../methods/form.ts";
+import { type ExecutionForm, MASK_TOKENS, tileCount } from "../form/form.ts";
 
 /** The kernel's view of a form: sub-tiles, key ranges and merges of split sub-tiles. */
 export interface EncodedWork {

@@ -1,5 +1,5 @@
 /**
- * WGSL of MoC's chunk pooling (methods.md, "Mixture of Contexts"): one workgroup per video chunk
+ * WGSL of MoC's chunk pooling (docs/methods.md, "Mixture of Contexts"): one workgroup per video chunk
  * (latent frame) writes the mean of the chunk's keys, the chunk's descriptor, in f32. Threads
  * stride over the head dimension, so neighbouring threads read neighbouring elements.
  *

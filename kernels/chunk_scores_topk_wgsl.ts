@@ -1,5 +1,5 @@
 /**
- * WGSL of MoC's routing scores and top-k (methods.md, "Mixture of Contexts"): one thread per
+ * WGSL of MoC's routing scores and top-k (docs/methods.md, "Mixture of Contexts"): one thread per
  * video query scores its candidate chunks (the video chunks 0 … c_f − 1 strictly before its own,
  * not covered by an anchor) by q·descriptor and keeps the best k in registers by insertion,
  * which suits the small k of MoC. Candidates are scanned in ascending chunk order and displace

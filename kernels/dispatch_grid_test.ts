@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { GpuRuntime } from "../gpu/runtime.ts";
 import { uploadHead } from "../gpu/upload_qkv.ts";
-import { FormBuilder } from "../methods/form.ts";
+import { FormBuilder } from "../form/form.ts";
 import { AttentionProgram, dispatchGrid } from "./attention.ts";
 
 Deno.test("dispatchGrid: x × y covers every workgroup once, within the limit, no idle row", () => {

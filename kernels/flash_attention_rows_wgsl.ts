@@ -2,7 +2,7 @@
  * WGSL of the row kernel, one of the two flash-attention kernels (FlashAttention-2 forward,
  * online softmax) that run every method; the tuner (kernels/attention_tuner.ts) picks between it
  * and the tile kernel (kernels/flash_attention_wgsl.ts) by measurement. A workgroup takes a sub-tile of at most `blockQ` query rows of one query tile of
- * the execution form (methods/form.ts) and walks that tile's key ranges in blocks of `blockK`
+ * the execution form (form/form.ts) and walks that tile's key ranges in blocks of `blockK`
  * keys staged in workgroup memory. Dense attention is the form with one range.
  *
  * One thread owns one query row, held in registers: the template unrolls the head dimension

@@ -3,7 +3,7 @@
  * online softmax) that run every method (the tuner picks between it and the row kernel,
  * kernels/flash_attention_rows_wgsl.ts, by measurement), structured as two register-tiled GEMMs on CUDA cores, the way SIMT GEMM kernels
  * are: a workgroup takes a sub-tile of at most `blockQ` query rows of one query tile of the
- * execution form (methods/form.ts), keeps those rows of Q in workgroup memory and walks the
+ * execution form (form/form.ts), keeps those rows of Q in workgroup memory and walks the
  * tile's key ranges `blockK` keys at a time. Per step:
  *
  * 1. the K tile is staged transposed in workgroup memory (vec4 loads);

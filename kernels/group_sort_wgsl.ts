@@ -1,5 +1,5 @@
 /**
- * WGSL of the stable counting sort by group that gives MoGA's token order (methods.md,
+ * WGSL of the stable counting sort by group that gives MoGA's token order (docs/methods.md,
  * "Mixture-of-Groups Attention"): four kernels over blocks of {@link SORT_BLOCK} tokens.
  * 1. histogram: one thread per block counts its tokens per group;
  * 2. block scan: one workgroup per group turns the group's counts over the blocks into exclusive

@@ -1,5 +1,5 @@
 /**
- * WGSL of MoGA's router (methods.md, "Mixture-of-Groups Attention"; arXiv 2510.18692): one
+ * WGSL of MoGA's router (docs/methods.md, "Mixture-of-Groups Attention"; arXiv 2510.18692): one
  * thread per routed token computes the G logits W·k, its group g = argmax (ties to the lower
  * group: a group wins only with a strictly higher logit) and its gate p(g|k) = softmax(logits)_g
  * = 1 / Σ_j exp(l_j − l_g). The same kernel is the assignment step of the k-means that builds

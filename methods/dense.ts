@@ -1,9 +1,9 @@
 /**
- * Dense attention: full bidirectional attention over all tokens, text included (methods.md).
+ * Dense attention: full bidirectional attention over all tokens, text included (docs/methods.md).
  *
  * @module
  */
-import { denseForm } from "./form.ts";
+import { denseForm } from "../form/form.ts";
 import type { Method, MethodDefinition, Params } from "./method.ts";
 import { resolveParams } from "./spec.ts";
 import { totalTokens } from "../scenarios/scenario.ts";

@@ -1,6 +1,6 @@
 /**
  * The method plug-in interface: a method is `{ name, params, dynamic, layout(scenario, context) }`
- * returning the execution form (methods.md). Static methods are pure functions of the scenario;
+ * returning the execution form (docs/methods.md). Static methods are pure functions of the scenario;
  * dynamic ones also read Q/K (on the GPU when a runtime is given).
  *
  * @module
@@ -8,7 +8,7 @@
 import type { GpuRuntime } from "../gpu/runtime.ts";
 import type { QkvSource } from "../scenarios/inputs.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
-import type { ExecutionForm } from "./form.ts";
+import type { ExecutionForm } from "../form/form.ts";
 
 /** A parameter value: number, string, boolean or a list of numbers (`3x3x3`). */
 export type ParamValue = number | string | boolean | number[];

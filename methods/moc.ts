@@ -1,9 +1,9 @@
 /**
- * Mixture of Contexts (methods.md, "Mixture of Contexts"; arXiv 2508.21058): dynamic top-k
+ * Mixture of Contexts (docs/methods.md, "Mixture of Contexts"; arXiv 2508.21058): dynamic top-k
  * routing over content-aligned chunks (a latent frame of a shot; a shot's prompt segment) with
  * mandatory anchors (all text, own frame, own shot in multi-shot scenarios) and causal routing
  * (only strictly earlier video chunks are candidates). Routing runs on the GPU when the context
- * has one (methods/routing/moc_gpu.ts), else in float64 on the CPU
+ * has one (kernels/moc_routing.ts), else in float64 on the CPU
  * (methods/routing/moc_reference.ts).
  *
  * Assumptions where the paper is silent (stated in every layout's notes): candidates are the
@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { attendedPairs, executedPairs } from "./form.ts";
+import { attendedPairs, executedPairs } from "../form/form.ts";
 import {
   type Method,
   type MethodDefinition,
@@ -31,8 +31,8 @@ import {
   mocChunks,
   type MocSelection,
   resolveIntraShot,
-} from "./routing/moc_chunks.ts";
-import { MocGpuRouting } from "./routing/moc_gpu.ts";
+} from "../kernels/moc_chunks.ts";
+import { MocGpuRouting } from "../kernels/moc_routing.ts";
 import { mocRoutingReference } from "./routing/moc_reference.ts";
 import { resolveParams } from "./spec.ts";
 import type { Scenario } from "../scenarios/scenario.ts";

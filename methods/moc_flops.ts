@@ -1,12 +1,12 @@
 /**
- * MoC's FLOPs figures (metrics.md): the routing work the kernels do, the attended pairs that
+ * MoC's FLOPs figures (docs/metrics.md): the routing work the kernels do, the attended pairs that
  * follow from the chunk structure alone, and the paper's analytic formula
  * L·d + 2·L·C·d + 4·L·k·m̄·d (C chunks, k selected, m̄ mean chunk length).
  *
  * @module
  */
 import type { Scenario } from "../scenarios/scenario.ts";
-import { type MocChunks, mocTextTokens, mocVideoTokens } from "./routing/moc_chunks.ts";
+import { type MocChunks, mocTextTokens, mocVideoTokens } from "../kernels/moc_chunks.ts";
 
 /** A figure of the MoC paper (one head, one layer, d = 128) and the k that reproduces it. */
 export interface MocPaperFigure {
@@ -73,7 +73,7 @@ export function mocRoutingFlops(
  *
  * @example
  * ```ts
- * import { mocChunks } from "./routing/moc_chunks.ts";
+ * import { mocChunks } from "../kernels/moc_chunks.ts";
  * import { mocAttendedPairs } from "./moc_flops.ts";
  * import { deepEqual } from "node:assert/strict";
  * const chunks = mocChunks({

@@ -1,5 +1,5 @@
 /**
- * MoC's execution form (methods.md, "Mixture of Contexts"): query tiles are the queries of one
+ * MoC's execution form (docs/methods.md, "Mixture of Contexts"): query tiles are the queries of one
  * video chunk (a latent frame), at most {@link MOC_TILE_ROWS} a tile; a tile's key ranges are its
  * anchors (all text, own shot or own frame) and, for every chunk chosen by ANY query of the tile,
  * one range whose row mask marks the queries that chose it (adjacent chunks with the same row
@@ -14,13 +14,13 @@
  *
  * @module
  */
-import { type ExecutionForm, FormBuilder, MASK_ROWS } from "./form.ts";
+import { type ExecutionForm, FormBuilder, MASK_ROWS } from "../form/form.ts";
 import {
   type MocChunks,
   type MocSelection,
   mocVideoTokens,
   NO_CHUNK,
-} from "./routing/moc_chunks.ts";
+} from "../kernels/moc_chunks.ts";
 
 /** Largest query tile (rows) of MoC's form. */
 export const MOC_TILE_ROWS = 128;

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Scenario } from "../scenarios/scenario.ts";
 import { frameOfToken, shotOfFrames, totalTokens } from "../scenarios/scenario.ts";
-import { attendedPairs, denseMask, executedPairs, MASK_ROWS } from "./form.ts";
+import { attendedPairs, denseMask, executedPairs, MASK_ROWS } from "../form/form.ts";
 import { mocAttendedPairs } from "./moc_flops.ts";
 import { MOC_TILE_ROWS, mocForm } from "./moc_form.ts";
-import { seededQkv } from "./routing/_random_qkv.ts";
-import { mocChunks, NO_CHUNK } from "./routing/moc_chunks.ts";
+import { seededQkv } from "../tests/random_qkv.ts";
+import { mocChunks, NO_CHUNK } from "../kernels/moc_chunks.ts";
 import { mocRoutingReference } from "./routing/moc_reference.ts";
 
 /** A random small scenario: shots of 1–4 frames, 1–70 tokens a frame, text anywhere. */

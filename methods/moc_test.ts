@@ -6,13 +6,13 @@ import { referenceAttention } from "../kernels/reference.ts";
 import { preset } from "../scenarios/presets.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
-import { attendedPairs, countedFlops, denseMask } from "./form.ts";
+import { attendedPairs, countedFlops, denseMask } from "../form/form.ts";
 import { MethodSpecError } from "./method.ts";
 import { moc } from "./moc.ts";
 import { MOC_PAPER_FIGURES, mocAttendedPairs, mocRoutingFlops } from "./moc_flops.ts";
 import { mocForm } from "./moc_form.ts";
-import { seededQkv } from "./routing/_random_qkv.ts";
-import { mocChunks, resolveIntraShot } from "./routing/moc_chunks.ts";
+import { seededQkv } from "../tests/random_qkv.ts";
+import { mocChunks, resolveIntraShot } from "../kernels/moc_chunks.ts";
 import { mocRoutingReference } from "./routing/moc_reference.ts";
 
 Deno.test("moc parameters: defaults, spellings and clear errors", () => {

@@ -1,13 +1,13 @@
 /**
- * Mixture-of-Groups Attention (methods.md, "Mixture-of-Groups Attention"; arXiv 2510.18692): a
+ * Mixture-of-Groups Attention (docs/methods.md, "Mixture-of-Groups Attention"; arXiv 2510.18692): a
  * router sends every token to one of G groups (argmax of W·k), tokens are stably sorted by group
  * and attend fully within their group; text (by default) is attended by every query and attends
  * densely; each routed token's output is scaled by its gate p(g|k); an optional STA-like local
  * window adds spatio-temporal neighbours. Routing runs on the GPU when the context has one
- * (methods/routing/moga_gpu.ts), else in float64 on the CPU (methods/routing/moga_reference.ts).
+ * (kernels/moga_routing.ts), else in float64 on the CPU (methods/routing/moga_reference.ts).
  *
  * A benchmark has no trained router: the default is seeded spherical k-means on each head's keys
- * (methods/routing/moga_groups.ts); `router=PATH` gives weights for every head instead.
+ * (kernels/moga_groups.ts); `router=PATH` gives weights for every head instead.
  *
  * @module
  */
@@ -18,7 +18,7 @@ import {
   videoStart,
   videoTokens,
 } from "../scenarios/scenario.ts";
-import { attendedPairs, executedPairs } from "./form.ts";
+import { attendedPairs, executedPairs } from "../form/form.ts";
 import {
   type Method,
   type MethodDefinition,
@@ -28,13 +28,13 @@ import {
 } from "./method.ts";
 import { mogaForm } from "./moga_form.ts";
 import { cpuHead, gpuRouting, layoutHeads, runGpuRouting } from "./routing/dynamic_context.ts";
-import { MogaGpuRouting } from "./routing/moga_gpu.ts";
+import { MogaGpuRouting } from "../kernels/moga_routing.ts";
 import {
   groupSizes,
   kmeansSeedTokens,
   type MogaRouting,
   type RoutedRange,
-} from "./routing/moga_groups.ts";
+} from "../kernels/moga_groups.ts";
 import { mogaRoutingReference } from "./routing/moga_reference.ts";
 import { readRouterFile } from "./routing/router_file.ts";
 import { resolveParams } from "./spec.ts";

@@ -1,5 +1,5 @@
 /**
- * MoGA's execution form (methods.md, "Mixture-of-Groups Attention"): tokens in group-sorted order
+ * MoGA's execution form (docs/methods.md, "Mixture-of-Groups Attention"): tokens in group-sorted order
  * (the permutation), unrouted text kept at the end as its own segment; query tiles are each
  * group's segment cut into tiles of at most {@link MOGA_TILE_ROWS} queries, attending the whole
  * segment and all text; text tiles attend everything; the output of a routed token is scaled by
@@ -22,8 +22,8 @@ import {
   videoStart,
   videoTokens,
 } from "../scenarios/scenario.ts";
-import { type ExecutionForm, FormBuilder, MASK_TOKENS, tokenMaskRowWords } from "./form.ts";
-import type { MogaRouting, RoutedRange } from "./routing/moga_groups.ts";
+import { type ExecutionForm, FormBuilder, MASK_TOKENS, tokenMaskRowWords } from "../form/form.ts";
+import type { MogaRouting, RoutedRange } from "../kernels/moga_groups.ts";
 
 /** Largest query tile (rows) of MoGA's form. */
 export const MOGA_TILE_ROWS = 128;

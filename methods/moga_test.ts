@@ -6,10 +6,10 @@ import { AttentionProgram } from "../kernels/attention.ts";
 import { referenceAttention } from "../kernels/reference.ts";
 import { preset } from "../scenarios/presets.ts";
 import { type Scenario, totalTokens, videoStart } from "../scenarios/scenario.ts";
-import { attendedPairs, denseMask, type ExecutionForm } from "./form.ts";
+import { attendedPairs, denseMask, type ExecutionForm } from "../form/form.ts";
 import { MethodSpecError } from "./method.ts";
 import { moga, mogaRoutingFlops } from "./moga.ts";
-import { seededQkv, seededValues } from "./routing/_random_qkv.ts";
+import { seededQkv, seededValues } from "../tests/random_qkv.ts";
 
 const D = 64;
 

@@ -1,6 +1,6 @@
 /**
  * Radial Attention (arXiv 2506.19852; official code mit-han-lab/radial-attention,
- * radial_attn/attn_mask.py), exactly as shared/specs/methods.md states it: a static block mask
+ * radial_attn/attn_mask.py), exactly as docs/methods.md states it: a static block mask
  * over the video tokens whose temporal window halves with each doubling of the frame distance,
  * far frames thinned by the split rule, and text rows and columns fully attended.
  *
@@ -10,8 +10,8 @@
  *
  * @module
  */
-import type { BlockGrid, ExecutionForm } from "./form.ts";
-import { formFromSegments, jointSegments, uniformBounds } from "./mask_predicate.ts";
+import type { BlockGrid, ExecutionForm } from "../form/form.ts";
+import { formFromSegments, jointSegments, uniformBounds } from "../form/mask_predicate.ts";
 import { type Method, type MethodDefinition, MethodSpecError, type Params } from "./method.ts";
 import { resolveParams } from "./spec.ts";
 import {
@@ -47,7 +47,7 @@ export function bitLength(x: number): number {
 
 /**
  * The window half-width of frame pair (i, j) as an integer bound on |c − r|, Infinity when the
- * whole frame is on, or -1 when the split rule turns the pair off (methods.md steps 1–3).
+ * whole frame is on, or -1 when the split rule turns the pair off (docs/methods.md steps 1–3).
  */
 function pairWindow(i: number, j: number, options: RadialMaskOptions): number {
   if (options.modelType === "wan" && j === 0) return Infinity;
@@ -94,7 +94,7 @@ function shrinkBlockOn(
 }
 
 /**
- * Radial Attention's block mask over the F·P video tokens (methods.md): ceil(N/B) blocks a side,
+ * Radial Attention's block mask over the F·P video tokens (docs/methods.md): ceil(N/B) blocks a side,
  * rows and columns from N div B on all on, each frame pair's token mask shrunk to blocks at its
  * offset and OR-ed in.
  *
@@ -155,7 +155,7 @@ export function radialBlockMask(options: RadialMaskOptions): BlockGrid {
   return { blockSize: B, blocks, bits };
 }
 
-/** Default decay factor for a model type: the official scripts' settings (methods.md). */
+/** Default decay factor for a model type: the official scripts' settings (docs/methods.md). */
 export function defaultRadialDecay(modelType: ModelType): number {
   return modelType === "hunyuan" ? 0.95 : modelType === "wan" ? 0.2 : 1;
 }

@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import fc from "fast-check";
-import { attendedPairs, type BlockGrid, denseMask } from "./form.ts";
+import { attendedPairs, type BlockGrid, denseMask } from "../form/form.ts";
 import { MethodSpecError } from "./method.ts";
 import { bitLength, radial, radialBlockMask, type RadialMaskOptions } from "./radial.ts";
 import type { ModelType, Scenario, TextPosition } from "../scenarios/scenario.ts";
@@ -10,7 +10,7 @@ function onBlocks(grid: BlockGrid): number {
 }
 
 /**
- * methods.md's Radial steps 1–5 taken literally: every frame pair's P×P token mask is built,
+ * docs/methods.md's Radial steps 1–5 taken literally: every frame pair's P×P token mask is built,
  * placed on its offset canvas and shrunk block by block.
  */
 function naiveRadialMask(o: RadialMaskOptions): BlockGrid {
@@ -85,7 +85,7 @@ function scenario(
   };
 }
 
-Deno.test("radial reproduces the methods.md check: 64×64 blocks, 3,232 on", () => {
+Deno.test("radial reproduces the docs/methods.md check: 64×64 blocks, 3,232 on", () => {
   const grid = radialBlockMask({
     frames: 8,
     tokensPerFrame: 1024,

@@ -1,5 +1,5 @@
 /**
- * Method specs of cli.md: `name[:key=value;…]`, e.g. `radial:decay=0.95;block=128`,
+ * Method specs of docs/cli.md: `name[:key=value;…]`, e.g. `radial:decay=0.95;block=128`,
  * `sta:window=3x3x3`. Values parse as numbers, `AxBxC` number lists, booleans or strings.
  *
  * @module

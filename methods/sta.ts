@@ -1,13 +1,13 @@
 /**
  * Sliding Tile Attention (arXiv 2502.04507; FastVideo; the FlexAttention port in attention-gym
- * masks/sta.py), as shared/specs/methods.md states it: video tokens grouped into 3D tiles and
+ * masks/sta.py), as docs/methods.md states it: video tokens grouped into 3D tiles and
  * reordered tile-major, each query tile attending a window of key tiles that border tiles shift
  * inward (never cut), video queries attending all text, text queries attending everything.
  *
  * @module
  */
-import type { ExecutionForm } from "./form.ts";
-import { formFromSegments, jointSegments } from "./mask_predicate.ts";
+import type { ExecutionForm } from "../form/form.ts";
+import { formFromSegments, jointSegments } from "../form/mask_predicate.ts";
 import {
   type Method,
   type MethodDefinition,
@@ -36,7 +36,7 @@ export interface TileGrid {
 
 /**
  * The tile grid of `latent` in tiles of `tile`; refuses a canvas that does not divide into whole
- * tiles (methods.md: no silent padding).
+ * tiles (docs/methods.md: no silent padding).
  */
 export function tileGrid(latent: Triple, tile: Triple): TileGrid {
   const rest = latent.map((n, axis) => n % tile[axis]);
@@ -112,7 +112,7 @@ export function tileAttends(grid: TileGrid, window: Triple, q: number, k: number
  * @example
  * ```ts
  * import { staForm } from "./sta.ts";
- * import { attendedPairs } from "./form.ts";
+ * import { attendedPairs } from "../form/form.ts";
  * import { equal } from "node:assert/strict";
  * const scenario = {
  *   name: "two-by-two", latent: [12, 16, 16] as [number, number, number],
@@ -175,7 +175,7 @@ export const sta: MethodDefinition = {
       layout: (scenario) => ({ forms: [staForm(scenario, tile, window)], routingFlops: 0 }),
       analyticFlops(scenario) {
         // STA's own count: each video query attends the window's volume of tiles, plus text. A
-        // window wider than the grid covers the whole axis (methods.md), so each axis is clamped.
+        // window wider than the grid covers the whole axis (docs/methods.md), so each axis is clamped.
         const grid = tileGrid(scenario.latent, tile);
         const video = videoTokens(scenario);
         const text = textTokens(scenario);

@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import fc from "fast-check";
-import { attendedPairs, denseMask, tileCount } from "./form.ts";
+import { attendedPairs, denseMask, tileCount } from "../form/form.ts";
 import { UnsupportedScenarioError } from "./method.ts";
 import {
   sta,
@@ -28,7 +28,7 @@ function scenario(latent: Triple, text: number, position: TextPosition): Scenari
 }
 
 /**
- * methods.md's STA text read literally, over ORIGINAL token indices: tile coordinates of each
+ * docs/methods.md's STA text read literally, over ORIGINAL token indices: tile coordinates of each
  * video token, the border-shifted window, and the text rules.
  */
 function directPredicate(s: Scenario, tile: Triple, window: Triple) {
@@ -61,7 +61,7 @@ function directPredicate(s: Scenario, tile: Triple, window: Triple) {
   };
 }
 
-Deno.test("sta reproduces the methods.md check: 27 of 300 tiles, video density 0.09", () => {
+Deno.test("sta reproduces the docs/methods.md check: 27 of 300 tiles, video density 0.09", () => {
   const s = scenario([30, 48, 80], 0, "none");
   const form = staForm(s, [6, 8, 8], [3, 3, 3]);
   equal(form.permutationName, STA_PERMUTATION);

@@ -18,7 +18,7 @@
  */
 import { basename, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { formFromPredicate } from "./mask_predicate.ts";
+import { formFromPredicate } from "../form/mask_predicate.ts";
 import {
   type LayoutContext,
   type Method,
@@ -74,7 +74,7 @@ function errorLine(error: unknown): string {
  * @example
  * ```ts
  * import { maskMethod } from "./user_module.ts";
- * import { attendedPairs } from "./form.ts";
+ * import { attendedPairs } from "../form/form.ts";
  * import { equal } from "node:assert/strict";
  * const causal = maskMethod("causal", (q, k) => k <= q, 64);
  * const scenario = {

@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
-import { denseMask } from "./form.ts";
+import { denseMask } from "../form/form.ts";
 import { MethodSpecError } from "./method.ts";
 import { resolveMethod } from "./registry.ts";
 import { loadUserMethod } from "./user_module.ts";

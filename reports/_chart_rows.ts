@@ -7,7 +7,7 @@
  */
 import { formatParams } from "../methods/spec.ts";
 import { scenarioFamily } from "./scaling.ts";
-import type { BenchRecord, ResultsFile } from "./schema.ts";
+import type { BenchRecord, ResultsFile } from "../records/schema.ts";
 
 /** Methods in their fixed colour order; methods not listed follow, sorted by name. */
 export const METHOD_ORDER: readonly string[] = ["dense", "radial", "sta", "moc", "moga"];
@@ -92,7 +92,7 @@ function adapterName(run: ResultsFile): string {
  * ```ts
  * import { deepEqual } from "node:assert/strict";
  * import { runLabels } from "./_chart_rows.ts";
- * import type { ResultsFile } from "./schema.ts";
+ * import type { ResultsFile } from "../records/schema.ts";
  * const run = (date: string) => ({ suite: "default@1", commit: null, date, records: [],
  *   adapter: { description: "llvmpipe (LLVM 15.0.6, 256 bits)" } }) as unknown as ResultsFile;
  * const runs = [run("2026-01-02T10:00:00Z"), run("2026-01-03T11:30:00Z")];
@@ -136,7 +136,7 @@ export function configLabel(record: BenchRecord): string {
  * ```ts
  * import { deepEqual } from "node:assert/strict";
  * import { shortConfigLabels } from "./_chart_rows.ts";
- * import type { BenchRecord } from "./schema.ts";
+ * import type { BenchRecord } from "../records/schema.ts";
  * const records = [
  *   { scenario: "a", method: "moc", params: { k: 2, intraShot: "false" } },
  *   { scenario: "a", method: "moc", params: { k: 4, intraShot: "false" } },

@@ -7,7 +7,7 @@
  */
 import { configLabel, METHOD_ORDER, runLabels } from "./_chart_rows.ts";
 import { escapeHtml, formatNumber, formatPercent, formatSi, NO_FIGURE } from "./_format.ts";
-import type { BenchRecord, ResultsFile } from "./schema.ts";
+import type { BenchRecord, ResultsFile } from "../records/schema.ts";
 
 /** A mask picture: the method's block mask for one scenario, as a PNG. */
 export interface MaskPicture {

@@ -7,7 +7,7 @@
  */
 import { METHOD_ORDER, runLabels, shortConfigLabels } from "./_chart_rows.ts";
 import { escapeHtml, formatNumber, NO_FIGURE } from "./_format.ts";
-import type { BenchRecord, ResultsFile } from "./schema.ts";
+import type { BenchRecord, ResultsFile } from "../records/schema.ts";
 
 /**
  * Dense median ÷ (routing + attention) median: the speedup a whole layer call sees, or null

@@ -10,9 +10,9 @@
  *
  * @module
  */
-import type { AttentionDecay } from "./decay.ts";
+import type { AttentionDecay } from "../metrics/decay.ts";
 import { type ChartRow, chartRows, methodColorScale } from "./_chart_rows.ts";
-import type { ResultsFile } from "./schema.ts";
+import type { ResultsFile } from "../records/schema.ts";
 
 export {
   type ChartRow,

@@ -1,9 +1,9 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { compile } from "vega-lite";
 import { chartRows, methodColorScale, reportCharts, runLabels } from "./charts.ts";
-import type { ResultsFile } from "./schema.ts";
+import type { ResultsFile } from "../records/schema.ts";
 import type { VegaLiteSpec } from "./charts.ts";
-import type { AttentionDecay } from "./decay.ts";
+import type { AttentionDecay } from "../metrics/decay.ts";
 
 const fixture: ResultsFile = JSON.parse(
   await Deno.readTextFile(new URL("../tests/fixtures/report_results.json", import.meta.url)),

@@ -1,13 +1,13 @@
 /**
- * The HTML report (spec: shared/specs/cli.md, "Files"): ONE self-contained file that opens
+ * The HTML report (spec: docs/cli.md, "Files"): ONE self-contained file that opens
  * offline from disk and makes no network request. vega, vega-lite and vega-embed are inlined from
  * their npm packages; the charts are Vega-Lite specs built from the records (reports/charts.ts);
  * mask pictures are PNG data URLs. Several results files (adapters, commits) render side by side.
  *
  * @module
  */
-import type { TrendRow } from "../regress/history.ts";
-import { historyTrendSpec } from "../regress/history_chart.ts";
+import type { TrendRow } from "../records/history.ts";
+import { historyTrendSpec } from "./history_chart.ts";
 import { vegaBundles } from "./_bundles.ts";
 import { escapeHtml } from "./_format.ts";
 import {
@@ -24,24 +24,24 @@ import { CHART_CONFIG, type ReportChart, reportCharts } from "./charts.ts";
 import { methodColorScale } from "./_chart_rows.ts";
 import { summarySection } from "./_summary.ts";
 import { growthExponents } from "./scaling.ts";
-import type { PeerRow } from "./peers.ts";
+import type { PeerRow } from "../records/peers.ts";
 import { peersSection } from "./peers_section.ts";
-import type { AttentionDecay } from "./decay.ts";
-import type { ResultsFile } from "./schema.ts";
+import type { AttentionDecay } from "../metrics/decay.ts";
+import type { ResultsFile } from "../records/schema.ts";
 
 export type { MaskPicture } from "./_sections.ts";
 
 /** What a report can show besides the records. */
 export interface ReportExtras {
-  /** The scenarios' decay curves (reports/decay.ts). */
+  /** The scenarios' decay curves (metrics/decay.ts). */
   decay?: AttentionDecay[];
   /** Block-mask pictures per scenario and method. */
   masks?: MaskPicture[];
-  /** Latency trend rows from a history file (regress/history.ts), for the trend chart. */
+  /** Latency trend rows from a history file (records/history.ts), for the trend chart. */
   history?: TrendRow[];
   /** One name per run, its results folder's name, to label runs shown side by side. */
   runNames?: string[];
-  /** Longshot vs a peer library per case (reports/peers.ts), for the side-by-side table. */
+  /** Longshot vs a peer library per case (records/peers.ts), for the side-by-side table. */
   peers?: PeerRow[];
 }
 

@@ -1,6 +1,6 @@
 import { equal, match, ok, rejects } from "node:assert/strict";
 import { renderReport } from "./html.ts";
-import type { ResultsFile } from "./schema.ts";
+import type { ResultsFile } from "../records/schema.ts";
 
 const fixture: ResultsFile = JSON.parse(
   await Deno.readTextFile(new URL("../tests/fixtures/report_results.json", import.meta.url)),

@@ -7,7 +7,7 @@
  * @module
  */
 import { encode } from "fast-png";
-import type { BlockGrid } from "../methods/form.ts";
+import type { BlockGrid } from "../form/form.ts";
 
 /** Options of {@link maskPng}. */
 export interface MaskPngOptions {

@@ -1,11 +1,11 @@
 /**
  * The report's "Longshot vs PyTorch" section: one row per (Longshot record, peer record) of the
- * same case (reports/peers.ts), with both medians and their ratio.
+ * same case (records/peers.ts), with both medians and their ratio.
  *
  * @module
  */
 import { escapeHtml, formatNumber } from "./_format.ts";
-import type { PeerRow } from "./peers.ts";
+import type { PeerRow } from "../records/peers.ts";
 
 /**
  * The section's HTML, or "" when there is no row.

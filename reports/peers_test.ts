@@ -6,9 +6,9 @@ import {
   PEERS_SCHEMA,
   type PeersFile,
   readPeersFile,
-} from "./peers.ts";
+} from "../records/peers.ts";
 import { peersSection } from "./peers_section.ts";
-import type { BenchRecord, ResultsFile } from "./schema.ts";
+import type { BenchRecord, ResultsFile } from "../records/schema.ts";
 
 const CASE = {
   scenario: "wan-69f",

@@ -11,7 +11,7 @@
  */
 import { Buffer } from "node:buffer";
 import { basename, join } from "node:path";
-import type { AttentionDecay } from "./decay.ts";
+import type { AttentionDecay } from "../metrics/decay.ts";
 import type { MaskPicture, ReportExtras } from "./html.ts";
 
 /** File name of the decay curves in a results folder. */

@@ -5,10 +5,10 @@
  * @module
  */
 import { join } from "node:path";
-import { methodSpecOf } from "../regress/case_key.ts";
-import { loadResults } from "../regress/results_input.ts";
+import { methodSpecOf } from "../records/case_key.ts";
+import { loadResults } from "../records/results_input.ts";
 import { growthExponents } from "./scaling.ts";
-import type { BenchRecord, ResultsFile } from "./schema.ts";
+import type { BenchRecord, ResultsFile } from "../records/schema.ts";
 
 /** Start and end markers of the generated block in a Markdown file. */
 export const TABLE_MARKERS = [

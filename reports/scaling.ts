@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { methodSpecOf } from "../regress/case_key.ts";
-import type { BenchRecord } from "./schema.ts";
+import { methodSpecOf } from "../records/case_key.ts";
+import type { BenchRecord } from "../records/schema.ts";
 
 /** One fitted exponent. */
 export interface GrowthFit {

@@ -5,11 +5,11 @@
  * @module
  */
 import { basename, join, resolve } from "node:path";
-import type { TrendRow } from "../regress/history.ts";
+import type { TrendRow } from "../records/history.ts";
 import { renderReport } from "./html.ts";
 import { readReportExtras } from "./report_extras.ts";
-import type { ResultsFile } from "./schema.ts";
-import { writeFileAtomic } from "./results_io.ts";
+import type { ResultsFile } from "../records/schema.ts";
+import { writeFileAtomic } from "../records/results_io.ts";
 
 /**
  * Renders the report of `runs` (with `outDir`'s decay curves and masks, and the trend of

@@ -1,6 +1,6 @@
 /**
- * Q/K/V captured from a real model, read from files (scenarios.md "Q/K/V inputs" 2 and
- * "Validation"; cli.md "Input files"):
+ * Q/K/V captured from a real model, read from files (docs/scenarios.md "Q/K/V inputs" 2 and
+ * "Validation"; docs/cli.md "Input files"):
  * - `FILE.safetensors` with tensors `q`, `k`, `v` and the scenario file beside it in `FILE.json`;
  * - a `DIR` holding `q.npy`, `k.npy`, `v.npy` and `scenario.json`.
  * The scenario file may add `"layout": "hnd"` ([heads, tokens, d], the default) or `"nhd"`
@@ -75,7 +75,7 @@ interface LocatedTensor {
  * @example
  * ```ts
  * import { loadFileInputs } from "./file_inputs.ts";
- * import { writeQkvFiles } from "../tests/make_qkv_files.ts";
+ * import { writeQkvFiles } from "../tools/make_qkv_files.ts";
  * import { deepStrictEqual } from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * const scenario = { name: "clip", latent: [2, 4, 4] as [number, number, number], heads: 2,

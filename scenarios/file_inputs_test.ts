@@ -8,7 +8,7 @@ import {
   safetensorsHeaderBytes,
   type ScenarioFileFields,
   writeQkvFiles,
-} from "../tests/make_qkv_files.ts";
+} from "../tools/make_qkv_files.ts";
 
 /** 2×3×4 latent + 6 suffix text tokens = 30 tokens, 3 heads of 64. */
 const SCENARIO: ScenarioFileFields = {

@@ -1,6 +1,6 @@
 /**
  * Scenarios: the token layout every method sees and the Q/K/V it runs on
- * (shared/specs/scenarios.md). Presets of the papers at `full` and `ci` sizes, scenario files,
+ * (docs/scenarios.md). Presets of the papers at `full` and `ci` sizes, scenario files,
  * validation, and the structured synthetic inputs (seeded, bit-reproducible) or inputs read from
  * `.safetensors` / `.npy` files.
  *

@@ -9,7 +9,7 @@
  * from integers, so bf16 inputs go in safetensors files (or convert with `.float()` first).
  *
  * The writer ({@link npyBytes}) also writes integer arrays (`<i4`, `|u1`): layout exports for
- * peer libraries (reports/layout_export.ts) are block indices and packed mask bits.
+ * peer libraries (plan/layout_export.ts) are block indices and packed mask bits.
  *
  * @module
  */

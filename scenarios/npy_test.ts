@@ -1,6 +1,6 @@
 import { deepStrictEqual, rejects, throws } from "node:assert/strict";
 import { npyHeaderBytes, parseNpyHeader, readNpyHeader } from "./npy.ts";
-import { writeQkvFiles } from "../tests/make_qkv_files.ts";
+import { writeQkvFiles } from "../tools/make_qkv_files.ts";
 
 const SCENARIO = {
   name: "tiny",

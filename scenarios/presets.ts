@@ -1,5 +1,5 @@
 /**
- * The preset scenarios of shared/specs/scenarios.md ("Presets"), each at two sizes: `full` (the
+ * The preset scenarios of docs/scenarios.md ("Presets"), each at two sizes: `full` (the
  * paper's setting) and `ci` (same text position, shot count and model type, shrunk to at most
  * 2,048 tokens, 2 heads of d = 64, so the software adapter runs dense attention in a fraction of
  * a second; STA's window of 3 tiles still skips tiles on the tile-aligned ones). A `@xN` suffix (N = 1, 2, 4, 8) is a length sweep: N times the latent frames, every
@@ -193,7 +193,7 @@ const DEFINITIONS: readonly PresetDefinition[] = [
   },
 ];
 
-/** Every preset, in the order of scenarios.md. */
+/** Every preset, in the order of docs/scenarios.md. */
 export const PRESETS: readonly PresetInfo[] = DEFINITIONS.map(({ name, summary, source }) => ({
   name,
   summary,

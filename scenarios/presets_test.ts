@@ -2,7 +2,7 @@ import { deepEqual, ok, throws } from "node:assert/strict";
 import { preset, PRESET_SIZES, presetNames, PRESETS, SWEEP_FACTORS } from "./presets.ts";
 import { ScenarioError, textTokens, totalTokens, videoTokens } from "./scenario.ts";
 
-/** Video tokens of every preset that scenarios.md's table gives exactly. */
+/** Video tokens of every preset that docs/scenarios.md's table gives exactly. */
 const TABLE_VIDEO_TOKENS: Record<string, number> = {
   "hunyuan-117f-768x1280": 115_200,
   "hunyuan-117f-720x1280": 108_000,
@@ -27,7 +27,7 @@ Deno.test("every preset resolves and validates at both sizes, with a source", ()
   deepEqual(PRESETS.map((p) => p.name), presetNames());
 });
 
-Deno.test("full presets match the token counts of scenarios.md's table", () => {
+Deno.test("full presets match the token counts of docs/scenarios.md's table", () => {
   for (const [name, tokens] of Object.entries(TABLE_VIDEO_TOKENS)) {
     deepEqual(videoTokens(preset(name, "full")), tokens, name);
   }

@@ -1,5 +1,5 @@
 /**
- * A counter-based seeded generator (spec: shared/specs/scenarios.md, "Q/K/V inputs"): every
+ * A counter-based seeded generator (spec: docs/scenarios.md, "Q/K/V inputs"): every
  * number is a pure function of (seed, head, stream, counter), so any head or stream can be made
  * on its own, in any order, on any machine, with the same bits. Only 32-bit integer operations,
  * `+ − × ÷` and `Math.sqrt` are used: no `Math.random`, no transcendental functions.

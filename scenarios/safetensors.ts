@@ -35,7 +35,7 @@ const MAX_HEADER_BYTES = 100_000_000;
  * @example
  * ```ts
  * import { readSafetensorsHeader } from "./safetensors.ts";
- * import { safetensorsHeaderBytes } from "../tests/make_qkv_files.ts";
+ * import { safetensorsHeaderBytes } from "../tools/make_qkv_files.ts";
  * import { deepStrictEqual } from "node:assert/strict";
  * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
  * const header = safetensorsHeaderBytes({ q: { dtype: "BF16", shape: [2, 3], data_offsets: [0, 12] } });

@@ -1,6 +1,6 @@
 import { deepStrictEqual, rejects } from "node:assert/strict";
 import { readSafetensorsHeader } from "./safetensors.ts";
-import { safetensorsHeaderBytes, writeQkvFiles } from "../tests/make_qkv_files.ts";
+import { safetensorsHeaderBytes, writeQkvFiles } from "../tools/make_qkv_files.ts";
 
 const SCENARIO = {
   name: "tiny",

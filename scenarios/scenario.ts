@@ -1,5 +1,5 @@
 /**
- * The scenario: the token layout every method sees (spec: shared/specs/scenarios.md).
+ * The scenario: the token layout every method sees (spec: docs/scenarios.md).
  *
  * Video tokens are frame-major, `index = (t·H + h)·W + w` inside the video segment; text tokens sit
  * before (`prefix`), after (`suffix`) or nowhere (`none`).
@@ -20,7 +20,7 @@ export const MODEL_TYPES: readonly ModelType[] = ["hunyuan", "wan", "mochi"];
 /** Head dimensions the kernels support. */
 export const HEAD_DIMS: readonly number[] = [64, 128];
 
-/** A fully resolved scenario (the scenario file of cli.md, with defaults filled in). */
+/** A fully resolved scenario (the scenario file of docs/cli.md, with defaults filled in). */
 export interface Scenario {
   /** Name shown in records and reports. */
   name: string;
@@ -42,7 +42,7 @@ export interface Scenario {
   source?: string;
 }
 
-/** Thrown for a scenario that breaks a rule of scenarios.md; the message names the field. */
+/** Thrown for a scenario that breaks a rule of docs/scenarios.md; the message names the field. */
 export class ScenarioError extends RangeError {
   /**
    * Creates the instance.

@@ -1,5 +1,5 @@
 /**
- * The scenario file of shared/specs/cli.md (`--scenario FILE.json`), its defaults, and the
+ * The scenario file of docs/cli.md (`--scenario FILE.json`), its defaults, and the
  * resolution of a `--scenario` entry (a preset name or a path ending in `.json`).
  *
  * ```json
@@ -23,7 +23,7 @@ import { validateScenario } from "./validate.ts";
 
 export { validateScenario };
 
-/** The fields of a scenario file (cli.md). */
+/** The fields of a scenario file (docs/cli.md). */
 export const SCENARIO_FILE_KEYS: readonly string[] = [
   "name",
   "latent",
@@ -36,7 +36,7 @@ export const SCENARIO_FILE_KEYS: readonly string[] = [
   "source",
 ];
 
-/** Extra fields of an input file's sidecar (cli.md, "Input files"): pass as `extraKeys`. */
+/** Extra fields of an input file's sidecar (docs/cli.md, "Input files"): pass as `extraKeys`. */
 export const INPUT_SIDECAR_KEYS: readonly string[] = ["layout"];
 
 const TEXT_KEYS: readonly string[] = ["tokens", "position"];

@@ -1,5 +1,5 @@
 /**
- * Structured synthetic Q/K/V (shared/specs/scenarios.md, "Q/K/V inputs", 1): seeded and
+ * Structured synthetic Q/K/V (docs/scenarios.md, "Q/K/V inputs", 1): seeded and
  * bit-reproducible, with the structure real video DiTs show, so sparse methods can be told apart.
  *
  * Content: every token is a mix of a few unit content vectors shared by all heads: its shot's

@@ -1,5 +1,5 @@
 /**
- * The content plan of the structured synthetic inputs (shared/specs/scenarios.md, "Q/K/V
+ * The content plan of the structured synthetic inputs (docs/scenarios.md, "Q/K/V
  * inputs"), shared by every head: which subjects each shot shows, where each subject's blob sits
  * in every frame, and what each text token names. The per-head projections live in
  * `synthetic.ts`.

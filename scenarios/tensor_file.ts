@@ -1,5 +1,5 @@
 /**
- * What the safetensors and npy readers share (scenarios.md, "Q/K/V inputs" 2): the error they
+ * What the safetensors and npy readers share (docs/scenarios.md, "Q/K/V inputs" 2): the error they
  * throw, the element types they accept, the located tensor they return, and the byte-range
  * reading and decoding that turn stored elements into f32.
  *

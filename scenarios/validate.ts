@@ -1,5 +1,5 @@
 /**
- * The scenario rules of shared/specs/scenarios.md ("Validation"): one {@link ScenarioError} a
+ * The scenario rules of docs/scenarios.md ("Validation"): one {@link ScenarioError} a
  * broken rule, its one-line message naming the scenario, the field and the allowed values.
  *
  * @module

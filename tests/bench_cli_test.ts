@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
-import { RESULTS_SCHEMA, type ResultsFile } from "../reports/schema.ts";
+import { RESULTS_SCHEMA, type ResultsFile } from "../records/schema.ts";
 import { type CliRun, isEmptyOrMissing, runCli, spawnCli } from "./_cli.ts";
 
 function bench(args: string[]): Promise<CliRun> {
@@ -125,7 +125,7 @@ Deno.test("bench --shard 1/2 and 2/2 run disjoint cases that together are the un
 });
 
 Deno.test("bench --inputs reads Q/K/V from a safetensors file and names it in the records", async () => {
-  const { writeQkvFiles } = await import("./make_qkv_files.ts");
+  const { writeQkvFiles } = await import("../tools/make_qkv_files.ts");
   const dir = await Deno.makeTempDir();
   const files = await writeQkvFiles(dir, {
     scenario: {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
-import type { BenchRecord, ResultsFile } from "../reports/schema.ts";
+import type { BenchRecord, ResultsFile } from "../records/schema.ts";
 
 const decoder = new TextDecoder();
 const L = 256; // tests/fixtures/tiny_tiled.json: latent 4×8×8, no text, one head, d = 64

@@ -1,5 +1,5 @@
 /**
- * End-to-end checks of `deno task compare` (cli.md): exit codes 0 / 1 / 2, the summary file,
+ * End-to-end checks of `deno task compare` (docs/cli.md): exit codes 0 / 1 / 2, the summary file,
  * shard folders, `--latency info`, `--fail-on-change` and `--allow-missing`, on tiny results
  * files written here and on the committed software baseline with the flags CI passes. Every run
  * also checks that the headline's ✅ / ❌ says what the exit code says.
@@ -7,9 +7,9 @@
 import { deepEqual, equal, match } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { formatShard, shardCases } from "../regress/shards.ts";
-import { jitteredSamples, latencyOf, makeRecord, makeResults } from "../regress/_test_fixtures.ts";
-import type { BenchRecord, ResultsFile } from "../reports/schema.ts";
+import { formatShard, shardCases } from "../records/shards.ts";
+import { jitteredSamples, latencyOf, makeRecord, makeResults } from "./results_fixtures.ts";
+import type { BenchRecord, ResultsFile } from "../records/schema.ts";
 
 const COMPARE = fileURLToPath(new URL("../cli/compare.ts", import.meta.url));
 const SOFTWARE_BASELINE = fileURLToPath(
@@ -50,7 +50,7 @@ function suite(seed: number, slowed?: { method: string; factor: number }): Bench
   });
 }
 
-Deno.test("compare exits 0, 1 or 2 as cli.md says", async (t) => {
+Deno.test("compare exits 0, 1 or 2 as docs/cli.md says", async (t) => {
   const dir = await Deno.makeTempDir();
   const base = await write(dir, "base.json", makeResults(suite(100)));
   const rerun = await write(dir, "rerun.json", makeResults(suite(200)));

@@ -1,9 +1,9 @@
 import { match, rejects, strictEqual } from "node:assert/strict";
 import { loadFileInputs } from "../scenarios/file_inputs.ts";
-import { qkvValue, roundToDtype } from "./make_qkv_files.ts";
+import { qkvValue, roundToDtype } from "../tools/make_qkv_files.ts";
 import { type CliRun, runCli } from "./_cli.ts";
 
-const SCRIPT = new URL("./make_qkv_files.ts", import.meta.url).pathname;
+const SCRIPT = new URL("../tools/make_qkv_files.ts", import.meta.url).pathname;
 
 function runScript(args: string[]): Promise<CliRun> {
   return runCli(SCRIPT, args);

@@ -8,11 +8,11 @@
  */
 import { deepEqual, equal } from "node:assert/strict";
 import { join } from "node:path";
-import { countedFlops, denseMask } from "../methods/form.ts";
+import { countedFlops, denseMask } from "../form/form.ts";
 import type { LayoutContext, Method } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
-import { exportLayouts } from "../reports/layout_export.ts";
-import { readPeersFile } from "../reports/peers.ts";
+import { exportLayouts } from "../plan/layout_export.ts";
+import { readPeersFile } from "../records/peers.ts";
 import { resolveScenario } from "../scenarios/scenario_file.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
 import type { Scenario } from "../scenarios/scenario.ts";

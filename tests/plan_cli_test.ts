@@ -1,7 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { decode } from "fast-png";
-import type { LayoutFile, PlanFile } from "../reports/plan.ts";
+import type { LayoutFile, PlanFile } from "../plan/plan.ts";
 import { type CliRun, runCli } from "./_cli.ts";
 
 const root = new URL("..", import.meta.url).pathname;

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { GpuRuntime } from "../gpu/runtime.ts";
-import type { ResultsFile } from "../reports/schema.ts";
+import type { ResultsFile } from "../records/schema.ts";
 import { lacksShaderF16, testNeeding } from "./needs.ts";
 
 async function benchF16(backend: string | undefined, precision = "f16", extra: string[] = []) {

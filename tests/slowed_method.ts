@@ -16,7 +16,7 @@ import {
   MASK_TOKENS,
   tileCount,
   tokenMaskRowWords,
-} from "../methods/form.ts";
+} from "../form/form.ts";
 import {
   type Method,
   type MethodDefinition,

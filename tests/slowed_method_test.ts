@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { attendedPairs, denseMask, executedPairs, validateForm } from "../methods/form.ts";
+import { attendedPairs, denseMask, executedPairs, validateForm } from "../form/form.ts";
 import { radial } from "../methods/radial.ts";
 import { preset } from "../scenarios/presets.ts";
 import { method } from "./slowed_method.ts";

@@ -20,7 +20,7 @@ import {
 } from "../kernels/attention_tiling.ts";
 import { tuningCandidates } from "../kernels/attention_tuner.ts";
 import { referenceAttention } from "../kernels/reference.ts";
-import { denseForm } from "../methods/form.ts";
+import { denseForm } from "../form/form.ts";
 import type { GpuQkv } from "../methods/method.ts";
 
 /** Tokens of the correctness check (not a multiple of any tile). */

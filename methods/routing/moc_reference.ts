@@ -1,5 +1,5 @@
 /**
- * Float64 CPU reference of MoC routing (methods.md, "Mixture of Contexts"): mean-pooled key
+ * Float64 CPU reference of MoC routing (docs/methods.md, "Mixture of Contexts"): mean-pooled key
  * descriptors per video chunk, then for every video query the top-k of q·descriptor over its
  * candidate chunks (strictly earlier, not covered by an anchor). Used by `plan` without a GPU and
  * as the ground truth of the GPU kernels.
@@ -10,7 +10,12 @@
  *
  * @module
  */
-import { type MocChunks, type MocSelection, mocVideoTokens, NO_CHUNK } from "./moc_chunks.ts";
+import {
+  type MocChunks,
+  type MocSelection,
+  mocVideoTokens,
+  NO_CHUNK,
+} from "../../kernels/moc_chunks.ts";
 
 /** One head's queries and keys, [tokens, d] row-major in the original order. */
 export interface QueryKeyTensors {
@@ -44,7 +49,7 @@ export function mocDescriptorsReference(
  *
  * @example
  * ```ts
- * import { mocChunks } from "./moc_chunks.ts";
+ * import { mocChunks } from "../../kernels/moc_chunks.ts";
  * import { mocRoutingReference } from "./moc_reference.ts";
  * import { deepEqual } from "node:assert/strict";
  * // Three frames of one token each, d = 1 (tests use d = 64; any d works here).

@@ -1,12 +1,12 @@
 /**
- * Float64 CPU reference of MoGA routing (see methods/routing/moga_groups.ts for the rules):
+ * Float64 CPU reference of MoGA routing (see kernels/moga_groups.ts for the rules):
  * seeded spherical k-means on the routed keys, router logits, argmax group (ties to the lower
  * group), softmax gate, and a stable counting sort by group. Used by `plan` without a GPU and as
  * the ground truth of the GPU kernels.
  *
  * @module
  */
-import type { MogaRouting, RoutedRange } from "./moga_groups.ts";
+import type { MogaRouting, RoutedRange } from "../../kernels/moga_groups.ts";
 
 /** Keys of one head, [tokens, d] row-major in the original order, and the routed range. */
 export interface RoutedKeys extends RoutedRange {

@@ -1,0 +1,73 @@
+/**
+ * What MoC's and MoGA's GPU routing drivers share: a routing program is everything it dispatches
+ * encoded into one compute pass (so `gpu/timing.ts` can time it as a unit and re-run it: every
+ * run starts from the inputs, never from a previous run's state), run once for the selections,
+ * then timed.
+ *
+ * @module
+ */
+import type { GpuRuntime } from "../gpu/runtime.ts";
+import { timeComputePass } from "../gpu/timing.ts";
+import type { RoutingTiming } from "../methods/method.ts";
+
+/** A compiled, bound routing workload. */
+export interface RoutingProgram {
+  /** Compilation time of its pipelines, ms (0 when cached). */
+  readonly compileMs: number;
+  /** Encodes every dispatch, for every head, into `pass`. */
+  encode(pass: GPUComputePassEncoder): void;
+  /** Frees the buffers it made (not the inputs). */
+  release(): void;
+}
+
+/** Warm-up and repeat counts of the routing timer. */
+export interface RoutingTimingOptions {
+  /** Untimed runs first. */
+  warmup: number;
+  /** Timed runs (0: no timing). */
+  repeats: number;
+}
+
+/** A bind group of `buffers` at bindings 0, 1, … of the pipeline's group 0. */
+export function bindBuffers(
+  runtime: GpuRuntime,
+  pipeline: GPUComputePipeline,
+  buffers: GPUBuffer[],
+): GPUBindGroup {
+  return runtime.device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+}
+
+/** Runs `program` once and waits for it (its outputs can then be read). */
+export async function runRoutingOnce(runtime: GpuRuntime, program: RoutingProgram): Promise<void> {
+  const encoder = runtime.device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  program.encode(pass);
+  pass.end();
+  runtime.device.queue.submit([encoder.finish()]);
+  await runtime.device.queue.onSubmittedWorkDone();
+  runtime.assertAlive();
+}
+
+/** Times `program`; undefined when no repeat is asked for. */
+export async function timeRouting(
+  runtime: GpuRuntime,
+  program: RoutingProgram,
+  options: RoutingTimingOptions,
+): Promise<RoutingTiming | undefined> {
+  if (options.repeats < 1) return undefined;
+  const timed = await timeComputePass(runtime, (pass) => program.encode(pass), options);
+  return { samples: timed.samples, timer: timed.timer };
+}
+
+/** Reads a whole u32 buffer back. */
+export async function readUint32(runtime: GpuRuntime, buffer: GPUBuffer): Promise<Uint32Array> {
+  return new Uint32Array(await runtime.read(buffer));
+}
+
+/** Reads a whole f32 buffer back. */
+export async function readFloat32(runtime: GpuRuntime, buffer: GPUBuffer): Promise<Float32Array> {
+  return new Float32Array(await runtime.read(buffer));
+}

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { GpuRuntime } from "../../gpu/runtime.ts";
+import { uploadHead } from "../../gpu/upload_qkv.ts";
+import type { HeadTensors } from "../../scenarios/inputs.ts";
+import { type Scenario, totalTokens } from "../../scenarios/scenario.ts";
+import { lacksShaderF16, testNeeding } from "../../tests/needs.ts";
+import { seededQkv } from "../../tests/random_qkv.ts";
+import { runRoutingOnce } from "../../kernels/routing_program.ts";
+import {
+  type MocChunks,
+  mocChunks,
+  type MocSelection,
+  NO_CHUNK,
+} from "../../kernels/moc_chunks.ts";
+import { MocGpuRouting } from "../../kernels/moc_routing.ts";
+import { mocDescriptorsReference, mocRoutingReference } from "./moc_reference.ts";
+
+const runtime = await GpuRuntime.open();
+
+/** Two shots of 3 frames, 4×4 tokens a frame (P = 16, a power of two: exact means), d = 64. */
+const SCENARIO: Scenario = {
+  name: "moc-gpu-test",
+  latent: [6, 4, 4],
+  text: { tokens: 8, position: "suffix" },
+  shots: [3, 3],
+  textSegments: [4, 4],
+  heads: 2,
+  headDim: 64,
+  modelType: "hunyuan",
+};
+
+async function gpuSelections(
+  chunks: MocChunks,
+  tensors: HeadTensors[],
+  options: { k: number; precision: "f32" | "f16" },
+): Promise<MocSelection[]> {
+  const uploaded = tensors.map((t, h) => uploadHead(runtime, t, options.precision, h));
+  const program = await MocGpuRouting.create(runtime, {
+    chunks,
+    k: options.k,
+    headDim: SCENARIO.headDim,
+    heads: tensors.map((_, h) => h),
+    inputs: {
+      precision: options.precision,
+      q: uploaded.map((u) => u.q),
+      k: uploaded.map((u) => u.k),
+      v: uploaded.map((u) => u.v),
+    },
+  });
+  await runRoutingOnce(runtime, program);
+  const selections = await program.read();
+  program.release();
+  runtime.release(uploaded.flatMap((u) => [u.q, u.k, u.v]));
+  return selections;
+}
+
+for (const precision of ["f32", "f16"] as const) {
+  for (const intraShot of [false, true]) {
+    for (const k of [1, 2, 5]) {
+      const missing = precision === "f16" ? lacksShaderF16(runtime.facts) : null;
+      const name =
+        `moc GPU routing = float64 reference, exact inputs (${precision}, intraShot ${intraShot}, k ${k})`;
+      testNeeding("shader-f16", missing, {
+        name,
+        fn: async () => {
+          const chunks = mocChunks(SCENARIO, { intraShot });
+          const source = seededQkv(
+            { tokens: totalTokens(SCENARIO), heads: SCENARIO.heads, headDim: SCENARIO.headDim },
+            { seed: 11 + k, quantized: true },
+          );
+          const gpu = await gpuSelections(chunks, source.tensors, { k, precision });
+          for (let h = 0; h < SCENARIO.heads; h++) {
+            const cpu = mocRoutingReference(source.tensors[h], {
+              chunks,
+              headDim: SCENARIO.headDim,
+              k,
+            });
+            assert.deepEqual(gpu[h].chosen, cpu.chosen, `head ${h}`);
+            assert.ok(cpu.chosen.some((c) => c !== NO_CHUNK), "some query routes somewhere");
+          }
+        },
+      });
+    }
+  }
+}
+
+Deno.test("moc GPU routing breaks deliberate ties to the lower chunk, like the reference", async () => {
+  const chunks = mocChunks(SCENARIO, { intraShot: false });
+  const source = seededQkv(
+    { tokens: totalTokens(SCENARIO), heads: 1, headDim: SCENARIO.headDim },
+    { seed: 5, quantized: true },
+  );
+  const { k: keys } = source.tensors[0];
+  const frame = 16 * SCENARIO.headDim;
+  // Frames 1 and 3 copy frames 0 and 2: equal descriptors, so equal scores for every query.
+  keys.copyWithin(frame, 0, frame);
+  keys.copyWithin(3 * frame, 2 * frame, 3 * frame);
+  const descriptors = mocDescriptorsReference(keys, { chunks, headDim: SCENARIO.headDim });
+  assert.deepEqual(descriptors.subarray(0, 64), descriptors.subarray(64, 128));
+  for (const k of [1, 3]) {
+    const gpu = await gpuSelections(chunks, source.tensors, { k, precision: "f32" });
+    const cpu = mocRoutingReference(source.tensors[0], { chunks, headDim: 64, k });
+    assert.deepEqual(gpu[0].chosen, cpu.chosen);
+    // A query of frame 2 (candidates 0 and 1, tied) takes chunk 0 first.
+    const query = 2 * 16;
+    assert.equal(cpu.chosen[query * k], 0);
+    if (k === 3) {
+      assert.deepEqual([...cpu.chosen.subarray(query * k, query * k + 3)], [0, 1, NO_CHUNK]);
+    }
+  }
+});
+
+Deno.test("moc GPU routing agrees with float64 on Gaussian inputs up to near-ties", async () => {
+  const scenario: Scenario = { ...SCENARIO, latent: [7, 3, 5], shots: [7], textSegments: [8] };
+  const chunks = mocChunks(scenario, { intraShot: false });
+  const source = seededQkv(
+    { tokens: totalTokens(scenario), heads: 1, headDim: scenario.headDim },
+    { seed: 3, quantized: false },
+  );
+  const k = 2;
+  const [gpu] = await gpuSelections(chunks, source.tensors, { k, precision: "f32" });
+  const cpu = mocRoutingReference(source.tensors[0], { chunks, headDim: 64, k });
+  const descriptors = mocDescriptorsReference(source.tensors[0].k, { chunks, headDim: 64 });
+  const score = (query: number, c: number) => {
+    let s = 0;
+    for (let j = 0; j < 64; j++) {
+      s += source.tensors[0].q[(chunks.videoStart + query) * 64 + j] * descriptors[c * 64 + j];
+    }
+    return s;
+  };
+  let differing = 0;
+  for (let i = 0; i < cpu.chosen.length; i++) {
+    if (gpu.chosen[i] === cpu.chosen[i]) continue;
+    differing++;
+    const query = Math.floor(i / k);
+    const gap = Math.abs(score(query, gpu.chosen[i]) - score(query, cpu.chosen[i]));
+    assert.ok(
+      gap < 1e-4,
+      `query ${query}: chunks ${gpu.chosen[i]} vs ${cpu.chosen[i]}, gap ${gap}`,
+    );
+  }
+  assert.ok(differing <= 2, `${differing} slots differ`);
+});

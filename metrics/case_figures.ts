@@ -1,0 +1,58 @@
+/**
+ * The layout figures of one case (docs/metrics.md "FLOPs" and "Sparsity"), all computed from the
+ * execution forms that run: counted and executed FLOPs, token and block sparsity.
+ *
+ * @module
+ */
+import {
+  attendedPairs,
+  blockSparsity,
+  executedPairs,
+  type ExecutionForm,
+  tokenSparsity,
+} from "../form/form.ts";
+
+/** FLOPs and sparsity of a case, all heads. */
+export interface LayoutFigures {
+  /** 4·d·(attended pairs), summed over heads. */
+  flops: number;
+  /** 4·d·(pairs the kernel computes), summed over heads. */
+  executedFlops: number;
+  /** Mean over heads of the token sparsity. */
+  tokenSparsity: number;
+  /** Mean over heads of the block sparsity at the form's block size. */
+  blockSparsity: number;
+  /** The block size of `blockSparsity`. */
+  blockSize: number;
+}
+
+/** Dense forward FLOPs of one layer: 4·L²·d per head (docs/metrics.md). */
+export function denseFlops(tokens: number, headDim: number, heads: number): number {
+  return 4 * tokens * tokens * headDim * heads;
+}
+
+/** Figures of `forms` (one for all heads, or one per head). */
+export function layoutFigures(
+  forms: ExecutionForm[],
+  headDim: number,
+  heads: number,
+): LayoutFigures {
+  const weight = forms.length === 1 ? heads : 1;
+  let flops = 0;
+  let executed = 0;
+  let tokens = 0;
+  let blocks = 0;
+  for (const form of forms) {
+    flops += 4 * headDim * attendedPairs(form) * weight;
+    executed += 4 * headDim * executedPairs(form) * weight;
+    tokens += tokenSparsity(form);
+    blocks += blockSparsity(form);
+  }
+  return {
+    flops,
+    executedFlops: executed,
+    tokenSparsity: tokens / forms.length,
+    blockSparsity: blocks / forms.length,
+    blockSize: forms[0].blockSize,
+  };
+}
