@@ -9,10 +9,10 @@
  */
 import { DeviceLostError, type GpuRuntime } from "../gpu/runtime.ts";
 import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
-import { uploadQkv } from "../gpu/upload_qkv.ts";
+import { type GpuQkv, uploadQkv } from "../gpu/upload_qkv.ts";
 import { AttentionProgram } from "../kernels/attention.ts";
 import { blockGrid, type ExecutionForm, validateForm } from "../form/form.ts";
-import type { GpuQkv, Method } from "../methods/method.ts";
+import type { Method } from "../methods/method.ts";
 import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
 import { type Scenario, textTokens, totalTokens } from "../scenarios/scenario.ts";
 import {

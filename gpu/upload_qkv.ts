@@ -5,9 +5,20 @@
  *
  * @module
  */
-import type { GpuQkv } from "../methods/method.ts";
 import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
 import type { AdapterFacts, GpuRuntime } from "./runtime.ts";
+
+/** Q/K/V of every head already on the GPU (one buffer per head and tensor, [tokens, d]). */
+export interface GpuQkv {
+  /** Storage precision of the buffers. */
+  precision: "f32" | "f16";
+  /** Query buffers, one per head. */
+  q: GPUBuffer[];
+  /** Key buffers, one per head. */
+  k: GPUBuffer[];
+  /** Value buffers, one per head. */
+  v: GPUBuffer[];
+}
 
 /** Thrown when f16 is asked for on an adapter without `shader-f16`. */
 export class PrecisionError extends RangeError {

@@ -19,7 +19,7 @@ import {
 import { kernelTiling, type TilingChoice } from "./attention_tuner.ts";
 
 import { MERGE_PARTIALS_BINDINGS, MERGE_WORDS, mergePartialsWgsl } from "./merge_partials_wgsl.ts";
-import type { GpuQkv } from "../methods/method.ts";
+import type { GpuQkv } from "../gpu/upload_qkv.ts";
 import { rowKernelWgsl } from "./flash_attention_rows_wgsl.ts";
 import {
   FLASH_ATTENTION_BINDINGS,

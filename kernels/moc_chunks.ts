@@ -18,13 +18,6 @@ import {
   totalTokens,
   videoStart,
 } from "../scenarios/scenario.ts";
-import { MethodSpecError } from "../methods/method.ts";
-
-/** `intraShot` as written: `auto` is on exactly when the scenario has more than one shot. */
-export type IntraShotSetting = "auto" | "true" | "false";
-
-/** Allowed `intraShot` values, for validation messages. */
-export const INTRA_SHOT_SETTINGS: readonly IntraShotSetting[] = ["auto", "true", "false"];
 
 /** MoC's chunks and anchors for one scenario (positions in the original token order). */
 export interface MocChunks {
@@ -48,18 +41,6 @@ export interface MocChunks {
   anchorEnd: Uint32Array;
   /** Per frame: its queries' candidates are the video chunks 0 … candidateEnd[f] − 1. */
   candidateEnd: Uint32Array;
-}
-
-/** Resolves `intraShot` for `scenario`; throws a {@link MethodSpecError} for other values. */
-export function resolveIntraShot(setting: string, scenario: Scenario): boolean {
-  if (!(INTRA_SHOT_SETTINGS as readonly string[]).includes(setting)) {
-    throw new MethodSpecError(
-      `moc: parameter "intraShot" must be one of ${
-        INTRA_SHOT_SETTINGS.join(", ")
-      } (got ${setting})`,
-    );
-  }
-  return setting === "auto" ? scenario.shots.length > 1 : setting === "true";
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   CHUNK_SCORES_WORKGROUP,
   chunkScoresTopkWgsl,
 } from "./chunk_scores_topk_wgsl.ts";
-import type { GpuQkv } from "../methods/method.ts";
+import type { GpuQkv } from "../gpu/upload_qkv.ts";
 import { bindBuffers, readUint32, type RoutingProgram } from "./routing_program.ts";
 import { type MocChunks, type MocSelection, mocVideoTokens } from "./moc_chunks.ts";
 

@@ -30,7 +30,7 @@ import {
   kmeansPartialSumsWgsl,
 } from "./kmeans_update_wgsl.ts";
 import { ROUTER_BINDINGS, ROUTER_WORKGROUP, routerLogitsWgsl } from "./router_logits_wgsl.ts";
-import type { GpuQkv } from "../methods/method.ts";
+import type { GpuQkv } from "../gpu/upload_qkv.ts";
 import { bindBuffers, readFloat32, readUint32, type RoutingProgram } from "./routing_program.ts";
 import type { MogaRouting, RoutedRange } from "./moga_groups.ts";
 

@@ -8,7 +8,6 @@
  */
 import type { GpuRuntime } from "../gpu/runtime.ts";
 import { timeComputePass } from "../gpu/timing.ts";
-import type { RoutingTiming } from "../methods/method.ts";
 
 /** A compiled, bound routing workload. */
 export interface RoutingProgram {
@@ -18,6 +17,14 @@ export interface RoutingProgram {
   encode(pass: GPUComputePassEncoder): void;
   /** Frees the buffers it made (not the inputs). */
   release(): void;
+}
+
+/** Timing of the routing kernels of a dynamic method, in ms. */
+export interface RoutingTiming {
+  /** One sample a repeat. */
+  samples: number[];
+  /** `gpu` (timestamp queries) or `wall`. */
+  timer: "gpu" | "wall";
 }
 
 /** Warm-up and repeat counts of the routing timer. */

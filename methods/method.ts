@@ -6,6 +6,8 @@
  * @module
  */
 import type { GpuRuntime } from "../gpu/runtime.ts";
+import type { GpuQkv } from "../gpu/upload_qkv.ts";
+import type { RoutingTiming } from "../kernels/routing_program.ts";
 import type { QkvSource } from "../scenarios/inputs.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 import type { ExecutionForm } from "../form/form.ts";
@@ -15,18 +17,6 @@ export type ParamValue = number | string | boolean | number[];
 
 /** A method's parameters by name. */
 export type Params = Record<string, ParamValue>;
-
-/** Q/K/V of every head already on the GPU (one buffer per head and tensor, [tokens, d]). */
-export interface GpuQkv {
-  /** Storage precision of the buffers. */
-  precision: "f32" | "f16";
-  /** Query buffers, one per head. */
-  q: GPUBuffer[];
-  /** Key buffers, one per head. */
-  k: GPUBuffer[];
-  /** Value buffers, one per head. */
-  v: GPUBuffer[];
-}
 
 /** What a method's layout may read besides the scenario. */
 export interface LayoutContext {
@@ -44,14 +34,6 @@ export interface LayoutContext {
   routingWarmup?: number;
   /** Timed runs of a dynamic method's GPU routing (default 3; 0 = not timed). */
   routingRepeats?: number;
-}
-
-/** Timing of the routing kernels of a dynamic method, in ms. */
-export interface RoutingTiming {
-  /** One sample a repeat. */
-  samples: number[];
-  /** `gpu` (timestamp queries) or `wall`. */
-  timer: "gpu" | "wall";
 }
 
 /** A method's layout for one scenario (and inputs). */

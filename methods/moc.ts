@@ -16,22 +16,12 @@
  * @module
  */
 import { attendedPairs, executedPairs } from "../form/form.ts";
-import {
-  type Method,
-  type MethodDefinition,
-  MethodSpecError,
-  type Params,
-  type RoutingTiming,
-} from "./method.ts";
+import { type Method, type MethodDefinition, MethodSpecError, type Params } from "./method.ts";
+import type { RoutingTiming } from "../kernels/routing_program.ts";
 import { mocAnalyticFlops, mocRoutingFlops } from "./moc_flops.ts";
 import { MOC_PERMUTATION, MOC_TILE_ROWS, mocForm } from "./moc_form.ts";
 import { cpuHead, gpuRouting, layoutHeads, runGpuRouting } from "./routing/dynamic_context.ts";
-import {
-  INTRA_SHOT_SETTINGS,
-  mocChunks,
-  type MocSelection,
-  resolveIntraShot,
-} from "../kernels/moc_chunks.ts";
+import { mocChunks, type MocSelection } from "../kernels/moc_chunks.ts";
 import { MocGpuRouting } from "../kernels/moc_routing.ts";
 import { mocRoutingReference } from "./routing/moc_reference.ts";
 import { resolveParams } from "./spec.ts";
@@ -39,6 +29,24 @@ import type { Scenario } from "../scenarios/scenario.ts";
 
 /** Largest k (the GPU keeps the k best in registers). */
 export const MOC_MAX_K = 256;
+
+/** `intraShot` as written: `auto` is on exactly when the scenario has more than one shot. */
+export type IntraShotSetting = "auto" | "true" | "false";
+
+/** Allowed `intraShot` values, for validation messages. */
+export const INTRA_SHOT_SETTINGS: readonly IntraShotSetting[] = ["auto", "true", "false"];
+
+/** Resolves `intraShot` for `scenario`; throws a {@link MethodSpecError} for other values. */
+export function resolveIntraShot(setting: string, scenario: Scenario): boolean {
+  if (!(INTRA_SHOT_SETTINGS as readonly string[]).includes(setting)) {
+    throw new MethodSpecError(
+      `moc: parameter "intraShot" must be one of ${
+        INTRA_SHOT_SETTINGS.join(", ")
+      } (got ${setting})`,
+    );
+  }
+  return setting === "auto" ? scenario.shots.length > 1 : setting === "true";
+}
 
 const DEFAULTS: Params = { k: 4, intraShot: "auto", block: 128 };
 

@@ -8,11 +8,11 @@ import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
 import { attendedPairs, countedFlops, denseMask } from "../form/form.ts";
 import { MethodSpecError } from "./method.ts";
-import { moc } from "./moc.ts";
+import { moc, resolveIntraShot } from "./moc.ts";
 import { MOC_PAPER_FIGURES, mocAttendedPairs, mocRoutingFlops } from "./moc_flops.ts";
 import { mocForm } from "./moc_form.ts";
 import { seededQkv } from "../tests/random_qkv.ts";
-import { mocChunks, resolveIntraShot } from "../kernels/moc_chunks.ts";
+import { mocChunks } from "../kernels/moc_chunks.ts";
 import { mocRoutingReference } from "./routing/moc_reference.ts";
 
 Deno.test("moc parameters: defaults, spellings and clear errors", () => {

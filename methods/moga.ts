@@ -19,13 +19,8 @@ import {
   videoTokens,
 } from "../scenarios/scenario.ts";
 import { attendedPairs, executedPairs } from "../form/form.ts";
-import {
-  type Method,
-  type MethodDefinition,
-  MethodSpecError,
-  type Params,
-  type RoutingTiming,
-} from "./method.ts";
+import { type Method, type MethodDefinition, MethodSpecError, type Params } from "./method.ts";
+import type { RoutingTiming } from "../kernels/routing_program.ts";
 import { mogaForm } from "./moga_form.ts";
 import { cpuHead, gpuRouting, layoutHeads, runGpuRouting } from "./routing/dynamic_context.ts";
 import { MogaGpuRouting } from "../kernels/moga_routing.ts";

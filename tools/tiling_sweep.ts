@@ -21,7 +21,7 @@ import {
 import { tuningCandidates } from "../kernels/attention_tuner.ts";
 import { referenceAttention } from "../kernels/reference.ts";
 import { denseForm } from "../form/form.ts";
-import type { GpuQkv } from "../methods/method.ts";
+import type { GpuQkv } from "../gpu/upload_qkv.ts";
 
 /** Tokens of the correctness check (not a multiple of any tile). */
 const CHECK_TOKENS = 1000;

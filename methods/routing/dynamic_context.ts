@@ -8,8 +8,14 @@
 import type { GpuRuntime } from "../../gpu/runtime.ts";
 import type { HeadTensors } from "../../scenarios/inputs.ts";
 import type { Scenario } from "../../scenarios/scenario.ts";
-import type { GpuQkv, LayoutContext, RoutingTiming } from "../method.ts";
-import { type RoutingProgram, runRoutingOnce, timeRouting } from "../../kernels/routing_program.ts";
+import type { GpuQkv } from "../../gpu/upload_qkv.ts";
+import type { LayoutContext } from "../method.ts";
+import {
+  type RoutingProgram,
+  type RoutingTiming,
+  runRoutingOnce,
+  timeRouting,
+} from "../../kernels/routing_program.ts";
 
 /** Thrown when a dynamic method is asked for a layout without Q/K. */
 export class MissingInputsError extends RangeError {
