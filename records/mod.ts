@@ -1,6 +1,6 @@
 /**
  * Regression tracking: compare two runs (docs/cli.md `compare`), baselines per adapter kind, run
- * history and its trend chart, CI shards.
+ * history, CI shards (the history trend chart is rendering: reports/history_chart.ts).
  *
  * @example
  * ```ts
@@ -20,7 +20,6 @@ export * from "./baseline.ts";
 export * from "./case_key.ts";
 export * from "./compare.ts";
 export * from "./history.ts";
-export * from "../reports/history_chart.ts";
 export * from "./layout_digest.ts";
 export * from "./results_input.ts";
 export * from "./shards.ts";
