@@ -33,8 +33,8 @@ import {
 } from "./quality_pass.ts";
 import { layoutDigest } from "../records/layout_digest.ts";
 import { type AttentionDecay, attentionDecay } from "../metrics/decay.ts";
-import { maskPng } from "../reports/mask_png.ts";
-import { methodLabels, textBlocks } from "../plan/plan.ts";
+import { maskPng, textBlocks } from "../reports/mask_png.ts";
+import { methodLabels } from "../records/file_name.ts";
 
 /** One scenario with its inputs and the methods to run on it. */
 export interface ScenarioCases {

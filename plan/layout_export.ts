@@ -23,7 +23,7 @@ import { npyBytes, npyHeaderBytes } from "../scenarios/npy.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
 import { peerCaseKey } from "../records/peers.ts";
-import { methodLabels } from "./plan.ts";
+import { methodLabels } from "../records/file_name.ts";
 import { writeFileAtomic } from "../records/results_io.ts";
 
 /** Version of the layout-manifest schema. */

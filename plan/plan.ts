@@ -12,13 +12,12 @@
  */
 import { join } from "node:path";
 import { layoutFigures } from "../metrics/case_figures.ts";
-import { blockGrid, blockMaskStrings, type ExecutionForm } from "../form/form.ts";
+import { blockGrid, blockMaskStrings } from "../form/form.ts";
 import type { LayoutContext, Method, Params } from "../methods/method.ts";
-import { formatParams } from "../methods/spec.ts";
+import { methodLabels, safeFileName } from "../records/file_name.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
-import { type Scenario, textStart, textTokens, totalTokens } from "../scenarios/scenario.ts";
-import { safeFileName } from "../records/file_name.ts";
-import { maskPng } from "../reports/mask_png.ts";
+import { type Scenario, textTokens, totalTokens } from "../scenarios/scenario.ts";
+import { maskPng, textBlocks } from "../reports/mask_png.ts";
 import { writeFileAtomic } from "../records/results_io.ts";
 
 /** Version of the plan-file schema. */
@@ -132,29 +131,6 @@ export interface PlanSettings {
   command: string;
   /** Called after each case (the CLI prints failures as they happen). */
   onCase?: (planCase: PlanCase) => void;
-}
-
-/** File-name labels of the methods: the name, or `name.params` where a name repeats. */
-export function methodLabels(methods: readonly Method[]): string[] {
-  const counts = new Map<string, number>();
-  for (const m of methods) counts.set(m.name, (counts.get(m.name) ?? 0) + 1);
-  return methods.map((m) => {
-    const label = counts.get(m.name)! > 1 ? `${m.name}.${formatParams(m.params)}` : m.name;
-    return safeFileName(label);
-  });
-}
-
-/** One entry per block: 1 when the block (of the permuted sequence) holds a text token. */
-export function textBlocks(scenario: Scenario, form: ExecutionForm): Uint8Array {
-  const blocks = Math.ceil(form.tokens / form.blockSize);
-  const marks = new Uint8Array(blocks);
-  const start = textStart(scenario);
-  const end = start + textTokens(scenario);
-  for (let p = 0; p < form.tokens; p++) {
-    const original = form.permutation ? form.permutation[p] : p;
-    if (original >= start && original < end) marks[Math.floor(p / form.blockSize)] = 1;
-  }
-  return marks;
 }
 
 function emptyCase(scenario: Scenario, method: Method): PlanCase {

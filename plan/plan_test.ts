@@ -6,7 +6,9 @@ import type { LayoutContext, Method } from "../methods/method.ts";
 import { radial } from "../methods/radial.ts";
 import { sta } from "../methods/sta.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
-import { type LayoutFile, methodLabels, planCase, runPlan, textBlocks } from "./plan.ts";
+import { type LayoutFile, planCase, runPlan } from "./plan.ts";
+import { methodLabels } from "../records/file_name.ts";
+import { textBlocks } from "../reports/mask_png.ts";
 
 const scenario: Scenario = {
   name: "tiny",

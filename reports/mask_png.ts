@@ -7,7 +7,8 @@
  * @module
  */
 import { encode } from "fast-png";
-import type { BlockGrid } from "../form/form.ts";
+import type { BlockGrid, ExecutionForm } from "../form/form.ts";
+import { type Scenario, textStart, textTokens } from "../scenarios/scenario.ts";
 
 /** Options of {@link maskPng}. */
 export interface MaskPngOptions {
@@ -101,4 +102,17 @@ export function maskPng(grid: BlockGrid, options: MaskPngOptions = {}): Uint8Arr
     }
   }
   return encode({ width: side, height: side, data, channels: 3, depth: 8 });
+}
+
+/** One entry per block: 1 when the block (of the permuted sequence) holds a text token. */
+export function textBlocks(scenario: Scenario, form: ExecutionForm): Uint8Array {
+  const blocks = Math.ceil(form.tokens / form.blockSize);
+  const marks = new Uint8Array(blocks);
+  const start = textStart(scenario);
+  const end = start + textTokens(scenario);
+  for (let p = 0; p < form.tokens; p++) {
+    const original = form.permutation ? form.permutation[p] : p;
+    if (original >= start && original < end) marks[Math.floor(p / form.blockSize)] = 1;
+  }
+  return marks;
 }
