@@ -5,30 +5,29 @@
  *
  * @module
  */
-import type { BindingKind } from "../gpu/runtime.ts";
+import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
 
 /** Threads per workgroup. */
 export const CHUNK_POOL_WORKGROUP = 64;
 
 /** Group 0 layout: keys, descriptors, params. */
 export const CHUNK_POOL_BINDINGS = [
-  "read",
-  "read_write",
-  "uniform",
-] as const satisfies readonly BindingKind[];
+  { name: "keys", kind: "read", type: "array<Stored>" },
+  { name: "descriptors", kind: "read_write", type: "array<f32>" },
+  { name: "params", kind: "uniform", type: "Params" },
+] as const satisfies readonly Binding[];
 
 /** The pooling kernel for keys of `headDim` columns stored in `precision`. */
 export function chunkPoolWgsl(config: { headDim: number; precision: "f32" | "f16" }): string {
   const { headDim, precision } = config;
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
+alias Stored = ${precision};
 const D: u32 = ${headDim}u;
 
 struct Params { videoStart: u32, tokensPerFrame: u32, frames: u32, _pad: u32 }
 
-@group(0) @binding(0) var<storage, read> keys: array<${precision}>;
-@group(0) @binding(1) var<storage, read_write> descriptors: array<f32>;
-@group(0) @binding(2) var<uniform> params: Params;
+${bindingsWgsl(CHUNK_POOL_BINDINGS)}
 
 @compute @workgroup_size(${CHUNK_POOL_WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {

@@ -8,19 +8,20 @@
  *
  * @module
  */
-import type { BindingKind } from "../gpu/runtime.ts";
+import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
+import { NO_CHUNK } from "./moc_chunks.ts";
 
 /** Threads per workgroup (one query each). */
 export const CHUNK_SCORES_WORKGROUP = 64;
 
 /** Group 0 layout: queries, descriptors, candidateEnd, chosen, params. */
 export const CHUNK_SCORES_BINDINGS = [
-  "read",
-  "read",
-  "read",
-  "read_write",
-  "uniform",
-] as const satisfies readonly BindingKind[];
+  { name: "queries", kind: "read", type: "array<vec4<Stored>>" },
+  { name: "descriptors", kind: "read", type: "array<vec4<f32>>" },
+  { name: "candidateEnd", kind: "read", type: "array<u32>" },
+  { name: "chosen", kind: "read_write", type: "array<u32>" },
+  { name: "params", kind: "uniform", type: "Params" },
+] as const satisfies readonly Binding[];
 
 /** The scoring and top-k kernel for `k` slots and queries of `headDim` (a multiple of 4). */
 export function chunkScoresTopkWgsl(
@@ -29,17 +30,14 @@ export function chunkScoresTopkWgsl(
   const { headDim, precision, k } = config;
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
+alias Stored = ${precision};
 const D4: u32 = ${headDim / 4}u;
 const TOP_K: u32 = ${k}u;
-const NO_CHUNK: u32 = 0xffffffffu;
+const NO_CHUNK: u32 = ${NO_CHUNK}u;
 
 struct Params { videoStart: u32, tokensPerFrame: u32, videoTokens: u32, dispatchWidth: u32 }
 
-@group(0) @binding(0) var<storage, read> queries: array<vec4<${precision}>>;
-@group(0) @binding(1) var<storage, read> descriptors: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> candidateEnd: array<u32>;
-@group(0) @binding(3) var<storage, read_write> chosen: array<u32>;
-@group(0) @binding(4) var<uniform> params: Params;
+${bindingsWgsl(CHUNK_SCORES_BINDINGS)}
 
 @compute @workgroup_size(${CHUNK_SCORES_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

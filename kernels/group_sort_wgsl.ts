@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { BindingKind } from "../gpu/runtime.ts";
+import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
 
 /** Tokens per block (one thread of the histogram and scatter kernels each). */
 export const SORT_BLOCK = 256;
@@ -25,32 +25,32 @@ export const SCAN_WORKGROUP = 256;
 
 /** Group 0 layout of the histogram kernel: assignment, counts, params. */
 export const GROUP_HISTOGRAM_BINDINGS = [
-  "read",
-  "read_write",
-  "uniform",
-] as const satisfies readonly BindingKind[];
+  { name: "assignment", kind: "read", type: "array<u32>" },
+  { name: "counts", kind: "read_write", type: "array<u32>" },
+  { name: "params", kind: "uniform", type: "Params" },
+] as const satisfies readonly Binding[];
 
 /** Group 0 layout of the block-scan kernel: counts, groupTotals, params. */
 export const GROUP_BLOCK_SCAN_BINDINGS = [
-  "read_write",
-  "read_write",
-  "uniform",
-] as const satisfies readonly BindingKind[];
+  { name: "counts", kind: "read_write", type: "array<u32>" },
+  { name: "groupTotals", kind: "read_write", type: "array<u32>" },
+  { name: "params", kind: "uniform", type: "Params" },
+] as const satisfies readonly Binding[];
 
 /** Group 0 layout of the group-offsets kernel: groupTotals, offsets. */
 export const GROUP_OFFSETS_BINDINGS = [
-  "read",
-  "read_write",
-] as const satisfies readonly BindingKind[];
+  { name: "groupTotals", kind: "read", type: "array<u32>" },
+  { name: "offsets", kind: "read_write", type: "array<u32>" },
+] as const satisfies readonly Binding[];
 
 /** Group 0 layout of the scatter kernel: assignment, counts, offsets, permutation, params. */
 export const GROUP_SCATTER_BINDINGS = [
-  "read",
-  "read_write",
-  "read",
-  "read_write",
-  "uniform",
-] as const satisfies readonly BindingKind[];
+  { name: "assignment", kind: "read", type: "array<u32>" },
+  { name: "counts", kind: "read_write", type: "array<u32>" },
+  { name: "offsets", kind: "read", type: "array<u32>" },
+  { name: "permutation", kind: "read_write", type: "array<u32>" },
+  { name: "params", kind: "uniform", type: "Params" },
+] as const satisfies readonly Binding[];
 
 function header(groups: number): string {
   return `
@@ -64,9 +64,7 @@ struct Params { count: u32, blocks: u32, _pad0: u32, _pad1: u32 }
 /** Kernel 1: per-block counts per group. */
 export function groupHistogramWgsl(groups: number): string {
   return /* wgsl */ `${header(groups)}
-@group(0) @binding(0) var<storage, read> assignment: array<u32>;
-@group(0) @binding(1) var<storage, read_write> counts: array<u32>;
-@group(0) @binding(2) var<uniform> params: Params;
+${bindingsWgsl(GROUP_HISTOGRAM_BINDINGS)}
 
 @compute @workgroup_size(${SORT_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -90,9 +88,7 @@ export function groupBlockScanWgsl(groups: number): string {
   return /* wgsl */ `${header(groups)}
 const THREADS: u32 = ${SCAN_WORKGROUP}u;
 
-@group(0) @binding(0) var<storage, read_write> counts: array<u32>;
-@group(0) @binding(1) var<storage, read_write> groupTotals: array<u32>;
-@group(0) @binding(2) var<uniform> params: Params;
+${bindingsWgsl(GROUP_BLOCK_SCAN_BINDINGS)}
 
 var<workgroup> scanned: array<u32, THREADS>;
 
@@ -135,8 +131,7 @@ export function groupOffsetsWgsl(groups: number): string {
   return /* wgsl */ `
 const GROUPS: u32 = ${groups}u;
 
-@group(0) @binding(0) var<storage, read> groupTotals: array<u32>;
-@group(0) @binding(1) var<storage, read_write> offsets: array<u32>;
+${bindingsWgsl(GROUP_OFFSETS_BINDINGS)}
 
 @compute @workgroup_size(1)
 fn main() {
@@ -153,11 +148,7 @@ fn main() {
 /** Kernel 4: stable scatter, `permutation[offset + base] = token`. */
 export function groupScatterWgsl(groups: number): string {
   return /* wgsl */ `${header(groups)}
-@group(0) @binding(0) var<storage, read> assignment: array<u32>;
-@group(0) @binding(1) var<storage, read_write> counts: array<u32>;
-@group(0) @binding(2) var<storage, read> offsets: array<u32>;
-@group(0) @binding(3) var<storage, read_write> permutation: array<u32>;
-@group(0) @binding(4) var<uniform> params: Params;
+${bindingsWgsl(GROUP_SCATTER_BINDINGS)}
 
 @compute @workgroup_size(${SORT_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { BindingKind } from "../gpu/runtime.ts";
+import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
 
 /** Threads per workgroup of both kernels (a power of two: the norm is a tree reduction). */
 export const KMEANS_WORKGROUP = 64;
@@ -21,20 +21,20 @@ export const KMEANS_SPLITS = 64;
 
 /** Group 0 layout of the partial-sum kernel: keys, members, offsets, partials, params. */
 export const KMEANS_PARTIAL_BINDINGS = [
-  "read",
-  "read",
-  "read",
-  "read_write",
-  "uniform",
-] as const satisfies readonly BindingKind[];
+  { name: "keys", kind: "read", type: "array<Stored>" },
+  { name: "members", kind: "read", type: "array<u32>" },
+  { name: "offsets", kind: "read", type: "array<u32>" },
+  { name: "partials", kind: "read_write", type: "array<f32>" },
+  { name: "params", kind: "uniform", type: "Params" },
+] as const satisfies readonly Binding[];
 
 /** Group 0 layout of the normalise kernel: partials, offsets, router, params. */
 export const KMEANS_NORMALIZE_BINDINGS = [
-  "read",
-  "read",
-  "read_write",
-  "uniform",
-] as const satisfies readonly BindingKind[];
+  { name: "partials", kind: "read", type: "array<f32>" },
+  { name: "offsets", kind: "read", type: "array<u32>" },
+  { name: "router", kind: "read_write", type: "array<f32>" },
+  { name: "params", kind: "uniform", type: "Params" },
+] as const satisfies readonly Binding[];
 
 /** Kernel 1: partials[group][part][j], keys of `headDim` columns stored in `precision`. */
 export function kmeansPartialSumsWgsl(
@@ -43,16 +43,13 @@ export function kmeansPartialSumsWgsl(
   const { headDim, precision } = config;
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
+alias Stored = ${precision};
 const D: u32 = ${headDim}u;
 const SPLITS: u32 = ${KMEANS_SPLITS}u;
 
 struct Params { rowOffset: u32, keepEmpty: u32, _pad0: u32, _pad1: u32 }
 
-@group(0) @binding(0) var<storage, read> keys: array<${precision}>;
-@group(0) @binding(1) var<storage, read> members: array<u32>;
-@group(0) @binding(2) var<storage, read> offsets: array<u32>;
-@group(0) @binding(3) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
+${bindingsWgsl(KMEANS_PARTIAL_BINDINGS)}
 
 @compute @workgroup_size(${KMEANS_WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -84,10 +81,7 @@ const PER_THREAD: u32 = ${perThread}u;
 
 struct Params { rowOffset: u32, keepEmpty: u32, _pad0: u32, _pad1: u32 }
 
-@group(0) @binding(0) var<storage, read> partials: array<f32>;
-@group(0) @binding(1) var<storage, read> offsets: array<u32>;
-@group(0) @binding(2) var<storage, read_write> router: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
+${bindingsWgsl(KMEANS_NORMALIZE_BINDINGS)}
 
 var<workgroup> squares: array<f32, THREADS>;
 

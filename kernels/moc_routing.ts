@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { bindingKinds, bindNamed } from "../gpu/bindings.ts";
 import type { GpuRuntime } from "../gpu/runtime.ts";
 import { dispatchGrid } from "./attention.ts";
 import { CHUNK_POOL_BINDINGS, chunkPoolWgsl } from "./chunk_pool_wgsl.ts";
@@ -16,7 +17,7 @@ import {
   chunkScoresTopkWgsl,
 } from "./chunk_scores_topk_wgsl.ts";
 import type { GpuQkv } from "../gpu/upload_qkv.ts";
-import { bindBuffers, readUint32, type RoutingProgram } from "./routing_program.ts";
+import { readUint32, type RoutingProgram } from "./routing_program.ts";
 import { type MocChunks, type MocSelection, mocVideoTokens } from "./moc_chunks.ts";
 
 /** What {@link MocGpuRouting.create} needs. */
@@ -87,12 +88,12 @@ export class MocGpuRouting implements RoutingProgram {
     const pool = await runtime.pipeline(
       `moc-chunk-pool:d${headDim}:${precision}`,
       chunkPoolWgsl({ headDim, precision }),
-      CHUNK_POOL_BINDINGS,
+      bindingKinds(CHUNK_POOL_BINDINGS),
     );
     const scores = await runtime.pipeline(
       `moc-chunk-scores-topk:d${headDim}:${precision}:k${k}`,
       chunkScoresTopkWgsl({ headDim, precision, k }),
-      CHUNK_SCORES_BINDINGS,
+      bindingKinds(CHUNK_SCORES_BINDINGS),
     );
     const videoTokens = mocVideoTokens(chunks);
     const scoresGrid = dispatchGrid(Math.ceil(videoTokens / CHUNK_SCORES_WORKGROUP), limit);
@@ -115,14 +116,18 @@ export class MocGpuRouting implements RoutingProgram {
       const descriptors = own(runtime.buffer(`moc-descriptors[${h}]`, chunks.frames * headDim * 4));
       const chosen = own(runtime.buffer(`moc-chosen[${h}]`, videoTokens * k * 4));
       return {
-        pool: bindBuffers(runtime, pool.pipeline, [inputs.k[h], descriptors, poolParams]),
-        scores: bindBuffers(runtime, scores.pipeline, [
-          inputs.q[h],
+        pool: bindNamed(runtime, pool.pipeline, CHUNK_POOL_BINDINGS, {
+          keys: inputs.k[h],
+          descriptors,
+          params: poolParams,
+        }),
+        scores: bindNamed(runtime, scores.pipeline, CHUNK_SCORES_BINDINGS, {
+          queries: inputs.q[h],
           descriptors,
           candidateEnd,
           chosen,
-          scoresParams,
-        ]),
+          params: scoresParams,
+        }),
         chosen,
       };
     });

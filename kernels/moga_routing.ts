@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { type Binding, bindingKinds, bindNamed } from "../gpu/bindings.ts";
 import type { GpuRuntime } from "../gpu/runtime.ts";
 import { dispatchGrid } from "./attention.ts";
 import {
@@ -31,7 +32,7 @@ import {
 } from "./kmeans_update_wgsl.ts";
 import { ROUTER_BINDINGS, ROUTER_WORKGROUP, routerLogitsWgsl } from "./router_logits_wgsl.ts";
 import type { GpuQkv } from "../gpu/upload_qkv.ts";
-import { bindBuffers, readFloat32, readUint32, type RoutingProgram } from "./routing_program.ts";
+import { readFloat32, readUint32, type RoutingProgram } from "./routing_program.ts";
 import type { MogaRouting, RoutedRange } from "./moga_groups.ts";
 
 /** The router: k-means from per-head seed tokens, or given weights [G, d] for every head. */
@@ -124,127 +125,31 @@ export class MogaGpuRouting implements RoutingProgram {
   /** Compiles the kernels and binds every head's buffers. */
   static async create(runtime: GpuRuntime, options: MogaGpuOptions): Promise<MogaGpuRouting> {
     const { routed, router, inputs, heads, headDim } = options;
-    const precision = inputs.precision;
     const groups = "seeds" in router ? router.seeds[0].length : router.groups;
-    const iters = "seeds" in router ? router.iters : 0;
-    const keyOf = (name: string) => `moga-${name}:d${headDim}:${precision}:g${groups}`;
-    const compiled = await Promise.all([
-      runtime.pipeline(
-        keyOf("kmeans-partial"),
-        kmeansPartialSumsWgsl({ headDim, precision }),
-        KMEANS_PARTIAL_BINDINGS,
-      ),
-      runtime.pipeline(
-        keyOf("kmeans-normalize"),
-        kmeansNormalizeWgsl(headDim),
-        KMEANS_NORMALIZE_BINDINGS,
-      ),
-      runtime.pipeline(
-        keyOf("router"),
-        routerLogitsWgsl({ headDim, precision, groups }),
-        ROUTER_BINDINGS,
-      ),
-      runtime.pipeline(keyOf("histogram"), groupHistogramWgsl(groups), GROUP_HISTOGRAM_BINDINGS),
-      runtime.pipeline(keyOf("block-scan"), groupBlockScanWgsl(groups), GROUP_BLOCK_SCAN_BINDINGS),
-      runtime.pipeline(keyOf("offsets"), groupOffsetsWgsl(groups), GROUP_OFFSETS_BINDINGS),
-      runtime.pipeline(keyOf("scatter"), groupScatterWgsl(groups), GROUP_SCATTER_BINDINGS),
-    ]);
-    const [partial, normalize, route, histogram, blockScan, groupOffsets, scatter] = compiled.map(
-      (c) => c.pipeline,
-    );
+    const compiled = await compilePipelines(runtime, {
+      headDim,
+      precision: inputs.precision,
+      groups,
+    });
     const limit = runtime.device.limits.maxComputeWorkgroupsPerDimension;
     const routerGrid = dispatchGrid(Math.ceil(routed.count / ROUTER_WORKGROUP), limit);
     const blocks = Math.ceil(routed.count / SORT_BLOCK);
     const buffers: GPUBuffer[] = [];
     const own = (b: GPUBuffer) => (buffers.push(b), b);
-    const uniform = (label: string, words: number[]) =>
-      own(runtime.uniform(label, Uint32Array.from(words)));
-    const routerParams = uniform("moga-router-params", [
-      routed.count,
-      routed.start,
-      routerGrid[0],
-      0,
-    ]);
-    const sortParams = uniform("moga-sort-params", [routed.count, blocks, 0, 0]);
-    const initParams = uniform("moga-init-params", [routed.start, 0, 0, 0]);
-    const updateParams = uniform("moga-update-params", [routed.start, 1, 0, 0]);
-    const seedOffsets = own(
-      runtime.upload("moga-seed-offsets", Uint32Array.from({ length: groups + 1 }, (_, g) => g)),
-    );
-    const givenWeights = "weights" in router
-      ? own(runtime.upload("moga-router", router.weights))
-      : null;
+    const shared = sharedBuffers(runtime, own, { routed, router, groups, routerGrid, blocks });
+    const sizes = { routed: routed.count, groups, blocks, headDim };
     const work = heads.map((h, index): HeadWork => {
-      const keys = inputs.k[h];
-      const weights = givenWeights ??
-        own(runtime.buffer(`moga-router[${h}]`, groups * headDim * 4));
-      const assignment = own(runtime.buffer(`moga-assignment[${h}]`, routed.count * 4));
-      const gate = own(runtime.buffer(`moga-gate[${h}]`, routed.count * 4));
-      const counts = own(runtime.buffer(`moga-counts[${h}]`, blocks * groups * 4));
-      const totals = own(runtime.buffer(`moga-group-totals[${h}]`, groups * 4));
-      const offsets = own(runtime.buffer(`moga-offsets[${h}]`, (groups + 1) * 4));
-      const permutation = own(runtime.buffer(`moga-permutation[${h}]`, routed.count * 4));
-      let kmeans: KmeansWork | null = null;
-      if ("seeds" in router) {
-        const seeds = own(runtime.upload(`moga-seeds[${h}]`, router.seeds[index]));
-        const partials = own(
-          runtime.buffer(`moga-partials[${h}]`, groups * KMEANS_SPLITS * headDim * 4),
-        );
-        kmeans = {
-          initPartial: bindBuffers(runtime, partial, [
-            keys,
-            seeds,
-            seedOffsets,
-            partials,
-            initParams,
-          ]),
-          initNormalize: bindBuffers(runtime, normalize, [
-            partials,
-            seedOffsets,
-            weights,
-            initParams,
-          ]),
-          updatePartial: bindBuffers(runtime, partial, [
-            keys,
-            permutation,
-            offsets,
-            partials,
-            updateParams,
-          ]),
-          updateNormalize: bindBuffers(runtime, normalize, [
-            partials,
-            offsets,
-            weights,
-            updateParams,
-          ]),
-        };
-      }
-      return {
-        kmeans,
-        route: bindBuffers(runtime, route, [keys, weights, assignment, gate, routerParams]),
-        histogram: bindBuffers(runtime, histogram, [assignment, counts, sortParams]),
-        blockScan: bindBuffers(runtime, blockScan, [counts, totals, sortParams]),
-        groupOffsets: bindBuffers(runtime, groupOffsets, [totals, offsets]),
-        scatter: bindBuffers(runtime, scatter, [
-          assignment,
-          counts,
-          offsets,
-          permutation,
-          sortParams,
-        ]),
-        assignment,
-        gate,
-        permutation,
-        offsets,
-      };
+      const seeds = "seeds" in router ? router.seeds[index] : null;
+      const head = headBuffers(runtime, own, { head: h, sizes, seeds, shared });
+      return bindHead(runtime, compiled.pipelines, { keys: inputs.k[h], head, shared });
     });
     return new MogaGpuRouting(runtime, {
-      compileMs: compiled.reduce((sum, c) => sum + c.compileMs, 0),
+      compileMs: compiled.compileMs,
       groups,
-      iters,
+      iters: "seeds" in router ? router.iters : 0,
       routerGrid,
       sortGroups: Math.ceil(blocks / SORT_WORKGROUP),
-      pipelines: { partial, normalize, route, histogram, blockScan, groupOffsets, scatter },
+      pipelines: compiled.pipelines,
       heads: work,
       buffers,
     });
@@ -308,4 +213,183 @@ export class MogaGpuRouting implements RoutingProgram {
   release(): void {
     this.#runtime.release(this.#buffers);
   }
+}
+
+/** Compiles (or takes from the runtime's cache) the seven MoGA pipelines. */
+async function compilePipelines(
+  runtime: GpuRuntime,
+  config: { headDim: number; precision: "f32" | "f16"; groups: number },
+): Promise<{ pipelines: Pipelines; compileMs: number }> {
+  const { headDim, precision, groups } = config;
+  const keyOf = (name: string) => `moga-${name}:d${headDim}:${precision}:g${groups}`;
+  const compile = (name: string, code: string, bindings: readonly Binding[]) =>
+    runtime.pipeline(keyOf(name), code, bindingKinds(bindings));
+  const compiled = await Promise.all([
+    compile(
+      "kmeans-partial",
+      kmeansPartialSumsWgsl({ headDim, precision }),
+      KMEANS_PARTIAL_BINDINGS,
+    ),
+    compile("kmeans-normalize", kmeansNormalizeWgsl(headDim), KMEANS_NORMALIZE_BINDINGS),
+    compile("router", routerLogitsWgsl({ headDim, precision, groups }), ROUTER_BINDINGS),
+    compile("histogram", groupHistogramWgsl(groups), GROUP_HISTOGRAM_BINDINGS),
+    compile("block-scan", groupBlockScanWgsl(groups), GROUP_BLOCK_SCAN_BINDINGS),
+    compile("offsets", groupOffsetsWgsl(groups), GROUP_OFFSETS_BINDINGS),
+    compile("scatter", groupScatterWgsl(groups), GROUP_SCATTER_BINDINGS),
+  ]);
+  const [partial, normalize, route, histogram, blockScan, groupOffsets, scatter] = compiled.map(
+    (c) => c.pipeline,
+  );
+  return {
+    pipelines: { partial, normalize, route, histogram, blockScan, groupOffsets, scatter },
+    compileMs: compiled.reduce((sum, c) => sum + c.compileMs, 0),
+  };
+}
+
+/** Buffers every head shares: the uniforms, the seed offsets and a given router's weights. */
+interface SharedBuffers {
+  routerParams: GPUBuffer;
+  sortParams: GPUBuffer;
+  initParams: GPUBuffer;
+  updateParams: GPUBuffer;
+  seedOffsets: GPUBuffer;
+  givenWeights: GPUBuffer | null;
+}
+
+function sharedBuffers(
+  runtime: GpuRuntime,
+  own: (buffer: GPUBuffer) => GPUBuffer,
+  config: {
+    routed: RoutedRange;
+    router: MogaGpuRouter;
+    groups: number;
+    routerGrid: [number, number];
+    blocks: number;
+  },
+): SharedBuffers {
+  const { routed, router, groups, routerGrid, blocks } = config;
+  const uniform = (label: string, words: number[]) =>
+    own(runtime.uniform(label, Uint32Array.from(words)));
+  return {
+    routerParams: uniform("moga-router-params", [routed.count, routed.start, routerGrid[0], 0]),
+    sortParams: uniform("moga-sort-params", [routed.count, blocks, 0, 0]),
+    initParams: uniform("moga-init-params", [routed.start, 0, 0, 0]),
+    updateParams: uniform("moga-update-params", [routed.start, 1, 0, 0]),
+    seedOffsets: own(
+      runtime.upload("moga-seed-offsets", Uint32Array.from({ length: groups + 1 }, (_, g) => g)),
+    ),
+    givenWeights: "weights" in router ? own(runtime.upload("moga-router", router.weights)) : null,
+  };
+}
+
+/** One head's own buffers; `seeds` and `partials` only when the router is k-means. */
+interface HeadBuffers {
+  weights: GPUBuffer;
+  assignment: GPUBuffer;
+  gate: GPUBuffer;
+  counts: GPUBuffer;
+  totals: GPUBuffer;
+  offsets: GPUBuffer;
+  permutation: GPUBuffer;
+  kmeans: { seeds: GPUBuffer; partials: GPUBuffer } | null;
+}
+
+function headBuffers(
+  runtime: GpuRuntime,
+  own: (buffer: GPUBuffer) => GPUBuffer,
+  config: {
+    head: number;
+    sizes: { routed: number; groups: number; blocks: number; headDim: number };
+    seeds: Uint32Array | null;
+    shared: SharedBuffers;
+  },
+): HeadBuffers {
+  const { head: h, seeds, shared } = config;
+  const { routed, groups, blocks, headDim } = config.sizes;
+  const buffer = (name: string, bytes: number) => own(runtime.buffer(`moga-${name}[${h}]`, bytes));
+  return {
+    weights: shared.givenWeights ?? buffer("router", groups * headDim * 4),
+    assignment: buffer("assignment", routed * 4),
+    gate: buffer("gate", routed * 4),
+    counts: buffer("counts", blocks * groups * 4),
+    totals: buffer("group-totals", groups * 4),
+    offsets: buffer("offsets", (groups + 1) * 4),
+    permutation: buffer("permutation", routed * 4),
+    kmeans: seeds === null ? null : {
+      seeds: own(runtime.upload(`moga-seeds[${h}]`, seeds)),
+      partials: buffer("partials", groups * KMEANS_SPLITS * headDim * 4),
+    },
+  };
+}
+
+/** The bind groups of one head, every buffer given by its WGSL name. */
+function bindHead(
+  runtime: GpuRuntime,
+  pipelines: Pipelines,
+  config: { keys: GPUBuffer; head: HeadBuffers; shared: SharedBuffers },
+): HeadWork {
+  const { keys, head, shared } = config;
+  const { weights, assignment, gate, counts, totals, offsets, permutation } = head;
+  const { routerParams, sortParams } = shared;
+  let kmeans: KmeansWork | null = null;
+  if (head.kmeans !== null) {
+    const { seeds, partials } = head.kmeans;
+    const { seedOffsets, initParams, updateParams } = shared;
+    const partial = (members: GPUBuffer, offsets: GPUBuffer, params: GPUBuffer) =>
+      bindNamed(runtime, pipelines.partial, KMEANS_PARTIAL_BINDINGS, {
+        keys,
+        members,
+        offsets,
+        partials,
+        params,
+      });
+    const normalize = (offsets: GPUBuffer, params: GPUBuffer) =>
+      bindNamed(runtime, pipelines.normalize, KMEANS_NORMALIZE_BINDINGS, {
+        partials,
+        offsets,
+        router: weights,
+        params,
+      });
+    kmeans = {
+      initPartial: partial(seeds, seedOffsets, initParams),
+      initNormalize: normalize(seedOffsets, initParams),
+      updatePartial: partial(permutation, offsets, updateParams),
+      updateNormalize: normalize(offsets, updateParams),
+    };
+  }
+  return {
+    kmeans,
+    route: bindNamed(runtime, pipelines.route, ROUTER_BINDINGS, {
+      keys,
+      router: weights,
+      assignment,
+      gate,
+      params: routerParams,
+    }),
+    histogram: bindNamed(runtime, pipelines.histogram, GROUP_HISTOGRAM_BINDINGS, {
+      assignment,
+      counts,
+      params: sortParams,
+    }),
+    blockScan: bindNamed(runtime, pipelines.blockScan, GROUP_BLOCK_SCAN_BINDINGS, {
+      counts,
+      groupTotals: totals,
+      params: sortParams,
+    }),
+    groupOffsets: bindNamed(runtime, pipelines.groupOffsets, GROUP_OFFSETS_BINDINGS, {
+      groupTotals: totals,
+      offsets,
+    }),
+    scatter: bindNamed(runtime, pipelines.scatter, GROUP_SCATTER_BINDINGS, {
+      assignment,
+      counts,
+      offsets,
+      permutation,
+      params: sortParams,
+    }),
+    assignment,
+    gate,
+    permutation,
+    offsets,
+  };
 }

@@ -8,19 +8,19 @@
  *
  * @module
  */
-import type { BindingKind } from "../gpu/runtime.ts";
+import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
 
 /** Threads per workgroup (one token each). */
 export const ROUTER_WORKGROUP = 64;
 
 /** Group 0 layout: keys, router, assignment, gate, params. */
 export const ROUTER_BINDINGS = [
-  "read",
-  "read",
-  "read_write",
-  "read_write",
-  "uniform",
-] as const satisfies readonly BindingKind[];
+  { name: "keys", kind: "read", type: "array<vec4<Stored>>" },
+  { name: "router", kind: "read", type: "array<vec4<f32>>" },
+  { name: "assignment", kind: "read_write", type: "array<u32>" },
+  { name: "gate", kind: "read_write", type: "array<f32>" },
+  { name: "params", kind: "uniform", type: "Params" },
+] as const satisfies readonly Binding[];
 
 /** The router kernel for `groups` rows of `headDim` (a multiple of 4) columns. */
 export function routerLogitsWgsl(
@@ -29,16 +29,13 @@ export function routerLogitsWgsl(
   const { headDim, precision, groups } = config;
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
+alias Stored = ${precision};
 const D4: u32 = ${headDim / 4}u;
 const GROUPS: u32 = ${groups}u;
 
 struct Params { count: u32, rowOffset: u32, dispatchWidth: u32, _pad: u32 }
 
-@group(0) @binding(0) var<storage, read> keys: array<vec4<${precision}>>;
-@group(0) @binding(1) var<storage, read> router: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> assignment: array<u32>;
-@group(0) @binding(3) var<storage, read_write> gate: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
+${bindingsWgsl(ROUTER_BINDINGS)}
 
 @compute @workgroup_size(${ROUTER_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

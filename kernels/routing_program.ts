@@ -35,18 +35,6 @@ export interface RoutingTimingOptions {
   repeats: number;
 }
 
-/** A bind group of `buffers` at bindings 0, 1, … of the pipeline's group 0. */
-export function bindBuffers(
-  runtime: GpuRuntime,
-  pipeline: GPUComputePipeline,
-  buffers: GPUBuffer[],
-): GPUBindGroup {
-  return runtime.device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
-}
-
 /** Runs `program` once and waits for it (its outputs can then be read). */
 export async function runRoutingOnce(runtime: GpuRuntime, program: RoutingProgram): Promise<void> {
   const encoder = runtime.device.createCommandEncoder();
