@@ -32,7 +32,8 @@ import {
   type RunSettings,
   type ScenarioCases,
 } from "./runner.ts";
-import { writeFileAtomic, writeResults } from "../records/results_io.ts";
+import { writeFileAtomic } from "../records/atomic_write.ts";
+import { writeResults } from "../records/results_io.ts";
 import { safeFileName } from "../records/file_name.ts";
 import { DECAY_FILE_NAME, MASK_SUFFIX, MASKS_FOLDER } from "../reports/report_extras.ts";
 import type { Suite } from "./suites.ts";

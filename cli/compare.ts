@@ -13,7 +13,8 @@ import { type CompareOptions, compareResults, type LatencyMode } from "../record
 import { comparisonVerdict } from "../records/verdict.ts";
 import { loadResults } from "../records/results_input.ts";
 import { renderSummary } from "../records/summary.ts";
-import { writeTextFileAtomic } from "../records/_atomic_write.ts";
+import { writeFileAtomic } from "../records/atomic_write.ts";
+import { UsageError } from "./_usage.ts";
 
 const USAGE = `usage: deno task compare BASE CUR [options]
 
@@ -32,14 +33,6 @@ Cases match on scenario, method, params, dtype and adapter class (backend, vendo
 a changed adapter description is listed for information.
 exit: 0 passed, 1 failed (regression; missing or unmatched cases; changes with
 --fail-on-change), 2 bad input`;
-
-/** Bad command-line input: printed in one line, exit 2. */
-class UsageError extends RangeError {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
 
 function numberOption(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -122,7 +115,7 @@ async function main(args: string[]): Promise<number> {
       currentName: command.current,
     });
     if (command.summary !== undefined) {
-      await writeTextFileAtomic(command.summary, markdown).catch((error: Error) => {
+      await writeFileAtomic(command.summary, markdown).catch((error: Error) => {
         throw new UsageError(`--summary ${command.summary}: cannot write (${error.message})`);
       });
     }

@@ -14,7 +14,7 @@ import { loadResults, RESULTS_FILE_NAME } from "../records/results_input.ts";
 import { renderReport, type ReportExtras } from "../reports/html.ts";
 import { joinPeers, readPeersFiles } from "../records/peers.ts";
 import { readReportExtras } from "../reports/report_extras.ts";
-import { writeFileAtomic } from "../records/results_io.ts";
+import { writeFileAtomic } from "../records/atomic_write.ts";
 import type { ResultsFile } from "../records/schema.ts";
 import { checkWritableDir, runCommand, UsageError } from "./_usage.ts";
 

@@ -24,7 +24,7 @@ import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
 import { peerCaseKey } from "../records/peers.ts";
 import { methodLabels } from "../records/file_name.ts";
-import { writeFileAtomic } from "../records/results_io.ts";
+import { writeFileAtomic } from "../records/atomic_write.ts";
 
 /** Version of the layout-manifest schema. */
 export const LAYOUTS_SCHEMA = "longshot.layouts/1";

@@ -18,7 +18,7 @@ import { methodLabels, safeFileName } from "../records/file_name.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { type Scenario, textTokens, totalTokens } from "../scenarios/scenario.ts";
 import { maskPng, textBlocks } from "../reports/mask_png.ts";
-import { writeFileAtomic } from "../records/results_io.ts";
+import { writeFileAtomic } from "../records/atomic_write.ts";
 
 /** Version of the plan-file schema. */
 export const PLAN_SCHEMA = "longshot.plan/1";

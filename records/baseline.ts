@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { AdapterFacts } from "../gpu/runtime.ts";
 import type { ResultsFile } from "./schema.ts";
 import { validateResults } from "./results_input.ts";
-import { writeTextFileAtomic } from "./_atomic_write.ts";
+import { writeFileAtomic } from "./atomic_write.ts";
 
 /** Thrown for a baseline name or results that cannot make a baseline. */
 export class BaselineError extends RangeError {
@@ -114,6 +114,6 @@ export async function saveBaseline(
   if (checked.records.length === 0) {
     throw new BaselineError(`baseline ${name}: results hold no records`);
   }
-  await writeTextFileAtomic(path, JSON.stringify(checked, null, 2) + "\n");
+  await writeFileAtomic(path, JSON.stringify(checked, null, 2) + "\n");
   return path;
 }

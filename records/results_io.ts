@@ -6,22 +6,9 @@
  * @module
  */
 import { stringify } from "csv-stringify/sync";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { writeFileAtomic } from "./atomic_write.ts";
 import type { ResultsFile } from "./schema.ts";
-
-/** Writes `text` to `path` atomically (temporary file in the same folder, then rename). */
-export async function writeFileAtomic(path: string, text: string | Uint8Array): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${crypto.randomUUID()}.tmp`);
-  try {
-    if (typeof text === "string") await Deno.writeTextFile(temp, text);
-    else await Deno.writeFile(temp, text);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
-}
 
 /** Flattens nested objects to `a.b.c` columns; arrays become `;`-joined cells. */
 export function flattenRecord(value: unknown, prefix = "", into: Record<string, unknown> = {}) {

@@ -9,7 +9,7 @@ import type { TrendRow } from "../records/history.ts";
 import { renderReport } from "./html.ts";
 import { readReportExtras } from "./report_extras.ts";
 import type { ResultsFile } from "../records/schema.ts";
-import { writeFileAtomic } from "../records/results_io.ts";
+import { writeFileAtomic } from "../records/atomic_write.ts";
 
 /**
  * Renders the report of `runs` (with `outDir`'s decay curves and masks, and the trend of

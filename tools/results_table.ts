@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { runCommand, UsageError } from "../cli/_usage.ts";
 import { loadResultsFolder, replaceTableBlock, resultsTables } from "../reports/results_table.ts";
-import { writeFileAtomic } from "../records/results_io.ts";
+import { writeFileAtomic } from "../records/atomic_write.ts";
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
