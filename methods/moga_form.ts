@@ -23,6 +23,7 @@ import {
   videoTokens,
 } from "../scenarios/scenario.ts";
 import { type ExecutionForm, FormBuilder, MASK_TOKENS, tokenMaskRowWords } from "../form/form.ts";
+import { windowInterval } from "./sta.ts";
 import type { MogaRouting, RoutedRange } from "../kernels/moga_groups.ts";
 
 /** Largest query tile (rows) of MoGA's form. */
@@ -44,14 +45,6 @@ export interface MogaFormOptions {
   window: [number, number, number] | null;
   /** Reporting block size. */
   blockSize: number;
-}
-
-/** First and last index (inclusive) of an STA-style window of `size` around `x` in [0, n). */
-function windowSpan(x: number, size: number, n: number): [number, number] {
-  const left = Math.floor(size / 2);
-  const right = Math.floor(size / 2) - (size % 2 === 0 ? 1 : 0);
-  const centre = Math.min(Math.max(x, left), n - 1 - right);
-  return [centre - left, centre + right];
 }
 
 /** The group-sorted order: routed tokens by group, then the unrouted tokens in order. */
@@ -95,9 +88,9 @@ export function mogaForm(scenario: Scenario, options: MogaFormOptions): Executio
           const keys: number[] = [];
           const v = permutation[q] - v0;
           if (v >= 0 && v < N) {
-            const [ta, tb] = windowSpan(Math.floor(v / P), window[0], T);
-            const [ha, hb] = windowSpan(Math.floor((v % P) / W), window[1], H);
-            const [wa, wb] = windowSpan(v % W, window[2], W);
+            const [ta, tb] = windowInterval(Math.floor(v / P), window[0], T);
+            const [ha, hb] = windowInterval(Math.floor((v % P) / W), window[1], H);
+            const [wa, wb] = windowInterval(v % W, window[2], W);
             for (let t = ta; t <= tb; t++) {
               for (let h = ha; h <= hb; h++) {
                 for (let w = wa; w <= wb; w++) {
