@@ -6,16 +6,14 @@
  */
 import { type BenchRecord, RESULTS_SCHEMA, type ResultsFile } from "../records/schema.ts";
 import { median, quantile } from "../records/stats.ts";
+import { mix32 } from "../scenarios/prng.ts";
 
 /** splitmix32: a seeded generator of uniform numbers in [0, 1). */
 export function splitmix32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x9e3779b9) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
+    return mix32(state) / 4294967296;
   };
 }
 
