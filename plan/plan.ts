@@ -11,7 +11,7 @@
  * @module
  */
 import { join } from "node:path";
-import { layoutFigures } from "../metrics/case_figures.ts";
+import { denseFlops, layoutFigures } from "../metrics/case_figures.ts";
 import { blockGrid, blockMaskStrings } from "../form/form.ts";
 import type { LayoutContext, Method, Params } from "../methods/method.ts";
 import { methodLabels, safeFileName } from "../records/file_name.ts";
@@ -147,7 +147,7 @@ function emptyCase(scenario: Scenario, method: Method): PlanCase {
     tokenSparsity: null,
     blockSparsity: null,
     blockSize: null,
-    denseFlops: 4 * tokens * tokens * scenario.headDim * scenario.heads,
+    denseFlops: denseFlops(tokens, scenario.headDim, scenario.heads),
     flops: null,
     executedFlops: null,
     analyticFlops: null,
