@@ -17,11 +17,10 @@
  */
 import { attendedPairs, executedPairs } from "../form/form.ts";
 import { type Method, type MethodDefinition, MethodSpecError, type Params } from "./method.ts";
-import type { RoutingTiming } from "../kernels/routing_program.ts";
 import { mocAnalyticFlops, mocRoutingFlops } from "./moc_flops.ts";
 import { MOC_PERMUTATION, MOC_TILE_ROWS, mocForm } from "./moc_form.ts";
-import { cpuHead, gpuRouting, layoutHeads, runGpuRouting } from "./routing/dynamic_context.ts";
-import { mocChunks, type MocSelection } from "../kernels/moc_chunks.ts";
+import { layoutHeads, routeHeads } from "./routing/dynamic_context.ts";
+import { mocChunks } from "../kernels/moc_chunks.ts";
 import { MocGpuRouting } from "../kernels/moc_routing.ts";
 import { mocRoutingReference } from "./routing/moc_reference.ts";
 import { resolveParams } from "./spec.ts";
@@ -98,28 +97,14 @@ export const moc: MethodDefinition = {
         const chunks = chunksOf(scenario);
         const heads = layoutHeads(scenario, context);
         const headDim = scenario.headDim;
-        const onGpu = gpuRouting(context);
-        let selections: MocSelection[] = [];
-        let routing: RoutingTiming | undefined;
-        if (onGpu) {
-          const program = await MocGpuRouting.create(onGpu.gpu, {
-            chunks,
-            k,
-            inputs: onGpu.inputs,
-            heads,
-            headDim,
-          });
-          ({ result: selections, routing } = await runGpuRouting(onGpu.gpu, {
-            program,
-            read: () => program.read(),
-            context,
-          }));
-        } else {
-          for (const h of heads) {
-            const tensors = await cpuHead("moc", context, h);
-            selections.push(mocRoutingReference(tensors, { chunks, headDim, k }));
-          }
-        }
+        const { results: selections, routing, routedOn } = await routeHeads("moc", context, {
+          heads,
+          router: {
+            gpu: (runtime, inputs, heads) =>
+              MocGpuRouting.create(runtime, { chunks, k, inputs, heads, headDim }),
+            cpu: (tensors) => mocRoutingReference(tensors, { chunks, headDim, k }),
+          },
+        });
         const forms = selections.map((selection) =>
           mocForm(chunks, { selection, blockSize: params.block as number })
         );
@@ -136,7 +121,7 @@ export const moc: MethodDefinition = {
             attendedPairs: attended,
             executedPairs: executed,
             executedOverAttended: executed / attended,
-            routedOn: onGpu ? "gpu" : "cpu-float64",
+            routedOn,
           },
           notes: [
             "MoC: candidates are the video chunks strictly before the query's own chunk that no " +

@@ -20,16 +20,10 @@ import {
 } from "../scenarios/scenario.ts";
 import { attendedPairs, executedPairs } from "../form/form.ts";
 import { type Method, type MethodDefinition, MethodSpecError, type Params } from "./method.ts";
-import type { RoutingTiming } from "../kernels/routing_program.ts";
 import { mogaForm } from "./moga_form.ts";
-import { cpuHead, gpuRouting, layoutHeads, runGpuRouting } from "./routing/dynamic_context.ts";
+import { layoutHeads, routeHeads } from "./routing/dynamic_context.ts";
 import { MogaGpuRouting } from "../kernels/moga_routing.ts";
-import {
-  groupSizes,
-  kmeansSeedTokens,
-  type MogaRouting,
-  type RoutedRange,
-} from "../kernels/moga_groups.ts";
+import { groupSizes, kmeansSeedTokens, type RoutedRange } from "../kernels/moga_groups.ts";
 import { mogaRoutingReference } from "./routing/moga_reference.ts";
 import { readRouterFile } from "./routing/router_file.ts";
 import { resolveParams } from "./spec.ts";
@@ -158,37 +152,24 @@ export const moga: MethodDefinition = {
         const weights = kmeans
           ? null
           : await readRouterFile(params.router as string, { groups, headDim });
-        const onGpu = gpuRouting(context);
-        let routings: MogaRouting[] = [];
-        let routing: RoutingTiming | undefined;
-        if (onGpu) {
-          const program = await MogaGpuRouting.create(onGpu.gpu, {
-            routed,
-            router: weights ? { weights, groups } : { seeds, iters },
-            inputs: onGpu.inputs,
-            heads,
-            headDim,
-          });
-          ({ result: routings, routing } = await runGpuRouting(onGpu.gpu, {
-            program,
-            read: () => program.read(),
-            context,
-          }));
-        } else {
-          for (const [index, h] of heads.entries()) {
-            const tensors = await cpuHead("moga", context, h);
-            const keys = { keys: tensors.k, headDim, ...routed };
-            routings.push(
+        const { results: routings, routing, routedOn } = await routeHeads("moga", context, {
+          heads,
+          router: {
+            gpu: (runtime, inputs, heads) =>
+              MogaGpuRouting.create(runtime, {
+                routed,
+                router: weights ? { weights, groups } : { seeds, iters },
+                inputs,
+                heads,
+                headDim,
+              }),
+            cpu: (tensors, index) =>
               mogaRoutingReference(
-                keys,
-                weights ? { weights, groups } : {
-                  seeds: seeds[index],
-                  iters,
-                },
+                { keys: tensors.k, headDim, ...routed },
+                weights ? { weights, groups } : { seeds: seeds[index], iters },
               ),
-            );
-          }
-        }
+          },
+        });
         const forms = routings.map((r) =>
           mogaForm(scenario, { routing: r, routed, window, blockSize: params.block as number })
         );
@@ -228,7 +209,7 @@ export const moga: MethodDefinition = {
             executedPairs: executed,
             executedOverAttended: executed / attended,
             maskBytes: forms.reduce((sum, f) => sum + f.maskWords.byteLength, 0),
-            routedOn: onGpu ? "gpu" : "cpu-float64",
+            routedOn,
           },
           notes,
         };

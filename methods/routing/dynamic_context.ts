@@ -45,26 +45,62 @@ export function layoutHeads(scenario: Scenario, context: LayoutContext): number[
   return heads;
 }
 
-/** The GPU and its inputs when routing should run there, else null. */
-export function gpuRouting(context: LayoutContext): { gpu: GpuRuntime; inputs: GpuQkv } | null {
-  return context.gpu && context.gpuInputs ? { gpu: context.gpu, inputs: context.gpuInputs } : null;
+/** A routing program that reads back one result per routed head. */
+export interface ReadableRouting<T> extends RoutingProgram {
+  /** The per-head results of the last run, in head order. */
+  read(): Promise<T[]>;
 }
 
-/** One head's CPU tensors, or a {@link MissingInputsError} when there is no CPU source. */
-export function cpuHead(
+/** How a dynamic method routes its heads: a GPU program, or the float64 CPU reference. */
+export interface HeadRouter<T> {
+  /** Builds the routing program for `heads` on the GPU. */
+  gpu(runtime: GpuRuntime, inputs: GpuQkv, heads: number[]): Promise<ReadableRouting<T>>;
+  /** Routes head number `index` of the list (head `head`) on the CPU. */
+  cpu(tensors: HeadTensors, index: number, head: number): T;
+}
+
+/** The per-head routing results, the GPU timing when it ran there, and where it ran. */
+export interface RoutedHeads<T> {
+  /** One result per requested head, in order. */
+  results: T[];
+  /** Routing kernel timing (GPU only). */
+  routing?: RoutingTiming;
+  /** `gpu` when the context had a GPU with uploaded inputs, else `cpu-float64`. */
+  routedOn: "gpu" | "cpu-float64";
+}
+
+/**
+ * Routes `heads` on the GPU when the context has one with uploaded inputs (run once, read, then
+ * timed), else head by head on the CPU from `context.inputs` ({@link MissingInputsError} without).
+ */
+export async function routeHeads<T>(
   method: string,
   context: LayoutContext,
-  head: number,
-): Promise<HeadTensors> {
-  if (!context.inputs) throw new MissingInputsError(method);
-  return context.inputs.head(head);
+  job: { heads: number[]; router: HeadRouter<T> },
+): Promise<RoutedHeads<T>> {
+  const { heads, router } = job;
+  if (context.gpu && context.gpuInputs) {
+    const program = await router.gpu(context.gpu, context.gpuInputs, heads);
+    const { result, routing } = await runGpuRouting(context.gpu, {
+      program,
+      read: () => program.read(),
+      context,
+    });
+    return { results: result, routing, routedOn: "gpu" };
+  }
+  const results: T[] = [];
+  for (const [index, head] of heads.entries()) {
+    if (!context.inputs) throw new MissingInputsError(method);
+    results.push(router.cpu(await context.inputs.head(head), index, head));
+  }
+  return { results, routedOn: "cpu-float64" };
 }
 
 /**
  * Runs `program` once, reads its result with `read`, then times it (context.routingWarmup,
  * default 1; context.routingRepeats, default 3). The program is released in every case.
  */
-export async function runGpuRouting<T>(
+async function runGpuRouting<T>(
   runtime: GpuRuntime,
   job: { program: RoutingProgram; read: () => Promise<T>; context: LayoutContext },
 ): Promise<{ result: T; routing?: RoutingTiming }> {
