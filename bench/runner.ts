@@ -294,108 +294,197 @@ export async function runCases(
   settings: RunSettings,
   hooks: { onProgress?: ProgressHook; artifacts?: RunArtifacts } = {},
 ): Promise<BenchRecord[]> {
-  const { onProgress, artifacts } = hooks;
-  const records: BenchRecord[] = [];
-  const total = groups.reduce((n, g) => n + g.methods.length, 0);
-  let done = 0;
-  const failed = (group: ScenarioCases, i: number, message: string) => {
-    const record = emptyRecord(group.scenario, group.methods[i], adapterOf(runtime), {
-      precision: settings.precision,
-      inputs: group.inputs.description,
-    });
-    record.error = message;
-    return record;
-  };
-  // After a lost device nothing more can run: the remaining cases are recorded as not run.
-  const notRun = (fromGroup: number, fromMethod: number) => {
-    for (let g = fromGroup; g < groups.length; g++) {
-      const group = groups[g];
-      for (let i = g === fromGroup ? fromMethod : 0; i < group.methods.length; i++) {
-        if (group.recorded[i]) records.push(failed(group, i, "not run: the GPU device was lost"));
-      }
-    }
+  const run: RunState = {
+    runtime,
+    groups,
+    settings,
+    hooks,
+    records: [],
+    done: 0,
+    total: groups.reduce((n, g) => n + g.methods.length, 0),
   };
   for (let g = 0; g < groups.length; g++) {
-    const group = groups[g];
-    const { scenario } = group;
     if (runtime.lost) {
-      notRun(g, 0);
+      recordNotRun(run, g, 0);
       break;
     }
-    const qualityHeads = qualityHeadsOf(scenario, settings.quality);
-    const cpuHeads: HeadTensors[] = [];
-    let gpuInputs: GpuQkv;
-    try {
-      runtime.assertAlive();
-      const storage = storagePrecision(settings.precision);
-      gpuInputs = await uploadQkv(runtime, group.inputs, storage, (h, t) => {
-        if (h < qualityHeads) cpuHeads.push(t);
-      });
-    } catch (error) {
-      done += group.methods.length;
-      const message = `${(error as Error).name}: inputs: ${(error as Error).message}`;
-      group.methods.forEach((_, i) => group.recorded[i] && records.push(failed(group, i, message)));
+    const inputs = await uploadScenario(run, groups[g]);
+    if (inputs === null) {
       if (runtime.lost) {
-        notRun(g + 1, 0);
+        recordNotRun(run, g + 1, 0);
         break;
       }
       continue;
     }
-    if (artifacts && cpuHeads.length > 0) {
-      artifacts.decay.push(attentionDecay(scenario, cpuHeads[0], { seed: settings.seed }));
-    }
-    const labels = methodLabels(group.methods);
-    const quality: QualityInputs | null = settings.quality
-      ? { scenario, heads: qualityHeads, tensors: cpuHeads, seed: settings.seed, dense: null }
-      : null;
-    let denseRecord: BenchRecord | null = null;
-    const groupRecords: BenchRecord[] = [];
-    for (let i = 0; i < group.methods.length; i++) {
-      const method = group.methods[i];
-      onProgress?.({ done, total, label: `${scenario.name} × ${method.name}` });
-      done++;
-      let result: CaseResult;
-      try {
-        runtime.assertAlive();
-        result = await runCase(runtime, group, method, gpuInputs, settings, quality);
-      } catch (error) {
-        result = {
-          record: failed(group, i, `${(error as Error).name}: ${(error as Error).message}`),
-        };
-        if (error instanceof DeviceLostError || runtime.lost) {
-          if (group.recorded[i]) groupRecords.push(result.record);
-          records.push(...groupRecords);
-          notRun(g, i + 1);
-          return records;
-        }
-      }
-      const { record, outputs, forms } = result;
-      if (method.name === "dense" && i === 0 && !record.error) {
-        denseRecord = record;
-        if (quality && outputs) {
-          quality.dense = outputs;
-          record.quality = denseReferenceQuality(quality, outputs);
-        }
-      } else if (quality && outputs && forms && !record.error) {
-        record.quality = methodQuality(quality, outputs, forms);
-      } else if (settings.quality && !record.error) {
-        record.quality = qualityUnavailable("dense reference did not run");
-      }
-      fillRelative(record, denseRecord);
-      if (artifacts && forms && group.recorded[i]) {
-        const form = forms[0];
-        artifacts.masks.push({
-          scenario: scenario.name,
-          method: labels[i],
-          png: maskPng(blockGrid(form), { textBlocks: textBlocks(scenario, form) }),
-        });
-      }
-      if (group.recorded[i]) groupRecords.push(record);
-    }
-    records.push(...groupRecords);
-    runtime.release([...gpuInputs.q, ...gpuInputs.k, ...gpuInputs.v]);
+    if (await runScenario(run, g, inputs) === "device lost") break;
+    runtime.release([...inputs.gpu.q, ...inputs.gpu.k, ...inputs.gpu.v]);
   }
-  return records;
+  return run.records;
+}
+
+/** What {@link runCases} carries from step to step: its inputs, the records so far, progress. */
+interface RunState {
+  runtime: GpuRuntime;
+  groups: ScenarioCases[];
+  settings: RunSettings;
+  hooks: { onProgress?: ProgressHook; artifacts?: RunArtifacts };
+  records: BenchRecord[];
+  done: number;
+  total: number;
+}
+
+/** A scenario's inputs on the GPU and, for the quality pass, its first heads on the CPU. */
+interface ScenarioInputs {
+  gpu: GpuQkv;
+  cpuHeads: HeadTensors[];
+  qualityHeads: number;
+}
+
+/** The record of case `i` of `group` that failed with `message`. */
+function failedRecord(run: RunState, group: ScenarioCases, i: number, message: string) {
+  const record = emptyRecord(group.scenario, group.methods[i], adapterOf(run.runtime), {
+    precision: run.settings.precision,
+    inputs: group.inputs.description,
+  });
+  record.error = message;
+  return record;
+}
+
+/** After a lost device nothing more can run: the remaining cases are recorded as not run. */
+function recordNotRun(run: RunState, fromGroup: number, fromMethod: number): void {
+  for (let g = fromGroup; g < run.groups.length; g++) {
+    const group = run.groups[g];
+    for (let i = g === fromGroup ? fromMethod : 0; i < group.methods.length; i++) {
+      if (group.recorded[i]) {
+        run.records.push(failedRecord(run, group, i, "not run: the GPU device was lost"));
+      }
+    }
+  }
+}
+
+/**
+ * Uploads the scenario's Q/K/V, keeps the quality heads on the CPU and computes head 0's decay
+ * curves; null (every case recorded as failed) when the inputs cannot be read or uploaded.
+ */
+async function uploadScenario(
+  run: RunState,
+  group: ScenarioCases,
+): Promise<ScenarioInputs | null> {
+  const { runtime, settings } = run;
+  const { scenario } = group;
+  const qualityHeads = qualityHeadsOf(scenario, settings.quality);
+  const cpuHeads: HeadTensors[] = [];
+  let gpu: GpuQkv;
+  try {
+    runtime.assertAlive();
+    const storage = storagePrecision(settings.precision);
+    gpu = await uploadQkv(runtime, group.inputs, storage, (h, t) => {
+      if (h < qualityHeads) cpuHeads.push(t);
+    });
+  } catch (error) {
+    run.done += group.methods.length;
+    const message = `${(error as Error).name}: inputs: ${(error as Error).message}`;
+    group.methods.forEach((_, i) =>
+      group.recorded[i] && run.records.push(failedRecord(run, group, i, message))
+    );
+    return null;
+  }
+  const { artifacts } = run.hooks;
+  if (artifacts && cpuHeads.length > 0) {
+    artifacts.decay.push(attentionDecay(scenario, cpuHeads[0], { seed: settings.seed }));
+  }
+  return { gpu, cpuHeads, qualityHeads };
+}
+
+/** Runs every case of group `g` in order, dense first; stops at a lost device. */
+async function runScenario(
+  run: RunState,
+  g: number,
+  inputs: ScenarioInputs,
+): Promise<"done" | "device lost"> {
+  const { runtime, settings } = run;
+  const group = run.groups[g];
+  const { scenario } = group;
+  const labels = methodLabels(group.methods);
+  const quality: QualityInputs | null = settings.quality
+    ? {
+      scenario,
+      heads: inputs.qualityHeads,
+      tensors: inputs.cpuHeads,
+      seed: settings.seed,
+      dense: null,
+    }
+    : null;
+  let denseRecord: BenchRecord | null = null;
+  const groupRecords: BenchRecord[] = [];
+  for (let i = 0; i < group.methods.length; i++) {
+    const method = group.methods[i];
+    run.hooks.onProgress?.({
+      done: run.done,
+      total: run.total,
+      label: `${scenario.name} × ${method.name}`,
+    });
+    run.done++;
+    let result: CaseResult;
+    try {
+      runtime.assertAlive();
+      result = await runCase(runtime, group, method, inputs.gpu, settings, quality);
+    } catch (error) {
+      result = {
+        record: failedRecord(
+          run,
+          group,
+          i,
+          `${(error as Error).name}: ${(error as Error).message}`,
+        ),
+      };
+      if (error instanceof DeviceLostError || runtime.lost) {
+        if (group.recorded[i]) groupRecords.push(result.record);
+        run.records.push(...groupRecords);
+        recordNotRun(run, g, i + 1);
+        return "device lost";
+      }
+    }
+    const isDenseReference = method.name === "dense" && i === 0 && !result.record.error;
+    if (isDenseReference) denseRecord = result.record;
+    finishCase(run, quality, { result, isDenseReference, denseRecord });
+    const { artifacts } = run.hooks;
+    if (artifacts && result.forms && group.recorded[i]) {
+      const form = result.forms[0];
+      artifacts.masks.push({
+        scenario: scenario.name,
+        method: labels[i],
+        png: maskPng(blockGrid(form), { textBlocks: textBlocks(scenario, form) }),
+      });
+    }
+    const record = result.record;
+    if (group.recorded[i]) groupRecords.push(record);
+  }
+  run.records.push(...groupRecords);
+  return "done";
+}
+
+/**
+ * Quality of a finished case (the dense reference against float64, any other method against
+ * dense) and its speedup and efficiency against the dense record.
+ */
+function finishCase(
+  run: RunState,
+  quality: QualityInputs | null,
+  step: { result: CaseResult; isDenseReference: boolean; denseRecord: BenchRecord | null },
+): void {
+  const { record, outputs, forms } = step.result;
+  if (step.isDenseReference) {
+    if (quality && outputs) {
+      quality.dense = outputs;
+      record.quality = denseReferenceQuality(quality, outputs);
+    }
+  } else if (quality && outputs && forms && !record.error) {
+    record.quality = methodQuality(quality, outputs, forms);
+  } else if (run.settings.quality && !record.error) {
+    record.quality = qualityUnavailable("dense reference did not run");
+  }
+  fillRelative(record, step.denseRecord);
 }
 
 function qualityUnavailable(note: string): Quality {
