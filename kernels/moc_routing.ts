@@ -8,7 +8,7 @@
  * @module
  */
 import { bindingKinds, bindNamed } from "../gpu/bindings.ts";
-import type { GpuRuntime } from "../gpu/runtime.ts";
+import type { CompiledPipeline, GpuRuntime } from "../gpu/runtime.ts";
 import { dispatchGrid } from "./attention.ts";
 import { CHUNK_POOL_BINDINGS, chunkPoolWgsl } from "./chunk_pool_wgsl.ts";
 import {
@@ -40,61 +40,43 @@ interface HeadWork {
   chosen: GPUBuffer;
 }
 
+/** A compiled MoC routing: pipelines, per-head bind groups, grid sizes and owned buffers. */
+interface MocRoutingParts {
+  compileMs: number;
+  k: number;
+  frames: number;
+  scoresGrid: [number, number];
+  pool: GPUComputePipeline;
+  scores: GPUComputePipeline;
+  heads: HeadWork[];
+  buffers: GPUBuffer[];
+}
+
 /** MoC's routing program: pooling and top-k for every requested head. */
 export class MocGpuRouting implements RoutingProgram {
   /** Compilation time of both pipelines, ms. */
   readonly compileMs: number;
   readonly #runtime: GpuRuntime;
-  readonly #k: number;
-  readonly #frames: number;
-  readonly #scoresGrid: [number, number];
-  readonly #pool: GPUComputePipeline;
-  readonly #scores: GPUComputePipeline;
-  readonly #heads: HeadWork[];
-  readonly #buffers: GPUBuffer[];
+  readonly #parts: MocRoutingParts;
 
-  private constructor(
-    runtime: GpuRuntime,
-    parts: {
-      compileMs: number;
-      k: number;
-      frames: number;
-      scoresGrid: [number, number];
-      pool: GPUComputePipeline;
-      scores: GPUComputePipeline;
-      heads: HeadWork[];
-      buffers: GPUBuffer[];
-    },
-  ) {
+  private constructor(runtime: GpuRuntime, parts: MocRoutingParts) {
     this.#runtime = runtime;
     this.compileMs = parts.compileMs;
-    this.#k = parts.k;
-    this.#frames = parts.frames;
-    this.#scoresGrid = parts.scoresGrid;
-    this.#pool = parts.pool;
-    this.#scores = parts.scores;
-    this.#heads = parts.heads;
-    this.#buffers = parts.buffers;
+    this.#parts = parts;
   }
 
   /** Compiles the kernels and binds every head's buffers. */
   static async create(runtime: GpuRuntime, options: MocGpuOptions): Promise<MocGpuRouting> {
     const { chunks, k, inputs, heads, headDim } = options;
-    const precision = inputs.precision;
     const limit = runtime.device.limits.maxComputeWorkgroupsPerDimension;
     if (chunks.frames > limit) {
       throw new RangeError(`moc: ${chunks.frames} frames exceed ${limit} workgroups a dimension`);
     }
-    const pool = await runtime.pipeline(
-      `moc-chunk-pool:d${headDim}:${precision}`,
-      chunkPoolWgsl({ headDim, precision }),
-      bindingKinds(CHUNK_POOL_BINDINGS),
-    );
-    const scores = await runtime.pipeline(
-      `moc-chunk-scores-topk:d${headDim}:${precision}:k${k}`,
-      chunkScoresTopkWgsl({ headDim, precision, k }),
-      bindingKinds(CHUNK_SCORES_BINDINGS),
-    );
+    const { pool, scores } = await compilePipelines(runtime, {
+      headDim,
+      precision: inputs.precision,
+      k,
+    });
     const videoTokens = mocVideoTokens(chunks);
     const scoresGrid = dispatchGrid(Math.ceil(videoTokens / CHUNK_SCORES_WORKGROUP), limit);
     const buffers: GPUBuffer[] = [];
@@ -112,7 +94,7 @@ export class MocGpuRouting implements RoutingProgram {
         new Uint32Array([chunks.videoStart, chunks.tokensPerFrame, videoTokens, scoresGrid[0]]),
       ),
     );
-    const work = heads.map((h) => {
+    const work = heads.map((h): HeadWork => {
       const descriptors = own(runtime.buffer(`moc-descriptors[${h}]`, chunks.frames * headDim * 4));
       const chosen = own(runtime.buffer(`moc-chosen[${h}]`, videoTokens * k * 4));
       return {
@@ -145,27 +127,46 @@ export class MocGpuRouting implements RoutingProgram {
 
   /** Encodes pooling then scoring for every head. */
   encode(pass: GPUComputePassEncoder): void {
-    for (const head of this.#heads) {
-      pass.setPipeline(this.#pool);
+    for (const head of this.#parts.heads) {
+      pass.setPipeline(this.#parts.pool);
       pass.setBindGroup(0, head.pool);
-      pass.dispatchWorkgroups(this.#frames);
-      pass.setPipeline(this.#scores);
+      pass.dispatchWorkgroups(this.#parts.frames);
+      pass.setPipeline(this.#parts.scores);
       pass.setBindGroup(0, head.scores);
-      pass.dispatchWorkgroups(...this.#scoresGrid);
+      pass.dispatchWorkgroups(...this.#parts.scoresGrid);
     }
   }
 
   /** The selections of the last run, one per head in the order asked for. */
   async read(): Promise<MocSelection[]> {
     const selections: MocSelection[] = [];
-    for (const head of this.#heads) {
-      selections.push({ k: this.#k, chosen: await readUint32(this.#runtime, head.chosen) });
+    for (const head of this.#parts.heads) {
+      selections.push({ k: this.#parts.k, chosen: await readUint32(this.#runtime, head.chosen) });
     }
     return selections;
   }
 
   /** Frees the program's buffers (not the inputs). */
   release(): void {
-    this.#runtime.release(this.#buffers);
+    this.#runtime.release(this.#parts.buffers);
   }
+}
+
+/** Compiles (or takes from the runtime's cache) the pooling and the scoring/top-k pipelines. */
+async function compilePipelines(
+  runtime: GpuRuntime,
+  config: { headDim: number; precision: "f32" | "f16"; k: number },
+): Promise<{ pool: CompiledPipeline; scores: CompiledPipeline }> {
+  const { headDim, precision, k } = config;
+  const pool = await runtime.pipeline(
+    `moc-chunk-pool:d${headDim}:${precision}`,
+    chunkPoolWgsl({ headDim, precision }),
+    bindingKinds(CHUNK_POOL_BINDINGS),
+  );
+  const scores = await runtime.pipeline(
+    `moc-chunk-scores-topk:d${headDim}:${precision}:k${k}`,
+    chunkScoresTopkWgsl({ headDim, precision, k }),
+    bindingKinds(CHUNK_SCORES_BINDINGS),
+  );
+  return { pool, scores };
 }

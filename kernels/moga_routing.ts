@@ -85,41 +85,29 @@ interface Pipelines {
   scatter: GPUComputePipeline;
 }
 
+/** A compiled MoGA routing: pipelines, per-head bind groups, grid sizes and owned buffers. */
+interface MogaRoutingParts {
+  compileMs: number;
+  groups: number;
+  iters: number;
+  routerGrid: [number, number];
+  sortGroups: number;
+  pipelines: Pipelines;
+  heads: HeadWork[];
+  buffers: GPUBuffer[];
+}
+
 /** MoGA's routing program for every requested head. */
 export class MogaGpuRouting implements RoutingProgram {
   /** Compilation time of the pipelines, ms. */
   readonly compileMs: number;
   readonly #runtime: GpuRuntime;
-  readonly #groups: number;
-  readonly #iters: number;
-  readonly #routerGrid: [number, number];
-  readonly #sortGroups: number;
-  readonly #pipelines: Pipelines;
-  readonly #heads: HeadWork[];
-  readonly #buffers: GPUBuffer[];
+  readonly #parts: MogaRoutingParts;
 
-  private constructor(
-    runtime: GpuRuntime,
-    parts: {
-      compileMs: number;
-      groups: number;
-      iters: number;
-      routerGrid: [number, number];
-      sortGroups: number;
-      pipelines: Pipelines;
-      heads: HeadWork[];
-      buffers: GPUBuffer[];
-    },
-  ) {
+  private constructor(runtime: GpuRuntime, parts: MogaRoutingParts) {
     this.#runtime = runtime;
     this.compileMs = parts.compileMs;
-    this.#groups = parts.groups;
-    this.#iters = parts.iters;
-    this.#routerGrid = parts.routerGrid;
-    this.#sortGroups = parts.sortGroups;
-    this.#pipelines = parts.pipelines;
-    this.#heads = parts.heads;
-    this.#buffers = parts.buffers;
+    this.#parts = parts;
   }
 
   /** Compiles the kernels and binds every head's buffers. */
@@ -167,25 +155,28 @@ export class MogaGpuRouting implements RoutingProgram {
   }
 
   #centroids(pass: GPUComputePassEncoder, partial: GPUBindGroup, normalize: GPUBindGroup): void {
-    this.#dispatch(pass, this.#pipelines.partial, partial, [KMEANS_SPLITS, this.#groups]);
-    this.#dispatch(pass, this.#pipelines.normalize, normalize, [this.#groups]);
+    this.#dispatch(pass, this.#parts.pipelines.partial, partial, [
+      KMEANS_SPLITS,
+      this.#parts.groups,
+    ]);
+    this.#dispatch(pass, this.#parts.pipelines.normalize, normalize, [this.#parts.groups]);
   }
 
   #routeAndSort(pass: GPUComputePassEncoder, head: HeadWork): void {
-    const p = this.#pipelines;
-    this.#dispatch(pass, p.route, head.route, this.#routerGrid);
-    this.#dispatch(pass, p.histogram, head.histogram, [this.#sortGroups]);
-    this.#dispatch(pass, p.blockScan, head.blockScan, [this.#groups]);
+    const p = this.#parts.pipelines;
+    this.#dispatch(pass, p.route, head.route, this.#parts.routerGrid);
+    this.#dispatch(pass, p.histogram, head.histogram, [this.#parts.sortGroups]);
+    this.#dispatch(pass, p.blockScan, head.blockScan, [this.#parts.groups]);
     this.#dispatch(pass, p.groupOffsets, head.groupOffsets, [1]);
-    this.#dispatch(pass, p.scatter, head.scatter, [this.#sortGroups]);
+    this.#dispatch(pass, p.scatter, head.scatter, [this.#parts.sortGroups]);
   }
 
   /** Encodes k-means (when the router is built), the router pass and the sort, every head. */
   encode(pass: GPUComputePassEncoder): void {
-    for (const head of this.#heads) {
+    for (const head of this.#parts.heads) {
       if (head.kmeans) {
         this.#centroids(pass, head.kmeans.initPartial, head.kmeans.initNormalize);
-        for (let iter = 0; iter < this.#iters; iter++) {
+        for (let iter = 0; iter < this.#parts.iters; iter++) {
           this.#routeAndSort(pass, head);
           this.#centroids(pass, head.kmeans.updatePartial, head.kmeans.updateNormalize);
         }
@@ -197,9 +188,9 @@ export class MogaGpuRouting implements RoutingProgram {
   /** The routings of the last run, one per head in the order asked for. */
   async read(): Promise<MogaRouting[]> {
     const routings: MogaRouting[] = [];
-    for (const head of this.#heads) {
+    for (const head of this.#parts.heads) {
       routings.push({
-        groups: this.#groups,
+        groups: this.#parts.groups,
         assignment: await readUint32(this.#runtime, head.assignment),
         gate: await readFloat32(this.#runtime, head.gate),
         permutation: await readUint32(this.#runtime, head.permutation),
@@ -211,7 +202,7 @@ export class MogaGpuRouting implements RoutingProgram {
 
   /** Frees the program's buffers (not the inputs). */
   release(): void {
-    this.#runtime.release(this.#buffers);
+    this.#runtime.release(this.#parts.buffers);
   }
 }
 
