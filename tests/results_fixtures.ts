@@ -1,5 +1,5 @@
 /**
- * Synthetic records and results files for the regress tests: a seeded PRNG (splitmix32) for
+ * Synthetic records and results files for the records tests: a seeded PRNG (splitmix32) for
  * timing samples, and records with every schema field filled.
  *
  * @module
