@@ -20,7 +20,7 @@ import {
 } from "../scenarios/scenario.ts";
 import { sampleIndices } from "./_sample.ts";
 import { softmaxRow } from "./_softmax.ts";
-import { videoShotOfTokens } from "./quality.ts";
+import { checkQkShape, videoShotOfTokens } from "./quality.ts";
 
 /** One point of a decay curve. */
 export interface DecayPoint {
@@ -81,12 +81,7 @@ export function attentionDecay(
 ): AttentionDecay {
   const tokens = totalTokens(scenario);
   const d = scenario.headDim;
-  if (head.q.length !== tokens * d || head.k.length !== tokens * d) {
-    throw new RangeError(
-      `q and k must be [${tokens}, ${d}] (${tokens * d} values), got ${head.q.length} and ` +
-        `${head.k.length}`,
-    );
-  }
+  checkQkShape(scenario, head);
   const [frames, height, width] = scenario.latent;
   const perFrame = tokensPerFrame(scenario);
   const start = videoStart(scenario);

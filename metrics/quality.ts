@@ -218,12 +218,7 @@ export function crossShotMass(
 ): CrossShotMass {
   const tokens = totalTokens(scenario);
   const d = scenario.headDim;
-  if (head.q.length !== tokens * d || head.k.length !== tokens * d) {
-    throw new RangeError(
-      `q and k must be [${tokens}, ${d}] (${tokens * d} values), got ${head.q.length} and ` +
-        `${head.k.length}`,
-    );
-  }
+  checkQkShape(scenario, head);
   if (head.form.tokens !== tokens) {
     throw new RangeError(`form.tokens must be ${tokens} (got ${head.form.tokens})`);
   }
@@ -286,4 +281,19 @@ export function videoShotOfTokens(scenario: Scenario): Int32Array {
     shots[start + v] = shotOfFrame[Math.floor(v / perFrame)];
   }
   return shots;
+}
+
+/** Throws a RangeError unless `head.q` and `head.k` are [tokens, headDim] of `scenario`. */
+export function checkQkShape(
+  scenario: Scenario,
+  head: { q: Float32Array; k: Float32Array },
+): void {
+  const tokens = totalTokens(scenario);
+  const d = scenario.headDim;
+  if (head.q.length !== tokens * d || head.k.length !== tokens * d) {
+    throw new RangeError(
+      `q and k must be [${tokens}, ${d}] (${tokens * d} values), got ${head.q.length} and ` +
+        `${head.k.length}`,
+    );
+  }
 }
