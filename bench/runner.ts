@@ -14,7 +14,7 @@ import { AttentionProgram } from "../kernels/attention.ts";
 import { blockGrid, type ExecutionForm, validateForm } from "../form/form.ts";
 import type { Method } from "../methods/method.ts";
 import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
-import { type Scenario, textTokens, totalTokens } from "../scenarios/scenario.ts";
+import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
 import {
   type BenchRecord,
   type Latency,
@@ -24,7 +24,7 @@ import {
   storagePrecision,
 } from "../records/schema.ts";
 import { type AttentionTiling, tilingName } from "../kernels/attention_tiling.ts";
-import { denseFlops, layoutFigures } from "../metrics/case_figures.ts";
+import { caseIdentity, denseFlops, layoutFigures } from "../metrics/case_figures.ts";
 import {
   type CaseOutputs,
   denseReferenceQuality,
@@ -108,19 +108,16 @@ export function emptyRecord(
   adapter: RecordAdapter,
   settings: { precision: Precision; inputs: string },
 ): BenchRecord {
-  const tokens = totalTokens(scenario);
+  const { scenario: name, method: methodName, params, ...shape } = caseIdentity(scenario, method);
   return {
-    scenario: scenario.name,
-    method: method.name,
-    params: method.params,
+    scenario: name,
+    method: methodName,
+    params,
     adapter,
-    tokens,
-    textTokens: textTokens(scenario),
-    heads: scenario.heads,
-    headDim: scenario.headDim,
+    ...shape,
     dtype: settings.precision,
     inputs: settings.inputs,
-    denseFlops: denseFlops(tokens, scenario.headDim, scenario.heads),
+    denseFlops: denseFlops(shape.tokens, shape.headDim, shape.heads),
     flops: null,
     executedFlops: null,
     routingFlops: null,

@@ -11,6 +11,8 @@ import {
   type ExecutionForm,
   tokenSparsity,
 } from "../form/form.ts";
+import type { Method, Params } from "../methods/method.ts";
+import { type Scenario, textTokens, totalTokens } from "../scenarios/scenario.ts";
 
 /** FLOPs and sparsity of a case, all heads. */
 export interface LayoutFigures {
@@ -54,5 +56,36 @@ export function layoutFigures(
     tokenSparsity: tokens / forms.length,
     blockSparsity: blocks / forms.length,
     blockSize: forms[0].blockSize,
+  };
+}
+
+/** What names a case and sizes its workload, shared by bench records and plan entries. */
+export interface CaseIdentity {
+  /** Scenario name. */
+  scenario: string;
+  /** Method name. */
+  method: string;
+  /** The method's resolved parameters. */
+  params: Params;
+  /** Sequence length L (video and text). */
+  tokens: number;
+  /** Text tokens among them. */
+  textTokens: number;
+  /** Attention heads. */
+  heads: number;
+  /** Head dimension d. */
+  headDim: number;
+}
+
+/** The identity of (scenario × method), in the field order of the records. */
+export function caseIdentity(scenario: Scenario, method: Method): CaseIdentity {
+  return {
+    scenario: scenario.name,
+    method: method.name,
+    params: method.params,
+    tokens: totalTokens(scenario),
+    textTokens: textTokens(scenario),
+    heads: scenario.heads,
+    headDim: scenario.headDim,
   };
 }

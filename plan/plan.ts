@@ -11,12 +11,12 @@
  * @module
  */
 import { join } from "node:path";
-import { denseFlops, layoutFigures } from "../metrics/case_figures.ts";
+import { caseIdentity, denseFlops, layoutFigures } from "../metrics/case_figures.ts";
 import { blockGrid, blockMaskStrings } from "../form/form.ts";
 import type { LayoutContext, Method, Params } from "../methods/method.ts";
 import { methodLabels, safeFileName } from "../records/file_name.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
-import { type Scenario, textTokens, totalTokens } from "../scenarios/scenario.ts";
+import { type Scenario, textTokens } from "../scenarios/scenario.ts";
 import { maskPng, textBlocks } from "../reports/mask_png.ts";
 import { writeFileAtomic } from "../records/atomic_write.ts";
 
@@ -134,15 +134,10 @@ export interface PlanSettings {
 }
 
 function emptyCase(scenario: Scenario, method: Method): PlanCase {
-  const tokens = totalTokens(scenario);
+  const identity = caseIdentity(scenario, method);
+  const { tokens } = identity;
   return {
-    scenario: scenario.name,
-    method: method.name,
-    params: method.params,
-    tokens,
-    textTokens: textTokens(scenario),
-    heads: scenario.heads,
-    headDim: scenario.headDim,
+    ...identity,
     head: null,
     tokenSparsity: null,
     blockSparsity: null,
