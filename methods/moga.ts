@@ -134,16 +134,8 @@ export const moga: MethodDefinition = {
         const heads = layoutHeads(scenario, context);
         const headDim = scenario.headDim;
         const separateText = params.text === true && textTokens(scenario) > 0;
-        const routed: RoutedRange = separateText
-          ? { start: videoStart(scenario), count: videoTokens(scenario) }
-          : { start: 0, count: totalTokens(scenario) };
-        const window = parseWindow(params.window as string);
-        if (window && window.some((size, axis) => size > scenario.latent[axis])) {
-          throw new MethodSpecError(
-            `moga: parameter "window" (${window.join("x")}) must fit the latent video ` +
-              `${scenario.latent.join("x")}`,
-          );
-        }
+        const routed = routedRange(scenario, separateText);
+        const window = fittedWindow(params.window as string, scenario);
         const seeds = kmeans
           ? heads.map((head) =>
             kmeansSeedTokens({ count: routed.count, groups }, { seed: context.seed ?? 0, head })
@@ -176,22 +168,17 @@ export const moga: MethodDefinition = {
         const sizes = routings.flatMap(groupSizes).sort((a, b) => a - b);
         const attended = forms.reduce((sum, f) => sum + attendedPairs(f), 0);
         const executed = forms.reduce((sum, f) => sum + executedPairs(f), 0);
-        const notes = [
-          `MoGA router: ${
-            kmeans
-              ? `seeded spherical k-means (${iters} iterations, seed ${context.seed ?? 0}) on ` +
-                "each head's keys, W = unit centroids"
-              : `weights from ${params.router} for every head`
-          }; group = argmax W·k (ties to the lower group), gate = softmax(W·k) of that group`,
-          `MoGA group sizes (groupMin/Median/Max) are over every (head, group) of the ` +
-          `${heads.length} head(s) routed${separateText ? ", text excluded" : ""}`,
-        ];
-        if (window) {
-          notes.push(
-            `MoGA window ${window.join("x")}: exact token-mask ranges in group-sorted order; ` +
-              `executed/attended pairs = ${(executed / attended).toFixed(3)}`,
-          );
-        }
+        const routerNote = kmeans
+          ? `seeded spherical k-means (${iters} iterations, seed ${context.seed ?? 0}) on ` +
+            "each head's keys, W = unit centroids"
+          : `weights from ${params.router} for every head`;
+        const notes = layoutNotes({
+          routerNote,
+          heads: heads.length,
+          separateText,
+          window,
+          executedOverAttended: executed / attended,
+        });
         return {
           forms,
           // The routing work of a head depends on the layout only: every head is counted.
@@ -218,3 +205,46 @@ export const moga: MethodDefinition = {
     };
   },
 };
+
+/** The routed tokens: the video alone when text is kept apart, else the whole sequence. */
+function routedRange(scenario: Scenario, separateText: boolean): RoutedRange {
+  return separateText
+    ? { start: videoStart(scenario), count: videoTokens(scenario) }
+    : { start: 0, count: totalTokens(scenario) };
+}
+
+/** The `window` parameter parsed, checked to fit the latent video (null when off). */
+function fittedWindow(spec: string, scenario: Scenario): [number, number, number] | null {
+  const window = parseWindow(spec);
+  if (window && window.some((size, axis) => size > scenario.latent[axis])) {
+    throw new MethodSpecError(
+      `moga: parameter "window" (${window.join("x")}) must fit the latent video ` +
+        `${scenario.latent.join("x")}`,
+    );
+  }
+  return window;
+}
+
+/** The notes of a MoGA layout: the router, what the group sizes cover, the window. */
+function layoutNotes(facts: {
+  routerNote: string;
+  heads: number;
+  separateText: boolean;
+  window: [number, number, number] | null;
+  executedOverAttended: number;
+}): string[] {
+  const { routerNote, heads, separateText, window } = facts;
+  const notes = [
+    `MoGA router: ${routerNote}; group = argmax W·k (ties to the lower group), gate = ` +
+    "softmax(W·k) of that group",
+    `MoGA group sizes (groupMin/Median/Max) are over every (head, group) of the ` +
+    `${heads} head(s) routed${separateText ? ", text excluded" : ""}`,
+  ];
+  if (window) {
+    notes.push(
+      `MoGA window ${window.join("x")}: exact token-mask ranges in group-sorted order; ` +
+        `executed/attended pairs = ${facts.executedOverAttended.toFixed(3)}`,
+    );
+  }
+  return notes;
+}
