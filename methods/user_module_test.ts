@@ -18,6 +18,7 @@ const scenario: Scenario = {
 };
 
 const here = new URL(".", import.meta.url).pathname;
+const root = new URL("..", import.meta.url).pathname;
 
 async function withModules(
   sources: Record<string, string>,
@@ -26,7 +27,7 @@ async function withModules(
   const dir = await Deno.makeTempDir({ prefix: "longshot-user-module-" });
   try {
     for (const [name, text] of Object.entries(sources)) {
-      await Deno.writeTextFile(join(dir, name), text.replaceAll("$METHODS", here));
+      await Deno.writeTextFile(join(dir, name), text.replaceAll("$ROOT", root));
     }
     await body(dir);
   } finally {
@@ -55,8 +56,8 @@ Deno.test("the example module's mask compiles to exactly its pairs", async () =>
 Deno.test("a module exporting a MethodDefinition gets the spec's parameters", async () => {
   await withModules({
     "def.ts": `
-      import { denseForm } from "$METHODS/form.ts";
-      import { resolveParams } from "$METHODS/spec.ts";
+      import { denseForm } from "$ROOT/form/form.ts";
+      import { resolveParams } from "$ROOT/methods/spec.ts";
       export const method = {
         name: "mine", summary: "test", defaults: { width: 2 }, paramDocs: {},
         create(given) {
