@@ -204,7 +204,7 @@ Deno.test("bench: a user mask that hangs or calls Deno.exit fails its case; dens
 
 Deno.test("bench: non-finite outputs and negative routingFlops are errors; an empty mask warns", async () => {
   const dir = await Deno.makeTempDir();
-  const form = `import { formFromPredicate } from "${Deno.cwd()}/methods/mask_predicate.ts";`;
+  const form = `import { formFromPredicate } from "${Deno.cwd()}/form/mask_predicate.ts";`;
   await Deno.writeTextFile(
     `${dir}/nan_scale.ts`,
     `${form}
