@@ -17,7 +17,13 @@ import {
 } from "../../kernels/chunk_scores_topk_wgsl.ts";
 import type { GpuQkv } from "../method.ts";
 import { bindBuffers, readUint32, type RoutingProgram } from "./gpu_routing.ts";
-import { type MocChunks, type MocSelection, mocVideoTokens } from "./moc_chunks.ts";
+import {
+  type MocChunks,
+  mocQueryChunks,
+  type MocSelection,
+  mocVideoChunks,
+  mocVideoTokens,
+} from "./moc_chunks.ts";
 
 /** What {@link MocGpuRouting.create} needs. */
 export interface MocGpuOptions {
@@ -45,7 +51,7 @@ export class MocGpuRouting implements RoutingProgram {
   readonly compileMs: number;
   readonly #runtime: GpuRuntime;
   readonly #k: number;
-  readonly #frames: number;
+  readonly #chunks: number;
   readonly #scoresGrid: [number, number];
   readonly #pool: GPUComputePipeline;
   readonly #scores: GPUComputePipeline;
@@ -57,7 +63,7 @@ export class MocGpuRouting implements RoutingProgram {
     parts: {
       compileMs: number;
       k: number;
-      frames: number;
+      chunks: number;
       scoresGrid: [number, number];
       pool: GPUComputePipeline;
       scores: GPUComputePipeline;
@@ -68,7 +74,7 @@ export class MocGpuRouting implements RoutingProgram {
     this.#runtime = runtime;
     this.compileMs = parts.compileMs;
     this.#k = parts.k;
-    this.#frames = parts.frames;
+    this.#chunks = parts.chunks;
     this.#scoresGrid = parts.scoresGrid;
     this.#pool = parts.pool;
     this.#scores = parts.scores;
@@ -81,8 +87,9 @@ export class MocGpuRouting implements RoutingProgram {
     const { chunks, k, inputs, heads, headDim } = options;
     const precision = inputs.precision;
     const limit = runtime.device.limits.maxComputeWorkgroupsPerDimension;
-    if (chunks.frames > limit) {
-      throw new RangeError(`moc: ${chunks.frames} frames exceed ${limit} workgroups a dimension`);
+    const chunkCount = mocVideoChunks(chunks);
+    if (chunkCount > limit) {
+      throw new RangeError(`moc: ${chunkCount} chunks exceed ${limit} workgroups a dimension`);
     }
     const pool = await runtime.pipeline(
       `moc-chunk-pool:d${headDim}:${precision}`,
@@ -98,28 +105,35 @@ export class MocGpuRouting implements RoutingProgram {
     const scoresGrid = dispatchGrid(Math.ceil(videoTokens / CHUNK_SCORES_WORKGROUP), limit);
     const buffers: GPUBuffer[] = [];
     const own = (b: GPUBuffer) => (buffers.push(b), b);
-    const candidateEnd = own(runtime.upload("moc-candidateEnd", chunks.candidateEnd));
+    const chunkStart = own(runtime.upload("moc-chunkStart", chunks.chunkStart));
+    const queryChunk = own(runtime.upload("moc-queryChunk", mocQueryChunks(chunks)));
+    const anchorFirst = own(runtime.upload("moc-anchorFirst", chunks.anchorFirst));
+    const candidateResume = own(runtime.upload("moc-candidateResume", chunks.candidateResume));
     const poolParams = own(
-      runtime.uniform(
-        "moc-pool-params",
-        new Uint32Array([chunks.videoStart, chunks.tokensPerFrame, chunks.frames, 0]),
-      ),
+      runtime.uniform("moc-pool-params", new Uint32Array([chunks.videoStart, chunkCount, 0, 0])),
     );
     const scoresParams = own(
       runtime.uniform(
         "moc-scores-params",
-        new Uint32Array([chunks.videoStart, chunks.tokensPerFrame, videoTokens, scoresGrid[0]]),
+        new Uint32Array([chunks.videoStart, chunkCount, videoTokens, scoresGrid[0]]),
       ),
     );
     const work = heads.map((h) => {
-      const descriptors = own(runtime.buffer(`moc-descriptors[${h}]`, chunks.frames * headDim * 4));
+      const descriptors = own(runtime.buffer(`moc-descriptors[${h}]`, chunkCount * headDim * 4));
       const chosen = own(runtime.buffer(`moc-chosen[${h}]`, videoTokens * k * 4));
       return {
-        pool: bindBuffers(runtime, pool.pipeline, [inputs.k[h], descriptors, poolParams]),
+        pool: bindBuffers(runtime, pool.pipeline, [
+          inputs.k[h],
+          chunkStart,
+          descriptors,
+          poolParams,
+        ]),
         scores: bindBuffers(runtime, scores.pipeline, [
           inputs.q[h],
           descriptors,
-          candidateEnd,
+          queryChunk,
+          anchorFirst,
+          candidateResume,
           chosen,
           scoresParams,
         ]),
@@ -129,7 +143,7 @@ export class MocGpuRouting implements RoutingProgram {
     return new MocGpuRouting(runtime, {
       compileMs: pool.compileMs + scores.compileMs,
       k,
-      frames: chunks.frames,
+      chunks: chunkCount,
       scoresGrid,
       pool: pool.pipeline,
       scores: scores.pipeline,
@@ -143,7 +157,7 @@ export class MocGpuRouting implements RoutingProgram {
     for (const head of this.#heads) {
       pass.setPipeline(this.#pool);
       pass.setBindGroup(0, head.pool);
-      pass.dispatchWorkgroups(this.#frames);
+      pass.dispatchWorkgroups(this.#chunks);
       pass.setPipeline(this.#scores);
       pass.setBindGroup(0, head.scores);
       pass.dispatchWorkgroups(...this.#scoresGrid);
