@@ -74,11 +74,15 @@ export function mocParams(given: Params): Params {
 }
 
 /** The paper's two settings (its appendix): chunking, k and causality per video kind. */
-const PAPER_SETTINGS = {
+const PAPER_SETTINGS: Record<
+  "single" | "multi",
+  { chunk: string; k: number; causal: boolean; intraShot: boolean; words: string }
+> = {
   single: {
     chunk: "256",
     k: 3,
     causal: false,
+    intraShot: false,
     words: "single-shot: 256-token chunks, k = 3, non-causal",
   },
   multi: {
