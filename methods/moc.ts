@@ -83,15 +83,15 @@ const PAPER_SETTINGS: Record<
     k: 3,
     causal: false,
     intraShot: false,
-    words: "single-shot: 256-token chunks, k = 3, non-causal",
+    words: "single-shot setting (256-token chunks, k = 3, non-causal)",
   },
   multi: {
     chunk: "1280",
     k: 5,
     causal: true,
     intraShot: true,
-    words: "multi-shot: k = 5, causal, chunks shrinking 10240 → 1280 tokens in training (1280 at " +
-      "the end), own shot anchored",
+    words: "multi-shot setting (k = 5, causal, own shot anchored, chunks shrinking 10240 → 1280 " +
+      "tokens in training: 1280 at the end)",
   },
 };
 
@@ -110,7 +110,8 @@ function mocSettingNotes(
     departs.push(`chunk=${chunks.chunking} (paper ${paper.chunk} tokens)`);
   }
   if (k !== paper.k) {
-    departs.push(`k=${k} (paper ${paper.k}${k === 4 ? "; 4 is a FLOPs fit" : ""})`);
+    const fit = k === 4 ? "; the default 4 is a fit to the single-shot FLOPs figure" : "";
+    departs.push(`k=${k} (paper ${paper.k}${fit})`);
   }
   if (chunks.causal !== paper.causal) {
     departs.push(`causal=${chunks.causal} (paper ${paper.causal})`);
@@ -123,7 +124,7 @@ function mocSettingNotes(
   return [
     departs.length === 0
       ? `MoC paper setting: runs the paper's ${paper.words}`
-      : `MoC paper setting (${paper.words}) departs: ${departs.join(", ")}`,
+      : `MoC paper setting: departs from the paper's ${paper.words} in ${departs.join(", ")}`,
     `MoC analytic FLOPs: the paper's L·d + 2·L·C·d + 4·L·k·m̄·d per head with C = ${C} chunks ` +
     `(video + text), k = ${k}, m̄ = ${meanChunk.toFixed(1)} tokens: the mean video chunk length ` +
     "stands for the paper's mean selected chunk length; the formula counts no anchors (text, " +
