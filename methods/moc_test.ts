@@ -206,6 +206,28 @@ Deno.test("moc structural pair count = the routed form's, at the MoC presets' ci
   }
 });
 
+Deno.test("moc notes name the paper setting a record runs and each departure", async () => {
+  const notesOf = async (name: string, spec: Params) => {
+    const scenario = { ...preset(name, "ci"), heads: 1 };
+    const inputs = syntheticInputs(scenario, { seed: 3 });
+    return (await moc.create(spec).layout(scenario, { inputs })).notes ?? [];
+  };
+  const single = await notesOf("moc-single-shot", { chunk: 256, k: 3, causal: false });
+  assert.ok(single.includes(
+    "MoC paper setting: runs the paper's single-shot setting (256-token chunks, k = 3, non-causal)",
+  ));
+  const multi = await notesOf("moc-multi-shot", {});
+  const departs = multi.find((n) => n.startsWith("MoC paper setting: departs"))!;
+  assert.match(departs, /multi-shot setting/);
+  assert.match(
+    departs,
+    /in chunk=frame \(paper 1280 tokens\), k=4 \(paper 5; the default 4 is a fit/,
+  );
+  assert.ok(!departs.includes("causal="), "causal and the own shot are the paper's");
+  const analytic = multi.find((n) => n.startsWith("MoC analytic FLOPs"))!;
+  assert.match(analytic, /m̄ = 64\.0 tokens: the mean video chunk length stands for the paper's/);
+});
+
 Deno.test("moc layout without inputs names what it needs", async () => {
   const scenario = preset("moc-single-shot", "ci");
   await assert.rejects(async () => await moc.create({}).layout(scenario, {}), /context\.inputs/);
