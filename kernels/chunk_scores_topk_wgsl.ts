@@ -1,7 +1,8 @@
 /**
  * WGSL of MoC's routing scores and top-k (docs/methods.md, "Mixture of Contexts"): one thread per
- * video query scores its candidate chunks (the video chunks 0 … c_f − 1 strictly before its own,
- * not covered by an anchor) by q·descriptor and keeps the best k in registers by insertion,
+ * video query scores its candidate chunks (the video chunks [0, anchorFirst) and
+ * [candidateResume, C) of its own chunk: those no anchor covers, only earlier ones when routing
+ * is causal) by q·descriptor and keeps the best k in registers by insertion,
  * which suits the small k of MoC. Candidates are scanned in ascending chunk order and displace
  * the k-th only with a strictly higher score, so ties keep the lower chunk index (the rule of
  * methods/routing/moc_reference.ts). Empty slots hold 0xffffffff.
@@ -14,11 +15,13 @@ import { NO_CHUNK } from "./moc_chunks.ts";
 /** Threads per workgroup (one query each). */
 export const CHUNK_SCORES_WORKGROUP = 64;
 
-/** Group 0 layout: queries, descriptors, candidateEnd, chosen, params. */
+/** Group 0: queries, descriptors, queryChunk, anchorFirst, candidateResume, chosen, params. */
 export const CHUNK_SCORES_BINDINGS = [
   { name: "queries", kind: "read", type: "array<vec4<Stored>>" },
   { name: "descriptors", kind: "read", type: "array<vec4<f32>>" },
-  { name: "candidateEnd", kind: "read", type: "array<u32>" },
+  { name: "queryChunk", kind: "read", type: "array<u32>" },
+  { name: "anchorFirst", kind: "read", type: "array<u32>" },
+  { name: "candidateResume", kind: "read", type: "array<u32>" },
   { name: "chosen", kind: "read_write", type: "array<u32>" },
   { name: "params", kind: "uniform", type: "Params" },
 ] as const satisfies readonly Binding[];
@@ -35,7 +38,7 @@ const D4: u32 = ${headDim / 4}u;
 const TOP_K: u32 = ${k}u;
 const NO_CHUNK: u32 = ${NO_CHUNK}u;
 
-struct Params { videoStart: u32, tokensPerFrame: u32, videoTokens: u32, dispatchWidth: u32 }
+struct Params { videoStart: u32, chunks: u32, videoTokens: u32, dispatchWidth: u32 }
 
 ${bindingsWgsl(CHUNK_SCORES_BINDINGS)}
 
@@ -45,7 +48,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (query >= params.videoTokens) {
     return;
   }
-  let candidates = candidateEnd[query / params.tokensPerFrame];
+  let own = queryChunk[query];
+  let skipFrom = anchorFirst[own];
+  let skipTo = candidateResume[own];
   let queryBase = (params.videoStart + query) * D4;
   var q: array<vec4<f32>, D4>;
   for (var j = 0u; j < D4; j++) {
@@ -57,7 +62,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     bestChunk[s] = NO_CHUNK;
   }
   var filled = 0u;
-  for (var c = 0u; c < candidates; c++) {
+  for (var c = 0u; c < params.chunks; c++) {
+    if (c == skipFrom) {
+      c = skipTo;
+      if (c >= params.chunks) {
+        break;
+      }
+    }
     var score = 0.0;
     for (var j = 0u; j < D4; j++) {
       score += dot(q[j], descriptors[c * D4 + j]);

@@ -18,7 +18,13 @@ import {
 } from "./chunk_scores_topk_wgsl.ts";
 import type { GpuQkv } from "../gpu/upload_qkv.ts";
 import { readUint32, type RoutingProgram } from "./routing_program.ts";
-import { type MocChunks, type MocSelection, mocVideoTokens } from "./moc_chunks.ts";
+import {
+  type MocChunks,
+  mocQueryChunks,
+  type MocSelection,
+  mocVideoChunks,
+  mocVideoTokens,
+} from "./moc_chunks.ts";
 
 /** What {@link MocGpuRouting.create} needs. */
 export interface MocGpuOptions {
@@ -44,7 +50,7 @@ interface HeadWork {
 interface MocRoutingParts {
   compileMs: number;
   k: number;
-  frames: number;
+  chunks: number;
   scoresGrid: [number, number];
   pool: GPUComputePipeline;
   scores: GPUComputePipeline;
@@ -69,8 +75,9 @@ export class MocGpuRouting implements RoutingProgram {
   static async create(runtime: GpuRuntime, options: MocGpuOptions): Promise<MocGpuRouting> {
     const { chunks, k, inputs, heads, headDim } = options;
     const limit = runtime.device.limits.maxComputeWorkgroupsPerDimension;
-    if (chunks.frames > limit) {
-      throw new RangeError(`moc: ${chunks.frames} frames exceed ${limit} workgroups a dimension`);
+    const chunkCount = mocVideoChunks(chunks);
+    if (chunkCount > limit) {
+      throw new RangeError(`moc: ${chunkCount} chunks exceed ${limit} workgroups a dimension`);
     }
     const { pool, scores } = await compilePipelines(runtime, {
       headDim,
@@ -81,32 +88,35 @@ export class MocGpuRouting implements RoutingProgram {
     const scoresGrid = dispatchGrid(Math.ceil(videoTokens / CHUNK_SCORES_WORKGROUP), limit);
     const buffers: GPUBuffer[] = [];
     const own = (b: GPUBuffer) => (buffers.push(b), b);
-    const candidateEnd = own(runtime.upload("moc-candidateEnd", chunks.candidateEnd));
+    const chunkStart = own(runtime.upload("moc-chunkStart", chunks.chunkStart));
+    const queryChunk = own(runtime.upload("moc-queryChunk", mocQueryChunks(chunks)));
+    const anchorFirst = own(runtime.upload("moc-anchorFirst", chunks.anchorFirst));
+    const candidateResume = own(runtime.upload("moc-candidateResume", chunks.candidateResume));
     const poolParams = own(
-      runtime.uniform(
-        "moc-pool-params",
-        new Uint32Array([chunks.videoStart, chunks.tokensPerFrame, chunks.frames, 0]),
-      ),
+      runtime.uniform("moc-pool-params", new Uint32Array([chunks.videoStart, chunkCount, 0, 0])),
     );
     const scoresParams = own(
       runtime.uniform(
         "moc-scores-params",
-        new Uint32Array([chunks.videoStart, chunks.tokensPerFrame, videoTokens, scoresGrid[0]]),
+        new Uint32Array([chunks.videoStart, chunkCount, videoTokens, scoresGrid[0]]),
       ),
     );
     const work = heads.map((h): HeadWork => {
-      const descriptors = own(runtime.buffer(`moc-descriptors[${h}]`, chunks.frames * headDim * 4));
+      const descriptors = own(runtime.buffer(`moc-descriptors[${h}]`, chunkCount * headDim * 4));
       const chosen = own(runtime.buffer(`moc-chosen[${h}]`, videoTokens * k * 4));
       return {
         pool: bindNamed(runtime, pool.pipeline, CHUNK_POOL_BINDINGS, {
           keys: inputs.k[h],
+          chunkStart,
           descriptors,
           params: poolParams,
         }),
         scores: bindNamed(runtime, scores.pipeline, CHUNK_SCORES_BINDINGS, {
           queries: inputs.q[h],
           descriptors,
-          candidateEnd,
+          queryChunk,
+          anchorFirst,
+          candidateResume,
           chosen,
           params: scoresParams,
         }),
@@ -116,7 +126,7 @@ export class MocGpuRouting implements RoutingProgram {
     return new MocGpuRouting(runtime, {
       compileMs: pool.compileMs + scores.compileMs,
       k,
-      frames: chunks.frames,
+      chunks: chunkCount,
       scoresGrid,
       pool: pool.pipeline,
       scores: scores.pipeline,
@@ -130,7 +140,7 @@ export class MocGpuRouting implements RoutingProgram {
     for (const head of this.#parts.heads) {
       pass.setPipeline(this.#parts.pool);
       pass.setBindGroup(0, head.pool);
-      pass.dispatchWorkgroups(this.#parts.frames);
+      pass.dispatchWorkgroups(this.#parts.chunks);
       pass.setPipeline(this.#parts.scores);
       pass.setBindGroup(0, head.scores);
       pass.dispatchWorkgroups(...this.#parts.scoresGrid);

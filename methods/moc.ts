@@ -1,13 +1,13 @@
 /**
  * Mixture of Contexts (docs/methods.md, "Mixture of Contexts"; arXiv 2508.21058): dynamic top-k
- * routing over content-aligned chunks (a latent frame of a shot; a shot's prompt segment) with
- * mandatory anchors (all text, own frame, own shot in multi-shot scenarios) and causal routing
- * (only strictly earlier video chunks are candidates). Routing runs on the GPU when the context
- * has one (kernels/moc_routing.ts), else in float64 on the CPU
- * (methods/routing/moc_reference.ts).
+ * routing over content-aligned chunks (a latent frame, a shot or a run of N tokens, never across
+ * a shot; a shot's prompt segment) with mandatory anchors (all text, own chunk, own shot in
+ * multi-shot scenarios) and, by default, causal routing (only chunks before the anchor are
+ * candidates). Routing runs on the GPU when the context has one (kernels/moc_routing.ts),
+ * else in float64 on the CPU (methods/routing/moc_reference.ts).
  *
  * Assumptions where the paper is silent (stated in every layout's notes): candidates are the
- * video chunks not covered by an anchor, so with `intraShot` only earlier shots' frames compete;
+ * video chunks not covered by an anchor, so with `intraShot` only other shots' chunks compete;
  * text chunks get no descriptor since text is always attended; routing is per head on that
  * head's Q/K. The paper also allows a key-chunk-major execution (gather the queries of each chunk,
  * merge partial results by log-sum-exp); here query tiles run the union of their queries'
@@ -20,7 +20,13 @@ import { type Method, type MethodDefinition, MethodSpecError, type Params } from
 import { mocAnalyticFlops, mocRoutingFlops } from "./moc_flops.ts";
 import { MOC_PERMUTATION, MOC_TILE_ROWS, mocForm } from "./moc_form.ts";
 import { layoutHeads, routeHeads } from "./routing/dynamic_context.ts";
-import { mocChunks } from "../kernels/moc_chunks.ts";
+import {
+  type MocChunking,
+  type MocChunks,
+  mocChunks,
+  mocVideoChunks,
+  mocVideoTokens,
+} from "../kernels/moc_chunks.ts";
 import { MocGpuRouting } from "../kernels/moc_routing.ts";
 import { mocRoutingReference } from "./routing/moc_reference.ts";
 import { resolveParams } from "./spec.ts";
@@ -47,14 +53,42 @@ export function resolveIntraShot(setting: string, scenario: Scenario): boolean {
   return setting === "auto" ? scenario.shots.length > 1 : setting === "true";
 }
 
-const DEFAULTS: Params = { k: 4, intraShot: "auto", block: 128 };
+/**
+ * Reads `chunk` as written (`frame`, `shot` or a positive integer number of tokens); throws a
+ * {@link MethodSpecError} for other values.
+ *
+ * @example
+ * ```ts
+ * import { parseChunking } from "./moc.ts";
+ * import { equal, throws } from "node:assert/strict";
+ * equal(parseChunking("256"), 256);
+ * equal(parseChunking("shot"), "shot");
+ * throws(() => parseChunking("0"), /"chunk" must be frame, shot or an integer ≥ 1/);
+ * ```
+ */
+export function parseChunking(setting: string): MocChunking {
+  if (setting === "frame" || setting === "shot") return setting;
+  const tokens = Number(setting);
+  if (!/^\d+$/.test(setting) || !Number.isSafeInteger(tokens) || tokens < 1) {
+    throw new MethodSpecError(
+      `moc: parameter "chunk" must be frame, shot or an integer ≥ 1 (tokens) (got ${setting})`,
+    );
+  }
+  return tokens;
+}
 
-/** MoC's parameters, validated: `intraShot` may be given as a boolean or `auto`. */
+const DEFAULTS: Params = { k: 4, intraShot: "auto", chunk: "frame", causal: true, block: 128 };
+
+/**
+ * MoC's parameters, validated: `intraShot` may be given as a boolean or `auto`, `chunk` as
+ * `frame`, `shot` or a number of tokens.
+ */
 export function mocParams(given: Params): Params {
-  const spelled = typeof given.intraShot === "boolean"
-    ? { ...given, intraShot: String(given.intraShot) }
-    : given;
+  const spelled = { ...given };
+  if (typeof given.intraShot === "boolean") spelled.intraShot = String(given.intraShot);
+  if (typeof given.chunk === "number") spelled.chunk = String(given.chunk);
   const params = resolveParams("moc", DEFAULTS, spelled);
+  parseChunking(params.chunk as string);
   const k = params.k as number;
   if (!Number.isInteger(k) || k < 1 || k > MOC_MAX_K) {
     throw new MethodSpecError(`moc: parameter "k" must be an integer 1..${MOC_MAX_K} (got ${k})`);
@@ -72,23 +106,90 @@ export function mocParams(given: Params): Params {
   return params;
 }
 
+/** The paper's two settings (its appendix): chunking, k and causality per video kind. */
+const PAPER_SETTINGS: Record<
+  "single" | "multi",
+  { chunk: string; k: number; causal: boolean; intraShot: boolean; words: string }
+> = {
+  single: {
+    chunk: "256",
+    k: 3,
+    causal: false,
+    intraShot: false,
+    words: "single-shot setting (256-token chunks, k = 3, non-causal)",
+  },
+  multi: {
+    chunk: "1280",
+    k: 5,
+    causal: true,
+    intraShot: true,
+    words: "multi-shot setting (k = 5, causal, own shot anchored, chunks shrinking 10240 → 1280 " +
+      "tokens in training: 1280 at the end)",
+  },
+};
+
+/**
+ * The record's notes on the paper: which of its settings the run follows, where it departs, and
+ * what the analytic formula assumes.
+ */
+function mocSettingNotes(
+  scenario: Scenario,
+  run: { chunks: MocChunks; k: number },
+): string[] {
+  const { chunks, k } = run;
+  const paper = scenario.shots.length > 1 ? PAPER_SETTINGS.multi : PAPER_SETTINGS.single;
+  const departs: string[] = [];
+  if (String(chunks.chunking) !== paper.chunk) {
+    departs.push(`chunk=${chunks.chunking} (paper ${paper.chunk} tokens)`);
+  }
+  if (k !== paper.k) {
+    const fit = k === 4 ? "; the default 4 is a fit to the single-shot FLOPs figure" : "";
+    departs.push(`k=${k} (paper ${paper.k}${fit})`);
+  }
+  if (chunks.causal !== paper.causal) {
+    departs.push(`causal=${chunks.causal} (paper ${paper.causal})`);
+  }
+  if (chunks.intraShot !== paper.intraShot) {
+    departs.push(`intraShot=${chunks.intraShot} (paper ${paper.intraShot})`);
+  }
+  const C = mocVideoChunks(chunks) + chunks.textChunks;
+  const meanChunk = mocVideoTokens(chunks) / mocVideoChunks(chunks);
+  return [
+    departs.length === 0
+      ? `MoC paper setting: runs the paper's ${paper.words}`
+      : `MoC paper setting: departs from the paper's ${paper.words} in ${departs.join(", ")}`,
+    `MoC analytic FLOPs: the paper's L·d + 2·L·C·d + 4·L·k·m̄·d per head with C = ${C} chunks ` +
+    `(video + text), k = ${k}, m̄ = ${meanChunk.toFixed(1)} tokens: the mean video chunk length ` +
+    "stands for the paper's mean selected chunk length; the formula counts no anchors (text, " +
+    "own chunk or shot), the counted FLOPs do",
+  ];
+}
+
 /** The MoC method: per-query top-k chunk routing with text, frame and shot anchors. */
 export const moc: MethodDefinition = {
   name: "moc",
-  summary: "Mixture of Contexts: per-query top-k of earlier frame chunks by q·mean(K) + text, " +
-    "own-frame and own-shot anchors (arXiv 2508.21058)",
+  summary: "Mixture of Contexts: per-query top-k of frame, shot or N-token chunks by q·mean(K) " +
+    "+ text, own-chunk and own-shot anchors, causal or not (arXiv 2508.21058)",
   defaults: DEFAULTS,
   paramDocs: {
-    k: `chunks routed per query among strictly earlier, uncovered video chunks: 1..${MOC_MAX_K} ` +
-      "(the paper's FLOPs: k=4 on moc-single-shot, k=2 on moc-multi-shot)",
+    k: `chunks routed per query among the video chunks no anchor covers: 1..${MOC_MAX_K} ` +
+      "(the paper: 3 single-shot, 5 multi-shot; the default 4 is a FLOPs fit, docs/methods.md)",
     intraShot: "attend the whole own shot: auto (on when the scenario has > 1 shot), true, false",
+    chunk: "video chunks: frame (a latent frame), shot (a whole shot) or N (runs of N tokens " +
+      "within a shot, the last one shorter)",
+    causal: "true: only chunks before the query's anchor are candidates; false: every chunk " +
+      "no anchor covers",
     block: "block size for block-sparsity figures and mask pictures (tokens)",
   },
   create(given: Params): Method {
     const params = mocParams(given);
     const k = params.k as number;
     const chunksOf = (scenario: Scenario) =>
-      mocChunks(scenario, { intraShot: resolveIntraShot(params.intraShot as string, scenario) });
+      mocChunks(scenario, {
+        intraShot: resolveIntraShot(params.intraShot as string, scenario),
+        causal: params.causal as boolean,
+        chunking: parseChunking(params.chunk as string),
+      });
     return {
       name: "moc",
       params,
@@ -117,17 +218,18 @@ export const moc: MethodDefinition = {
           routing,
           params: { ...params, intraShot: String(chunks.intraShot) },
           stats: {
-            chunks: chunks.frames + chunks.textChunks,
+            chunks: mocVideoChunks(chunks) + chunks.textChunks,
             attendedPairs: attended,
             executedPairs: executed,
             executedOverAttended: executed / attended,
             routedOn,
           },
           notes: [
-            "MoC: candidates are the video chunks strictly before the query's own chunk that no " +
-            "anchor covers (with intraShot, earlier shots' frames only); text chunks get no " +
+            ...mocSettingNotes(scenario, { chunks, k }),
+            "MoC: candidates are the video chunks that no anchor covers (causal: only those " +
+            "before the anchor; with intraShot, other shots' chunks only); text chunks get no " +
             "descriptor (text is always attended); routing is per head on that head's Q/K",
-            `MoC execution: the queries of each frame are ordered by their chosen chunks ` +
+            `MoC execution: the queries of each chunk are ordered by their chosen chunks ` +
             `(${MOC_PERMUTATION}); query tiles of ≤ ${MOC_TILE_ROWS} of them run the union of ` +
             `their queries' chosen chunks with row masks; executed/attended pairs = ${
               (executed / attended).toFixed(3)

@@ -1,16 +1,25 @@
 /**
- * MoC's FLOPs figures (docs/metrics.md): the routing work the kernels do, the attended pairs that
- * follow from the chunk structure alone, and the paper's analytic formula
- * L·d + 2·L·C·d + 4·L·k·m̄·d (C chunks, k selected, m̄ mean chunk length).
+ * MoC's FLOPs figures (docs/metrics.md): the routing work the kernels do, the attended pairs of a
+ * selection, and the paper's analytic formula L·d + 2·L·C·d + 4·L·k·m̄·d (C chunks, k selected,
+ * m̄ the mean length of a selected chunk).
  *
  * @module
  */
 import type { Scenario } from "../scenarios/scenario.ts";
-import { type MocChunks, mocTextTokens, mocVideoTokens } from "../kernels/moc_chunks.ts";
+import {
+  mocCandidateCount,
+  mocChunkLength,
+  type MocChunks,
+  type MocSelection,
+  mocTextTokens,
+  mocVideoChunks,
+  mocVideoTokens,
+  NO_CHUNK,
+} from "../kernels/moc_chunks.ts";
 
-/** A figure of the MoC paper (one head, one layer, d = 128) and the k that reproduces it. */
+/** A FLOPs figure of the MoC paper (one head, one layer, d = 128) and the setting that runs it. */
 export interface MocPaperFigure {
-  /** Our preset of the paper's setting (scenarios/presets.ts). */
+  /** Our preset of the paper's video (scenarios/presets.ts). */
   preset: string;
   /** Where the paper gives it. */
   source: string;
@@ -18,36 +27,71 @@ export interface MocPaperFigure {
   denseFlops: number;
   /** MoC FLOPs the paper reports. */
   mocFlops: number;
-  /** The k (1…16) whose counted FLOPs on the preset come closest to `mocFlops`. */
-  k: number;
+  /** The `--methods` spec Longshot runs for the row. */
+  spec: string;
+  /** `paper`: the paper's own k and chunking; `fit`: a k chosen here to meet `mocFlops`. */
+  kind: "paper" | "fit";
+  /** What the setting assumes where the paper is silent. */
+  assumption: string;
 }
 
+const SINGLE_SHOT = {
+  preset: "moc-single-shot",
+  source: "MoC (arXiv 2508.21058) Table 1, 8 s single shot at 320×192",
+  denseFlops: 1.9e10,
+  mocFlops: 4.1e9,
+};
+
+const MULTI_SHOT = {
+  preset: "moc-multi-shot",
+  source: "MoC (arXiv 2508.21058) Table 2, 8 shots, 64 s at 480p",
+  denseFlops: 1.66e13,
+  mocFlops: 2.32e12,
+};
+
 /**
- * The paper's figures and the preset-specific k that reproduces each (checked by
- * methods/moc_test.ts): use `moc:k=4` on moc-single-shot and `moc:k=2` on moc-multi-shot.
+ * The paper's FLOPs rows, each with the paper's own setting and with the older fitted k, checked
+ * by methods/moc_test.ts.
  */
 export const MOC_PAPER_FIGURES: readonly MocPaperFigure[] = [
   {
-    preset: "moc-single-shot",
-    source: "MoC (arXiv 2508.21058) Table 1, 8 s single shot at 320×192",
-    denseFlops: 1.9e10,
-    mocFlops: 4.1e9,
-    k: 4,
+    ...SINGLE_SHOT,
+    spec: "moc:chunk=256;k=3;causal=false",
+    kind: "paper",
+    assumption: "the paper's single-shot setting (appendix: 256-token chunks, k = 3, no causal " +
+      "routing); the own chunk is the local anchor (the own shot would be the whole video); " +
+      "prompt length 92 from the dense figure",
   },
   {
-    preset: "moc-multi-shot",
-    source: "MoC (arXiv 2508.21058) Table 2, 8 shots, 64 s at 480p",
-    denseFlops: 1.66e13,
-    mocFlops: 2.32e12,
-    k: 2,
+    ...SINGLE_SHOT,
+    spec: "moc:k=4",
+    kind: "fit",
+    assumption: "fit: frame chunks with causal routing, k = 4 chosen here to meet 4.1e9",
+  },
+  {
+    ...MULTI_SHOT,
+    spec: "moc:chunk=1280;k=5",
+    kind: "paper",
+    assumption: "the paper's multi-shot setting at the end of its schedule (appendix: k = 5, " +
+      "chunks shrinking 10240 → 5120 → 2560 → 1280 during training, causal routing, own shot " +
+      "anchored); frame size, frames per shot and prompt length are not given: the preset's",
+  },
+  {
+    ...MULTI_SHOT,
+    spec: "moc:k=2",
+    kind: "fit",
+    assumption: "fit: frame chunks, k = 2 and the preset's 64-token prompts chosen here to " +
+      "meet 2.32e12",
   },
 ];
 
-/** (query, candidate chunk) pairs the scoring kernel visits: Σ over video queries of c_f. */
+/** (query, candidate chunk) pairs the scoring kernel visits: Σ over video queries of candidates. */
 export function mocCandidatePairs(chunks: MocChunks): number {
   let pairs = 0;
-  for (let f = 0; f < chunks.frames; f++) pairs += chunks.candidateEnd[f];
-  return pairs * chunks.tokensPerFrame;
+  for (let c = 0; c < mocVideoChunks(chunks); c++) {
+    pairs += mocChunkLength(chunks, c) * mocCandidateCount(chunks, c);
+  }
+  return pairs;
 }
 
 /**
@@ -60,16 +104,15 @@ export function mocRoutingFlops(
   options: { k: number; headDim: number },
 ): number {
   const { k, headDim: d } = options;
-  const pooling = mocVideoTokens(chunks) * d + chunks.frames * d;
+  const pooling = mocVideoTokens(chunks) * d + mocVideoChunks(chunks) * d;
   const candidates = mocCandidatePairs(chunks);
   return pooling + 2 * d * candidates + k * candidates;
 }
 
 /**
- * Attended (query, key) pairs of one head, from the structure alone: a video query of frame f
- * attends all text, its anchor and min(k, c_f) chunks of P tokens (the sets are disjoint by
- * construction); text queries attend all L keys. Equals `attendedPairs(mocForm(…))` for any
- * selection that fills min(k, c_f) slots, which every top-k does.
+ * Attended (query, key) pairs of one head's selection, counted from the chunk structure: a video
+ * query attends all text, its anchor and the tokens of its chosen chunks (the sets are disjoint
+ * by construction); text queries attend all L keys.
  *
  * @example
  * ```ts
@@ -79,25 +122,38 @@ export function mocRoutingFlops(
  * const chunks = mocChunks({
  *   name: "tiny", latent: [3, 1, 2], text: { tokens: 1, position: "suffix" },
  *   shots: [3], textSegments: [1], heads: 1, headDim: 64, modelType: "hunyuan",
- * }, { intraShot: false });
- * // Video: 6 queries × (1 text + 2 own frame) + 2·(1·2) + 2·(2·2); text: 1 × 7.
- * deepEqual(mocAttendedPairs(chunks, { k: 4 }), 18 + 4 + 8 + 7);
+ * }, { intraShot: false, causal: true, chunking: "frame" });
+ * const none = 0xffffffff;
+ * // Frames 1 and 2 chose frame 0; frame 2 also chose frame 1.
+ * const selection = { k: 2, chosen: Uint32Array.from([none, none, none, none, 0, none, 0, none,
+ *   0, 1, 1, 0]) };
+ * // Video: 6 queries × (1 text + 2 own frame) + 2·2 + 2·4; text: 1 × 7.
+ * deepEqual(mocAttendedPairs(chunks, selection), 18 + 4 + 8 + 7);
  * ```
  */
-export function mocAttendedPairs(chunks: MocChunks, options: { k: number }): number {
-  const P = chunks.tokensPerFrame;
+export function mocAttendedPairs(chunks: MocChunks, selection: MocSelection): number {
   const text = mocTextTokens(chunks);
+  const { k, chosen } = selection;
   let pairs = text * chunks.tokens;
-  for (let f = 0; f < chunks.frames; f++) {
-    const anchor = chunks.anchorEnd[f] - chunks.anchorStart[f];
-    pairs += P * (text + anchor + Math.min(options.k, chunks.candidateEnd[f]) * P);
+  let query = 0;
+  for (let c = 0; c < mocVideoChunks(chunks); c++) {
+    const anchor = chunks.chunkStart[chunks.anchorEnd[c]] -
+      chunks.chunkStart[chunks.anchorFirst[c]];
+    for (; query < chunks.chunkStart[c + 1]; query++) {
+      pairs += text + anchor;
+      for (const picked of chosen.subarray(query * k, (query + 1) * k)) {
+        if (picked !== NO_CHUNK) pairs += mocChunkLength(chunks, picked);
+      }
+    }
   }
   return pairs;
 }
 
 /**
- * The MoC paper's FLOPs formula for all heads, L·d + 2·L·C·d + 4·L·k·m̄·d per head, with C = video
- * chunks + text chunks and m̄ = L / C.
+ * The MoC paper's FLOPs formula for all heads, L·d + 2·L·C·d + 4·L·k·m̄·d per head: C = video
+ * chunks + text chunks, and m̄, which the paper defines as the mean length of a selected chunk,
+ * taken as the mean video chunk length N / C_video (the assumption: a selected chunk is an
+ * average one). The formula counts k selected chunks for every query and no anchors.
  */
 export function mocAnalyticFlops(
   scenario: Scenario,
@@ -106,7 +162,7 @@ export function mocAnalyticFlops(
   const { chunks, k } = options;
   const L = chunks.tokens;
   const d = scenario.headDim;
-  const C = chunks.frames + chunks.textChunks;
-  const meanChunk = L / C;
-  return scenario.heads * (L * d + 2 * L * C * d + 4 * L * k * meanChunk * d);
+  const C = mocVideoChunks(chunks) + chunks.textChunks;
+  const meanSelected = mocVideoTokens(chunks) / mocVideoChunks(chunks);
+  return scenario.heads * (L * d + 2 * L * C * d + 4 * L * k * meanSelected * d);
 }

@@ -1,23 +1,25 @@
 /**
  * MoC's execution form (docs/methods.md, "Mixture of Contexts"): query tiles are the queries of one
- * video chunk (a latent frame), at most {@link MOC_TILE_ROWS} a tile; a tile's key ranges are its
- * anchors (all text, own shot or own frame) and, for every chunk chosen by ANY query of the tile,
- * one range whose row mask marks the queries that chose it (adjacent chunks with the same row
- * mask merge into one range; a chunk chosen by every row needs no mask). The kernel thus runs the
- * union of the tile's choices and masks per query: executed pairs ≥ attended pairs, and the gap
- * is reported. Text queries attend densely.
+ * video chunk, at most {@link MOC_TILE_ROWS} a tile; a tile's key ranges are its anchors (all
+ * text, its own shot or own chunk) and, for every chunk chosen by ANY query of the tile, one range
+ * whose row mask marks the queries that chose it (adjacent chunks with the same row mask merge
+ * into one range; a chunk chosen by every row needs no mask). The kernel thus runs the union of
+ * the tile's choices and masks per query: executed pairs ≥ attended pairs, and the gap is
+ * reported. Text queries attend densely.
  *
- * To keep that union small, the queries of each frame are reordered by their choices (the
- * sorted chunk list, stable in token order) — permutation `moc-choice-sorted`: queries that chose
- * the same chunks share tiles. The reordering stays inside each frame, so every key range (whole
- * frames, shots, the text) is the same set of keys in either order.
+ * To keep that union small, the queries of each chunk are reordered by their choices (the sorted
+ * chunk list, stable in token order) — permutation `moc-choice-sorted`: queries that chose the
+ * same chunks share tiles. The reordering stays inside each chunk, so every key range (whole
+ * chunks, shots, the text) is the same set of keys in either order.
  *
  * @module
  */
 import { type ExecutionForm, FormBuilder, MASK_ROWS } from "../form/form.ts";
 import {
+  isMocCandidate,
   type MocChunks,
   type MocSelection,
+  mocVideoChunks,
   mocVideoTokens,
   NO_CHUNK,
 } from "../kernels/moc_chunks.ts";
@@ -40,28 +42,27 @@ export const MOC_PERMUTATION = "moc-choice-sorted";
 
 /** Row masks of one tile: bit `row` of chunk c is set when the tile's query `row` chose c. */
 function tileChunkMasks(
-  selection: MocSelection,
-  tile: { queries: Uint32Array; candidates: number },
+  chunks: MocChunks,
+  tile: { selection: MocSelection; own: number; queries: Uint32Array },
   masks: Uint32Array,
 ): void {
-  const { k, chosen } = selection;
-  masks.fill(0, 0, tile.candidates * ROW_WORDS);
+  const { k, chosen } = tile.selection;
+  masks.fill(0);
   tile.queries.forEach((query, row) => {
     for (const c of chosen.subarray(query * k, (query + 1) * k)) {
       if (c === NO_CHUNK) break;
-      if (c >= tile.candidates) {
-        throw new RangeError(`moc: video query ${query} chose chunk ${c}, not earlier`);
+      if (!isMocCandidate(chunks, tile.own, c)) {
+        throw new RangeError(`moc: video query ${query} chose chunk ${c}, not a candidate`);
       }
       masks[c * ROW_WORDS + (row >>> 5)] |= 1 << (row & 31);
     }
   });
 }
 
-/** The video queries of frame `f` ordered by their chosen chunks (sorted lists), then by index. */
-function choiceOrder(selection: MocSelection, f: number, tokensPerFrame: number): Uint32Array {
+/** The video queries [first, end) ordered by their chosen chunks (sorted lists), then by index. */
+function choiceOrder(selection: MocSelection, first: number, end: number): Uint32Array {
   const { k, chosen } = selection;
-  const first = f * tokensPerFrame;
-  const keys = Array.from({ length: tokensPerFrame }, (_, i) => {
+  const keys = Array.from({ length: end - first }, (_, i) => {
     const query = first + i;
     return {
       query,
@@ -75,27 +76,30 @@ function choiceOrder(selection: MocSelection, f: number, tokensPerFrame: number)
   return Uint32Array.from(keys, (key) => key.query);
 }
 
-/** One range per run of adjacent chosen chunks with equal row masks (no mask when all rows). */
+/**
+ * One range per run of adjacent chosen chunks in [from, to) with equal row masks (no mask when
+ * all rows chose them).
+ */
 function addChosenRanges(
   builder: FormBuilder,
   chunks: MocChunks,
-  tile: { rows: number; candidates: number; masks: Uint32Array },
+  tile: { rows: number; from: number; to: number; masks: Uint32Array },
 ): void {
   const words = Math.ceil(tile.rows / 32);
   const maskOf = (c: number) => tile.masks.subarray(c * ROW_WORDS, c * ROW_WORDS + words);
   const fullLast = tile.rows % 32 === 0 ? 0xffffffff : (2 ** (tile.rows % 32) - 1) >>> 0;
-  let c = 0;
-  while (c < tile.candidates) {
+  let c = tile.from;
+  while (c < tile.to) {
     const bits = maskOf(c);
     if (bits.every((w) => w === 0)) {
       c++;
       continue;
     }
     let end = c + 1;
-    while (end < tile.candidates && maskOf(end).every((w, i) => w === bits[i])) end++;
+    while (end < tile.to && maskOf(end).every((w, i) => w === bits[i])) end++;
     const full = bits.every((w, i) => w === (i === words - 1 ? fullLast : 0xffffffff));
-    const start = chunks.videoStart + c * chunks.tokensPerFrame;
-    const stop = chunks.videoStart + end * chunks.tokensPerFrame;
+    const start = chunks.videoStart + chunks.chunkStart[c];
+    const stop = chunks.videoStart + chunks.chunkStart[end];
     if (full) builder.range(start, stop);
     else builder.range(start, stop, { kind: MASK_ROWS, words: Array.from(bits) });
     c = end;
@@ -109,7 +113,7 @@ export function mocForm(
 ): ExecutionForm {
   const { selection, blockSize } = options;
   const L = chunks.tokens;
-  const P = chunks.tokensPerFrame;
+  const v0 = chunks.videoStart;
   const videoQueries = mocVideoTokens(chunks);
   if (selection.chosen.length !== videoQueries * selection.k) {
     throw new RangeError(
@@ -119,26 +123,27 @@ export function mocForm(
   const builder = new FormBuilder(L, blockSize);
   const permutation = Uint32Array.from({ length: L }, (_, i) => i);
   const text = chunks.textRange;
-  const textFirst = text !== null && text[0] < chunks.videoStart;
+  const textFirst = text !== null && text[0] < v0;
   if (textFirst) denseTiles(builder, text[0], text[1], L);
-  const masks = new Uint32Array(chunks.frames * ROW_WORDS);
-  for (let f = 0; f < chunks.frames; f++) {
-    const candidates = chunks.candidateEnd[f];
-    const order = choiceOrder(selection, f, P);
-    order.forEach((
-      query,
-      i,
-    ) => (permutation[chunks.videoStart + f * P + i] = chunks.videoStart + query));
-    for (let q0 = f * P; q0 < (f + 1) * P; q0 += MOC_TILE_ROWS) {
-      const rows = Math.min((f + 1) * P, q0 + MOC_TILE_ROWS) - q0;
-      const queries = order.subarray(q0 - f * P, q0 - f * P + rows);
-      tileChunkMasks(selection, { queries, candidates }, masks);
-      // Ranges run in ascending key order: prefix text, chosen chunks, anchor, suffix text.
+  const C = mocVideoChunks(chunks);
+  const masks = new Uint32Array(C * ROW_WORDS);
+  for (let c = 0; c < C; c++) {
+    const [first, end] = [chunks.chunkStart[c], chunks.chunkStart[c + 1]];
+    const order = choiceOrder(selection, first, end);
+    permutation.set(order.map((query) => v0 + query), v0 + first);
+    const anchor = [chunks.anchorFirst[c], chunks.anchorEnd[c]];
+    for (let q0 = first; q0 < end; q0 += MOC_TILE_ROWS) {
+      const rows = Math.min(end, q0 + MOC_TILE_ROWS) - q0;
+      const queries = order.subarray(q0 - first, q0 - first + rows);
+      tileChunkMasks(chunks, { selection, own: c, queries }, masks);
+      // Ranges run in ascending key order: prefix text, chosen chunks before the anchor, the
+      // anchor, chosen chunks after it (non-causal routing), suffix text.
       if (text && textFirst) builder.range(text[0], text[1]);
-      addChosenRanges(builder, chunks, { rows, candidates, masks });
-      builder.range(chunks.anchorStart[f], chunks.anchorEnd[f]);
+      addChosenRanges(builder, chunks, { rows, from: 0, to: anchor[0], masks });
+      builder.range(v0 + chunks.chunkStart[anchor[0]], v0 + chunks.chunkStart[anchor[1]]);
+      addChosenRanges(builder, chunks, { rows, from: anchor[1], to: C, masks });
       if (text && !textFirst) builder.range(text[0], text[1]);
-      builder.endTile(chunks.videoStart + q0 + rows);
+      builder.endTile(v0 + q0 + rows);
     }
   }
   if (text && !textFirst) denseTiles(builder, text[0], text[1], L);

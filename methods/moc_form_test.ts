@@ -6,7 +6,7 @@ import { attendedPairs, denseMask, executedPairs, MASK_ROWS } from "../form/form
 import { mocAttendedPairs } from "./moc_flops.ts";
 import { MOC_TILE_ROWS, mocForm } from "./moc_form.ts";
 import { seededQkv } from "../tests/random_qkv.ts";
-import { mocChunks, NO_CHUNK } from "../kernels/moc_chunks.ts";
+import { mocChunks, mocVideoTokens, NO_CHUNK } from "../kernels/moc_chunks.ts";
 import { mocRoutingReference } from "./routing/moc_reference.ts";
 
 /** A random small scenario: shots of 1–4 frames, 1–70 tokens a frame, text anywhere. */
@@ -18,6 +18,11 @@ const scenarioArbitrary = fc.record({
   position: fc.constantFrom("suffix" as const, "prefix" as const),
   k: fc.integer({ min: 1, max: 6 }),
   intraShot: fc.boolean(),
+  causal: fc.boolean(),
+  chunking: fc.oneof(
+    fc.constantFrom("frame" as const, "shot" as const),
+    fc.integer({ min: 1, max: 90 }),
+  ),
   seed: fc.integer({ min: 0, max: 1e6 }),
 }).map((r) => {
   const text = r.textPerShot * r.shots.length;
@@ -31,20 +36,37 @@ const scenarioArbitrary = fc.record({
     headDim: 64,
     modelType: "hunyuan",
   };
-  return { scenario, k: r.k, intraShot: r.intraShot, seed: r.seed };
+  const options = { intraShot: r.intraShot, causal: r.causal, chunking: r.chunking };
+  return { scenario, k: r.k, options, seed: r.seed };
 });
 
-Deno.test("moc form: causal, anchors present, k respected, pairs match the structure", () => {
+Deno.test("moc form: anchors present, candidates only, k respected, pairs match the selection", () => {
   fc.assert(
-    fc.property(scenarioArbitrary, ({ scenario, k, intraShot, seed }) => {
+    fc.property(scenarioArbitrary, ({ scenario, k, options, seed }) => {
       const L = totalTokens(scenario);
-      const chunks = mocChunks(scenario, { intraShot });
+      const chunks = mocChunks(scenario, options);
       const source = seededQkv({ tokens: L, heads: 1, headDim: 64 }, { seed, quantized: false });
       const selection = mocRoutingReference(source.tensors[0], { chunks, headDim: 64, k });
       const form = mocForm(chunks, { selection, blockSize: 16 });
       const mask = denseMask(form);
-      const P = chunks.tokensPerFrame;
       const shotOf = shotOfFrames(scenario);
+      const P = scenario.latent[1] * scenario.latent[2];
+      // The chunk of each video token, rebuilt here from the chunking rule.
+      const chunkOf: number[] = [];
+      let shotFirstToken = 0;
+      for (const frames of scenario.shots) {
+        const length = frames * P;
+        const step = options.chunking === "frame"
+          ? P
+          : options.chunking === "shot"
+          ? length
+          : options.chunking;
+        const base = chunkOf.length === 0 ? 0 : chunkOf[chunkOf.length - 1] + 1;
+        for (let t = 0; t < length; t++) chunkOf.push(base + Math.floor(t / step));
+        shotFirstToken += length;
+      }
+      assert.equal(shotFirstToken, chunkOf.length);
+      const v0 = chunks.videoStart;
       for (let query = 0; query < L; query++) {
         const frame = frameOfToken(scenario, query);
         const row = mask.subarray(query * L, (query + 1) * L);
@@ -52,28 +74,33 @@ Deno.test("moc form: causal, anchors present, k respected, pairs match the struc
           assert.ok(row.every((b) => b === 1), `text query ${query} attends densely`);
           continue;
         }
-        const routedFrames = new Set<number>();
+        const own = chunkOf[query - v0];
+        const anchoredChunk = (c: number) =>
+          c === own || (options.intraShot && shotOf[frameOfChunk(c)] === shotOf[frame]);
+        const frameOfChunk = (c: number) => Math.floor(chunkOf.indexOf(c) / P);
+        const routed = new Set<number>();
         for (let key = 0; key < L; key++) {
           const keyFrame = frameOfToken(scenario, key);
-          const anchored = keyFrame < 0 || keyFrame === frame ||
-            (intraShot && shotOf[keyFrame] === shotOf[frame]);
-          if (anchored) {
+          if (keyFrame < 0 || anchoredChunk(chunkOf[key - v0])) {
             assert.equal(row[key], 1, `query ${query} misses anchor key ${key}`);
-          } else if (row[key] === 1) {
-            assert.ok(
-              keyFrame < frame,
-              `query ${query} (frame ${frame}) routed to frame ${keyFrame}`,
-            );
-            routedFrames.add(keyFrame);
-          }
+          } else if (row[key] === 1) routed.add(chunkOf[key - v0]);
         }
-        const candidates = chunks.candidateEnd[frame];
-        assert.equal(routedFrames.size, Math.min(k, candidates), `query ${query} routes min(k, c)`);
-        for (const f of routedFrames) {
-          for (let t = 0; t < P; t++) assert.equal(row[chunks.videoStart + f * P + t], 1);
+        const candidates = new Set<number>();
+        for (let c = 0; c <= chunkOf[chunkOf.length - 1]; c++) {
+          const anchored = anchoredChunk(c);
+          const before = chunkOf.indexOf(c) < chunkOf.indexOf(own) &&
+            (!options.intraShot || shotOf[frameOfChunk(c)] < shotOf[frame]);
+          if (!anchored && (!options.causal || before)) candidates.add(c);
+        }
+        for (const c of routed) assert.ok(candidates.has(c), `query ${query} routed to ${c}`);
+        assert.equal(routed.size, Math.min(k, candidates.size), `query ${query} routes min(k, c)`);
+        for (const c of routed) {
+          chunkOf.forEach((chunk, t) => {
+            if (chunk === c) assert.equal(row[v0 + t], 1, "a routed chunk is attended whole");
+          });
         }
       }
-      assert.equal(attendedPairs(form), mocAttendedPairs(chunks, { k }));
+      assert.equal(attendedPairs(form), mocAttendedPairs(chunks, selection));
       assert.ok(executedPairs(form) >= attendedPairs(form));
     }),
     { numRuns: 60 },
@@ -91,7 +118,7 @@ Deno.test("moc form: tiles hold ≤ MOC_TILE_ROWS queries of one frame; rows of 
     headDim: 64,
     modelType: "hunyuan",
   };
-  const chunks = mocChunks(scenario, { intraShot: false });
+  const chunks = mocChunks(scenario, { intraShot: false, causal: true, chunking: "frame" });
   const source = seededQkv({ tokens: totalTokens(scenario), heads: 1, headDim: 64 }, {
     seed: 9,
     quantized: false,
@@ -103,7 +130,7 @@ Deno.test("moc form: tiles hold ≤ MOC_TILE_ROWS queries of one frame; rows of 
   for (let t = 0; t + 1 < form.tileBounds.length; t++) {
     const [t0, t1] = [form.tileBounds[t], form.tileBounds[t + 1]];
     assert.ok(t1 - t0 <= MOC_TILE_ROWS);
-    if (t0 >= chunks.frames * chunks.tokensPerFrame) continue;
+    if (t0 >= mocVideoTokens(chunks)) continue;
     assert.equal(Math.floor(t0 / 130), Math.floor((t1 - 1) / 130), `tile ${t} stays in one frame`);
     for (let p = t0; p < t1; p++) {
       assert.equal(
@@ -119,8 +146,8 @@ Deno.test("moc form: tiles hold ≤ MOC_TILE_ROWS queries of one frame; rows of 
         form.rangeMaskOffsets[r],
         form.rangeMaskOffsets[r] + Math.ceil(MOC_TILE_ROWS / 32),
       );
-      const first = (form.rangeStarts[r] - chunks.videoStart) / chunks.tokensPerFrame;
-      const last = (form.rangeEnds[r] - chunks.videoStart) / chunks.tokensPerFrame;
+      const first = (form.rangeStarts[r] - chunks.videoStart) / 130;
+      const last = (form.rangeEnds[r] - chunks.videoStart) / 130;
       for (let row = 0; row < t1 - t0; row++) {
         const on = ((words[row >>> 5] >>> (row & 31)) & 1) === 1;
         const query = form.permutation![t0 + row] - chunks.videoStart;
@@ -145,8 +172,9 @@ Deno.test("moc form: degenerate inputs behave as documented", () => {
   };
   const L = totalTokens(base);
   const source = seededQkv({ tokens: L, heads: 1, headDim: 64 }, { seed: 1, quantized: false });
+  const frames = { intraShot: false, causal: true, chunking: "frame" as const };
   // k ≥ chunks, one shot: every query takes every earlier frame, i.e. frame-causal attention.
-  const chunks = mocChunks(base, { intraShot: false });
+  const chunks = mocChunks(base, frames);
   const all = mocRoutingReference(source.tensors[0], { chunks, headDim: 64, k: 10 });
   const mask = denseMask(mocForm(chunks, { selection: all, blockSize: 8 }));
   for (let q = 0; q < L; q++) {
@@ -155,16 +183,23 @@ Deno.test("moc form: degenerate inputs behave as documented", () => {
     }
   }
   assert.equal(all.chosen[0], NO_CHUNK, "frame 0 has no candidate");
+  // Non-causal with k ≥ chunks: every query takes every other chunk, i.e. dense attention.
+  const open = mocChunks(base, { ...frames, causal: false, chunking: 5 });
+  assert.deepEqual([...open.chunkStart], [0, 5, 10, 15, 20, 24]);
+  const every = mocRoutingReference(source.tensors[0], { chunks: open, headDim: 64, k: 10 });
+  assert.equal(attendedPairs(mocForm(open, { selection: every, blockSize: 8 })), L * L);
+  // A chunk longer than the shot is the shot.
+  assert.deepEqual([...mocChunks(base, { ...frames, chunking: 1000 }).chunkStart], [0, 24]);
   // intraShot on a single shot: the anchor is every video token, nothing is routed.
-  const oneShot = mocChunks(base, { intraShot: true });
-  assert.ok(oneShot.candidateEnd.every((c) => c === 0));
+  const oneShot = mocChunks(base, { ...frames, intraShot: true });
+  assert.ok(oneShot.anchorFirst.every((c) => c === 0));
   const none = mocRoutingReference(source.tensors[0], { chunks: oneShot, headDim: 64, k: 3 });
   assert.ok(none.chosen.every((c) => c === NO_CHUNK));
   assert.equal(attendedPairs(mocForm(oneShot, { selection: none, blockSize: 8 })), L * L);
   // Shots of one frame each with intraShot: the own shot is the own frame; all earlier frames
   // are candidates.
   const single = { ...base, shots: [1, 1, 1, 1] };
-  const singles = mocChunks(single, { intraShot: true });
-  assert.deepEqual([...singles.candidateEnd], [0, 1, 2, 3]);
-  assert.deepEqual([...singles.anchorEnd].map((e, f) => e - singles.anchorStart[f]), [6, 6, 6, 6]);
+  const singles = mocChunks(single, { ...frames, intraShot: true });
+  assert.deepEqual([...singles.anchorFirst], [0, 1, 2, 3]);
+  assert.deepEqual([...singles.anchorEnd].map((e, c) => e - singles.anchorFirst[c]), [1, 1, 1, 1]);
 });

@@ -7,6 +7,7 @@ import { lacksShaderF16, testNeeding } from "../../tests/needs.ts";
 import { seededQkv } from "../../tests/random_qkv.ts";
 import { runRoutingOnce } from "../../kernels/routing_program.ts";
 import {
+  type MocChunking,
   type MocChunks,
   mocChunks,
   type MocSelection,
@@ -54,16 +55,29 @@ async function gpuSelections(
   return selections;
 }
 
+/**
+ * Settings the kernels must agree on: frame chunks, causal (the default); 32-token chunks, which a
+ * 48-token shot cuts into 32 + 16 (no multiple of the chunk; powers of two keep the means exact),
+ * non-causal; whole shots, non-causal.
+ */
+const SETTINGS: Array<{ chunking: MocChunking; causal: boolean; intraShot: boolean }> = [
+  { chunking: "frame", causal: true, intraShot: false },
+  { chunking: "frame", causal: true, intraShot: true },
+  { chunking: 32, causal: false, intraShot: false },
+  { chunking: 32, causal: false, intraShot: true },
+  { chunking: "shot", causal: false, intraShot: false },
+];
+
 for (const precision of ["f32", "f16"] as const) {
-  for (const intraShot of [false, true]) {
-    for (const k of [1, 2, 5]) {
+  for (const setting of SETTINGS) {
+    for (const k of [2, 5]) {
       const missing = precision === "f16" ? lacksShaderF16(runtime.facts) : null;
-      const name =
-        `moc GPU routing = float64 reference, exact inputs (${precision}, intraShot ${intraShot}, k ${k})`;
+      const name = `moc GPU routing = float64 reference, exact inputs (${precision}, chunk ` +
+        `${setting.chunking}, causal ${setting.causal}, intraShot ${setting.intraShot}, k ${k})`;
       testNeeding("shader-f16", missing, {
         name,
         fn: async () => {
-          const chunks = mocChunks(SCENARIO, { intraShot });
+          const chunks = mocChunks(SCENARIO, setting);
           const source = seededQkv(
             { tokens: totalTokens(SCENARIO), heads: SCENARIO.heads, headDim: SCENARIO.headDim },
             { seed: 11 + k, quantized: true },
@@ -85,7 +99,7 @@ for (const precision of ["f32", "f16"] as const) {
 }
 
 Deno.test("moc GPU routing breaks deliberate ties to the lower chunk, like the reference", async () => {
-  const chunks = mocChunks(SCENARIO, { intraShot: false });
+  const chunks = mocChunks(SCENARIO, { intraShot: false, causal: true, chunking: "frame" });
   const source = seededQkv(
     { tokens: totalTokens(SCENARIO), heads: 1, headDim: SCENARIO.headDim },
     { seed: 5, quantized: true },
@@ -112,7 +126,8 @@ Deno.test("moc GPU routing breaks deliberate ties to the lower chunk, like the r
 
 Deno.test("moc GPU routing agrees with float64 on Gaussian inputs up to near-ties", async () => {
   const scenario: Scenario = { ...SCENARIO, latent: [7, 3, 5], shots: [7], textSegments: [8] };
-  const chunks = mocChunks(scenario, { intraShot: false });
+  // 105 video tokens in chunks of 20 (the last 5), non-causal: inexact means on both sides.
+  const chunks = mocChunks(scenario, { intraShot: false, causal: false, chunking: 20 });
   const source = seededQkv(
     { tokens: totalTokens(scenario), heads: 1, headDim: scenario.headDim },
     { seed: 3, quantized: false },
