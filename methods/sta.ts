@@ -246,7 +246,7 @@ export const sta: MethodDefinition = {
     window: "window in tiles TxHxW (e.g. 3x3x3, 3x6x10; the full window is the tile grid)",
     tile: "tile shape in latent frames x rows x columns (default 6x8x8 = 384 tokens)",
     windows: "one window a head, joined by / (e.g. 3x3x3/1x6x10); replaces window",
-    strategy: "FastVideo mask-strategy JSON ({\"step_layer_head\": [t, h, w]}); replaces window",
+    strategy: 'FastVideo mask-strategy JSON ({"step_layer_head": [t, h, w]}); replaces window',
     step: "denoising step whose windows run, with strategy (default 0)",
     layer: "layer whose windows run, with strategy (default 0)",
   },

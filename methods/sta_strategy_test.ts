@@ -23,7 +23,12 @@ const scenario: Scenario = {
 };
 
 /** A hand-made FastVideo file: step 1, layer 0 gives head 0 its own tile, head 1 both tiles. */
-const HAND_MADE = { "1_0_0": [1, 1, 1], "1_0_1": [1, 1, 2], "0_0_0": [1, 1, 2], "0_0_1": [1, 1, 2] };
+const HAND_MADE = {
+  "1_0_0": [1, 1, 1],
+  "1_0_1": [1, 1, 2],
+  "0_0_0": [1, 1, 2],
+  "0_0_1": [1, 1, 2],
+};
 
 async function handMadeFile(): Promise<string> {
   const path = await Deno.makeTempFile({ suffix: ".json" });
@@ -85,7 +90,10 @@ Deno.test("the kernel runs the hand-made file's per-head windows", async () => {
     assert.equal(record.error, undefined);
     assert.equal(record.stats?.windows, "1x1x1/1x1x2");
     assert.equal(record.flops, 4 * 64 * (2 * 384 * 384 + 768 * 768));
-    const byHand = [staForm(scenario, [6, 8, 8], [1, 1, 1]), staForm(scenario, [6, 8, 8], [1, 1, 2])];
+    const byHand = [
+      staForm(scenario, [6, 8, 8], [1, 1, 1]),
+      staForm(scenario, [6, 8, 8], [1, 1, 2]),
+    ];
     assert.equal(record.layoutDigest, await layoutDigest(byHand));
   } finally {
     runtime.destroy();
