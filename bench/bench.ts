@@ -146,7 +146,7 @@ async function planCases(
       const mineSpecs = specs.filter((_, mi) =>
         mine.includes(methods[mi]) && methods[mi] !== dense
       );
-      await planWholeRuns(group, mineSpecs, options);
+      await planWholeRuns(group, mineSpecs, options, config.shard !== undefined);
     }
     planned.push(group);
   }
@@ -161,10 +161,12 @@ async function planWholeRuns(
   group: PlannedScenario,
   specs: string[],
   options: { userTimeLimitMs?: number },
+  sharded: boolean,
 ): Promise<void> {
   const schedule = group.scenario.schedule!;
   const keyOf = (m: Method) => methodSpecOf(m.name, m.params);
-  group.recorded[0] = true; // the dense case is every whole run's reference
+  // The dense case is every whole run's reference; a shard keeps only the cases it was dealt.
+  if (!sharded) group.recorded[0] = true;
   for (const spec of specs) {
     const configs = expandSchedule(schedule, spec, group.scenario.heads);
     const configMethods: Method[] = [];
