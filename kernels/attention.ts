@@ -71,6 +71,8 @@ export interface AttentionProgramOptions {
   tiling?: AttentionTiling;
   /** Arithmetic of the products (default f32; f16 needs f16 storage). */
   math?: KernelMath;
+  /** f16 math: products summed in f16 before a score is flushed to f32 (default 32). */
+  f16ScoreChunk?: number;
 }
 
 /** f16 math: products summed in f16 before a score is flushed to f32. */
@@ -132,6 +134,7 @@ export class AttentionProgram {
       throw new RangeError(`input buffers do not hold [${tokens}, d] rows with d a multiple of 4`);
     }
     const math = options.math ?? "f32";
+    const f16ScoreChunk = options.f16ScoreChunk ?? F16_SCORE_CHUNK;
     if (math === "f16" && inputs.precision !== "f16") {
       throw new RangeError("f16 math needs f16 storage of Q, K and V");
     }
@@ -148,7 +151,8 @@ export class AttentionProgram {
     const encoded = forms.map((form) => encodeWork(form, tiling.blockQ));
     const split = encoded.some((e) => e.slots > 0);
     const key = (name: string) =>
-      `${name}:d${headDim}:${inputs.precision}:${math}:${tilingName(tiling)}:` +
+      `${name}:d${headDim}:${inputs.precision}:${math}${math === "f16" ? f16ScoreChunk : ""}:` +
+      `${tilingName(tiling)}:` +
       `${rowMasks ? "rows" : ""}${tokenMasks ? "tokens" : ""}`;
     const compiled = await Promise.all([
       runtime.pipeline(
@@ -158,7 +162,7 @@ export class AttentionProgram {
             headDim,
             precision: inputs.precision,
             math,
-            f16ScoreChunk: F16_SCORE_CHUNK,
+            f16ScoreChunk,
             blockQ: tiling.blockQ,
             blockK: tiling.blockK,
             rowMasks,
@@ -168,7 +172,7 @@ export class AttentionProgram {
             headDim,
             precision: inputs.precision,
             math,
-            f16ScoreChunk: F16_SCORE_CHUNK,
+            f16ScoreChunk,
             tiling,
             rowMasks,
             tokenMasks,

@@ -77,7 +77,8 @@ export function rowKernelWgsl(config: RowKernelConfig): string {
         each(chunk4, (u) =>
           `h = fma(q${c * chunk4 + u}, kTile[kBase + ${c * chunk4 + u}u], h);`, "\n            ")
       }
-            dotSum = dotSum + vec4<f32>(h);
+            let pair = h.xy + h.zw;
+            dotSum.x = dotSum.x + f32(pair.x) + f32(pair.y);
           }`, "\n          ")
     : dims((i) => `dotSum = fma(q${i}, kTile[kBase + ${i}u], dotSum);`);
   // f32: rescale, then one FMA per (key, dim vec4). f16: the block's P·V per dim vec4 is summed

@@ -1,6 +1,6 @@
 /**
  * Prints the Markdown tables of a results folder, or writes them into a Markdown file between
- * its results-table markers: `deno run -A tools/results_table.ts docs/results/h100 --write README.md`.
+ * its results-table markers: `deno run -A tools/results_table.ts docs/results/nvidia-h200 --write README.md`.
  *
  * @module
  */
@@ -16,7 +16,7 @@ async function main(): Promise<number> {
     options: { write: { type: "string" } },
   });
   if (positionals.length !== 1) {
-    throw new UsageError("needs one results folder (e.g. docs/results/h100)");
+    throw new UsageError("needs one results folder (e.g. docs/results/nvidia-h200)");
   }
   const tables = resultsTables(await loadResultsFolder(positionals[0]));
   if (values.write === undefined) {

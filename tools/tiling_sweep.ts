@@ -30,6 +30,8 @@ const CHECK_TOKENS = 1000;
 interface SweepRow {
   headDim: number;
   math: KernelMath;
+  /** f16 math: dims summed in f16 before a score is flushed to f32. */
+  f16ScoreChunk: number | null;
   tiling: string;
   maxError: number | null;
   ms: number | null;
@@ -74,7 +76,7 @@ function release(runtime: GpuRuntime, gpu: GpuQkv): void {
 async function checkTiling(
   runtime: GpuRuntime,
   small: { gpu: GpuQkv; reference: Float64Array },
-  kernel: { math: KernelMath; tiling: AttentionTiling },
+  kernel: { math: KernelMath; tiling: AttentionTiling; f16ScoreChunk: number },
 ): Promise<number> {
   const program = await AttentionProgram.create(
     runtime,
@@ -106,6 +108,7 @@ async function main(): Promise<number> {
       "head-dims": { type: "string", default: "64,128" },
       math: { type: "string", default: "f32" },
       tilings: { type: "string" },
+      "f16-chunks": { type: "string", default: String(F16_SCORE_CHUNK) },
       repeats: { type: "string", default: "3" },
       out: { type: "string" },
     },
@@ -138,10 +141,18 @@ async function main(): Promise<number> {
         { tokens: CHECK_TOKENS, headDim },
       ).out;
       const big = inputsOf(runtime, { tokens, headDim, heads }, math);
-      for (const tiling of tilings) {
+      const chunks = math === "f16"
+        ? values["f16-chunks"].split(",").map(Number)
+        : [F16_SCORE_CHUNK];
+      const kernels = tilings.flatMap((tiling) =>
+        chunks.map((f16ScoreChunk) => ({ math, tiling, f16ScoreChunk }))
+      );
+      for (const kernel of kernels) {
+        const { tiling, f16ScoreChunk } = kernel;
         const row: SweepRow = {
           headDim,
           math,
+          f16ScoreChunk: math === "f16" ? f16ScoreChunk : null,
           tiling: tilingName(tiling),
           maxError: null,
           ms: null,
@@ -149,14 +160,13 @@ async function main(): Promise<number> {
           compileMs: null,
         };
         try {
-          row.maxError = await checkTiling(runtime, { gpu: small.gpu, reference }, {
-            math,
-            tiling,
-          });
-          const program = await AttentionProgram.create(runtime, [denseForm(tokens)], big.gpu, {
-            math,
-            tiling,
-          });
+          row.maxError = await checkTiling(runtime, { gpu: small.gpu, reference }, kernel);
+          const program = await AttentionProgram.create(
+            runtime,
+            [denseForm(tokens)],
+            big.gpu,
+            kernel,
+          );
           row.compileMs = program.compileMs;
           const timing = await timeComputePass(runtime, (pass) => program.encode(pass), {
             warmup: 1,
@@ -170,7 +180,9 @@ async function main(): Promise<number> {
         }
         rows.push(row);
         console.log(
-          `d=${headDim} ${math} ${row.tiling.padEnd(22)} err ${row.maxError?.toExponential(1)} ` +
+          `d=${headDim} ${math}${row.f16ScoreChunk ? `/${row.f16ScoreChunk}` : ""} ${
+            row.tiling.padEnd(22)
+          } err ${row.maxError?.toExponential(1)} ` +
             `${row.ms?.toFixed(2)} ms ${row.tflops?.toFixed(2)} TFLOP/s${
               row.error ? " " + row.error : ""
             }`,
