@@ -21,6 +21,7 @@ import {
   RESULTS_SCHEMA,
   type ResultsFile,
   storagePrecision,
+  type WholeRunSummary,
 } from "../records/schema.ts";
 import { formatShard, type Shard, shardCases } from "../records/shards.ts";
 import { gitCommit } from "./run_meta.ts";
@@ -37,6 +38,13 @@ import { writeResults } from "../records/results_io.ts";
 import { safeFileName } from "../records/file_name.ts";
 import { DECAY_FILE_NAME, MASK_SUFFIX, MASKS_FOLDER } from "../reports/report_extras.ts";
 import type { Suite } from "./suites.ts";
+import { methodSpecOf } from "../records/case_key.ts";
+import {
+  DEFAULT_ATTENTION_SHARE,
+  expandSchedule,
+  type ScheduledConfig,
+  wholeRunSummary,
+} from "./whole_run.ts";
 
 /** Everything a bench run needs (the CLI's options, resolved). */
 export interface BenchConfig {
@@ -60,6 +68,15 @@ export interface BenchConfig {
   command: string;
   /** Time limit of one call into a user's method module, ms. */
   userTimeLimitMs?: number;
+  /** Attention's share of a dense step's time, for the end-to-end projection. */
+  attentionShare?: number;
+}
+
+/** A method's whole run on a scenario with a schedule: its configurations and their methods. */
+interface PlannedWholeRun {
+  spec: string;
+  configs: ScheduledConfig[];
+  methods: Method[];
 }
 
 /** A resolved case list before the GPU runs. */
@@ -68,6 +85,7 @@ interface PlannedScenario {
   inputs: QkvSource;
   methods: Method[];
   recorded: boolean[];
+  wholeRuns: PlannedWholeRun[];
 }
 
 const UNSUPPORTED = `${new UnsupportedScenarioError("").name}:`;
@@ -111,20 +129,60 @@ async function planCases(
   const all = scenarioInputs.flatMap((_, si) => methods.map((_, mi) => `${si}:${mi}`));
   const picked = new Set(config.shard ? shardCases(all, config.shard) : all);
   const planned: PlannedScenario[] = [];
-  scenarioInputs.forEach(({ scenario, inputs }, si) => {
+  for (const [si, { scenario, inputs }] of scenarioInputs.entries()) {
     const mine = methods.filter((_, mi) => picked.has(`${si}:${mi}`));
-    if (mine.length === 0) return;
+    if (mine.length === 0) continue;
     const ordered = [dense, ...methods.filter((m) => m !== dense)];
     const recorded = ordered.map((m) => mine.includes(m));
     const keep = recorded.map((isRecorded, i) => i === 0 || isRecorded);
-    planned.push({
+    const group: PlannedScenario = {
       scenario,
       inputs,
       methods: ordered.filter((_, i) => keep[i]),
       recorded: recorded.filter((_, i) => keep[i]),
-    });
-  });
+      wholeRuns: [],
+    };
+    if (scenario.schedule) {
+      // Dense is every whole run's reference, not a whole run of its own.
+      const mineSpecs = specs.filter((_, mi) =>
+        mine.includes(methods[mi]) && methods[mi] !== dense
+      );
+      await planWholeRuns(group, mineSpecs, options, config.shard !== undefined);
+    }
+    planned.push(group);
+  }
   return planned;
+}
+
+/**
+ * Adds the whole runs of `specs` to `group` (whose scenario has a schedule): each distinct
+ * configuration becomes one recorded case, reusing a case of the same method and parameters.
+ */
+async function planWholeRuns(
+  group: PlannedScenario,
+  specs: string[],
+  options: { userTimeLimitMs?: number },
+  sharded: boolean,
+): Promise<void> {
+  const schedule = group.scenario.schedule!;
+  const keyOf = (m: Method) => methodSpecOf(m.name, m.params);
+  // The dense case is every whole run's reference; a shard keeps only the cases it was dealt.
+  if (!sharded) group.recorded[0] = true;
+  for (const spec of specs) {
+    const configs = expandSchedule(schedule, spec, group.scenario.heads);
+    const configMethods: Method[] = [];
+    for (const config of configs) {
+      const wanted = await resolveMethod(config.spec, options);
+      let method = group.methods.find((m) => keyOf(m) === keyOf(wanted));
+      if (!method) {
+        method = wanted;
+        group.methods.push(method);
+        group.recorded.push(true);
+      }
+      configMethods.push(method);
+    }
+    group.wholeRuns.push({ spec, configs, methods: configMethods });
+  }
 }
 
 /** Result of {@link runBench}. */
@@ -137,6 +195,35 @@ export interface BenchOutcome {
   failed: BenchRecord[];
   /** Records of methods that do not apply to their scenario (UnsupportedScenarioError). */
   notApplicable: BenchRecord[];
+}
+
+/** The whole-run summaries of `planned`, from `records` (in case order, recorded cases only). */
+function wholeRunsOf(
+  planned: PlannedScenario[],
+  records: BenchRecord[],
+  attentionShare: number,
+): WholeRunSummary[] {
+  const summaries: WholeRunSummary[] = [];
+  let next = 0;
+  for (const group of planned) {
+    const recordOf = new Map<Method, BenchRecord>();
+    group.methods.forEach((method, i) => {
+      if (group.recorded[i]) recordOf.set(method, records[next++]);
+    });
+    for (const run of group.wholeRuns) {
+      summaries.push(wholeRunSummary({
+        scenario: group.scenario.name,
+        method: run.spec,
+        schedule: group.scenario.schedule!,
+        heads: group.scenario.heads,
+        configs: run.configs,
+        records: run.methods.map((m) => recordOf.get(m) ?? null),
+        dense: recordOf.get(group.methods[0]) ?? null,
+        attentionShare,
+      }));
+    }
+  }
+  return summaries;
 }
 
 /** Runs the bench described by `config` (writes nothing: see {@link writeRunFiles}). */
@@ -178,6 +265,11 @@ export async function runBench(
       onProgress: (e) => hooks.onProgress?.(e.done, e.total, e.label),
       artifacts,
     });
+    const wholeRun = wholeRunsOf(
+      planned,
+      records,
+      config.attentionShare ?? DEFAULT_ATTENTION_SHARE,
+    );
     if (f16Missing) {
       for (const r of records) {
         r.notes.push(
@@ -196,6 +288,7 @@ export async function runBench(
       adapter: runtime.facts,
       shard: config.shard ? formatShard(config.shard) : null,
       records,
+      ...(wholeRun.length > 0 ? { wholeRun } : {}),
     };
     const notApplicable = records.filter((r) => r.error?.startsWith(UNSUPPORTED));
     const failed = records.filter((r) => r.error && !notApplicable.includes(r));

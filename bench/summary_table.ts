@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { BenchRecord } from "../records/schema.ts";
+import type { BenchRecord, WholeRunSummary } from "../records/schema.ts";
 
 const COLUMNS = [
   "scenario",
@@ -51,18 +51,57 @@ export function summaryRow(r: BenchRecord): string[] {
   ];
 }
 
+/** Rows as aligned text: the head row, a rule, the body. */
+function aligned(rows: string[][]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length)));
+  const line = (row: string[]) => row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd();
+  return [line(rows[0]), widths.map((w) => "─".repeat(w)).join("  "), ...rows.slice(1).map(line)];
+}
+
+const WHOLE_RUN_COLUMNS = [
+  "scenario",
+  "method",
+  "layers×steps",
+  "configs (cells)",
+  "GFLOP",
+  "dense GFLOP",
+  "ms",
+  "dense ms",
+  "speedup",
+  "end-to-end",
+] as const;
+
+/**
+ * The whole-run table: per (scenario, method) Σ over layers × steps × heads, the speedup over
+ * the same run all dense, and the projected end-to-end speedup at the stated attention share.
+ */
+export function wholeRunTable(summaries: WholeRunSummary[]): string {
+  const giga = (v: number | null) => v === null ? "—" : significant(v / 1e9);
+  const rows = summaries.map((w) => [
+    w.scenario,
+    w.method,
+    `${w.layers}×${w.steps}`,
+    w.configs.map((c) => `${c.spec} (${c.cells})`).join(", "),
+    giga(w.flops),
+    giga(w.denseFlops),
+    significant(w.ms),
+    significant(w.denseMs),
+    fixed(w.speedup, 2),
+    fixed(w.endToEndSpeedup, 2),
+  ]);
+  const share = summaries[0]?.attentionShare;
+  return [
+    "whole run (Σ over layers × steps × heads of each configuration's per-head figures)",
+    ...aligned([Array.from(WHOLE_RUN_COLUMNS), ...rows]),
+    `end-to-end: projected with attention = ${fixed(share, 3)} of a dense step's time`,
+  ].join("\n");
+}
+
 /** The table as aligned plain text, then one line per case that failed or did not apply. */
 export function summaryTable(records: BenchRecord[]): string {
   const rows = [Array.from(COLUMNS), ...records.map(summaryRow)];
-  const widths = COLUMNS.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length)));
-  const line = (row: string[]) => row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd();
   const errors = records.filter((r) => r.error).map((r) =>
     `${r.scenario} × ${r.method}: ${r.error}`
   );
-  return [
-    line(rows[0]),
-    widths.map((w) => "─".repeat(w)).join("  "),
-    ...rows.slice(1).map(line),
-    ...(errors.length ? ["", ...errors] : []),
-  ].join("\n");
+  return [...aligned(rows), ...(errors.length ? ["", ...errors] : [])].join("\n");
 }

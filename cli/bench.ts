@@ -12,7 +12,8 @@ import { publishFolder, publishNewFolder, stagingFolder } from "../bench/output_
 import { ProgressLine } from "../bench/progress.ts";
 import { defaultOutDir } from "../bench/run_meta.ts";
 import { NOTHING_ATTENDED_NOTE } from "../bench/runner.ts";
-import { summaryTable } from "../bench/summary_table.ts";
+import { summaryTable, wholeRunTable } from "../bench/summary_table.ts";
+import { DEFAULT_ATTENTION_SHARE } from "../bench/whole_run.ts";
 import { SUITES } from "../bench/suites.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
 import { MAX_HEADS } from "../scenarios/validate.ts";
@@ -59,6 +60,9 @@ const USAGE = `usage: deno task bench [options]
 --warmup N              untimed runs per case (default 2 on a GPU, 1 on software)
 --repeats N             timed runs per case (default 20 on a GPU, 5 on software)
 --budget-ms N           time budget of one case's repeats; slow cases run fewer (≥ 3) (default 10000)
+--attention-share X     attention's share (0 < X ≤ 1) of a dense step's time, for the
+                        projected end-to-end speedup of scenarios with a schedule
+                        (default 0.847: 800 of 945 s, HunyuanVideo on an H100, STA paper)
 --no-quality            skip the quality proxies
 --shard I/N             run every N-th case starting at I
 --out DIR               output folder (default results/<date-time>/)
@@ -74,6 +78,15 @@ function parseTilingOption(name: string) {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+function attentionShareOption(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_ATTENTION_SHARE;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value <= 0 || value > 1) {
+    throw new UsageError(`--attention-share must be a number in (0, 1] (got "${text}")`);
+  }
+  return value;
 }
 
 async function main(args: string[]): Promise<number> {
@@ -92,6 +105,7 @@ async function main(args: string[]): Promise<number> {
     "save-baseline": { type: "string" },
     quiet: { type: "boolean" },
     tiling: { type: "string" },
+    "attention-share": { type: "string" },
   } as const;
   const { values } = parseArgs({
     args: attachDashValues(args, options),
@@ -135,6 +149,7 @@ async function main(args: string[]): Promise<number> {
       quality: !values["no-quality"],
     },
     userTimeLimitMs: userTimeLimitMs(values["time-limit-s"]),
+    attentionShare: attentionShareOption(values["attention-share"]),
     command: ["deno task bench", ...args].join(" "),
   };
   if (values.scenario && values.inputs && values.inputs !== "synthetic") {
@@ -181,6 +196,7 @@ async function main(args: string[]): Promise<number> {
   }
   if (historyPath) await appendHistory(historyPath, results);
   console.log(summaryTable(results.records));
+  if (results.wholeRun) console.log(`\n${wholeRunTable(results.wholeRun)}`);
   for (const r of results.records.filter((r) => r.notes.includes(NOTHING_ATTENDED_NOTE))) {
     console.log(`warning: ${r.scenario} × ${r.method}: ${NOTHING_ATTENDED_NOTE}`);
   }

@@ -16,6 +16,7 @@ import {
   UnsupportedScenarioError,
 } from "./method.ts";
 import { resolveParams } from "./spec.ts";
+import { readMaskStrategy, strategyWindow } from "./sta_strategy.ts";
 import { type Scenario, textTokens, totalTokens, videoTokens } from "../scenarios/scenario.ts";
 
 /** Name of STA's token order. */
@@ -144,6 +145,8 @@ export function staForm(scenario: Scenario, tile: Triple, window: Triple): Execu
 }
 
 const DEFAULTS: Params = { window: [3, 3, 3], tile: [6, 8, 8] };
+/** Per-head settings; a record's params name them only when given. */
+const PER_HEAD_DEFAULTS: Params = { windows: "", strategy: "", step: 0, layer: 0 };
 
 function triple(params: Params, key: string): Triple {
   const value = params[key] as number[];
@@ -155,7 +158,86 @@ function triple(params: Params, key: string): Triple {
   return value as Triple;
 }
 
-/** The STA method: parameters `window` (in tiles) and `tile` (in latent t, h, w). */
+/** `3x3x3/1x6x10` → one window a head. */
+function parseHeadWindows(text: string): Triple[] {
+  return text.split("/").map((part) => {
+    if (!/^\d+x\d+x\d+$/.test(part)) {
+      throw new MethodSpecError(
+        `sta: parameter "windows" must be one TxHxW window a head joined by "/" ` +
+          `(e.g. 3x3x3/1x6x10; got "${text}")`,
+      );
+    }
+    return triple({ windows: part.split("x").map(Number) }, "windows");
+  });
+}
+
+/** How the windows are chosen: one for all heads, a list, or a strategy file's (step, layer). */
+type WindowChoice =
+  | { kind: "uniform"; window: Triple }
+  | { kind: "per-head"; windows: (heads: number) => Triple[]; note: string };
+
+function windowChoice(params: Params): WindowChoice {
+  const { windows, strategy, step, layer } = params;
+  if (windows !== "" && strategy !== "") {
+    throw new MethodSpecError(`sta: give "windows" or "strategy", not both`);
+  }
+  if (strategy === "" && (step !== 0 || layer !== 0)) {
+    throw new MethodSpecError(`sta: "step" and "layer" select a cell of "strategy"; give it too`);
+  }
+  for (const key of ["step", "layer"]) {
+    const value = params[key] as number;
+    if (!Number.isInteger(value) || value < 0) {
+      throw new MethodSpecError(`sta: parameter "${key}" must be an integer ≥ 0 (got ${value})`);
+    }
+  }
+  if (windows !== "") {
+    const list = parseHeadWindows(windows as string);
+    return {
+      kind: "per-head",
+      windows: (heads) => {
+        if (list.length !== heads) {
+          throw new MethodSpecError(
+            `sta: parameter "windows" must give one window for each of the ${heads} heads ` +
+              `(got ${list.length})`,
+          );
+        }
+        return list;
+      },
+      note: `per-head windows ${windows}`,
+    };
+  }
+  if (strategy !== "") {
+    const file = readMaskStrategy(strategy as string);
+    return {
+      kind: "per-head",
+      windows: (heads) =>
+        Array.from(
+          { length: heads },
+          (_, head) => strategyWindow(file, step as number, layer as number, head),
+        ),
+      note: `per-head windows of step ${step}, layer ${layer} from mask-strategy file ${strategy}`,
+    };
+  }
+  return { kind: "uniform", window: triple(params, "window") };
+}
+
+/** STA's own count for one head: each video query attends the window's tiles, plus text. */
+function analyticHeadFlops(scenario: Scenario, tile: Triple, window: Triple): number {
+  // A window wider than the grid covers the whole axis (docs/methods.md), so each axis is clamped.
+  const grid = tileGrid(scenario.latent, tile);
+  const video = videoTokens(scenario);
+  const text = textTokens(scenario);
+  const windowTiles = window.reduce((tiles, k, axis) => tiles * Math.min(k, grid.tiles[axis]), 1);
+  const windowTokens = windowTiles * grid.tileTokens;
+  const pairs = video * (windowTokens + text) + text * (video + text);
+  return 4 * scenario.headDim * pairs;
+}
+
+/**
+ * The STA method: parameters `window` (in tiles) and `tile` (in latent t, h, w); per head,
+ * `windows` (`3x3x3/1x6x10`) or a FastVideo mask-strategy file (`strategy`, with the `step` and
+ * `layer` whose windows run).
+ */
 export const sta: MethodDefinition = {
   name: "sta",
   summary: "Sliding Tile Attention: 3D window of tiles, tile-major order (arXiv 2502.04507)",
@@ -163,29 +245,47 @@ export const sta: MethodDefinition = {
   paramDocs: {
     window: "window in tiles TxHxW (e.g. 3x3x3, 3x6x10; the full window is the tile grid)",
     tile: "tile shape in latent frames x rows x columns (default 6x8x8 = 384 tokens)",
+    windows: "one window a head, joined by / (e.g. 3x3x3/1x6x10); replaces window",
+    strategy: 'FastVideo mask-strategy JSON ({"step_layer_head": [t, h, w]}); replaces window',
+    step: "denoising step whose windows run, with strategy (default 0)",
+    layer: "layer whose windows run, with strategy (default 0)",
   },
   create(given: Params): Method {
-    const params = resolveParams("sta", DEFAULTS, given);
-    const window = triple(params, "window");
-    const tile = triple(params, "tile");
+    const resolved = resolveParams("sta", { ...DEFAULTS, ...PER_HEAD_DEFAULTS }, given);
+    const choice = windowChoice(resolved);
+    const tile = triple(resolved, "tile");
+    // Per-head keys stay out of the params (and so the case key) unless they were given.
+    const params: Params = Object.fromEntries(
+      Object.entries(resolved).filter(([key]) => key in DEFAULTS || key in given),
+    );
+    if (choice.kind === "per-head") {
+      if ("window" in given) {
+        throw new MethodSpecError(`sta: give "window" or per-head "windows"/"strategy", not both`);
+      }
+      delete params.window;
+    }
     return {
       name: "sta",
       params,
       dynamic: false,
-      layout: (scenario) => ({ forms: [staForm(scenario, tile, window)], routingFlops: 0 }),
+      layout(scenario) {
+        if (choice.kind === "uniform") {
+          return { forms: [staForm(scenario, tile, choice.window)], routingFlops: 0 };
+        }
+        const windows = choice.windows(scenario.heads);
+        return {
+          forms: windows.map((window) => staForm(scenario, tile, window)),
+          routingFlops: 0,
+          stats: { windows: windows.map((w) => w.join("x")).join("/") },
+          notes: [choice.note],
+        };
+      },
       analyticFlops(scenario) {
-        // STA's own count: each video query attends the window's volume of tiles, plus text. A
-        // window wider than the grid covers the whole axis (docs/methods.md), so each axis is clamped.
-        const grid = tileGrid(scenario.latent, tile);
-        const video = videoTokens(scenario);
-        const text = textTokens(scenario);
-        const windowTiles = window.reduce(
-          (tiles, k, axis) => tiles * Math.min(k, grid.tiles[axis]),
-          1,
-        );
-        const windowTokens = windowTiles * grid.tileTokens;
-        const pairs = video * (windowTokens + text) + text * (video + text);
-        return 4 * scenario.headDim * scenario.heads * pairs;
+        if (choice.kind === "uniform") {
+          return scenario.heads * analyticHeadFlops(scenario, tile, choice.window);
+        }
+        return choice.windows(scenario.heads)
+          .reduce((sum, window) => sum + analyticHeadFlops(scenario, tile, window), 0);
       },
     };
   },

@@ -154,8 +154,56 @@ export interface RunMeta {
   shard: string | null;
 }
 
+/** One configuration of a whole run (docs/metrics.md, "Whole run"). */
+export interface WholeRunConfig {
+  /** The method spec that runs. */
+  spec: string;
+  /** (step, layer, head) cells that run it. */
+  cells: number;
+  /** Counted FLOPs of one head of one layer call (the record's FLOPs ÷ its heads). */
+  flopsPerHead: number | null;
+  /** Median time of one head of one layer call, ms (routing + attention where it routes). */
+  msPerHead: number | null;
+}
+
+/** A method's whole generation run on a scenario with a schedule (docs/metrics.md, "Whole run"). */
+export interface WholeRunSummary {
+  /** Scenario name. */
+  scenario: string;
+  /** The method spec as given to `--methods`. */
+  method: string;
+  /** Layers of the model. */
+  layers: number;
+  /** Denoising steps. */
+  steps: number;
+  /** Heads of the scenario. */
+  heads: number;
+  /** Where the schedule comes from. */
+  source: string;
+  /** The distinct configurations that run, each measured once. */
+  configs: WholeRunConfig[];
+  /** Σ over cells of counted FLOPs. */
+  flops: number | null;
+  /** The same cells all dense. */
+  denseFlops: number | null;
+  /** Σ over cells of time, ms. */
+  ms: number | null;
+  /** The same cells all dense, ms. */
+  denseMs: number | null;
+  /** denseFlops ÷ flops. */
+  flopsRatio: number | null;
+  /** denseMs ÷ ms: the whole-run attention speedup. */
+  speedup: number | null;
+  /** Attention's share of a dense step's time the projection assumes (`--attention-share`). */
+  attentionShare: number;
+  /** 1 / ((1 − share) + share / speedup): the projected end-to-end speedup. */
+  endToEndSpeedup: number | null;
+}
+
 /** A results file: run facts and records. */
 export interface ResultsFile extends RunMeta {
   /** One record a case. */
   records: BenchRecord[];
+  /** Whole-run figures of every (scenario with a schedule, method); absent without schedules. */
+  wholeRun?: WholeRunSummary[];
 }

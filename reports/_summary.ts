@@ -90,6 +90,59 @@ ${body.join("\n")}
 </tbody></table></div>`;
 }
 
+function flopsText(value: number | null): string {
+  return value === null ? NO_FIGURE : value.toExponential(3);
+}
+
+/** The whole-run table of one run (scenarios with a schedule), or "" without one. */
+function wholeRunSummary(run: ResultsFile): string {
+  const summaries = run.wholeRun ?? [];
+  if (summaries.length === 0) return "";
+  const head = [
+    "scenario",
+    "method",
+    "layers × steps",
+    "configurations (cells)",
+    "FLOPs",
+    "dense FLOPs",
+    "time ms",
+    "dense time ms",
+    "speedup",
+    "end-to-end",
+  ];
+  const body = summaries.map((w) => {
+    const cells = [
+      escapeHtml(w.scenario),
+      escapeHtml(w.method),
+      `${w.layers} × ${w.steps}`,
+      escapeHtml(w.configs.map((c) => `${c.spec} (${formatNumber(c.cells)})`).join(", ")),
+      flopsText(w.flops),
+      flopsText(w.denseFlops),
+      formatNumber(w.ms),
+      formatNumber(w.denseMs),
+      speedupText(w.speedup),
+      speedupText(w.endToEndSpeedup),
+    ];
+    return `<tr>${
+      cells.map((c, i) => `<td${i < 4 ? ' class="text"' : ""}>${c}</td>`).join("")
+    }</tr>`;
+  });
+  const sources = [...new Set(summaries.map((w) => `${w.scenario} × ${w.method}: ${w.source}`))];
+  return `<h3>Whole run</h3>
+<p class="note">Σ over layers × steps × heads of each configuration's one-layer figures per head;
+speedup: the same run all dense ÷ this run; end-to-end: projected with attention at ${
+    formatNumber(summaries[0].attentionShare, 3)
+  } of a dense step's time (--attention-share).</p>
+<div class="table-wrap"><table class="records summary-table whole-run-table">
+<thead><tr>${
+    head.map((h, i) => `<th scope="col"${i < 4 ? ' class="text"' : ""}>${h}</th>`).join("")
+  }</tr></thead>
+<tbody>
+${body.join("\n")}
+</tbody></table></div>
+<ul class="note">${sources.map((s) => `<li>${escapeHtml(s)}</li>`).join("")}</ul>`;
+}
+
 /**
  * The summary section: one table per run (headed by its label when several runs are shown).
  * `names` are the runs' folder names ({@link runLabels}).
@@ -97,7 +150,9 @@ ${body.join("\n")}
 export function summarySection(runs: ResultsFile[], names: readonly string[] = []): string {
   const labels = runLabels(runs, names);
   const tables = runs.map((run, i) =>
-    `${runs.length > 1 ? `<h3>${escapeHtml(labels[i])}</h3>\n` : ""}${runSummary(run)}`
+    `${runs.length > 1 ? `<h3>${escapeHtml(labels[i])}</h3>\n` : ""}${runSummary(run)}${
+      wholeRunSummary(run)
+    }`
   ).join("\n");
   return `<section id="summary"><h2>Summary</h2>
 <p class="note">Speedup: dense median ÷ method median, same run${

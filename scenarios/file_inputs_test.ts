@@ -182,7 +182,7 @@ Deno.test("loadFileInputs rejects a broken sidecar", async () => {
   });
   await loadRejects({}, withField({ dtype: "bf16" }), {
     name: "ScenarioError",
-    message: /qkv\.json": unknown field "dtype" \(allowed: .*, source, layout\)$/,
+    message: /qkv\.json": unknown field "dtype" \(allowed: .*, source, schedule, layout\)$/,
   });
 });
 

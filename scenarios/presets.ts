@@ -20,6 +20,7 @@
  */
 import { type ModelType, type Scenario, ScenarioError, type TextPosition } from "./scenario.ts";
 import { validateScenario } from "./validate.ts";
+import type { Schedule } from "./schedule.ts";
 
 /** The two sizes of every preset. */
 export type PresetSize = "full" | "ci";
@@ -50,6 +51,8 @@ interface PresetShape {
 }
 
 interface PresetDefinition extends PresetInfo {
+  /** The published whole-run schedule (length factor 1 only: longer runs need tuned models). */
+  schedule?: Schedule;
   position: TextPosition;
   modelType: ModelType;
   full: PresetShape;
@@ -100,9 +103,59 @@ const HUNYUAN_MODEL = "HunyuanVideo: 24 heads × 128, 256-token prompt after the
 const WAN_MODEL = "Wan2.1-14B: 40 heads × 128; the prompt enters through cross-attention, so no " +
   "text tokens in self-attention";
 
+const RADIAL_SCRIPTS = "mit-han-lab/radial-attention";
+/** STA's dense first steps: FastVideo's mask search (STA_tuning) keeps them full. */
+const STA_DENSE_STEPS = {
+  denseSteps: 12,
+  source: "STA (arXiv 2502.04507) Algorithm 1 keeps the first T0 steps full; T0 = 12 is " +
+    "FastVideo's skip_time_steps in its STA mask search (examples/inference/sta_mask_search). " +
+    "Its searched per-head windows are prompt-dependent and not shipped as plain JSON: the " +
+    "other steps run the spec given; schedule.methods.sta.strategy (or sta:strategy=FILE) " +
+    "reads a FastVideo mask-strategy file",
+  rules: [],
+  denseLayers: 0,
+};
+
+/** HunyuanVideo: 20 double-stream + 40 single-stream blocks, 50 steps. */
+const HUNYUAN_SCHEDULE: Schedule = {
+  layers: 60,
+  steps: 50,
+  source: "HunyuanVideo: 20 double-stream and 40 single-stream blocks (Radial's " +
+    "radial_attn/models/hunyuan/inference.py numbers them 0..59), 50 denoising steps " +
+    "(hunyuan_t2v_inference.py default)",
+  methods: {
+    radial: {
+      denseSteps: 12,
+      denseLayers: 0,
+      rules: [],
+      source: `${RADIAL_SCRIPTS} scripts/hunyuan_t2v_inference.sh: dense_timesteps=12, ` +
+        "dense_layers=0 (a step runs dense while its index < dense_timesteps)",
+    },
+    sta: STA_DENSE_STEPS,
+  },
+};
+
+/** Wan2.1-14B: 40 blocks, 50 steps. */
+const WAN_SCHEDULE: Schedule = {
+  layers: 40,
+  steps: 50,
+  source: "Wan2.1-14B: 40 blocks; 50 denoising steps (wan_t2v_inference.py default)",
+  methods: {
+    radial: {
+      denseSteps: 12,
+      denseLayers: 1,
+      rules: [],
+      source: `${RADIAL_SCRIPTS} scripts/wan_t2v_inference.sh: dense_layers=1, ` +
+        "dense_timesteps=12 (1× length setting)",
+    },
+    sta: STA_DENSE_STEPS,
+  },
+};
+
 const DEFINITIONS: readonly PresetDefinition[] = [
   {
     name: "hunyuan-117f-768x1280",
+    schedule: HUNYUAN_SCHEDULE,
     summary: "HunyuanVideo, 117 frames at 768×1280: 30×48×80 latents + 256 text (suffix)",
     source: `Radial Attention scripts and STA's canvas '30x48x80'. ${HUNYUAN_MODEL}.`,
     position: "suffix",
@@ -112,6 +165,7 @@ const DEFINITIONS: readonly PresetDefinition[] = [
   },
   {
     name: "hunyuan-117f-720x1280",
+    schedule: HUNYUAN_SCHEDULE,
     summary: "HunyuanVideo, 117 frames at 720×1280: 30×45×80 latents + 256 text (suffix)",
     source: `Radial Attention Table 1. ${HUNYUAN_MODEL}. H = 45 is not a multiple of STA's ` +
       `tile, so STA refuses the full size.`,
@@ -122,6 +176,7 @@ const DEFINITIONS: readonly PresetDefinition[] = [
   },
   {
     name: "wan-81f-720x1280",
+    schedule: WAN_SCHEDULE,
     summary: "Wan2.1-14B, 81 frames at 720×1280: 21×45×80 latents, no text in self-attention",
     source: `Radial Attention Table 1 (Wan2.1-14B). ${WAN_MODEL}.`,
     position: "none",
@@ -131,6 +186,7 @@ const DEFINITIONS: readonly PresetDefinition[] = [
   },
   {
     name: "wan-69f-768x1280",
+    schedule: WAN_SCHEDULE,
     summary: "Wan2.1-14B, 69 frames at 768×1280: 18×48×80 latents, no text in self-attention",
     source: `Radial Attention scripts and STA's canvas '18x48x80'. ${WAN_MODEL}.`,
     position: "none",
@@ -239,6 +295,9 @@ export function preset(name: string, size: PresetSize): Scenario {
   }
   if (size === "ci") notes.push(`${shape.note}.`);
   const textTokens = shape.textSegments.reduce((a, b) => a + b, 0);
+  const schedule = factor === 1 && definition.schedule
+    ? structuredClone(definition.schedule)
+    : undefined;
   return validateScenario({
     name,
     latent: [frames * factor, rows, columns],
@@ -249,5 +308,6 @@ export function preset(name: string, size: PresetSize): Scenario {
     headDim: shape.headDim,
     modelType: definition.modelType,
     source: notes.join(" "),
+    ...(schedule ? { schedule } : {}),
   });
 }

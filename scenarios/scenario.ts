@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { Schedule } from "./schedule.ts";
+
 /** Where the prompt tokens sit in the joint sequence. */
 export type TextPosition = "suffix" | "prefix" | "none";
 
@@ -40,6 +42,8 @@ export interface Scenario {
   modelType: ModelType;
   /** Where the numbers come from (paper, table, script), and any assumption made. */
   source?: string;
+  /** The whole generation run: layers × steps and what runs where (scenarios/schedule.ts). */
+  schedule?: Schedule;
 }
 
 /** Thrown for a scenario that breaks a rule of docs/scenarios.md; the message names the field. */

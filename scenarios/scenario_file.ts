@@ -20,6 +20,8 @@
 import { preset, type PresetSize } from "./presets.ts";
 import { type ModelType, type Scenario, ScenarioError, type TextPosition } from "./scenario.ts";
 import { validateScenario } from "./validate.ts";
+import { parseSchedule } from "./schedule.ts";
+import { dirname, isAbsolute, join } from "node:path";
 
 export { validateScenario };
 
@@ -34,6 +36,7 @@ export const SCENARIO_FILE_KEYS: readonly string[] = [
   "headDim",
   "modelType",
   "source",
+  "schedule",
 ];
 
 /** Extra fields of an input file's sidecar (docs/cli.md, "Input files"): pass as `extraKeys`. */
@@ -84,7 +87,8 @@ function baseName(origin: string): string {
  * `text` = no text (`{ tokens: 0, position: "none" }`); `text.position` = `"suffix"` when
  * `text.tokens` > 0 else `"none"`; `text.tokens` = 0 (only allowed with `"none"`); `shots` = one
  * shot of T frames; `textSegments` = one segment of all text tokens (none without text);
- * `headDim` = {@link DEFAULT_HEAD_DIM}; `modelType` = {@link DEFAULT_MODEL_TYPE}.
+ * `headDim` = {@link DEFAULT_HEAD_DIM}; `modelType` = {@link DEFAULT_MODEL_TYPE}; no `schedule`
+ * (one layer at one step). A schedule's `strategy` path is relative to the file's folder.
  * Unknown fields, here or inside `text`, are an error.
  */
 export function parseScenario(
@@ -121,6 +125,15 @@ export function parseScenario(
     modelType: (json.modelType ?? DEFAULT_MODEL_TYPE) as ModelType,
   };
   if (json.source !== undefined) scenario.source = json.source as string;
+  if (json.schedule !== undefined) {
+    scenario.schedule = parseSchedule(json.schedule, `${where}: schedule`);
+    // A mask-strategy file is named relative to the scenario file that names it.
+    for (const method of Object.values(scenario.schedule.methods)) {
+      if (method.strategy && !isAbsolute(method.strategy)) {
+        method.strategy = join(dirname(origin), method.strategy);
+      }
+    }
+  }
   try {
     return validateScenario(scenario);
   } catch (error) {
