@@ -24,7 +24,7 @@
 export * from "./form/form.ts";
 export * from "./methods/method.ts";
 export * from "./methods/spec.ts";
-export { METHODS, resolveMethod } from "./methods/registry.ts";
+export { METHODS, resolveMethod, type ResolveMethodOptions } from "./methods/registry.ts";
 export * from "./scenarios/scenario.ts";
 export type { HeadTensors, QkvSource } from "./scenarios/inputs.ts";
 export {
@@ -47,6 +47,7 @@ export {
   loadFileInputs,
 } from "./scenarios/file_inputs.ts";
 export type { TensorDtype, TensorLayout } from "./scenarios/tensor_file.ts";
+export type { IndexRange, MethodSchedule, Schedule, ScheduleRule } from "./scenarios/schedule.ts";
 export {
   type AdapterFacts,
   type BindingKind,
@@ -63,12 +64,18 @@ export {
   type AttentionTiling,
   type KernelMath,
   parseTiling,
+  type RowKernelTiling,
+  type TileKernelTiling,
   tilingName,
 } from "./kernels/attention_tiling.ts";
+export type { TilingChoice } from "./kernels/attention_tuner.ts";
+export type { RoutingTiming } from "./kernels/routing_program.ts";
+export type { GpuQkv } from "./gpu/upload_qkv.ts";
 export { type ReferenceAttention, referenceAttention } from "./kernels/reference.ts";
 export { denseFlops, type LayoutFigures, layoutFigures } from "./metrics/case_figures.ts";
+export type { AttentionDecay } from "./metrics/decay.ts";
 export { type BenchConfig, type BenchOutcome, runBench, writeRunFiles } from "./bench/bench.ts";
-export type { RunSettings } from "./bench/runner.ts";
+export type { RunArtifacts, RunSettings } from "./bench/runner.ts";
 export { type Suite, SUITES } from "./bench/suites.ts";
 export type { Shard } from "./records/shards.ts";
 export type * from "./records/schema.ts";
