@@ -73,7 +73,7 @@ export type { RoutingTiming } from "./kernels/routing_program.ts";
 export type { GpuQkv } from "./gpu/upload_qkv.ts";
 export { type ReferenceAttention, referenceAttention } from "./kernels/reference.ts";
 export { denseFlops, type LayoutFigures, layoutFigures } from "./metrics/case_figures.ts";
-export type { AttentionDecay } from "./metrics/decay.ts";
+export type { AttentionDecay, DecayPoint } from "./metrics/decay.ts";
 export { type BenchConfig, type BenchOutcome, runBench, writeRunFiles } from "./bench/bench.ts";
 export type { RunArtifacts, RunSettings } from "./bench/runner.ts";
 export { type Suite, SUITES } from "./bench/suites.ts";
