@@ -74,8 +74,11 @@ export interface RunArtifacts {
   masks: Array<{ scenario: string; method: string; png: Uint8Array }>;
 }
 
-/** Called when a case starts and ends (progress line). */
+/** Called when a case starts (progress line). */
 export type ProgressHook = (event: { done: number; total: number; label: string }) => void;
+
+/** Called after each warm-up or timed run inside a case: runs of that phase done, of how many. */
+export type CaseStepHook = (step: { phase: "warmup" | "timed"; done: number; of: number }) => void;
 
 /** Largest number of floats of dense outputs kept on the CPU for quality (1 GiB of f32). */
 const QUALITY_FLOAT_BUDGET = 256 * 1024 * 1024;
@@ -211,6 +214,7 @@ async function runCase(
   gpuInputs: GpuQkv,
   settings: RunSettings,
   quality: QualityInputs | null,
+  onStep?: CaseStepHook,
 ): Promise<CaseResult> {
   const { scenario, inputs } = group;
   const record = emptyRecord(scenario, method, adapterOf(runtime), {
@@ -247,6 +251,7 @@ async function runCase(
       repeats: settings.repeats,
       budgetMs: settings.budgetMs,
       beforeTimed: () => program.poisonOutputs(),
+      onRun: (phase, done, of) => onStep?.({ phase, done, of }),
     });
     const outputs = await readCheckedOutputs(runtime, program, quality?.heads ?? 0);
     const samples = timing.samples;
@@ -286,15 +291,15 @@ function fillRelative(record: BenchRecord, dense: BenchRecord | null): void {
 
 /**
  * Runs every case of `groups` and returns the records that belong to this run, in order.
- * `onProgress` is called before each case.
+ * `onProgress` is called before each case, `onStep` after each of its warm-up and timed runs.
  */
 export async function runCases(
   runtime: GpuRuntime,
   groups: ScenarioCases[],
   settings: RunSettings,
-  hooks: { onProgress?: ProgressHook; artifacts?: RunArtifacts } = {},
+  hooks: { onProgress?: ProgressHook; onStep?: CaseStepHook; artifacts?: RunArtifacts } = {},
 ): Promise<BenchRecord[]> {
-  const { onProgress, artifacts } = hooks;
+  const { onProgress, onStep, artifacts } = hooks;
   const records: BenchRecord[] = [];
   const total = groups.reduce((n, g) => n + g.methods.length, 0);
   let done = 0;
@@ -357,7 +362,7 @@ export async function runCases(
       let result: CaseResult;
       try {
         runtime.assertAlive();
-        result = await runCase(runtime, group, method, gpuInputs, settings, quality);
+        result = await runCase(runtime, group, method, gpuInputs, settings, quality, onStep);
       } catch (error) {
         result = {
           record: failed(group, i, `${(error as Error).name}: ${(error as Error).message}`),

@@ -65,7 +65,8 @@ const USAGE = `usage: deno task bench [options]
 --history FILE          append the run's summary to FILE (JSON Lines; default results/history.jsonl)
 --no-history            do not append to a history file
 --save-baseline NAME    also save the results as baselines/NAME.json
---quiet                 no progress line
+--quiet                 no progress (on a terminal one line rewritten in place; otherwise a
+                        line per case and, inside a case, one at least every 10 s)
 ${TIME_LIMIT_USAGE}`;
 
 function parseTilingOption(name: string) {
@@ -157,11 +158,11 @@ async function main(args: string[]): Promise<number> {
   const out = values.out ?? defaultOutDir();
   await checkWritableDir(out);
   if (historyPath) await checkWritableFile(historyPath, "history");
-  const progress = new ProgressLine(values.quiet ?? false);
+  const progress = new ProgressLine({ quiet: values.quiet });
   const outcome = await runBench(config, {
-    onProgress: (done, total, label) => progress.update(done, total, label),
-  });
-  progress.finish();
+    onProgress: ({ done, total, label }) => progress.startCase(done, total, label),
+    onStep: (step) => progress.step(step),
+  }).finally(() => progress.finish());
   const { results, failed, notApplicable } = outcome;
   let trend: TrendRow[] = [];
   if (historyPath) {
