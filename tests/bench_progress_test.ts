@@ -73,7 +73,7 @@ Deno.test("ProgressLine on a terminal: the live line shows the case's runs done 
   progress.step({ phase: "warmup", done: 1, of: 1 });
   progress.step({ phase: "timed", done: 2, of: 5 });
   progress.finish();
-  assert.match(written[0], /^\r\x1b\[2K\[1\/3\] s × dense · 0s elapsed · ETA …$/);
+  assert.equal(written[0], "\r\x1b[2K[1/3] s × dense · 0s elapsed · ETA …");
   assert.match(written[1], /\[1\/3\] s × dense · 0s in case · warm-up 1\/1 runs done$/);
   assert.match(written[2], /\[1\/3\] s × dense · 0s in case · timed 2\/5 runs done · ~0s left/);
   assert.equal(written[3], "\r\x1b[2K");
