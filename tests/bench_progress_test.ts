@@ -64,6 +64,7 @@ Deno.test("bench without XDG_RUNTIME_DIR: Mesa's 'XDG_RUNTIME_DIR is invalid' ne
   ], { env: { XDG_RUNTIME_DIR: "" } });
   assert.equal(code, 0, stderr);
   assert.doesNotMatch(stderr, /XDG_RUNTIME_DIR/);
+  assert.doesNotMatch(stderr, /--size to choose/, "size means nothing for a scenario file");
 });
 
 Deno.test("ProgressLine on a terminal: the live line shows the case's runs done and time left", () => {
