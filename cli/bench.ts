@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { type BenchConfig, notice, runBench, writeRunFiles } from "../bench/bench.ts";
 import { publishFolder, publishNewFolder, stagingFolder } from "../bench/output_folder.ts";
 import { ProgressLine } from "../bench/progress.ts";
@@ -29,12 +28,12 @@ import { writeReportFor } from "../reports/write_report.ts";
 import { PRECISIONS } from "../reports/schema.ts";
 import { parseTiling } from "../kernels/attention_tiling.ts";
 import {
-  attachDashValues,
   checkWritableDir,
   checkWritableFile,
   choiceOption,
   integerOption,
   listOption,
+  parseCommandLine,
   runCommand,
   SHARED_OPTIONS,
   TIME_LIMIT_USAGE,
@@ -94,12 +93,7 @@ async function main(args: string[]): Promise<number> {
     quiet: { type: "boolean" },
     tiling: { type: "string" },
   } as const;
-  const { values } = parseArgs({
-    args: attachDashValues(args, options),
-    strict: true,
-    allowPositionals: false,
-    options,
-  });
+  const { values } = parseCommandLine({ args, allowPositionals: false, options });
   if (values.help) {
     console.log(USAGE);
     return 0;

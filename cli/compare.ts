@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine, UsageError } from "./_usage.ts";
 import { type CompareOptions, compareResults, type LatencyMode } from "../regress/compare.ts";
 import { comparisonVerdict } from "../regress/verdict.ts";
 import { loadResults } from "../regress/results_input.ts";
@@ -33,14 +33,6 @@ a changed adapter description is listed for information.
 exit: 0 passed, 1 failed (regression; missing or unmatched cases; changes with
 --fail-on-change), 2 bad input`;
 
-/** Bad command-line input: printed in one line, exit 2. */
-class UsageError extends RangeError {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
 function numberOption(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
@@ -50,11 +42,10 @@ function numberOption(name: string, text: string | undefined): number | undefine
   return value;
 }
 
-function parseCommandLine(args: string[]) {
-  const { values, positionals } = parseArgs({
+function parseCompareArgs(args: string[]) {
+  const { values, positionals } = parseCommandLine({
     args,
     allowPositionals: true,
-    strict: true,
     options: {
       threshold: { type: "string" },
       alpha: { type: "string" },
@@ -104,7 +95,7 @@ function parseCommandLine(args: string[]) {
 /** Runs compare on `args`; returns the exit code. */
 async function main(args: string[]): Promise<number> {
   try {
-    const command = parseCommandLine(args);
+    const command = parseCompareArgs(args);
     if (command.help) {
       console.log(USAGE);
       return 0;

@@ -7,7 +7,6 @@
  * @module
  */
 import { PRECISIONS } from "../reports/schema.ts";
-import { parseArgs } from "node:util";
 import { publishFolder, publishNewFolder, stagingFolder } from "../bench/output_folder.ts";
 import { defaultOutDir } from "../bench/run_meta.ts";
 import type { Method } from "../methods/method.ts";
@@ -19,11 +18,11 @@ import { resolveScenario } from "../scenarios/scenario_file.ts";
 import { exportLayouts } from "../reports/layout_export.ts";
 import { planTable, runPlan } from "../reports/plan.ts";
 import {
-  attachDashValues,
   checkWritableDir,
   choiceOption,
   integerOption,
   listOption,
+  parseCommandLine,
   runCommand,
   SHARED_OPTIONS,
   TIME_LIMIT_USAGE,
@@ -56,12 +55,7 @@ async function main(args: string[]): Promise<number> {
     heads: { type: "string" },
     "export-layouts": { type: "string" },
   } as const;
-  const { values } = parseArgs({
-    args: attachDashValues(args, options),
-    strict: true,
-    allowPositionals: false,
-    options,
-  });
+  const { values } = parseCommandLine({ args, allowPositionals: false, options });
   if (values.help) {
     console.log(USAGE);
     return 0;

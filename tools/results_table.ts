@@ -4,17 +4,25 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { runCommand, UsageError } from "../cli/_usage.ts";
+import { parseCommandLine, runCommand, UsageError } from "../cli/_usage.ts";
 import { loadResultsFolder, replaceTableBlock, resultsTables } from "../reports/results_table.ts";
 import { writeFileAtomic } from "../reports/results_io.ts";
 
+const USAGE = `usage: deno run -A tools/results_table.ts FOLDER [--write FILE]
+
+FOLDER        a folder of results (e.g. docs/results/h100)
+--write FILE  replace the results-table block of FILE (e.g. README.md) instead of printing`;
+
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     args: Deno.args,
     allowPositionals: true,
-    options: { write: { type: "string" } },
+    options: { write: { type: "string" }, help: { type: "boolean", short: "h" } },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   if (positionals.length !== 1) {
     throw new UsageError("needs one results folder (e.g. docs/results/h100)");
   }
