@@ -48,6 +48,12 @@ files: OUT/plan.json, OUT/<method>.layout.json, OUT/<method>.mask.png
        (with several scenarios: OUT/<scenario>/<method>.…)
 exit: 0 every case planned, 1 a case failed (recorded), 2 bad options`;
 
+/** What the table's columns mean (docs/metrics.md defines each). */
+const TABLE_LEGEND = `
+sparsity: share of (query, key) pairs skipped, as bench reports it; block sparsity: share of
+blocks of the given size skipped; FLOPs: attention FLOPs of all heads (--heads to change);
+layout ms: wall time to build the layout on this machine (not a kernel timing).`;
+
 async function main(args: string[]): Promise<number> {
   const options = {
     ...SHARED_OPTIONS,
@@ -107,8 +113,10 @@ async function main(args: string[]): Promise<number> {
   if (values.out === undefined) outDir = await publishNewFolder(staged, out);
   else await publishFolder(staged, out);
   console.log(planTable(plan));
+  console.log(TABLE_LEGEND);
   const failed = plan.cases.filter((c) => c.error).length;
-  console.log(`\n${plan.cases.length} cases (${failed} failed) → ${outDir}/plan.json`);
+  const count = `${plan.cases.length} ${plan.cases.length === 1 ? "case" : "cases"}`;
+  console.log(`\n${count} (${failed} failed) → ${outDir}/plan.json`);
   if (exportDir === undefined) return failed > 0 ? 1 : 0;
   const manifest = await exportLayouts(scenarios, methods, {
     dir: exportDir,
