@@ -1,6 +1,6 @@
 /**
  * Markdown tables of a folder of results (one sub-folder a run, each with results.json), for
- * the README's GPU section: generated from measured files, never typed by hand.
+ * docs/results/<adapter>/README.md: generated from measured files, never typed by hand.
  *
  * @module
  */
@@ -15,6 +15,18 @@ export const TABLE_MARKERS = [
   "<!-- results-table:start -->",
   "<!-- results-table:end -->",
 ] as const;
+
+/**
+ * The cell of a record that has no figures: `n/a: …` for a method that does not apply to its
+ * scenario, else `failed: …`. Runs made before UnsupportedScenarioError existed recorded STA's
+ * refusal of a canvas that is not whole tiles as a MethodSpecError with the same message.
+ */
+function errorCell(error: string): string {
+  const notApplicable = error.startsWith("UnsupportedScenarioError:") ||
+    /^MethodSpecError: sta: .* does not divide into whole tiles/.test(error);
+  const text = notApplicable ? `n/a: ${error.slice(error.indexOf(":") + 2)}` : `failed: ${error}`;
+  return text.replace(/\|/g, "/").slice(0, 80);
+}
 
 function fixed(value: number | null | undefined, digits: number): string {
   return value === null || value === undefined ? "—" : value.toFixed(digits);
@@ -96,7 +108,7 @@ export function resultsTables(runs: Array<{ name: string; run: ResultsFile }>): 
             String(r.tokens),
             String(r.heads),
             r.dtype,
-            `failed: ${r.error.replace(/\|/g, "/").slice(0, 80)}`,
+            errorCell(r.error),
             "",
             "",
             "",

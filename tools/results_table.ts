@@ -1,6 +1,6 @@
 /**
  * Prints the Markdown tables of a results folder, or writes them into a Markdown file between
- * its results-table markers: `deno run -A tools/results_table.ts docs/results/h100 --write README.md`.
+ * its results-table markers: `deno run -A tools/results_table.ts docs/results/h100 --write docs/results/h100/README.md`.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../reports/results_io.ts";
 const USAGE = `usage: deno run -A tools/results_table.ts FOLDER [--write FILE]
 
 FOLDER        a folder of results (e.g. docs/results/h100)
---write FILE  replace the results-table block of FILE (e.g. README.md) instead of printing`;
+--write FILE  replace the results-table block of FILE (e.g. docs/results/h100/README.md) instead of printing`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseCommandLine({
