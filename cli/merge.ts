@@ -16,8 +16,8 @@ import { checkWritableDir, parseCommandLine, runCommand, UsageError } from "./_u
 const USAGE = `usage: deno task merge OUT SHARD... [--save-baseline NAME]
 
 OUT                   folder to write results.json and results.csv into
-SHARD                 results of one bench --shard I/N run (a results.json or its folder);
-                      or one folder whose sub-folders hold every shard
+SHARD                 the results of one shard of a bench run (a results.json or its
+                      folder); or one folder whose sub-folders hold every shard
 --save-baseline NAME  also save the merged results as baselines/NAME.json
 exit: 0 merged, 2 bad input (a shard missing or given twice, a case in two shards)`;
 
