@@ -74,8 +74,11 @@ export interface RunArtifacts {
   masks: Array<{ scenario: string; method: string; png: Uint8Array }>;
 }
 
-/** Called when a case starts and ends (progress line). */
+/** Called when a case starts (progress line). */
 export type ProgressHook = (event: { done: number; total: number; label: string }) => void;
+
+/** Called after each warm-up or timed run inside a case: runs of that phase done, of how many. */
+export type CaseStepHook = (step: { phase: "warmup" | "timed"; done: number; of: number }) => void;
 
 /** Largest number of floats of dense outputs kept on the CPU for quality (1 GiB of f32). */
 const QUALITY_FLOAT_BUDGET = 256 * 1024 * 1024;
@@ -208,6 +211,7 @@ async function runCase(
   gpuInputs: GpuQkv,
   settings: RunSettings,
   quality: QualityInputs | null,
+  onStep?: CaseStepHook,
 ): Promise<CaseResult> {
   const { scenario, inputs } = group;
   const record = emptyRecord(scenario, method, adapterOf(runtime), {
@@ -244,6 +248,7 @@ async function runCase(
       repeats: settings.repeats,
       budgetMs: settings.budgetMs,
       beforeTimed: () => program.poisonOutputs(),
+      onRun: (phase, done, of) => onStep?.({ phase, done, of }),
     });
     const outputs = await readCheckedOutputs(runtime, program, quality?.heads ?? 0);
     const samples = timing.samples;
@@ -283,13 +288,13 @@ function fillRelative(record: BenchRecord, dense: BenchRecord | null): void {
 
 /**
  * Runs every case of `groups` and returns the records that belong to this run, in order.
- * `onProgress` is called before each case.
+ * `onProgress` is called before each case, `onStep` after each of its warm-up and timed runs.
  */
 export async function runCases(
   runtime: GpuRuntime,
   groups: ScenarioCases[],
   settings: RunSettings,
-  hooks: { onProgress?: ProgressHook; artifacts?: RunArtifacts } = {},
+  hooks: { onProgress?: ProgressHook; onStep?: CaseStepHook; artifacts?: RunArtifacts } = {},
 ): Promise<BenchRecord[]> {
   const run: RunState = {
     runtime,
@@ -324,7 +329,7 @@ interface RunState {
   runtime: GpuRuntime;
   groups: ScenarioCases[];
   settings: RunSettings;
-  hooks: { onProgress?: ProgressHook; artifacts?: RunArtifacts };
+  hooks: { onProgress?: ProgressHook; onStep?: CaseStepHook; artifacts?: RunArtifacts };
   records: BenchRecord[];
   done: number;
   total: number;
@@ -425,7 +430,15 @@ async function runScenario(
     let result: CaseResult;
     try {
       runtime.assertAlive();
-      result = await runCase(runtime, group, method, inputs.gpu, settings, quality);
+      result = await runCase(
+        runtime,
+        group,
+        method,
+        inputs.gpu,
+        settings,
+        quality,
+        run.hooks.onStep,
+      );
     } catch (error) {
       result = {
         record: failedRecord(

@@ -278,12 +278,20 @@ function percent(x: number | null): string {
 
 /** A short text table of a plan: one line per case, failures with their error. */
 export function planTable(plan: PlanFile): string {
-  const header = ["scenario", "method", "tokens", "density", "block sparsity", "FLOPs", "ms"];
+  const header = [
+    "scenario",
+    "method",
+    "tokens",
+    "sparsity",
+    "block sparsity",
+    "FLOPs",
+    "layout ms",
+  ];
   const rows = plan.cases.map((c) => [
     c.scenario,
     c.method,
     String(c.tokens),
-    c.tokenSparsity === null ? "-" : percent(1 - c.tokenSparsity),
+    c.tokenSparsity === null ? "-" : percent(c.tokenSparsity),
     c.blockSparsity === null ? "-" : `${percent(c.blockSparsity)} @${c.blockSize}`,
     c.flops === null ? "-" : c.flops.toExponential(2),
     c.layoutMs === null ? "-" : c.layoutMs.toFixed(0),
