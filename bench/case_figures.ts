@@ -56,3 +56,24 @@ export function layoutFigures(
     blockSize: forms[0].blockSize,
   };
 }
+
+/**
+ * Figures of a layout with several branches (each a list of forms as {@link layoutFigures}
+ * takes): FLOPs and executed FLOPs summed over the branches; token sparsity 1 − FLOPs / dense
+ * FLOPs; block sparsity 1 − the summed block densities (at least 0), what the kernel computes.
+ */
+export function branchedFigures(
+  branches: ExecutionForm[][],
+  shape: { tokens: number; headDim: number; heads: number },
+): LayoutFigures {
+  const each = branches.map((forms) => layoutFigures(forms, shape.headDim, shape.heads));
+  const flops = each.reduce((sum, f) => sum + f.flops, 0);
+  const blockDensity = each.reduce((sum, f) => sum + 1 - f.blockSparsity, 0);
+  return {
+    flops,
+    executedFlops: each.reduce((sum, f) => sum + f.executedFlops, 0),
+    tokenSparsity: 1 - flops / denseFlops(shape.tokens, shape.headDim, shape.heads),
+    blockSparsity: Math.max(0, 1 - blockDensity),
+    blockSize: each[0].blockSize,
+  };
+}

@@ -2,8 +2,8 @@
  * MoGA's execution form (methods.md, "Mixture-of-Groups Attention"): tokens in group-sorted order
  * (the permutation), unrouted text kept at the end as its own segment; query tiles are each
  * group's segment cut into tiles of at most {@link MOGA_TILE_ROWS} queries, attending the whole
- * segment and all text; text tiles attend everything; the output of a routed token is scaled by
- * its gate.
+ * segment and all text (unless `textKeys` is false); text tiles attend everything; the output of
+ * a routed token is scaled by its gate.
  *
  * The optional local window (STA-like, `window = T×H×W` latent tokens, its centre shifted inward
  * at the borders so every query sees the same count) adds to every video query the window keys
@@ -44,6 +44,8 @@ export interface MogaFormOptions {
   window: [number, number, number] | null;
   /** Reporting block size. */
   blockSize: number;
+  /** Whether routed queries attend every unrouted (text) key; default true. */
+  textKeys?: boolean;
 }
 
 /** First and last index (inclusive) of an STA-style window of `size` around `x` in [0, n). */
@@ -68,6 +70,7 @@ function groupSortedOrder(tokens: number, routing: MogaRouting, routed: RoutedRa
 /** The form of one head's routing. */
 export function mogaForm(scenario: Scenario, options: MogaFormOptions): ExecutionForm {
   const { routing, routed, window, blockSize } = options;
+  const textKeys = options.textKeys ?? true;
   const L = totalTokens(scenario);
   const R = routed.count;
   if (routing.permutation.length !== R) {
@@ -111,7 +114,7 @@ export function mogaForm(scenario: Scenario, options: MogaFormOptions): Executio
         }
         addWindowRanges(builder, keysOfRow, { segStart, segEnd });
       }
-      if (R < L) builder.range(R, L);
+      if (R < L && textKeys) builder.range(R, L);
       builder.endTile(t1);
     }
   }
