@@ -192,7 +192,8 @@ export const mogaPaper: MethodDefinition = {
               ? "MoGA gate ON: group output × softmax probability of the chosen group; the " +
                 "router is untrained here, so the gate is too (compare moga:gate=false)"
               : "MoGA gate OFF: group output unscaled (the router is untrained here)",
-            `MoGA output = mean of gated group attention, spatial-temporal groups ` +
+            `MoGA output = mean of group attention${params.gate ? " (gated)" : ""}, ` +
+            `spatial-temporal groups ` +
             `(${partitions.join("x")} spatial partitions, each shot's frames ± ${adjacent} ` +
             `frame(s) of the neighbouring shots) and per-frame attention; FLOPs count all three; ` +
             `recall uses the largest branch LSE (a lower bound); crossShotRecall is of the ` +
