@@ -60,7 +60,8 @@ export function layoutFigures(
 /**
  * Figures of a layout with several branches (each a list of forms as {@link layoutFigures}
  * takes): FLOPs and executed FLOPs summed over the branches; token sparsity 1 − FLOPs / dense
- * FLOPs; block sparsity 1 − the summed block densities (at least 0), what the kernel computes.
+ * FLOPs and block sparsity 1 − the summed block densities, each at least 0 (overlapping branches
+ * can cost more than dense).
  */
 export function branchedFigures(
   branches: ExecutionForm[][],
@@ -72,7 +73,7 @@ export function branchedFigures(
   return {
     flops,
     executedFlops: each.reduce((sum, f) => sum + f.executedFlops, 0),
-    tokenSparsity: 1 - flops / denseFlops(shape.tokens, shape.headDim, shape.heads),
+    tokenSparsity: Math.max(0, 1 - flops / denseFlops(shape.tokens, shape.headDim, shape.heads)),
     blockSparsity: Math.max(0, 1 - blockDensity),
     blockSize: each[0].blockSize,
   };

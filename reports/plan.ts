@@ -11,7 +11,7 @@
  * @module
  */
 import { join } from "node:path";
-import { layoutFigures } from "../bench/case_figures.ts";
+import { branchedFigures, layoutFigures } from "../bench/case_figures.ts";
 import { blockGrid, blockMaskStrings, type ExecutionForm } from "../methods/form.ts";
 import type { LayoutContext, Method, Params } from "../methods/method.ts";
 import { formatParams } from "../methods/spec.ts";
@@ -212,11 +212,22 @@ export async function planCase(
       `${method.name}: layout has ${form?.tokens ?? "no"} tokens, scenario has ${record.tokens}`,
     );
   }
-  const figures = layoutFigures([form], scenario.headDim, scenario.heads);
+  const pick = (forms: ExecutionForm[]) => forms.length === 1 ? forms[0] : forms[head ?? 0];
+  const branches = [[form], ...(layout.branches ?? []).map((b) => [pick(b.forms)])];
+  const figures = branches.length > 1
+    ? branchedFigures(branches, {
+      tokens: record.tokens,
+      headDim: scenario.headDim,
+      heads: scenario.heads,
+    })
+    : layoutFigures([form], scenario.headDim, scenario.heads);
   const grid = blockGrid(form);
   const params = layout.params ?? method.params;
   const notes = [...(layout.notes ?? [])];
   if (method.dynamic) notes.push(`figures from head ${head}, scaled to ${scenario.heads} heads`);
+  if (branches.length > 1) {
+    notes.push(`figures count all ${branches.length} branches; the mask shows the first`);
+  }
   Object.assign(record, {
     params,
     head,
