@@ -8,19 +8,38 @@
  * queries attend no text; with `text=joint` (MMDiT) they attend every text key in each branch.
  * The paper's group counts are the defaults: M = 5 for Wan, 20 for MMDiT models.
  *
- * The routing is one float64 pass on the CPU over the hidden states of the inputs. Today's
+ * The routing is one pass over the hidden states of the inputs: on the GPU when the context has
+ * one and x is at most {@link GPU_ROUTER_MAX_DIMS} wide, a multiple of 4 (the router and
+ * group-sort kernels of methods/routing/moga_gpu.ts run on x instead of a head's keys), else in
+ * float64 on the CPU. Today's
  * simplified form (per-head k-means on the keys) is `moga-kmeans` (methods/moga.ts).
  *
  * @module
  */
-import type { ModelType, Scenario } from "../scenarios/scenario.ts";
-import { textTokens, videoStart, videoTokens } from "../scenarios/scenario.ts";
+import type { GpuRuntime } from "../gpu/runtime.ts";
+import type { HiddenStates } from "../scenarios/inputs.ts";
+import {
+  type ModelType,
+  type Scenario,
+  textTokens,
+  videoStart,
+  videoTokens,
+} from "../scenarios/scenario.ts";
 import { frameForm, spatialTemporalForm } from "./moga_branches.ts";
-import { type Method, type MethodDefinition, MethodSpecError, type Params } from "./method.ts";
+import {
+  type LayoutContext,
+  type Method,
+  type MethodDefinition,
+  MethodSpecError,
+  type Params,
+  type RoutingTiming,
+} from "./method.ts";
 import { MOGA_MAX_GROUPS, mogaRoutingFlops } from "./moga.ts";
 import { mogaForm } from "./moga_form.ts";
 import { routeHiddenStates, seededRouterWeights } from "./routing/content_router.ts";
-import { groupSizes, type RoutedRange } from "./routing/moga_groups.ts";
+import { gpuRouting, runGpuRouting } from "./routing/dynamic_context.ts";
+import { MogaGpuRouting } from "./routing/moga_gpu.ts";
+import { groupSizes, type MogaRouting, type RoutedRange } from "./routing/moga_groups.ts";
 import { readRouterFile } from "./routing/router_file.ts";
 import { resolveParams } from "./spec.ts";
 
@@ -30,6 +49,9 @@ export const PAPER_GROUPS: Readonly<Record<ModelType, number>> = {
   hunyuan: 20,
   mochi: 20,
 };
+
+/** Widest hidden state routed on the GPU (the router kernel holds one x in registers). */
+export const GPU_ROUTER_MAX_DIMS = 256;
 
 const DEFAULTS: Params = {
   groups: "auto",
@@ -100,6 +122,38 @@ export function resolvedMogaSettings(
   return { groups, textKeys: text === "joint" };
 }
 
+/** Routes the hidden states on the GPU (x uploaded as one f32 buffer) and times the routing. */
+async function routeOnGpu(
+  runtime: GpuRuntime,
+  job: {
+    hidden: HiddenStates;
+    routed: RoutedRange;
+    weights: Float32Array;
+    groups: number;
+    context: LayoutContext;
+  },
+): Promise<{ routing: MogaRouting; timing?: RoutingTiming }> {
+  const { hidden, routed, weights, groups, context } = job;
+  const x = runtime.upload("moga-hidden-states", hidden.x);
+  try {
+    const program = await MogaGpuRouting.create(runtime, {
+      routed,
+      router: { weights, groups },
+      inputs: { precision: "f32", q: [], k: [x], v: [] },
+      heads: [0],
+      headDim: hidden.dims,
+    });
+    const { result, routing } = await runGpuRouting(runtime, {
+      program,
+      read: () => program.read(),
+      context,
+    });
+    return { routing: result[0], timing: routing };
+  } finally {
+    runtime.release([x]);
+  }
+}
+
 function median(sorted: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -153,7 +207,22 @@ export const mogaPaper: MethodDefinition = {
         const weights = params.router === "random"
           ? seededRouterWeights({ groups, dims: hidden.dims }, { seed })
           : await readRouterFile(params.router as string, { groups, headDim: hidden.dims });
-        const routing = routeHiddenStates(hidden, { routed, weights, groups });
+        const onGpu = hidden.dims % 4 === 0 && hidden.dims <= GPU_ROUTER_MAX_DIMS
+          ? gpuRouting(context)
+          : null;
+        let routing: MogaRouting;
+        let timing: RoutingTiming | undefined;
+        if (onGpu) {
+          ({ routing, timing } = await routeOnGpu(onGpu.gpu, {
+            hidden,
+            routed,
+            weights: Float32Array.from(weights),
+            groups,
+            context,
+          }));
+        } else {
+          routing = routeHiddenStates(hidden, { routed, weights, groups });
+        }
         const group = mogaForm(scenario, { routing, routed, window: null, blockSize, textKeys });
         const forms = [params.gate ? group : { ...group, outputScale: null }];
         const options = { textKeys, blockSize };
@@ -173,13 +242,14 @@ export const mogaPaper: MethodDefinition = {
             { routed: routed.count, groups, headDim: hidden.dims },
             { kmeansIters: null },
           ),
+          routing: timing,
           params: { ...params, groups, text: textKeys ? "joint" : "outside" },
           stats: {
             groupMin: sizes[0],
             groupMedian: median(sizes),
             groupMax: sizes[sizes.length - 1],
             groupSizesOver: `1 grouping (all heads) × ${groups} groups`,
-            routedOn: "cpu-float64",
+            routedOn: onGpu ? "gpu" : "cpu-float64",
           },
           notes: [
             `MoGA as published: router on the hidden states x (${hidden.dims} dims), ` +

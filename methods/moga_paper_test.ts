@@ -127,13 +127,30 @@ Deno.test("moga defaults follow the model type; bad parameters and missing x are
   );
 });
 
-Deno.test("moga on the GPU (three branches averaged) = float64 reference, gate on and off", async () => {
+Deno.test("moga on the GPU: routing = float64 routing; three branches averaged = float64 reference", async () => {
   const runtime = await GpuRuntime.open();
   const scenario = scenarioOf({ tokens: 7, position: "suffix" });
   const L = totalTokens(scenario);
   const inputs = syntheticInputs(scenario, { seed: 5 });
   const gpuInputs = await uploadQkv(runtime, inputs, "f32");
   const hidden = await inputs.hidden!();
+  const onGpu = await mogaPaper.create({ groups: 3 }).layout(scenario, {
+    inputs,
+    gpu: runtime,
+    gpuInputs,
+    seed: 2,
+    routingRepeats: 1,
+  });
+  const onCpu = await mogaPaper.create({ groups: 3 }).layout(scenario, { inputs, seed: 2 });
+  assert.equal(onGpu.stats?.routedOn, "gpu");
+  assert.equal(onGpu.routing?.samples.length, 1);
+  assert.deepEqual(onGpu.forms[0].permutation, onCpu.forms[0].permutation);
+  assert.deepEqual(onGpu.forms[0].tileBounds, onCpu.forms[0].tileBounds);
+  const gateError = onGpu.forms[0].outputScale!.reduce(
+    (worst, g, i) => Math.max(worst, Math.abs(g - onCpu.forms[0].outputScale![i])),
+    0,
+  );
+  assert.ok(gateError < 1e-6, `GPU gates differ from float64 by ${gateError}`);
   for (const gate of [true, false]) {
     const method = mogaPaper.create({ groups: 3, gate });
     const layout = await method.layout(scenario, { inputs, seed: 2 });
