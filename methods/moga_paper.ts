@@ -34,9 +34,14 @@ import {
   type Params,
   type RoutingTiming,
 } from "./method.ts";
-import { MOGA_MAX_GROUPS, mogaRoutingFlops } from "./moga.ts";
+import { MOGA_MAX_GROUPS, MOGA_MAX_ITERS, mogaRoutingFlops } from "./moga.ts";
 import { mogaForm } from "./moga_form.ts";
-import { routeHiddenStates, seededRouterWeights } from "./routing/content_router.ts";
+import {
+  contentKmeansSeeds,
+  type ContentRouter,
+  routeHiddenStates,
+  seededRouterWeights,
+} from "./routing/content_router.ts";
 import { gpuRouting, runGpuRouting } from "./routing/dynamic_context.ts";
 import { MogaGpuRouting } from "./routing/moga_gpu.ts";
 import { groupSizes, type MogaRouting, type RoutedRange } from "./routing/moga_groups.ts";
@@ -56,6 +61,7 @@ export const GPU_ROUTER_MAX_DIMS = 256;
 const DEFAULTS: Params = {
   groups: "auto",
   router: "random",
+  iters: 5,
   gate: true,
   text: "auto",
   partitions: [2, 2],
@@ -77,9 +83,15 @@ export function mogaPaperParams(given: Params): Params {
     );
   }
   const router = params.router as string;
-  if (router !== "random" && !router.endsWith(".json")) {
+  if (router !== "random" && router !== "kmeans" && !router.endsWith(".json")) {
     throw new MethodSpecError(
-      `moga: parameter "router" must be random or a path to a .json file (got ${router})`,
+      `moga: parameter "router" must be random, kmeans or a path to a .json file (got ${router})`,
+    );
+  }
+  const iters = params.iters as number;
+  if (!Number.isInteger(iters) || iters < 0 || iters > MOGA_MAX_ITERS) {
+    throw new MethodSpecError(
+      `moga: parameter "iters" must be an integer 0..${MOGA_MAX_ITERS} (got ${iters})`,
     );
   }
   if (!["auto", "joint", "outside"].includes(params.text as string)) {
@@ -128,17 +140,18 @@ async function routeOnGpu(
   job: {
     hidden: HiddenStates;
     routed: RoutedRange;
-    weights: Float32Array;
-    groups: number;
+    router: ContentRouter;
     context: LayoutContext;
   },
 ): Promise<{ routing: MogaRouting; timing?: RoutingTiming }> {
-  const { hidden, routed, weights, groups, context } = job;
+  const { hidden, routed, router, context } = job;
   const x = runtime.upload("moga-hidden-states", hidden.x);
   try {
     const program = await MogaGpuRouting.create(runtime, {
       routed,
-      router: { weights, groups },
+      router: "seeds" in router
+        ? { seeds: [router.seeds], iters: router.iters }
+        : { weights: Float32Array.from(router.weights), groups: router.groups },
       inputs: { precision: "f32", q: [], k: [x], v: [] },
       heads: [0],
       headDim: hidden.dims,
@@ -169,7 +182,9 @@ export const mogaPaper: MethodDefinition = {
   paramDocs: {
     groups:
       `number of groups M: auto (5 for wan, 20 for hunyuan and mochi) or 1..${MOGA_MAX_GROUPS}`,
-    router: "random (seeded untrained linear router) or a .json file of [M][hidden dims] weights",
+    router: "random (seeded untrained linear router), kmeans (W = k-means centroids of x, a " +
+      "stand-in for a trained router) or a .json file of [M][hidden dims] weights",
+    iters: `k-means iterations of router=kmeans: 0..${MOGA_MAX_ITERS}`,
     gate: "scale each token's group output by its router probability: true, false",
     text: "auto (outside for wan, joint otherwise), joint (video queries attend the text) or " +
       "outside (text only through cross-attention, not in these blocks)",
@@ -204,24 +219,25 @@ export const mogaPaper: MethodDefinition = {
         }
         const routed: RoutedRange = { start: videoStart(scenario), count: videoTokens(scenario) };
         const seed = context.seed ?? 0;
-        const weights = params.router === "random"
-          ? seededRouterWeights({ groups, dims: hidden.dims }, { seed })
-          : await readRouterFile(params.router as string, { groups, headDim: hidden.dims });
+        const kmeans = params.router === "kmeans";
+        const iters = params.iters as number;
+        const router: ContentRouter = kmeans
+          ? { seeds: contentKmeansSeeds({ count: routed.count, groups }, { seed }), iters }
+          : {
+            weights: params.router === "random"
+              ? seededRouterWeights({ groups, dims: hidden.dims }, { seed })
+              : await readRouterFile(params.router as string, { groups, headDim: hidden.dims }),
+            groups,
+          };
         const onGpu = hidden.dims % 4 === 0 && hidden.dims <= GPU_ROUTER_MAX_DIMS
           ? gpuRouting(context)
           : null;
         let routing: MogaRouting;
         let timing: RoutingTiming | undefined;
         if (onGpu) {
-          ({ routing, timing } = await routeOnGpu(onGpu.gpu, {
-            hidden,
-            routed,
-            weights: Float32Array.from(weights),
-            groups,
-            context,
-          }));
+          ({ routing, timing } = await routeOnGpu(onGpu.gpu, { hidden, routed, router, context }));
         } else {
-          routing = routeHiddenStates(hidden, { routed, weights, groups });
+          routing = routeHiddenStates(hidden, { routed, router });
         }
         const group = mogaForm(scenario, { routing, routed, window: null, blockSize, textKeys });
         const forms = [params.gate ? group : { ...group, outputScale: null }];
@@ -237,10 +253,10 @@ export const mogaPaper: MethodDefinition = {
             },
             { name: "frame", forms: [frameForm(scenario, options)] },
           ],
-          // One router pass for all heads (no clustering).
+          // One routing for all heads.
           routingFlops: mogaRoutingFlops(
             { routed: routed.count, groups, headDim: hidden.dims },
-            { kmeansIters: null },
+            { kmeansIters: kmeans ? iters : null },
           ),
           routing: timing,
           params: { ...params, groups, text: textKeys ? "joint" : "outside" },
@@ -255,6 +271,9 @@ export const mogaPaper: MethodDefinition = {
             `MoGA as published: router on the hidden states x (${hidden.dims} dims), ` +
             (params.router === "random"
               ? `seeded untrained weights (seed ${seed})`
+              : kmeans
+              ? `W = seeded spherical k-means centroids of x (${iters} iterations, seed ${seed}; ` +
+                `fitted to these inputs as a stand-in for a trained router)`
               : `weights from ${params.router}`) +
             `, one grouping of the ${routed.count} video tokens for all heads into ${groups} ` +
             `groups (argmax, ties to the lower group)`,

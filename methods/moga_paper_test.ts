@@ -35,8 +35,7 @@ Deno.test("moga router: argmax of W·x with ties to the lower group, gate = soft
   const weights = [1, 0, 0, 1, 1, 1];
   const routing = routeHiddenStates({ dims: 2, x }, {
     routed: { start: 0, count: 4 },
-    weights,
-    groups: 3,
+    router: { weights, groups: 3 },
   });
   // Token 0: logits (2, 0, 2), tie → group 0. Token 1: (0, 3, 3) → 1. Token 2: (1, 1, 2) → 2.
   // Token 3: (−1, −1, −2) → 0.
@@ -50,7 +49,11 @@ Deno.test("moga router: argmax of W·x with ties to the lower group, gate = soft
   gates.forEach((g, i) => assert.ok(Math.abs(routing.gate[i] - g) < 1e-6, `gate ${i}`));
   assert.deepEqual([...routing.permutation], [0, 3, 1, 2]);
   assert.throws(
-    () => routeHiddenStates({ dims: 2, x }, { routed: { start: 0, count: 4 }, weights, groups: 2 }),
+    () =>
+      routeHiddenStates({ dims: 2, x }, {
+        routed: { start: 0, count: 4 },
+        router: { weights, groups: 2 },
+      }),
     /router holds 6 weights, not groups × dims = 4/,
   );
 });
@@ -62,7 +65,7 @@ Deno.test("moga forms attend exactly the paper's masks (prefix, suffix, none; te
       const hidden = await syntheticInputs(scenario, { seed: 3 }).hidden!();
       const routed = { start: videoStart(scenario), count: videoTokens(scenario) };
       const weights = Float64Array.from({ length: 4 * 64 }, (_, i) => Math.sin(i * 7.1));
-      const routing = routeHiddenStates(hidden, { routed, weights, groups: 4 });
+      const routing = routeHiddenStates(hidden, { routed, router: { weights, groups: 4 } });
       const settings = { routing, textKeys, partitions: [2, 3] as [number, number], adjacent: 1 };
       const masks = mogaPaperMasks(scenario, { ...settings, gate: true });
       const options = { textKeys, blockSize: 16 };
@@ -117,7 +120,8 @@ Deno.test("moga defaults follow the model type; bad parameters and missing x are
   assert.throws(() => mogaPaper.create({ groups: 0 }), /"groups" must be auto or an integer/);
   assert.throws(() => mogaPaper.create({ text: "inside" }), /"text" must be auto, joint or/);
   assert.throws(() => mogaPaper.create({ partitions: [2] }), /"partitions" must be RxC/);
-  assert.throws(() => mogaPaper.create({ router: "kmeans" }), /"router" must be random or/);
+  assert.throws(() => mogaPaper.create({ router: "keys" }), /"router" must be random, kmeans or/);
+  assert.throws(() => mogaPaper.create({ iters: -1 }), /"iters" must be an integer 0..100/);
   const scenario = scenarioOf({ tokens: 7, position: "suffix" });
   const source = syntheticInputs(scenario, { seed: 1 });
   const noHidden = { ...source, hidden: undefined };
@@ -134,23 +138,26 @@ Deno.test("moga on the GPU: routing = float64 routing; three branches averaged =
   const inputs = syntheticInputs(scenario, { seed: 5 });
   const gpuInputs = await uploadQkv(runtime, inputs, "f32");
   const hidden = await inputs.hidden!();
-  const onGpu = await mogaPaper.create({ groups: 3 }).layout(scenario, {
-    inputs,
-    gpu: runtime,
-    gpuInputs,
-    seed: 2,
-    routingRepeats: 1,
-  });
-  const onCpu = await mogaPaper.create({ groups: 3 }).layout(scenario, { inputs, seed: 2 });
-  assert.equal(onGpu.stats?.routedOn, "gpu");
-  assert.equal(onGpu.routing?.samples.length, 1);
-  assert.deepEqual(onGpu.forms[0].permutation, onCpu.forms[0].permutation);
-  assert.deepEqual(onGpu.forms[0].tileBounds, onCpu.forms[0].tileBounds);
-  const gateError = onGpu.forms[0].outputScale!.reduce(
-    (worst, g, i) => Math.max(worst, Math.abs(g - onCpu.forms[0].outputScale![i])),
-    0,
-  );
-  assert.ok(gateError < 1e-6, `GPU gates differ from float64 by ${gateError}`);
+  for (const router of ["random", "kmeans"]) {
+    const method = mogaPaper.create({ groups: 3, router });
+    const onGpu = await method.layout(scenario, {
+      inputs,
+      gpu: runtime,
+      gpuInputs,
+      seed: 2,
+      routingRepeats: 1,
+    });
+    const onCpu = await method.layout(scenario, { inputs, seed: 2 });
+    assert.equal(onGpu.stats?.routedOn, "gpu");
+    assert.equal(onGpu.routing?.samples.length, 1);
+    assert.deepEqual(onGpu.forms[0].permutation, onCpu.forms[0].permutation, router);
+    assert.deepEqual(onGpu.forms[0].tileBounds, onCpu.forms[0].tileBounds, router);
+    const gateError = onGpu.forms[0].outputScale!.reduce(
+      (worst, g, i) => Math.max(worst, Math.abs(g - onCpu.forms[0].outputScale![i])),
+      0,
+    );
+    assert.ok(gateError < 1e-5, `${router}: GPU gates differ from float64 by ${gateError}`);
+  }
   for (const gate of [true, false]) {
     const method = mogaPaper.create({ groups: 3, gate });
     const layout = await method.layout(scenario, { inputs, seed: 2 });
@@ -168,8 +175,7 @@ Deno.test("moga on the GPU: routing = float64 routing; three branches averaged =
     runtime.device.queue.submit([encoder.finish()]);
     const routing = routeHiddenStates(hidden, {
       routed: { start: 0, count: videoTokens(scenario) },
-      weights: seededRouterWeights({ groups: 3, dims: 64 }, { seed: 2 }),
-      groups: 3,
+      router: { weights: seededRouterWeights({ groups: 3, dims: 64 }, { seed: 2 }), groups: 3 },
     });
     for (let h = 0; h < 2; h++) {
       const out = new Float32Array(await runtime.read(program.outputs.out[h]));

@@ -24,9 +24,11 @@
  * several-fold within a few patches; recurring subjects attend the earlier shots they appeared in.
  * Text tokens get about their uniform share (no attention sinks are modelled).
  *
- * The source's `hidden()` gives that content itself, before any head's map, noise, norm or
- * rotation: the hidden state x of every token ([tokens, d], shared by all heads), which MoGA's
- * router reads.
+ * The source's `hidden()` gives that content itself, before any head's map, norm or rotation,
+ * plus its own small per-token noise (the share of the noise Q and K carry, 0.3 per
+ * projected channel, i.e. NOISE/√d per content channel): the hidden state x of every token
+ * ([tokens, d], shared by all heads), which MoGA's router reads. Without the noise every token of
+ * a plain background would have one and the same x.
  *
  * @example
  * ```ts
@@ -95,6 +97,7 @@ const STREAM_MAPS = 4;
 const STREAM_NOISE_Q = 5;
 const STREAM_NOISE_K = 6;
 const STREAM_NOISE_V = 7;
+const STREAM_NOISE_X = 8;
 
 /** Scales `row` to root-mean-square 1 (the q/k RMSNorm of HunyuanVideo and Wan, without weights). */
 function rmsNormalise(row: Float64Array): void {
@@ -178,7 +181,7 @@ export function syntheticInputs(scenario: Scenario, options: SyntheticOptions): 
       return Promise.resolve(generateHead(scenario, scene, basis, seed, temperature, h));
     },
     hidden(): Promise<HiddenStates> {
-      return Promise.resolve({ dims: d, x: generateHidden(scenario, scene, basis) });
+      return Promise.resolve({ dims: d, x: generateHidden(scenario, scene, basis, seed) });
     },
   };
 }
@@ -200,6 +203,7 @@ function generateHidden(
   scenario: Scenario,
   scene: SyntheticScene,
   basis: Float64Array,
+  seed: number,
 ): Float32Array {
   const dims = scenario.headDim;
   const [frames, rows, columns] = scenario.latent;
@@ -237,6 +241,9 @@ function generateHidden(
       addContent(x, source, { token, index, weight: TEXT_NAME_WEIGHT });
     }
   }
+  const key = streamKey(seed, -1, STREAM_NOISE_X);
+  const noise = NOISE / Math.sqrt(dims);
+  for (let i = 0; i < x.length; i++) x[i] += noise * byteNormalAt(key, i);
   return x;
 }
 

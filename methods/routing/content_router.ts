@@ -5,13 +5,16 @@
  * in float64 on the CPU (one pass over the routed tokens, no clustering).
  *
  * A benchmark has no trained router: the default weights are seeded standard normal entries, so
- * a logit's spread is about |x| (untrained, as the record notes say); a router file replaces them.
+ * a logit's spread is about |x| (untrained, as the record notes say); a router file replaces them;
+ * or W is fitted to the inputs as seeded spherical k-means centroids of x (the rules of
+ * methods/routing/moga_groups.ts, on x instead of a head's keys), a stand-in for a trained router
+ * that groups alike content.
  *
  * @module
  */
 import type { HiddenStates } from "../../scenarios/inputs.ts";
 import { Prng } from "../../scenarios/prng.ts";
-import type { MogaRouting, RoutedRange } from "./moga_groups.ts";
+import { kmeansSeedTokens, type MogaRouting, type RoutedRange } from "./moga_groups.ts";
 import { mogaRoutingReference } from "./moga_reference.ts";
 
 /** Stream of the seeded generator that draws the untrained router's weights (scenarios/prng.ts). */
@@ -38,22 +41,34 @@ export function seededRouterWeights(
   return Float64Array.from({ length: shape.groups * shape.dims }, () => prng.normal());
 }
 
-/** Routes the hidden states of `routed` with `router` ([groups, dims] row-major), in float64. */
+/** A content router: given weights [groups, dims], or k-means on x from seed tokens. */
+export type ContentRouter =
+  | { weights: ArrayLike<number>; groups: number }
+  | { seeds: Uint32Array; iters: number };
+
+/** The k-means router's G seed tokens of the routed range, drawn from `seed` (head −1). */
+export function contentKmeansSeeds(
+  shape: { count: number; groups: number },
+  options: { seed: number },
+): Uint32Array {
+  return kmeansSeedTokens(shape, { seed: options.seed, head: -1 });
+}
+
+/** Routes the hidden states of `routed` with `router`, in float64. */
 export function routeHiddenStates(
   hidden: HiddenStates,
-  routing: { routed: RoutedRange; weights: ArrayLike<number>; groups: number },
+  routing: { routed: RoutedRange; router: ContentRouter },
 ): MogaRouting {
-  const { routed, weights, groups } = routing;
-  if (weights.length !== groups * hidden.dims) {
+  const { routed, router } = routing;
+  const groups = "seeds" in router ? router.seeds.length : router.groups;
+  if ("weights" in router && router.weights.length !== groups * hidden.dims) {
     throw new RangeError(
-      `moga: router holds ${weights.length} weights, not groups × dims = ${groups * hidden.dims}`,
+      `moga: router holds ${router.weights.length} weights, not groups × dims = ` +
+        `${groups * hidden.dims}`,
     );
   }
   if (groups > routed.count) {
     throw new RangeError(`moga: groups (${groups}) must be ≤ routed tokens (${routed.count})`);
   }
-  return mogaRoutingReference(
-    { keys: hidden.x, headDim: hidden.dims, ...routed },
-    { weights, groups },
-  );
+  return mogaRoutingReference({ keys: hidden.x, headDim: hidden.dims, ...routed }, router);
 }
