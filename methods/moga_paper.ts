@@ -167,6 +167,54 @@ async function routeOnGpu(
   }
 }
 
+/** The record notes: which router ran, the gate, the branches, the text mode, the assumptions. */
+function paperNotes(
+  params: Params,
+  facts: {
+    dims: number;
+    routed: number;
+    groups: number;
+    seed: number;
+    textKeys: boolean;
+    hasText: boolean;
+  },
+): string[] {
+  const { dims, routed, groups, seed, textKeys, hasText } = facts;
+  const router = params.router === "random"
+    ? `seeded untrained weights (seed ${seed})`
+    : params.router === "kmeans"
+    ? `W = seeded spherical k-means centroids of x (${params.iters} iterations, seed ${seed}; ` +
+      "fitted to these inputs as a stand-in for a trained router)"
+    : `weights from ${params.router}`;
+  const trained = params.router === "random" || params.router === "kmeans"
+    ? "the router is untrained here, so the gate is too"
+    : "the gate is as trained as the router file";
+  const text = !hasText
+    ? "MoGA: no text tokens in this scenario"
+    : textKeys
+    ? "MoGA text joint (MMDiT): text is not routed; video queries attend all text in each " +
+      "branch; text queries attend everything"
+    : "MoGA text outside (cross-attention model): video queries attend no text; text queries " +
+      "attend everything (not part of the paper's visual blocks)";
+  const partitions = (params.partitions as number[]).join("x");
+  return [
+    `MoGA as published: router on the hidden states x (${dims} dims), ${router}, one grouping ` +
+    `of the ${routed} video tokens for all heads into ${groups} groups (argmax, ties to the ` +
+    "lower group)",
+    params.gate
+      ? `MoGA gate ON: group output × softmax probability of the chosen group; ${trained} ` +
+        "(compare moga:gate=false)"
+      : `MoGA gate OFF: group output unscaled; ${trained}`,
+    `MoGA output = mean of group attention${params.gate ? " (gated)" : ""}, spatial-temporal ` +
+    `groups (${partitions} spatial partitions, each shot's frames ± ${params.adjacent} frame(s) ` +
+    "of the neighbouring shots) and per-frame attention; FLOPs count all three; recall uses the " +
+    "largest branch LSE (a lower bound); crossShotRecall is of the group branch",
+    text,
+    "MoGA assumptions: spatial partitions and adjacent-shot frames are Longshot's choice (the " +
+    "paper fixes neither in a form we can reproduce)",
+  ];
+}
+
 function median(sorted: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -243,7 +291,6 @@ export const mogaPaper: MethodDefinition = {
         const forms = [params.gate ? group : { ...group, outputScale: null }];
         const options = { textKeys, blockSize };
         const sizes = groupSizes(routing).sort((a, b) => a - b);
-        const hasText = textTokens(scenario) > 0;
         return {
           forms,
           branches: [
@@ -267,36 +314,14 @@ export const mogaPaper: MethodDefinition = {
             groupSizesOver: `1 grouping (all heads) × ${groups} groups`,
             routedOn: onGpu ? "gpu" : "cpu-float64",
           },
-          notes: [
-            `MoGA as published: router on the hidden states x (${hidden.dims} dims), ` +
-            (params.router === "random"
-              ? `seeded untrained weights (seed ${seed})`
-              : kmeans
-              ? `W = seeded spherical k-means centroids of x (${iters} iterations, seed ${seed}; ` +
-                `fitted to these inputs as a stand-in for a trained router)`
-              : `weights from ${params.router}`) +
-            `, one grouping of the ${routed.count} video tokens for all heads into ${groups} ` +
-            `groups (argmax, ties to the lower group)`,
-            params.gate
-              ? "MoGA gate ON: group output × softmax probability of the chosen group; the " +
-                "router is untrained here, so the gate is too (compare moga:gate=false)"
-              : "MoGA gate OFF: group output unscaled (the router is untrained here)",
-            `MoGA output = mean of group attention${params.gate ? " (gated)" : ""}, ` +
-            `spatial-temporal groups ` +
-            `(${partitions.join("x")} spatial partitions, each shot's frames ± ${adjacent} ` +
-            `frame(s) of the neighbouring shots) and per-frame attention; FLOPs count all three; ` +
-            `recall uses the largest branch LSE (a lower bound); crossShotRecall is of the ` +
-            `group branch`,
-            hasText
-              ? (textKeys
-                ? "MoGA text joint (MMDiT): text is not routed; video queries attend all text " +
-                  "in each branch; text queries attend everything"
-                : "MoGA text outside (cross-attention model): video queries attend no text; " +
-                  "text queries attend everything (not part of the paper's visual blocks)")
-              : "MoGA: no text tokens in this scenario",
-            "MoGA assumptions: spatial partitions and adjacent-shot frames are Longshot's " +
-            "choice (the paper fixes neither in a form we can reproduce)",
-          ],
+          notes: paperNotes(params, {
+            dims: hidden.dims,
+            routed: routed.count,
+            groups,
+            seed,
+            textKeys,
+            hasText: textTokens(scenario) > 0,
+          }),
         };
       },
       analyticFlops: () => null,
