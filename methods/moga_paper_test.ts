@@ -158,8 +158,13 @@ Deno.test("moga on the GPU: routing = float64 routing; three branches averaged =
     );
     assert.ok(gateError < 1e-5, `${router}: GPU gates differ from float64 by ${gateError}`);
   }
-  for (const gate of [true, false]) {
-    const method = mogaPaper.create({ groups: 3, gate });
+  const cases = [
+    { gate: true, text: "joint" },
+    { gate: false, text: "joint" },
+    { gate: true, text: "outside" },
+  ];
+  for (const { gate, text } of cases) {
+    const method = mogaPaper.create({ groups: 3, gate, text });
     const layout = await method.layout(scenario, { inputs, seed: 2 });
     const branches = [layout.forms, ...layout.branches!.map((b) => b.forms)];
     const program = await BranchedAttention.create(
@@ -182,7 +187,7 @@ Deno.test("moga on the GPU: routing = float64 routing; three branches averaged =
       const lse = new Float32Array(await runtime.read(program.outputs.lse[h]));
       const ref = mogaPaperReference(scenario, await inputs.head(h), {
         routing,
-        textKeys: true,
+        textKeys: text === "joint",
         partitions: [2, 2],
         adjacent: 1,
         gate,
@@ -191,8 +196,8 @@ Deno.test("moga on the GPU: routing = float64 routing; three branches averaged =
       for (let i = 0; i < out.length; i++) err = Math.max(err, Math.abs(out[i] - ref.out[i]));
       let lseErr = 0;
       for (let i = 0; i < L; i++) lseErr = Math.max(lseErr, Math.abs(lse[i] - ref.lse[i]));
-      assert.ok(err < 2e-5, `gate ${gate}, head ${h}: max output error ${err}`);
-      assert.ok(lseErr < 1e-4, `gate ${gate}, head ${h}: max LSE error ${lseErr}`);
+      assert.ok(err < 2e-5, `gate ${gate}, text ${text}, head ${h}: max output error ${err}`);
+      assert.ok(lseErr < 1e-4, `gate ${gate}, text ${text}, head ${h}: max LSE error ${lseErr}`);
     }
     program.release();
   }
