@@ -60,7 +60,9 @@ export const GPU_ROUTER_MAX_DIMS = 256;
 
 const DEFAULTS: Params = {
   groups: "auto",
-  router: "random",
+  // Seeded random weights send almost every synthetic token to one group; k-means centroids of
+  // x stand in for a trained router.
+  router: "kmeans",
   iters: 5,
   gate: true,
   text: "auto",
@@ -85,7 +87,7 @@ export function mogaPaperParams(given: Params): Params {
   const router = params.router as string;
   if (router !== "random" && router !== "kmeans" && !router.endsWith(".json")) {
     throw new MethodSpecError(
-      `moga: parameter "router" must be random, kmeans or a path to a .json file (got ${router})`,
+      `moga: parameter "router" must be kmeans, random or a path to a .json file (got ${router})`,
     );
   }
   const iters = params.iters as number;
@@ -230,8 +232,8 @@ export const mogaPaper: MethodDefinition = {
   paramDocs: {
     groups:
       `number of groups M: auto (5 for wan, 20 for hunyuan and mochi) or 1..${MOGA_MAX_GROUPS}`,
-    router: "random (seeded untrained linear router), kmeans (W = k-means centroids of x, a " +
-      "stand-in for a trained router) or a .json file of [M][hidden dims] weights",
+    router: "kmeans (W = seeded spherical k-means centroids of x, a stand-in for a trained " +
+      "router), random (seeded untrained linear router) or a .json file of [M][hidden dims] weights",
     iters: `k-means iterations of router=kmeans: 0..${MOGA_MAX_ITERS}`,
     gate: "scale each token's group output by its router probability: true, false",
     text: "auto (outside for wan, joint otherwise), joint (video queries attend the text) or " +

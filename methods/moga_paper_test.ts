@@ -120,7 +120,7 @@ Deno.test("moga defaults follow the model type; bad parameters and missing x are
   assert.throws(() => mogaPaper.create({ groups: 0 }), /"groups" must be auto or an integer/);
   assert.throws(() => mogaPaper.create({ text: "inside" }), /"text" must be auto, joint or/);
   assert.throws(() => mogaPaper.create({ partitions: [2] }), /"partitions" must be RxC/);
-  assert.throws(() => mogaPaper.create({ router: "keys" }), /"router" must be random, kmeans or/);
+  assert.throws(() => mogaPaper.create({ router: "keys" }), /"router" must be kmeans, random or/);
   assert.throws(() => mogaPaper.create({ iters: -1 }), /"iters" must be an integer 0..100/);
   const scenario = scenarioOf({ tokens: 7, position: "suffix" });
   const source = syntheticInputs(scenario, { seed: 1 });
@@ -164,7 +164,8 @@ Deno.test("moga on the GPU: routing = float64 routing; three branches averaged =
     { gate: true, text: "outside" },
   ];
   for (const { gate, text } of cases) {
-    const method = mogaPaper.create({ groups: 3, gate, text });
+    // The random router, whose weights the reference below rebuilds.
+    const method = mogaPaper.create({ groups: 3, gate, text, router: "random" });
     const layout = await method.layout(scenario, { inputs, seed: 2 });
     const branches = [layout.forms, ...layout.branches!.map((b) => b.forms)];
     const program = await BranchedAttention.create(
@@ -203,4 +204,17 @@ Deno.test("moga on the GPU: routing = float64 routing; three branches averaged =
   }
   runtime.release([...gpuInputs.q, ...gpuInputs.k, ...gpuInputs.v]);
   runtime.destroy();
+});
+
+Deno.test("moga's default router is k-means on x: the synthetic video splits into several groups", async () => {
+  const scenario = scenarioOf({ tokens: 7, position: "suffix" });
+  const inputs = syntheticInputs(scenario, { seed: 1 });
+  const layout = await mogaPaper.create({ groups: 4 }).layout(scenario, { inputs });
+  assert.equal(layout.params?.router, "kmeans");
+  assert.ok(layout.notes?.some((n) => n.includes("k-means centroids of x")), "notes name k-means");
+  const largest = layout.stats?.groupMax as number;
+  assert.ok(
+    largest < videoTokens(scenario) / 2,
+    `largest group ${largest} of ${videoTokens(scenario)}`,
+  );
 });
