@@ -27,6 +27,8 @@ import { formatShard, type Shard, shardCases } from "../records/shards.ts";
 import { gitCommit } from "./run_meta.ts";
 import { checkMemory, estimateMemory, type MemoryLimits } from "./memory_estimate.ts";
 import {
+  type CaseStepHook,
+  type ProgressHook,
   qualityHeadsOf,
   type RunArtifacts,
   runCases,
@@ -95,24 +97,60 @@ export function notice(message: string): void {
   console.error(`bench: ${message}`);
 }
 
-async function planCases(
-  config: BenchConfig,
-  size: PresetSize,
-  limits: MemoryLimits,
-): Promise<PlannedScenario[]> {
-  const specs = config.methods ?? config.suite.methods;
+/** What can be resolved before the GPU opens: methods, scenario files and an inputs file. */
+interface ResolvedSpecs {
+  methods: Method[];
+  dense: Method;
+  /** The `--inputs` file's scenario and tensors, or null for synthetic inputs. */
+  file: { scenario: Scenario; inputs: QkvSource } | null;
+  /** Scenario files already read, by spec; presets are resolved once the size is known. */
+  scenarioFiles: Map<string, Scenario>;
+  /** Preset names among the scenario specs (the only ones `--size` applies to). */
+  presets: string[];
+}
+
+function isScenarioFile(spec: string): boolean {
+  return spec.toLowerCase().endsWith(".json");
+}
+
+/** Resolves every method and scenario spec, so bad ones fail before the adapter opens. */
+async function resolveSpecs(config: BenchConfig): Promise<ResolvedSpecs> {
   const methods: Method[] = [];
   const options = { userTimeLimitMs: config.userTimeLimitMs };
-  for (const spec of specs) methods.push(await resolveMethod(spec, options));
+  for (const spec of config.methods ?? config.suite.methods) {
+    methods.push(await resolveMethod(spec, options));
+  }
   const dense = methods.find((m) => m.name === "dense") ?? await resolveMethod("dense");
-  const scenarioInputs: Array<{ scenario: Scenario; inputs: QkvSource }> = [];
   if (config.inputs !== "synthetic") {
     const file = await loadFileInputs(config.inputs);
     await file.inputs.validateAll();
-    scenarioInputs.push(file);
+    return { methods, dense, file, scenarioFiles: new Map(), presets: [] };
+  }
+  const specs = config.scenarios ?? config.suite.scenarios;
+  const scenarioFiles = new Map<string, Scenario>();
+  const presets: string[] = [];
+  for (const spec of specs) {
+    // A preset's name is checked at ci size here; its size is chosen once the adapter is known.
+    const scenario = await resolveScenario(spec, "ci");
+    if (isScenarioFile(spec)) scenarioFiles.set(spec, scenario);
+    else presets.push(spec);
+  }
+  return { methods, dense, file: null, scenarioFiles, presets };
+}
+
+async function planCases(
+  config: BenchConfig,
+  specs: ResolvedSpecs,
+  size: PresetSize,
+  limits: MemoryLimits,
+): Promise<PlannedScenario[]> {
+  const { methods, dense } = specs;
+  const scenarioInputs: Array<{ scenario: Scenario; inputs: QkvSource }> = [];
+  if (specs.file) {
+    scenarioInputs.push(specs.file);
   } else {
     for (const spec of config.scenarios ?? config.suite.scenarios) {
-      let scenario = await resolveScenario(spec, size);
+      let scenario = specs.scenarioFiles.get(spec) ?? await resolveScenario(spec, size);
       if (config.heads !== undefined) scenario = { ...scenario, heads: config.heads };
       const { precision, quality } = config.settings;
       checkMemory(
@@ -144,9 +182,11 @@ async function planCases(
     };
     if (scenario.schedule) {
       // Dense is every whole run's reference, not a whole run of its own.
-      const mineSpecs = specs.filter((_, mi) =>
+      const methodSpecs = config.methods ?? config.suite.methods;
+      const mineSpecs = methodSpecs.filter((_, mi) =>
         mine.includes(methods[mi]) && methods[mi] !== dense
       );
+      const options = { userTimeLimitMs: config.userTimeLimitMs };
       await planWholeRuns(group, mineSpecs, options, config.shard !== undefined);
     }
     planned.push(group);
@@ -229,12 +269,13 @@ function wholeRunsOf(
 /** Runs the bench described by `config` (writes nothing: see {@link writeRunFiles}). */
 export async function runBench(
   config: BenchConfig,
-  hooks: { onProgress?: (done: number, total: number, label: string) => void } = {},
+  hooks: { onProgress?: ProgressHook; onStep?: CaseStepHook } = {},
 ): Promise<BenchOutcome> {
+  const specs = await resolveSpecs(config);
   const runtime = await GpuRuntime.open();
   try {
     const size = config.size ?? (runtime.facts.fallback ? "ci" : "full");
-    if (!config.size) {
+    if (!config.size && specs.presets.length > 0) {
       notice(
         `adapter "${runtime.facts.description}" is ${
           runtime.facts.fallback ? "a software fallback: using ci sizes" : "a GPU: using full sizes"
@@ -248,7 +289,7 @@ export async function runBench(
           `"${runtime.facts.description}" lacks: running f32`,
       );
     }
-    const planned = await planCases(config, size, {
+    const planned = await planCases(config, specs, size, {
       ...runtime.facts,
       hostMemoryBytes: Deno.systemMemoryInfo().total,
     });
@@ -262,7 +303,7 @@ export async function runBench(
     };
     const artifacts: RunArtifacts = { decay: [], masks: [] };
     const records = await runCases(runtime, groups, settings, {
-      onProgress: (e) => hooks.onProgress?.(e.done, e.total, e.label),
+      ...hooks,
       artifacts,
     });
     const wholeRun = wholeRunsOf(

@@ -11,6 +11,7 @@ import { DeviceLostError, type GpuRuntime } from "../gpu/runtime.ts";
 import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
 import { type GpuQkv, uploadQkv } from "../gpu/upload_qkv.ts";
 import { AttentionProgram } from "../kernels/attention.ts";
+import { BranchedAttention, type CaseAttention } from "../kernels/branched_attention.ts";
 import { blockGrid, type ExecutionForm, validateForm } from "../form/form.ts";
 import type { Method } from "../methods/method.ts";
 import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
@@ -24,7 +25,12 @@ import {
   storagePrecision,
 } from "../records/schema.ts";
 import { type AttentionTiling, tilingName } from "../kernels/attention_tiling.ts";
-import { caseIdentity, denseFlops, layoutFigures } from "../metrics/case_figures.ts";
+import {
+  branchedFigures,
+  caseIdentity,
+  denseFlops,
+  layoutFigures,
+} from "../metrics/case_figures.ts";
 import {
   type CaseOutputs,
   denseReferenceQuality,
@@ -74,8 +80,11 @@ export interface RunArtifacts {
   masks: Array<{ scenario: string; method: string; png: Uint8Array }>;
 }
 
-/** Called when a case starts and ends (progress line). */
+/** Called when a case starts (progress line). */
 export type ProgressHook = (event: { done: number; total: number; label: string }) => void;
+
+/** Called after each warm-up or timed run inside a case: runs of that phase done, of how many. */
+export type CaseStepHook = (step: { phase: "warmup" | "timed"; done: number; of: number }) => void;
 
 /** Largest number of floats of dense outputs kept on the CPU for quality (1 GiB of f32). */
 const QUALITY_FLOAT_BUDGET = 256 * 1024 * 1024;
@@ -159,7 +168,7 @@ export const NOTHING_ATTENDED_NOTE =
  */
 async function readCheckedOutputs(
   runtime: GpuRuntime,
-  program: AttentionProgram,
+  program: CaseAttention,
   keepHeads: number,
 ): Promise<{ out: Float32Array[]; lse: Float32Array[] }> {
   const kept: { out: Float32Array[]; lse: Float32Array[] } = { out: [], lse: [] };
@@ -208,6 +217,7 @@ async function runCase(
   gpuInputs: GpuQkv,
   settings: RunSettings,
   quality: QualityInputs | null,
+  onStep?: CaseStepHook,
 ): Promise<CaseResult> {
   const { scenario, inputs } = group;
   const record = emptyRecord(scenario, method, adapterOf(runtime), {
@@ -220,21 +230,36 @@ async function runCase(
     inputs,
     seed: settings.seed,
   });
-  layout.forms.forEach(validateForm);
+  const branches = [layout.forms, ...(layout.branches ?? []).map((b) => b.forms)];
+  branches.flat().forEach(validateForm);
   // A user module's analytic FLOPs are known once its layout ran (methods/user_module.ts).
   record.analyticFlops = analyticFlopsOf(method, scenario);
   checkRoutingFlops(method, layout.routingFlops);
-  const figures = layoutFigures(layout.forms, scenario.headDim, scenario.heads);
+  const figures = branches.length > 1
+    ? branchedFigures(branches, {
+      tokens: totalTokens(scenario),
+      headDim: scenario.headDim,
+      heads: scenario.heads,
+    })
+    : layoutFigures(layout.forms, scenario.headDim, scenario.heads);
   Object.assign(record, figures);
-  record.layoutDigest = await layoutDigest(layout.forms);
+  record.layoutDigest = await layoutDigest(branches.flat());
   record.routingFlops = layout.routingFlops;
   record.stats = layout.stats ?? null;
   record.notes = [...(layout.notes ?? [])];
   if (figures.flops === 0) record.notes.push(NOTHING_ATTENDED_NOTE);
-  const program = await AttentionProgram.create(runtime, layout.forms, gpuInputs, {
-    math: settings.precision === "f16-math" ? "f16" : "f32",
+  const kernelOptions = {
+    math: settings.precision === "f16-math" ? "f16" as const : "f32" as const,
     tiling: settings.tiling,
-  });
+  };
+  const program: CaseAttention = branches.length > 1
+    ? await BranchedAttention.create(
+      runtime,
+      branches.map((forms) => ({ forms, weight: 1 / branches.length })),
+      gpuInputs,
+      kernelOptions,
+    )
+    : await AttentionProgram.create(runtime, layout.forms, gpuInputs, kernelOptions);
   record.notes.push(
     `kernel tiling ${tilingName(program.tiling.tiling)} (${program.tiling.source})`,
   );
@@ -244,6 +269,7 @@ async function runCase(
       repeats: settings.repeats,
       budgetMs: settings.budgetMs,
       beforeTimed: () => program.poisonOutputs(),
+      onRun: (phase, done, of) => onStep?.({ phase, done, of }),
     });
     const outputs = await readCheckedOutputs(runtime, program, quality?.heads ?? 0);
     const samples = timing.samples;
@@ -283,13 +309,13 @@ function fillRelative(record: BenchRecord, dense: BenchRecord | null): void {
 
 /**
  * Runs every case of `groups` and returns the records that belong to this run, in order.
- * `onProgress` is called before each case.
+ * `onProgress` is called before each case, `onStep` after each of its warm-up and timed runs.
  */
 export async function runCases(
   runtime: GpuRuntime,
   groups: ScenarioCases[],
   settings: RunSettings,
-  hooks: { onProgress?: ProgressHook; artifacts?: RunArtifacts } = {},
+  hooks: { onProgress?: ProgressHook; onStep?: CaseStepHook; artifacts?: RunArtifacts } = {},
 ): Promise<BenchRecord[]> {
   const run: RunState = {
     runtime,
@@ -324,7 +350,7 @@ interface RunState {
   runtime: GpuRuntime;
   groups: ScenarioCases[];
   settings: RunSettings;
-  hooks: { onProgress?: ProgressHook; artifacts?: RunArtifacts };
+  hooks: { onProgress?: ProgressHook; onStep?: CaseStepHook; artifacts?: RunArtifacts };
   records: BenchRecord[];
   done: number;
   total: number;
@@ -425,7 +451,15 @@ async function runScenario(
     let result: CaseResult;
     try {
       runtime.assertAlive();
-      result = await runCase(runtime, group, method, inputs.gpu, settings, quality);
+      result = await runCase(
+        runtime,
+        group,
+        method,
+        inputs.gpu,
+        settings,
+        quality,
+        run.hooks.onStep,
+      );
     } catch (error) {
       result = {
         record: failedRecord(

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { GpuRuntime } from "../gpu/runtime.ts";
 import type { Method } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
+import { denseForm } from "../form/form.ts";
 import { preset } from "../scenarios/presets.ts";
+import { totalTokens } from "../scenarios/scenario.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { runCases, type RunSettings, type ScenarioCases } from "./runner.ts";
 
@@ -64,6 +66,38 @@ Deno.test("a failing method is recorded and the sweep goes on", async () => {
     assert.equal(records[2].error, "Error: layout exploded");
     assert.equal(records[2].latency, null);
     assert.ok(records.filter((r) => r !== records[2]).every((r) => !r.error && r.latency));
+  } finally {
+    runtime.destroy();
+  }
+});
+
+/** A static method of two branches, each full attention: their mean is dense attention. */
+const twiceDense: Method = {
+  name: "twice-dense",
+  params: {},
+  dynamic: false,
+  layout: (scenario) => {
+    const tokens = totalTokens(scenario);
+    return {
+      forms: [denseForm(tokens)],
+      branches: [{ name: "again", forms: [denseForm(tokens)] }],
+      routingFlops: 0,
+    };
+  },
+};
+
+Deno.test("a layout with branches runs every branch: FLOPs summed, output = their mean", async () => {
+  const runtime = await GpuRuntime.open();
+  try {
+    const cases = await group("moc-single-shot");
+    cases.methods = [cases.methods[0], twiceDense];
+    const [dense, twice] = await runCases(runtime, [cases], { ...settings, quality: true });
+    assert.equal(twice.error ?? null, null);
+    assert.equal(twice.flops, 2 * dense.flops!);
+    assert.equal(twice.tokenSparsity, 0);
+    assert.notEqual(twice.layoutDigest, dense.layoutDigest);
+    assert.ok(twice.quality!.relL2! < 1e-6, `relL2 ${twice.quality!.relL2}`);
+    assert.ok(Math.abs(twice.quality!.recall! - 1) < 1e-5, `recall ${twice.quality!.recall}`);
   } finally {
     runtime.destroy();
   }

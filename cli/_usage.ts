@@ -6,6 +6,7 @@
  */
 
 import { dirname } from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { splitMethodList } from "../methods/spec.ts";
 import { DEFAULT_USER_TIME_LIMIT_MS } from "../methods/user_module.ts";
 
@@ -92,6 +93,33 @@ export function attachDashValues(
     }
   }
   return joined;
+}
+
+/** A parseArgs configuration whose options are all known (no `--name` outside them). */
+export type CommandLineConfig = ParseArgsConfig & {
+  args: string[];
+  options: Record<string, { type: "string" | "boolean"; short?: string }>;
+};
+
+/**
+ * parseArgs with `strict`, `--name -1` passed to the option's own check
+ * ({@link attachDashValues}), and an unknown option reported in one line that names the valid
+ * ones.
+ */
+export function parseCommandLine<T extends CommandLineConfig>(
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    // strict is forced on: every option of the config is known, as the return type assumes.
+    const args = attachDashValues(config.args, config.options);
+    return parseArgs({ ...config, strict: true, args }) as ReturnType<typeof parseArgs<T>>;
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    if (e.code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw error;
+    const unknown = e.message.match(/'([^']+)'/)?.[1] ?? "";
+    const valid = Object.keys(config.options).map((name) => `--${name}`).join(", ");
+    throw new UsageError(`unknown option '${unknown}' (valid: ${valid})`);
+  }
 }
 
 /** Checks `value` is one of `allowed`. */

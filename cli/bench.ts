@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { type BenchConfig, notice, runBench, writeRunFiles } from "../bench/bench.ts";
 import { publishFolder, publishNewFolder, stagingFolder } from "../bench/output_folder.ts";
 import { ProgressLine } from "../bench/progress.ts";
@@ -30,12 +29,12 @@ import { writeReportFor } from "../reports/write_report.ts";
 import { PRECISIONS } from "../records/schema.ts";
 import { parseTiling } from "../kernels/attention_tiling.ts";
 import {
-  attachDashValues,
   checkWritableDir,
   checkWritableFile,
   choiceOption,
   integerOption,
   listOption,
+  parseCommandLine,
   runCommand,
   SHARED_OPTIONS,
   TIME_LIMIT_USAGE,
@@ -69,7 +68,8 @@ const USAGE = `usage: deno task bench [options]
 --history FILE          append the run's summary to FILE (JSON Lines; default results/history.jsonl)
 --no-history            do not append to a history file
 --save-baseline NAME    also save the results as baselines/NAME.json
---quiet                 no progress line
+--quiet                 no progress (on a terminal one line rewritten in place; otherwise a
+                        line per case and, inside a case, one at least every 10 s)
 ${TIME_LIMIT_USAGE}`;
 
 function parseTilingOption(name: string) {
@@ -107,12 +107,7 @@ async function main(args: string[]): Promise<number> {
     tiling: { type: "string" },
     "attention-share": { type: "string" },
   } as const;
-  const { values } = parseArgs({
-    args: attachDashValues(args, options),
-    strict: true,
-    allowPositionals: false,
-    options,
-  });
+  const { values } = parseCommandLine({ args, allowPositionals: false, options });
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -172,11 +167,11 @@ async function main(args: string[]): Promise<number> {
   const out = values.out ?? defaultOutDir();
   await checkWritableDir(out);
   if (historyPath) await checkWritableFile(historyPath, "history");
-  const progress = new ProgressLine(values.quiet ?? false);
+  const progress = new ProgressLine({ quiet: values.quiet });
   const outcome = await runBench(config, {
-    onProgress: (done, total, label) => progress.update(done, total, label),
-  });
-  progress.finish();
+    onProgress: ({ done, total, label }) => progress.startCase(done, total, label),
+    onStep: (step) => progress.step(step),
+  }).finally(() => progress.finish());
   const { results, failed, notApplicable } = outcome;
   let trend: TrendRow[] = [];
   if (historyPath) {

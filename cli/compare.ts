@@ -8,13 +8,12 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { type CompareOptions, compareResults, type LatencyMode } from "../records/compare.ts";
 import { comparisonVerdict } from "../records/verdict.ts";
 import { loadResults } from "../records/results_input.ts";
 import { renderSummary } from "../records/summary.ts";
 import { writeFileAtomic } from "../records/atomic_write.ts";
-import { UsageError } from "./_usage.ts";
+import { parseCommandLine, UsageError } from "./_usage.ts";
 
 const USAGE = `usage: deno task compare BASE CUR [options]
 
@@ -43,11 +42,10 @@ function numberOption(name: string, text: string | undefined): number | undefine
   return value;
 }
 
-function parseCommandLine(args: string[]) {
-  const { values, positionals } = parseArgs({
+function parseCompareArgs(args: string[]) {
+  const { values, positionals } = parseCommandLine({
     args,
     allowPositionals: true,
-    strict: true,
     options: {
       threshold: { type: "string" },
       alpha: { type: "string" },
@@ -97,7 +95,7 @@ function parseCommandLine(args: string[]) {
 /** Runs compare on `args`; returns the exit code. */
 async function main(args: string[]): Promise<number> {
   try {
-    const command = parseCommandLine(args);
+    const command = parseCompareArgs(args);
     if (command.help) {
       console.log(USAGE);
       return 0;

@@ -8,7 +8,7 @@ import { METHODS } from "../methods/registry.ts";
 import { formatParams } from "../methods/spec.ts";
 import { preset, PRESETS } from "../scenarios/presets.ts";
 import { totalTokens } from "../scenarios/scenario.ts";
-import { runCommand } from "./_usage.ts";
+import { parseCommandLine, runCommand } from "./_usage.ts";
 
 /** The listing as plain text. */
 export function listing(): string {
@@ -40,9 +40,18 @@ export function listing(): string {
   return lines.join("\n");
 }
 
+const USAGE = `usage: deno task list
+
+Prints the presets (full and ci sizes), the suites, and every method with its parameters and
+their defaults.`;
+
 if (import.meta.main) {
   await runCommand("list", () => {
-    console.log(listing());
+    const { values } = parseCommandLine({
+      args: Deno.args,
+      options: { help: { type: "boolean", short: "h" } },
+    });
+    console.log(values.help ? USAGE : listing());
     return Promise.resolve(0);
   });
 }

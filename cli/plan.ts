@@ -7,7 +7,6 @@
  * @module
  */
 import { PRECISIONS } from "../records/schema.ts";
-import { parseArgs } from "node:util";
 import { publishFolder, publishNewFolder, stagingFolder } from "../bench/output_folder.ts";
 import { defaultOutDir } from "../bench/run_meta.ts";
 import type { Method } from "../methods/method.ts";
@@ -19,11 +18,11 @@ import { resolveScenario } from "../scenarios/scenario_file.ts";
 import { exportLayouts } from "../plan/layout_export.ts";
 import { planTable, runPlan } from "../plan/plan.ts";
 import {
-  attachDashValues,
   checkWritableDir,
   choiceOption,
   integerOption,
   listOption,
+  parseCommandLine,
   runCommand,
   SHARED_OPTIONS,
   TIME_LIMIT_USAGE,
@@ -49,6 +48,12 @@ files: OUT/plan.json, OUT/<method>.layout.json, OUT/<method>.mask.png
        (with several scenarios: OUT/<scenario>/<method>.…)
 exit: 0 every case planned, 1 a case failed (recorded), 2 bad options`;
 
+/** What the table's columns mean (docs/metrics.md defines each). */
+const TABLE_LEGEND = `
+sparsity: share of (query, key) pairs skipped, as bench reports it; block sparsity: share of
+blocks of the given size skipped; FLOPs: attention FLOPs of all heads (--heads to change);
+layout ms: wall time to build the layout on this machine (not a kernel timing).`;
+
 async function main(args: string[]): Promise<number> {
   const options = {
     ...SHARED_OPTIONS,
@@ -56,12 +61,7 @@ async function main(args: string[]): Promise<number> {
     heads: { type: "string" },
     "export-layouts": { type: "string" },
   } as const;
-  const { values } = parseArgs({
-    args: attachDashValues(args, options),
-    strict: true,
-    allowPositionals: false,
-    options,
-  });
+  const { values } = parseCommandLine({ args, allowPositionals: false, options });
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -113,8 +113,10 @@ async function main(args: string[]): Promise<number> {
   if (values.out === undefined) outDir = await publishNewFolder(staged, out);
   else await publishFolder(staged, out);
   console.log(planTable(plan));
+  console.log(TABLE_LEGEND);
   const failed = plan.cases.filter((c) => c.error).length;
-  console.log(`\n${plan.cases.length} cases (${failed} failed) → ${outDir}/plan.json`);
+  const count = `${plan.cases.length} ${plan.cases.length === 1 ? "case" : "cases"}`;
+  console.log(`\n${count} (${failed} failed) → ${outDir}/plan.json`);
   if (exportDir === undefined) return failed > 0 ? 1 : 0;
   const manifest = await exportLayouts(scenarios, methods, {
     dir: exportDir,

@@ -8,7 +8,6 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { historyTrendData, readHistory, type TrendRow } from "../records/history.ts";
 import { loadResults, RESULTS_FILE_NAME } from "../records/results_input.ts";
 import { renderReport, type ReportExtras } from "../reports/html.ts";
@@ -16,7 +15,7 @@ import { joinPeers, readPeersFiles } from "../records/peers.ts";
 import { readReportExtras } from "../reports/report_extras.ts";
 import { writeFileAtomic } from "../records/atomic_write.ts";
 import type { ResultsFile } from "../records/schema.ts";
-import { checkWritableDir, runCommand, UsageError } from "./_usage.ts";
+import { checkWritableDir, parseCommandLine, runCommand, UsageError } from "./_usage.ts";
 
 const USAGE = `usage: deno task report RESULTS... [--out FILE]
 
@@ -43,10 +42,9 @@ async function historyRows(path: string): Promise<TrendRow[]> {
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     args: Deno.args,
     allowPositionals: true,
-    strict: true,
     options: {
       out: { type: "string" },
       history: { type: "string" },

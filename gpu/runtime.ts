@@ -71,6 +71,32 @@ export interface OpenOptions {
   powerPreference?: GPUPowerPreference;
 }
 
+/**
+ * Gives the process a private XDG_RUNTIME_DIR when it has none (or a relative one): Mesa's
+ * libwayland prints "error: XDG_RUNTIME_DIR is invalid or not set" twice when it loads without
+ * one, and it reads the variable with getenv when the adapter is first requested, after this
+ * runs. The directory is one per user under the temporary folder, reused by later runs. Returns
+ * the directory set, or null when the environment already had a usable one.
+ */
+export function ensureXdgRuntimeDir(): string | null {
+  if (Deno.build.os !== "linux") return null;
+  const current = Deno.env.get("XDG_RUNTIME_DIR");
+  if (current?.startsWith("/") && isDirectory(current)) return null;
+  const tmp = Deno.env.get("TMPDIR") || "/tmp";
+  const dir = `${tmp}/longshot-xdg-${Deno.uid()}`;
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  Deno.env.set("XDG_RUNTIME_DIR", dir);
+  return dir;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 function inferBackend(info: GPUAdapterInfo): string {
   const fromEnv = Deno.env.get("DENO_WEBGPU_BACKEND");
   if (fromEnv) return fromEnv;
@@ -101,6 +127,7 @@ export class GpuRuntime {
   /** Requests an adapter and a device with f16 and timestamps where the adapter has them. */
   static async open(options: OpenOptions = {}): Promise<GpuRuntime> {
     if (!("gpu" in navigator)) throw new NoAdapterError();
+    ensureXdgRuntimeDir();
     const adapter = await navigator.gpu.requestAdapter({
       powerPreference: options.powerPreference ?? "high-performance",
     });

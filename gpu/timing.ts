@@ -17,6 +17,8 @@ export interface TimingOptions {
   budgetMs?: number;
   /** Called before the timed repeats (e.g. to poison outputs). */
   beforeTimed?: () => void;
+  /** Called after each run: its phase, runs of that phase done, and how many it has. */
+  onRun?: (phase: "warmup" | "timed", done: number, of: number) => void;
 }
 
 /** Samples of a timed workload, in ms. */
@@ -53,6 +55,7 @@ export async function timeComputePass(
   for (let i = 0; i < options.warmup; i++) {
     lastRunMs = await runOnce();
     if (i === 0) firstRunMs = lastRunMs;
+    options.onRun?.("warmup", i + 1, options.warmup);
   }
   const repeats = options.budgetMs && lastRunMs > 0
     ? Math.max(
@@ -63,12 +66,16 @@ export async function timeComputePass(
   options.beforeTimed?.();
   if (!useGpuTimer) {
     const samples: number[] = [];
-    for (let i = 0; i < repeats; i++) samples.push(await runOnce());
+    for (let i = 0; i < repeats; i++) {
+      samples.push(await runOnce());
+      options.onRun?.("timed", i + 1, repeats);
+    }
     return { samples, timer: "wall", firstRunMs };
   }
   const querySet = device.createQuerySet({ type: "timestamp", count: 2 * repeats });
   for (let i = 0; i < repeats; i++) {
     await runOnce({ querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
+    options.onRun?.("timed", i + 1, repeats);
   }
   const bytes = 16 * repeats;
   const resolved = device.createBuffer({

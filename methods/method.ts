@@ -36,10 +36,23 @@ export interface LayoutContext {
   routingRepeats?: number;
 }
 
+/** A further attention branch of a layout (MoGA's spatial-temporal and per-frame attention). */
+export interface LayoutBranch {
+  /** Short name for notes and reports (`spatial-temporal`, `frame`). */
+  name: string;
+  /** One form for all heads, or one form per requested head. */
+  forms: ExecutionForm[];
+}
+
 /** A method's layout for one scenario (and inputs). */
 export interface MethodLayout {
   /** One form for all heads, or one form per requested head. */
   forms: ExecutionForm[];
+  /**
+   * Further branches run like `forms`; when present, a token's output is the mean of the outputs
+   * of `forms` and of every branch (its LSE the largest of theirs). FLOPs count every branch.
+   */
+  branches?: LayoutBranch[];
   /** FLOPs of routing work (pooling, scoring, router matmul, top-k compares), all heads. */
   routingFlops: number;
   /** Parameters as resolved for this scenario, when a default depends on it (Radial's decay). */

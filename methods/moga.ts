@@ -1,5 +1,7 @@
 /**
- * Mixture-of-Groups Attention (docs/methods.md, "Mixture-of-Groups Attention"; arXiv 2510.18692): a
+ * `moga-kmeans`, Longshot's simplified Mixture-of-Groups Attention (docs/methods.md, "Mixture-of-Groups
+ * Attention"; arXiv 2510.18692), kept so earlier results stay comparable (`moga` is the paper's
+ * form: methods/moga_paper.ts): a
  * router sends every token to one of G groups (argmax of W·k), tokens are stably sorted by group
  * and attend fully within their group; text (by default) is attended by every query and attends
  * densely; each routed token's output is scaled by its gate p(g|k); an optional STA-like local
@@ -46,7 +48,7 @@ const DEFAULTS: Params = {
 function integerIn(name: string, value: number, low: number, high: number): void {
   if (!Number.isInteger(value) || value < low || value > high) {
     throw new MethodSpecError(
-      `moga: parameter "${name}" must be an integer ${low}..${high} (got ${value})`,
+      `moga-kmeans: parameter "${name}" must be an integer ${low}..${high} (got ${value})`,
     );
   }
 }
@@ -57,7 +59,7 @@ export function mogaParams(given: Params): Params {
   const spelled = Array.isArray(window) || typeof window === "number"
     ? { ...given, window: Array.isArray(window) ? window.join("x") : String(window) }
     : given;
-  const params = resolveParams("moga", DEFAULTS, spelled);
+  const params = resolveParams("moga-kmeans", DEFAULTS, spelled);
   integerIn("groups", params.groups as number, 1, MOGA_MAX_GROUPS);
   integerIn("iters", params.iters as number, 0, MOGA_MAX_ITERS);
   integerIn("block", params.block as number, 1, Number.MAX_SAFE_INTEGER);
@@ -65,7 +67,7 @@ export function mogaParams(given: Params): Params {
   const router = params.router as string;
   if (router !== "kmeans" && !router.endsWith(".json")) {
     throw new MethodSpecError(
-      `moga: parameter "router" must be kmeans or a path to a .json file (got ${router})`,
+      `moga-kmeans: parameter "router" must be kmeans or a path to a .json file (got ${router})`,
     );
   }
   return params;
@@ -77,7 +79,7 @@ export function parseWindow(window: string): [number, number, number] | null {
   const sizes = /^\d+x\d+x\d+$/.test(window) ? window.split("x").map(Number) : [];
   if (sizes.length !== 3 || sizes.some((n) => n < 1)) {
     throw new MethodSpecError(
-      `moga: parameter "window" must be off or TxHxW positive integers, e.g. 3x3x3 (got ${window})`,
+      `moga-kmeans: parameter "window" must be off or TxHxW positive integers, e.g. 3x3x3 (got ${window})`,
     );
   }
   return sizes as [number, number, number];
@@ -106,10 +108,11 @@ function median(sorted: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** The MoGA method: router → stable group sort → full attention inside each group. */
-export const moga: MethodDefinition = {
-  name: "moga",
-  summary: "Mixture-of-Groups Attention: tokens routed to G groups (k-means router on the keys " +
+/** Simplified MoGA: per-head k-means router → stable group sort → full attention in each group. */
+export const mogaKmeans: MethodDefinition = {
+  name: "moga-kmeans",
+  summary:
+    "Simplified Mixture-of-Groups Attention: tokens routed to G groups (k-means router on the keys " +
     "by default), full attention within a group, gated output (arXiv 2510.18692)",
   defaults: DEFAULTS,
   paramDocs: {
@@ -127,7 +130,7 @@ export const moga: MethodDefinition = {
     const kmeans = params.router === "kmeans";
     const iters = params.iters as number;
     return {
-      name: "moga",
+      name: "moga-kmeans",
       params,
       dynamic: true,
       async layout(scenario: Scenario, context) {
@@ -144,7 +147,7 @@ export const moga: MethodDefinition = {
         const weights = kmeans
           ? null
           : await readRouterFile(params.router as string, { groups, headDim });
-        const { results: routings, routing, routedOn } = await routeHeads("moga", context, {
+        const { results: routings, routing, routedOn } = await routeHeads("moga-kmeans", context, {
           heads,
           router: {
             gpu: (runtime, inputs, heads) =>
@@ -218,7 +221,7 @@ function fittedWindow(spec: string, scenario: Scenario): [number, number, number
   const window = parseWindow(spec);
   if (window && window.some((size, axis) => size > scenario.latent[axis])) {
     throw new MethodSpecError(
-      `moga: parameter "window" (${window.join("x")}) must fit the latent video ` +
+      `moga-kmeans: parameter "window" (${window.join("x")}) must fit the latent video ` +
         `${scenario.latent.join("x")}`,
     );
   }

@@ -2,8 +2,8 @@
  * MoGA's execution form (docs/methods.md, "Mixture-of-Groups Attention"): tokens in group-sorted order
  * (the permutation), unrouted text kept at the end as its own segment; query tiles are each
  * group's segment cut into tiles of at most {@link MOGA_TILE_ROWS} queries, attending the whole
- * segment and all text; text tiles attend everything; the output of a routed token is scaled by
- * its gate.
+ * segment and all text (unless `textKeys` is false); text tiles attend everything; the output of
+ * a routed token is scaled by its gate.
  *
  * The optional local window (STA-like, `window = T×H×W` latent tokens, its centre shifted inward
  * at the borders so every query sees the same count) adds to every video query the window keys
@@ -45,6 +45,8 @@ export interface MogaFormOptions {
   window: [number, number, number] | null;
   /** Reporting block size. */
   blockSize: number;
+  /** Whether routed queries attend every unrouted (text) key; default true. */
+  textKeys?: boolean;
 }
 
 /** The group-sorted order: routed tokens by group, then the unrouted tokens in order. */
@@ -61,6 +63,7 @@ function groupSortedOrder(tokens: number, routing: MogaRouting, routed: RoutedRa
 /** The form of one head's routing. */
 export function mogaForm(scenario: Scenario, options: MogaFormOptions): ExecutionForm {
   const { routing, routed, window, blockSize } = options;
+  const textKeys = options.textKeys ?? true;
   const L = totalTokens(scenario);
   const R = routed.count;
   if (routing.permutation.length !== R) {
@@ -104,7 +107,7 @@ export function mogaForm(scenario: Scenario, options: MogaFormOptions): Executio
         }
         addWindowRanges(builder, keysOfRow, { segStart, segEnd });
       }
-      if (R < L) builder.range(R, L);
+      if (R < L && textKeys) builder.range(R, L);
       builder.endTile(t1);
     }
   }

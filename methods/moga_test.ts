@@ -8,7 +8,7 @@ import { preset } from "../scenarios/presets.ts";
 import { type Scenario, totalTokens, videoStart } from "../scenarios/scenario.ts";
 import { attendedPairs, denseMask, type ExecutionForm } from "../form/form.ts";
 import { MethodSpecError } from "./method.ts";
-import { moga, mogaRoutingFlops } from "./moga.ts";
+import { mogaKmeans as moga, mogaRoutingFlops } from "./moga.ts";
 import { seededQkv, seededValues } from "../tests/random_qkv.ts";
 
 const D = 64;

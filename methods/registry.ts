@@ -5,7 +5,8 @@
  */
 import { dense } from "./dense.ts";
 import { moc } from "./moc.ts";
-import { moga } from "./moga.ts";
+import { mogaKmeans } from "./moga.ts";
+import { mogaPaper } from "./moga_paper.ts";
 import { radial } from "./radial.ts";
 import { sta } from "./sta.ts";
 import { type Method, type MethodDefinition, MethodSpecError } from "./method.ts";
@@ -13,7 +14,7 @@ import { parseMethodSpec } from "./spec.ts";
 
 /** Every built-in method, by name. */
 export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(
-  [dense, moc, moga, radial, sta].map((m) => [m.name, m]),
+  [dense, moc, mogaPaper, mogaKmeans, radial, sta].map((m) => [m.name, m]),
 );
 
 /** True when a spec names a module file rather than a registered method. */

@@ -89,3 +89,25 @@ export function caseIdentity(scenario: Scenario, method: Method): CaseIdentity {
     headDim: scenario.headDim,
   };
 }
+
+/**
+ * Figures of a layout with several branches (each a list of forms as {@link layoutFigures}
+ * takes): FLOPs and executed FLOPs summed over the branches; token sparsity 1 − FLOPs / dense
+ * FLOPs and block sparsity 1 − the summed block densities, each at least 0 (overlapping branches
+ * can cost more than dense).
+ */
+export function branchedFigures(
+  branches: ExecutionForm[][],
+  shape: { tokens: number; headDim: number; heads: number },
+): LayoutFigures {
+  const each = branches.map((forms) => layoutFigures(forms, shape.headDim, shape.heads));
+  const flops = each.reduce((sum, f) => sum + f.flops, 0);
+  const blockDensity = each.reduce((sum, f) => sum + 1 - f.blockSparsity, 0);
+  return {
+    flops,
+    executedFlops: each.reduce((sum, f) => sum + f.executedFlops, 0),
+    tokenSparsity: Math.max(0, 1 - flops / denseFlops(shape.tokens, shape.headDim, shape.heads)),
+    blockSparsity: Math.max(0, 1 - blockDensity),
+    blockSize: each[0].blockSize,
+  };
+}

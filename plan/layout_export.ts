@@ -244,6 +244,12 @@ async function exportCase(
     }
     : {};
   const layout = await method.layout(scenario, context);
+  if (layout.branches?.length) {
+    throw new RangeError(
+      `${method.name}: a layout of several averaged branches cannot be exported for the peers ` +
+        `(one mask per head); export moga-kmeans instead`,
+    );
+  }
   const params = layout.params ?? method.params;
   const forms = layout.forms;
   if (

@@ -11,8 +11,13 @@
  * @module
  */
 import { join } from "node:path";
-import { caseIdentity, denseFlops, layoutFigures } from "../metrics/case_figures.ts";
-import { blockGrid, blockMaskStrings } from "../form/form.ts";
+import {
+  branchedFigures,
+  caseIdentity,
+  denseFlops,
+  layoutFigures,
+} from "../metrics/case_figures.ts";
+import { blockGrid, blockMaskStrings, type ExecutionForm } from "../form/form.ts";
 import type { LayoutContext, Method, Params } from "../methods/method.ts";
 import { methodLabels, safeFileName } from "../records/file_name.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
@@ -183,11 +188,22 @@ export async function planCase(
       `${method.name}: layout has ${form?.tokens ?? "no"} tokens, scenario has ${record.tokens}`,
     );
   }
-  const figures = layoutFigures([form], scenario.headDim, scenario.heads);
+  const pick = (forms: ExecutionForm[]) => forms.length === 1 ? forms[0] : forms[head ?? 0];
+  const branches = [[form], ...(layout.branches ?? []).map((b) => [pick(b.forms)])];
+  const figures = branches.length > 1
+    ? branchedFigures(branches, {
+      tokens: record.tokens,
+      headDim: scenario.headDim,
+      heads: scenario.heads,
+    })
+    : layoutFigures([form], scenario.headDim, scenario.heads);
   const grid = blockGrid(form);
   const params = layout.params ?? method.params;
   const notes = [...(layout.notes ?? [])];
   if (method.dynamic) notes.push(`figures from head ${head}, scaled to ${scenario.heads} heads`);
+  if (branches.length > 1) {
+    notes.push(`figures count all ${branches.length} branches; the mask shows the first`);
+  }
   Object.assign(record, {
     params,
     head,
@@ -278,12 +294,20 @@ function percent(x: number | null): string {
 
 /** A short text table of a plan: one line per case, failures with their error. */
 export function planTable(plan: PlanFile): string {
-  const header = ["scenario", "method", "tokens", "density", "block sparsity", "FLOPs", "ms"];
+  const header = [
+    "scenario",
+    "method",
+    "tokens",
+    "sparsity",
+    "block sparsity",
+    "FLOPs",
+    "layout ms",
+  ];
   const rows = plan.cases.map((c) => [
     c.scenario,
     c.method,
     String(c.tokens),
-    c.tokenSparsity === null ? "-" : percent(1 - c.tokenSparsity),
+    c.tokenSparsity === null ? "-" : percent(c.tokenSparsity),
     c.blockSparsity === null ? "-" : `${percent(c.blockSparsity)} @${c.blockSize}`,
     c.flops === null ? "-" : c.flops.toExponential(2),
     c.layoutMs === null ? "-" : c.layoutMs.toFixed(0),

@@ -172,6 +172,29 @@ function formatMs(ms: number): string {
   return `${ms.toPrecision(3)} ms`;
 }
 
+/**
+ * `p = X < alpha` (or `≥`), X printed with just enough digits that the comparison is true as
+ * printed; `p < alpha` when six digits are not enough.
+ *
+ * @example
+ * ```ts
+ * import { formatPValue } from "./compare.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(formatPValue(0.00998, 0.01), "p = 0.00998 < 0.01");
+ * equal(formatPValue(0.25, 0.01), "p = 0.25 ≥ 0.01");
+ * ```
+ */
+export function formatPValue(p: number, alpha: number): string {
+  const below = p < alpha;
+  for (let digits = 2; digits <= 6; digits++) {
+    const printed = Number(p.toPrecision(digits));
+    if (below ? printed < alpha : printed >= alpha) {
+      return `p = ${printed} ${below ? "<" : "≥"} ${alpha}`;
+    }
+  }
+  return `p ${below ? "<" : "≥"} ${alpha}`;
+}
+
 function signedPercent(ratio: number): string {
   return `${ratio >= 0 ? "+" : ""}${(ratio * 100).toFixed(1)}%`;
 }
@@ -285,9 +308,9 @@ class CaseJudge {
     const counts = `n ${test.nBase}/${test.nCurrent}`;
     const untestable = test.minPValue >= alpha
       ? `too few samples: ${counts} cannot reach p < ${alpha}`
-      : `not significant: p = ${test.pValue.toPrecision(2)} ≥ ${alpha}`;
+      : `not significant: ${formatPValue(test.pValue, alpha)}`;
     const evidence = significant
-      ? `p = ${test.pValue.toExponential(1)} < ${alpha}`
+      ? formatPValue(test.pValue, alpha)
       : separated
       ? `every sample ${slower ? "slower" : "faster"} than every base sample by > ` +
         `${Number((margin * 100).toPrecision(3))}% (${untestable})`
@@ -298,7 +321,7 @@ class CaseJudge {
       base: baseMedian,
       current: currentMedian,
       detail: `${formatMs(baseMedian)} → ${formatMs(currentMedian)} (${signedPercent(change)}` +
-        ` median, ${evidence}, ${counts})`,
+        ` median, ${evidence}${evidence.includes(counts) ? "" : `, ${counts}`})`,
     };
     if (!(significant || separated) || latency === "info") {
       this.findings.latencyNotes.push(finding);

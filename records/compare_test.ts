@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
-import { CompareOptionError, compareResults } from "./compare.ts";
+import { CompareOptionError, compareResults, formatPValue } from "./compare.ts";
 import { comparisonVerdict } from "./verdict.ts";
 import { comparisonKey } from "./case_key.ts";
 import { jitteredSamples, latencyOf, makeRecord, makeResults } from "../tests/results_fixtures.ts";
@@ -212,4 +212,15 @@ Deno.test("options out of range are rejected by name", () => {
     () => judge(makeRecord(), makeRecord(), { tolerances: { relL2: NaN } }),
     /tolerance of relL2/,
   );
+});
+
+Deno.test("p-values print so that the comparison with alpha is true as printed", () => {
+  equal(formatPValue(0.00998, 0.01), "p = 0.00998 < 0.01");
+  equal(formatPValue(0.0099999999, 0.01), "p < 0.01");
+  equal(formatPValue(0.01, 0.01), "p = 0.01 ≥ 0.01");
+  equal(formatPValue(0.000012345, 0.01), "p = 0.000012 < 0.01");
+  for (let p = 0.0095; p < 0.0105; p += 0.0000137) {
+    const printed = formatPValue(p, 0.01).match(/^p = ([\d.e-]+) ([<≥])/);
+    if (printed) equal(printed[2] === "<", Number(printed[1]) < 0.01, formatPValue(p, 0.01));
+  }
 });

@@ -1,8 +1,8 @@
 /**
  * The Markdown summary of a judged comparison, sized for a GitHub step summary: a headline with
  * the verdict (the same one compare's exit code follows), its reasons and the counts, the table
- * of regressions, then changes, adapter changes, improvements, latency notes, failed, new and
- * missing cases.
+ * of regressions, then changes, adapter changes, improvements, latency notes (slower and faster
+ * apart), failed, new and missing cases.
  *
  * @module
  */
@@ -125,15 +125,17 @@ export function renderSummary(verdict: Verdict, options: SummaryOptions = {}): s
       "",
     );
   }
+  // Latency notes are slower or faster medians; a faster one is never listed as a slowdown.
+  const slower = c.latencyNotes.filter((f) => (f.current as number) > (f.base as number));
+  const faster = c.latencyNotes.filter((f) => !slower.includes(f));
+  const unconfirmed = latency === "info"
+    ? "(information only)"
+    : "beyond the threshold, not confirmed by the test";
   const sections: [string, Finding[]][] = [
     ["Adapter changes (information: cases matched by adapter class)", c.adapterChanges],
     ["Improvements", c.improvements],
-    [
-      latency === "info"
-        ? "Latency (information only)"
-        : "Latency beyond the threshold, not confirmed by the test",
-      c.latencyNotes,
-    ],
+    [`Latency slower ${unconfirmed}`, slower],
+    [`Latency faster ${unconfirmed}`, faster],
     ["Failed cases", c.failed],
   ];
   for (const [title, findings] of sections) {

@@ -85,3 +85,20 @@ Deno.test("pipes in keys are escaped and long sections are cut with a count", ()
   )));
   match(table, /\| p\\\|q · /);
 });
+
+Deno.test("an unconfirmed 20% faster case is listed as faster, never under the slower notes", () => {
+  const base = makeRecord({ latency: latencyOf([10, 10.2, 10.4]) });
+  const faster = { ...base, latency: latencyOf([8, 8.2]) };
+  const markdown = renderSummary(
+    comparisonVerdict(compareResults(makeResults([base]), makeResults([faster]))),
+  );
+  ok(!markdown.includes("### Latency slower"), markdown);
+  const section = markdown.slice(markdown.indexOf("### Latency faster beyond the threshold"));
+  ok(section.length < markdown.length, markdown);
+  const row = section.split("\n").find((line) => line.includes("| latency |"))!;
+  match(
+    row,
+    /10\.2 ms → 8\.10 ms \(-20\.6% median, too few samples: n 3\/2 cannot reach p < 0\.01\)/,
+  );
+  equal(row.split("n 3/2").length, 2, `"n 3/2" once: ${row}`);
+});

@@ -10,10 +10,17 @@ import { scenarioFamily } from "./scaling.ts";
 import type { BenchRecord, ResultsFile } from "../records/schema.ts";
 
 /** Methods in their fixed colour order; methods not listed follow, sorted by name. */
-export const METHOD_ORDER: readonly string[] = ["dense", "radial", "sta", "moc", "moga"];
+export const METHOD_ORDER: readonly string[] = [
+  "dense",
+  "radial",
+  "sta",
+  "moc",
+  "moga",
+  "moga-kmeans",
+];
 
 /** Colours of {@link METHOD_ORDER}, then the colours other methods take in turn. */
-const KNOWN_COLORS = ["#525252", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"];
+const KNOWN_COLORS = ["#525252", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#ff9896"];
 const OTHER_COLORS = ["#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
 
 /** One successful record, flattened for the charts (null where the record has no figure). */

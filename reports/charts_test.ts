@@ -52,6 +52,14 @@ Deno.test("colours are fixed by method name, whatever the order methods appear i
   equal(new Set(scale.range).size, scale.range.length);
 });
 
+Deno.test("moga-kmeans has a colour of its own, beside moga's, before any other method", () => {
+  const scale = methodColorScale(["zeta", "moga-kmeans", "moga", "dense", "moc", "radial", "sta"]);
+  deepEqual(scale.domain, ["dense", "radial", "sta", "moc", "moga", "moga-kmeans", "zeta"]);
+  equal(new Set(scale.range).size, scale.range.length);
+  const withAnother = methodColorScale(["alpha", "moga-kmeans"]);
+  equal(withAnother.range[withAnother.domain.indexOf("moga-kmeans")], scale.range[5]);
+});
+
 Deno.test("chart rows: failed cases left out, routing share from the medians", () => {
   const rows = chartRows([fixture]);
   equal(rows.length, fixture.records.filter((r) => !r.error).length);

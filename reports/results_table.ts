@@ -1,12 +1,12 @@
 /**
  * Markdown tables of a folder of results (one sub-folder a run, each with results.json), for
- * the README's GPU section: generated from measured files, never typed by hand.
+ * docs/results/<adapter>/README.md: generated from measured files, never typed by hand.
  *
  * @module
  */
 import { join } from "node:path";
 import { methodSpecOf } from "../records/case_key.ts";
-import { loadResults } from "../records/results_input.ts";
+import { loadResults, RESULTS_FILE_NAME } from "../records/results_input.ts";
 import { growthExponents } from "./scaling.ts";
 import type { BenchRecord, ResultsFile } from "../records/schema.ts";
 
@@ -15,6 +15,18 @@ export const TABLE_MARKERS = [
   "<!-- results-table:start -->",
   "<!-- results-table:end -->",
 ] as const;
+
+/**
+ * The cell of a record that has no figures: `n/a: …` for a method that does not apply to its
+ * scenario, else `failed: …`. Runs made before UnsupportedScenarioError existed recorded STA's
+ * refusal of a canvas that is not whole tiles as a MethodSpecError with the same message.
+ */
+function errorCell(error: string): string {
+  const notApplicable = error.startsWith("UnsupportedScenarioError:") ||
+    /^MethodSpecError: sta: .* does not divide into whole tiles/.test(error);
+  const text = notApplicable ? `n/a: ${error.slice(error.indexOf(":") + 2)}` : `failed: ${error}`;
+  return text.replace(/\|/g, "/").slice(0, 80);
+}
 
 function fixed(value: number | null | undefined, digits: number): string {
   return value === null || value === undefined ? "—" : value.toFixed(digits);
@@ -28,12 +40,19 @@ function table(header: string[], rows: string[][]): string {
   return [row(header), row(header.map(() => "---")), ...rows.map(row)].join("\n");
 }
 
-/** Loads every `<folder>/*\/results.json`, sorted by sub-folder name. */
+/**
+ * Loads every `<folder>/*\/results.json`, sorted by sub-folder name. A sub-folder with no
+ * `results.json` (such as a folder of PyTorch peer timings, `peers.json`) is not a run: skipped.
+ */
 export async function loadResultsFolder(
   folder: string,
 ): Promise<Array<{ name: string; run: ResultsFile }>> {
   const names: string[] = [];
-  for await (const entry of Deno.readDir(folder)) if (entry.isDirectory) names.push(entry.name);
+  for await (const entry of Deno.readDir(folder)) {
+    if (entry.isDirectory && await isFile(join(folder, entry.name, RESULTS_FILE_NAME))) {
+      names.push(entry.name);
+    }
+  }
   const runs = [];
   for (const name of names.sort()) runs.push({ name, run: await loadResults(join(folder, name)) });
   return runs;
@@ -96,7 +115,7 @@ export function resultsTables(runs: Array<{ name: string; run: ResultsFile }>): 
             String(r.tokens),
             String(r.heads),
             r.dtype,
-            `failed: ${r.error.replace(/\|/g, "/").slice(0, 80)}`,
+            errorCell(r.error),
             "",
             "",
             "",
@@ -150,4 +169,13 @@ export function replaceTableBlock(text: string, tables: string): string {
   const j = text.indexOf(end);
   if (i < 0 || j < i) throw new RangeError(`the file must hold ${start} … ${end}`);
   return `${text.slice(0, i + start.length)}\n${tables}\n${text.slice(j)}`;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }

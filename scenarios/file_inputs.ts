@@ -3,13 +3,15 @@
  * "Validation"; docs/cli.md "Input files"):
  * - `FILE.safetensors` with tensors `q`, `k`, `v` and the scenario file beside it in `FILE.json`;
  * - a `DIR` holding `q.npy`, `k.npy`, `v.npy` and `scenario.json`.
+ * Either may also hold the hidden states `x` ([tokens, dims], any dtype allowed for q; MoGA's
+ * router input), offered as the source's `hidden()`.
  * The scenario file may add `"layout": "hnd"` ([heads, tokens, d], the default) or `"nhd"`
  * ([tokens, heads, d]). Shapes and dtypes are checked against the scenario when the files are
  * opened; values are read one head at a time (bounded memory) and checked for NaN/Inf then.
  *
  * @module
  */
-import type { HeadTensors, QkvSource } from "./inputs.ts";
+import type { HeadTensors, HiddenStates, QkvSource } from "./inputs.ts";
 import { readNpyHeader } from "./npy.ts";
 import { readSafetensorsHeader } from "./safetensors.ts";
 import { INPUT_SIDECAR_KEYS, parseScenario } from "./scenario_file.ts";
@@ -29,6 +31,9 @@ import {
 
 /** The tensor names an input file must hold. */
 export const QKV_NAMES = ["q", "k", "v"] as const;
+
+/** The name of the optional hidden-states tensor ([tokens, dims]). */
+export const HIDDEN_NAME = "x";
 
 /** Options of {@link loadFileInputs}. */
 export interface FileInputOptions {
@@ -122,8 +127,27 @@ export async function loadFileInputs(
     const [q, k, v] = values;
     return { q, k, v };
   };
+  const hidden = await locateHidden(path, format);
+  const hiddenDims = hidden ? checkHidden(hidden, shape.tokens) : 0;
+  const readHidden = async (): Promise<HiddenStates> => {
+    const x = await readTensorHead(hidden!, 0, {
+      heads: 1,
+      tokens: shape.tokens,
+      headDim: hiddenDims,
+      layout: "hnd",
+      chunkBytes,
+    });
+    const index = firstNonFinite(x);
+    if (index >= 0) {
+      throw new InputFileError(
+        `${hidden!.file}: tensor '${HIDDEN_NAME}' holds ${x[index]} at token ` +
+          `${Math.floor(index / hiddenDims)}, dim ${index % hiddenDims} (inputs must be finite)`,
+      );
+    }
+    return { dims: hiddenDims, x };
+  };
   const inputs: FileQkvSource = {
-    description: `${path} (${format} ${dtype}, ${layout})`,
+    description: `${path} (${format} ${dtype}, ${layout}${hidden ? ", with x" : ""})`,
     tokens: shape.tokens,
     heads: shape.heads,
     headDim: shape.headDim,
@@ -131,6 +155,7 @@ export async function loadFileInputs(
     dtype,
     layout,
     head: (h) => readHead(h, options.checkFinite ?? true),
+    ...(hidden ? { hidden: readHidden } : {}),
     async validateAll() {
       for (let h = 0; h < shape.heads; h++) await readHead(h, true);
     },
@@ -225,6 +250,36 @@ async function locateNpy(dir: string): Promise<Record<QkvName, LocatedTensor>> {
     }
   }
   return located;
+}
+
+/** The optional `x` tensor of a safetensors file or `x.npy` of a folder, or null. */
+async function locateHidden(
+  path: string,
+  format: "safetensors" | "npy",
+): Promise<LocatedTensor | null> {
+  if (format === "safetensors") {
+    const entry = (await readSafetensorsHeader(path)).get(HIDDEN_NAME);
+    return entry ? { file: path, entry } : null;
+  }
+  const file = joinPath(path, `${HIDDEN_NAME}.npy`);
+  try {
+    return { file, entry: await readNpyHeader(file) };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** The width of `x`, after checking that it is [tokens, dims]. */
+function checkHidden(hidden: LocatedTensor, tokens: number): number {
+  const shape = hidden.entry.shape;
+  if (shape.length !== 2 || shape[0] !== tokens || !(shape[1] >= 1)) {
+    throw new InputFileError(
+      `${hidden.file}: tensor '${HIDDEN_NAME}' shape ${formatShape(shape)} must be ` +
+        `[tokens, dims] with tokens = ${tokens} (the hidden states, one row a token)`,
+    );
+  }
+  return shape[1];
 }
 
 /** Checks every shape against the scenario and layout and that q, k, v share one dtype. */

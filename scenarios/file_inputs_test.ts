@@ -1,5 +1,6 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { loadFileInputs } from "./file_inputs.ts";
+import { npyBytes } from "./npy.ts";
 import type { TensorDtype, TensorLayout } from "./tensor_file.ts";
 import {
   type QkvFileOptions,
@@ -288,5 +289,25 @@ Deno.test("head() rejects an index outside 0..heads-1", async () => {
     const files = await writeQkvFiles(dir, { scenario: SCENARIO });
     const { inputs } = await loadFileInputs(files.path);
     await rejects(inputs.head(3), { name: "RangeError", message: "head must be 0..2 (got 3)" });
+  });
+});
+
+Deno.test("file inputs: an optional x.npy is the source's hidden states; a wrong shape is refused", async () => {
+  await inTempDir(async (dir) => {
+    const files = await writeQkvFiles(dir, { scenario: SCENARIO, format: "npy" });
+    const plain = await loadFileInputs(files.path);
+    strictEqual(plain.inputs.hidden, undefined);
+    const x = Float32Array.from({ length: 30 * 5 }, (_, i) => i / 8 - 3);
+    await Deno.writeFile(`${files.path}/x.npy`, npyBytes(x, [30, 5]));
+    const { inputs } = await loadFileInputs(files.path);
+    ok(inputs.description.includes("with x"), inputs.description);
+    const hidden = await inputs.hidden!();
+    strictEqual(hidden.dims, 5);
+    deepStrictEqual(hidden.x, x);
+    await Deno.writeFile(`${files.path}/x.npy`, npyBytes(x, [5, 30]));
+    await rejects(loadFileInputs(files.path), {
+      name: "InputFileError",
+      message: /tensor 'x' shape \[5, 30\] must be \[tokens, dims\] with tokens = 30/,
+    });
   });
 });

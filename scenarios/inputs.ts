@@ -15,6 +15,17 @@ export interface HeadTensors {
   v: Float32Array;
 }
 
+/**
+ * Per-token hidden states x, [tokens, dims] row-major in the original order and shared by every
+ * head: the content the layer's Q/K/V projections read (MoGA's router input).
+ */
+export interface HiddenStates {
+  /** Width of a hidden state. */
+  dims: number;
+  /** The hidden states. */
+  x: Float32Array;
+}
+
 /** Where Q/K/V come from. */
 export interface QkvSource {
   /** Short description for records and the report (generator and seed, or file path). */
@@ -27,4 +38,6 @@ export interface QkvSource {
   headDim: number;
   /** The tensors of head `h` (0-based). */
   head(h: number): Promise<HeadTensors>;
+  /** The hidden states x, when the source has them (the synthetic generator always does). */
+  hidden?(): Promise<HiddenStates>;
 }

@@ -24,6 +24,12 @@
  * several-fold within a few patches; recurring subjects attend the earlier shots they appeared in.
  * Text tokens get about their uniform share (no attention sinks are modelled).
  *
+ * The source's `hidden()` gives that content itself, before any head's map, norm or rotation,
+ * plus its own small per-token noise (the share of the noise Q and K carry, 0.3 per
+ * projected channel, i.e. NOISE/√d per content channel): the hidden state x of every token
+ * ([tokens, d], shared by all heads), which MoGA's router reads. Without the noise every token of
+ * a plain background would have one and the same x.
+ *
  * @example
  * ```ts
  * import { syntheticInputs } from "./synthetic.ts";
@@ -40,7 +46,7 @@
  *
  * @module
  */
-import type { HeadTensors, QkvSource } from "./inputs.ts";
+import type { HeadTensors, HiddenStates, QkvSource } from "./inputs.ts";
 import { byteNormalAt, Prng, streamKey } from "./prng.ts";
 import {
   type Scenario,
@@ -91,6 +97,7 @@ const STREAM_MAPS = 4;
 const STREAM_NOISE_Q = 5;
 const STREAM_NOISE_K = 6;
 const STREAM_NOISE_V = 7;
+const STREAM_NOISE_X = 8;
 
 /** Scales `row` to root-mean-square 1 (the q/k RMSNorm of HunyuanVideo and Wan, without weights). */
 function rmsNormalise(row: Float64Array): void {
@@ -173,7 +180,71 @@ export function syntheticInputs(scenario: Scenario, options: SyntheticOptions): 
       }
       return Promise.resolve(generateHead(scenario, scene, basis, seed, temperature, h));
     },
+    hidden(): Promise<HiddenStates> {
+      return Promise.resolve({ dims: d, x: generateHidden(scenario, scene, basis, seed) });
+    },
   };
+}
+
+/** Adds `weight` × content vector `index` of `basis` to row `token` of `x`. */
+function addContent(
+  x: Float32Array,
+  source: { basis: Float64Array; dims: number },
+  mix: { token: number; index: number; weight: number },
+): void {
+  const { basis, dims } = source;
+  for (let c = 0; c < dims; c++) {
+    x[mix.token * dims + c] += mix.weight * basis[mix.index * dims + c];
+  }
+}
+
+/** Every token's content mix (the hidden states x; see module doc). */
+function generateHidden(
+  scenario: Scenario,
+  scene: SyntheticScene,
+  basis: Float64Array,
+  seed: number,
+): Float32Array {
+  const dims = scenario.headDim;
+  const [frames, rows, columns] = scenario.latent;
+  const shots = scenario.shots.length;
+  const x = new Float32Array(totalTokens(scenario) * dims);
+  const source = { basis, dims };
+  const shotOf = shotOfFrames(scenario);
+  const first = videoStart(scenario);
+  for (let t = 0; t < frames; t++) {
+    const shot = shotOf[t];
+    for (let h = 0; h < rows; h++) {
+      for (let w = 0; w < columns; w++) {
+        const token = first + (t * rows + h) * columns + w;
+        addContent(x, source, { token, index: shot, weight: SCENE_WEIGHT });
+        for (let s = 0; s < scene.slots; s++) {
+          const cell = t * scene.slots + s;
+          const weight = SUBJECT_WEIGHT * scene.rowWeights[cell * rows + h] *
+            scene.columnWeights[cell * columns + w];
+          if (weight < NEGLIGIBLE_WEIGHT) continue;
+          addContent(x, source, { token, index: shots + scene.shotSubjects[shot][s], weight });
+        }
+      }
+    }
+  }
+  const start = textStart(scenario);
+  for (let i = 0; i < textTokens(scenario); i++) {
+    const token = start + i;
+    const direction = shots + scene.subjects;
+    addContent(x, source, { token, index: direction, weight: TEXT_DIRECTION_WEIGHT });
+    if (scene.textShot[i] >= 0) {
+      addContent(x, source, { token, index: scene.textShot[i], weight: TEXT_SCENE_WEIGHT });
+    }
+    if (scene.textSubject[i] >= 0) {
+      const index = shots + scene.textSubject[i];
+      addContent(x, source, { token, index, weight: TEXT_NAME_WEIGHT });
+    }
+  }
+  const key = streamKey(seed, -1, STREAM_NOISE_X);
+  const noise = NOISE / Math.sqrt(dims);
+  for (let i = 0; i < x.length; i++) x[i] += noise * byteNormalAt(key, i);
+  return x;
 }
 
 function generateHead(

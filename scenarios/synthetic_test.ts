@@ -242,3 +242,30 @@ Deno.test("description, bad heads and bad options", async () => {
   throws(() => syntheticInputs(TINY, { seed: 1, temperature: 0 }), ScenarioError);
   throws(() => syntheticInputs(TINY, { seed: 1.5 }), /seed must be an integer/);
 });
+
+Deno.test("synthetic hidden states: one [L, d] content per token, shared scene within a shot", async () => {
+  const source = syntheticInputs(TINY, { seed: 1 });
+  const { dims, x } = await source.hidden!();
+  equal(dims, TINY.headDim);
+  equal(x.length, totalTokens(TINY) * dims);
+  deepEqual(x, (await syntheticInputs(TINY, { seed: 1 }).hidden!()).x);
+  notDeepEqual(x, (await syntheticInputs(TINY, { seed: 2 }).hidden!()).x);
+  const cosine = (a: number, b: number) => {
+    let [ab, aa, bb] = [0, 0, 0];
+    for (let c = 0; c < dims; c++) {
+      const [u, v] = [x[a * dims + c], x[b * dims + c]];
+      [ab, aa, bb] = [ab + u * v, aa + u * u, bb + v * v];
+    }
+    return ab / Math.sqrt(aa * bb);
+  };
+  // Tokens of one shot share its scene vector; the two shots' scenes share 30% of their energy.
+  const P = 32;
+  let same = 0;
+  let across = 0;
+  for (let i = 0; i < P; i++) {
+    same += cosine(i, P + i) / P;
+    across += cosine(i, 2 * P + i) / P;
+  }
+  ok(same > across + 0.2, `same shot ${same.toFixed(3)} vs across shots ${across.toFixed(3)}`);
+  ok(x.subarray(4 * P * dims).some((value) => value !== 0), "text tokens have content");
+});

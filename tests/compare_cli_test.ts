@@ -78,7 +78,7 @@ Deno.test("compare exits 0, 1 or 2 as docs/cli.md says", async (t) => {
   await t.step("0: the same slowdown with --latency info is listed, not failed", async () => {
     const run = await compare([base, slowed, "--latency", "info"]);
     equal(run.code, 0, run.stderr);
-    match(run.stdout, /### Latency \(information only\)/);
+    match(run.stdout, /### Latency slower \(information only\)/);
   });
 
   await t.step("0 / 1: a FLOPs change is listed; --fail-on-change fails on it", async () => {

@@ -55,7 +55,7 @@ Deno.test({
         { ...await resolveScenario("moc-multi-shot", "ci"), heads: 2 },
       ];
       const methods: Method[] = [];
-      for (const spec of ["dense", "radial", "sta", "moc", "moga"]) {
+      for (const spec of ["dense", "radial", "sta", "moc", "moga-kmeans"]) {
         methods.push(await resolveMethod(spec));
       }
       const manifest = await exportLayouts(scenarios, methods, {
@@ -149,7 +149,7 @@ Deno.test({
       // 1,568 tokens: not whole blocks of 128, so the edge blocks are partial.
       const scenarios = [{ ...await resolveScenario("hunyuan-117f-768x1280", "ci"), heads: 2 }];
       const methods: Method[] = [];
-      for (const spec of ["dense", "sta", "moga"]) methods.push(await resolveMethod(spec));
+      for (const spec of ["dense", "sta", "moga-kmeans"]) methods.push(await resolveMethod(spec));
       await exportLayouts(scenarios, methods, { dir, seed: SEED, command: "test" });
       const out = join(dir, "peers.json");
       const run = await new Deno.Command("python3", {
@@ -179,8 +179,8 @@ Deno.test({
           `${s.name} dense torch-flex bf16`,
           `${s.name} sta torch-flex f32`,
           `${s.name} sta torch-flex bf16`,
-          `${s.name} moga torch-flex f32`,
-          `${s.name} moga torch-flex bf16`,
+          `${s.name} moga-kmeans torch-flex f32`,
+          `${s.name} moga-kmeans torch-flex bf16`,
         ]),
       );
       for (const r of peers.records) {

@@ -216,3 +216,26 @@ Deno.test("plan --export-layouts: block lists of every head and a manifest; --he
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("plan's table says sparsity as bench does, explains its columns, and counts 1 case", async () => {
+  const out = await Deno.makeTempDir();
+  const run = await plan([
+    ...["--scenario", "tests/fixtures/tiny_tiled.json", "--methods", "radial", "--out", out],
+  ]);
+  equal(run.code, 0, run.stderr);
+  const [header, row] = run.stdout.split("\n");
+  deepEqual(header.split(/ {2,}/), [
+    "scenario",
+    "method",
+    "tokens",
+    "sparsity",
+    "block sparsity",
+    "FLOPs",
+    "layout ms",
+  ]);
+  const record = JSON.parse(await Deno.readTextFile(join(out, "plan.json"))).cases[0];
+  equal(row.split(/ {2,}/)[3], `${(record.tokenSparsity * 100).toFixed(2)}%`);
+  ok(record.tokenSparsity > 0, "radial skips pairs: sparsity, not density");
+  match(run.stdout, /layout ms: wall time to build the layout/);
+  match(run.stdout, /\n1 case \(0 failed\) → /);
+});

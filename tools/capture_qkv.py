@@ -5,7 +5,9 @@ Runs a text-to-video pipeline (HunyuanVideo or Wan 2.1) up to one denoising step
 query, key and value tensors that one self-attention layer hands to its attention kernel (after
 QK-norm and rotary embedding, i.e. exactly what a sparse attention method would see), and writes
 
-  OUT.safetensors  tensors q, k, v of shape [heads, tokens, headDim] (layout "hnd")
+  OUT.safetensors  tensors q, k, v of shape [heads, tokens, headDim] (layout "hnd") and, when
+                   its length matches, x [tokens, width]: the hidden states entering the layer
+                   (video, then the text stream of a joint-attention model; MoGA's router input)
   OUT.json         the Longshot scenario sidecar (cli.md "Input files"): latent [T, H, W],
                    text tokens and position, heads, headDim, modelType, layout, source
 
@@ -62,6 +64,7 @@ class Recorder:
         self.step = 0
         self.armed = False
         self.qkv = None
+        self.hidden = None
         self.attn_mask = None
         self.latent_shape = None
 
@@ -94,8 +97,12 @@ def install_recorder(recorder, transformer, module_path):
 
         processor_module.dispatch_attention_fn = dispatch
 
-    def arm(_module, _args):
+    def arm(_module, args, kwargs):
         recorder.armed = recorder.step == recorder.target_step
+        if recorder.armed and recorder.hidden is None:
+            hidden = kwargs.get("hidden_states", args[0] if args else None)
+            text = kwargs.get("encoder_hidden_states")
+            recorder.hidden = (hidden.detach(), None if text is None else text.detach())
 
     def disarm(_module, _args, _output):
         recorder.armed = False
@@ -106,10 +113,22 @@ def install_recorder(recorder, transformer, module_path):
         hidden = kwargs.get("hidden_states", args[0] if args else None)
         recorder.latent_shape = tuple(hidden.shape)
 
-    module.register_forward_pre_hook(arm)
+    module.register_forward_pre_hook(arm, with_kwargs=True)
     module.register_forward_hook(disarm)
     transformer.register_forward_pre_hook(latent_shape, with_kwargs=True)
     return module
+
+
+def hidden_states(recorder, batch_index, length):
+    """The layer's input hidden states [length, width] in the joint order, or None with a reason."""
+    video, text = recorder.hidden
+    parts = [video[batch_index]]
+    if text is not None and text.shape[-1] == video.shape[-1]:
+        parts.append(text[batch_index])
+    x = torch.cat(parts, dim=0)
+    if x.shape[0] != length:
+        return None, f"hidden states hold {x.shape[0]} tokens, attention {length}"
+    return x, None
 
 
 def patch_sizes(config):
@@ -189,6 +208,7 @@ def main():
         sys.exit(f"capture_qkv: module {module_path} never ran at step {args.step}")
 
     q, k, v = (t[args.batch_index] for t in recorder.qkv)  # [heads, L, d]
+    x, why_no_x = hidden_states(recorder, args.batch_index, q.shape[1])
     _, _, frames, height, width = recorder.latent_shape
     pt, ph, pw = patch_sizes(pipe.transformer.config)
     latent = [frames // pt, height // ph, width // pw]
@@ -197,6 +217,8 @@ def main():
     if keep.numel() < video or not torch.equal(keep[:video], torch.arange(video)):
         sys.exit("capture_qkv: the attention mask hides video tokens; rerun with --keep-padding")
     q, k, v = (t.index_select(1, keep.to(t.device)) for t in (q, k, v))
+    if x is not None:
+        x = x.index_select(0, keep.to(x.device))
     text_tokens = q.shape[1] - video
     position = spec["text_position"] if text_tokens > 0 else "none"
     if text_tokens > 0 and position == "none":
@@ -205,11 +227,14 @@ def main():
         q, k, v = (t[: args.heads] for t in (q, k, v))
     if args.dtype != "keep":
         q, k, v = (t.to(DTYPES[args.dtype]) for t in (q, k, v))
+        x = None if x is None else x.to(DTYPES[args.dtype])
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     # Fresh CPU copies: a head slice still shares the storage of all heads.
     tensors = {name: t.cpu().contiguous().clone() for name, t in zip("qkv", (q, k, v))}
+    if x is not None:
+        tensors["x"] = x.to(q.dtype).cpu().contiguous().clone()
     save_file(tensors, f"{out}.safetensors")
     sidecar = {
         "name": out.name,
@@ -226,6 +251,8 @@ def main():
     }
     Path(f"{out}.json").write_text(json.dumps(sidecar, indent=2) + "\n")
     print(f"wrote {out}.safetensors ({q.shape[0]} heads x {q.shape[1]} tokens x {q.shape[2]}, {q.dtype}) and {out}.json")
+    if x is None:
+        print(f"capture_qkv: x not saved ({why_no_x}); moga needs it, moga-kmeans does not")
 
 
 if __name__ == "__main__":

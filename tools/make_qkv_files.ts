@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../cli/_usage.ts";
 import { npyHeaderBytes } from "../scenarios/npy.ts";
 import type { TensorDtype, TensorLayout } from "../scenarios/tensor_file.ts";
 
@@ -231,10 +231,26 @@ function parseLatent(text: string): [number, number, number] {
   return parts as [number, number, number];
 }
 
+const USAGE = `usage: deno run -A tools/make_qkv_files.ts --out DIR [options]
+
+--latent TxHxW        latent grid (default 10x32x31)
+--text N              text tokens (default 80)
+--position P          suffix | prefix | none (default suffix)
+--heads N             heads (default 2)
+--head-dim D          head dim (default 64)
+--model-type T        hunyuan | wan | mochi (default hunyuan)
+--name NAME           file name stem (default qkv)
+--format F            safetensors | npy (default safetensors)
+--dtype T             f32 | f16 | bf16 (default f32)
+--layout L            hnd | nhd (default hnd)
+--seed N              value seed (default 1)
+--out DIR             output folder (required)`;
+
 async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args,
     options: {
+      help: { type: "boolean", short: "h" },
       latent: { type: "string", default: "10x32x31" },
       text: { type: "string", default: "80" },
       position: { type: "string", default: "suffix" },
@@ -249,6 +265,10 @@ async function main(args: string[]): Promise<void> {
       out: { type: "string" },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   if (!values.out) throw new RangeError("--out DIR is required");
   const choose = <const T extends string>(
     field: string,

@@ -7,8 +7,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { runCommand } from "../cli/_usage.ts";
+import { parseCommandLine, runCommand } from "../cli/_usage.ts";
 import { GpuRuntime } from "../gpu/runtime.ts";
 import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
 import { AttentionProgram, F16_SCORE_CHUNK } from "../kernels/attention.ts";
@@ -99,10 +98,21 @@ async function checkTiling(
   return max;
 }
 
+const USAGE = `usage: deno run -A tools/tiling_sweep.ts [options]
+
+--tokens N          sequence length L of the timed runs (default 32768)
+--heads N           heads of the timed runs (default 8)
+--head-dims D[,…]   head dims to sweep (default 64,128)
+--math f32[,f16]    kernel arithmetic to sweep; f16 needs shader-f16 (default f32)
+--tilings NAME[,…]  tilings to try, e.g. rows128x16,64x32.s4x4.o8x8 (default: the tuner's)
+--repeats N         timed runs per tiling (default 3)
+--out FILE          also write the table as JSON`;
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: Deno.args,
     options: {
+      help: { type: "boolean", short: "h" },
       tokens: { type: "string", default: "32768" },
       heads: { type: "string", default: "8" },
       "head-dims": { type: "string", default: "64,128" },
@@ -113,6 +123,10 @@ async function main(): Promise<number> {
       out: { type: "string" },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const tokens = Number(values.tokens);
   const heads = Number(values.heads);
   const runtime = await GpuRuntime.open();

@@ -100,7 +100,7 @@ export async function routeHeads<T>(
  * Runs `program` once, reads its result with `read`, then times it (context.routingWarmup,
  * default 1; context.routingRepeats, default 3). The program is released in every case.
  */
-async function runGpuRouting<T>(
+export async function runGpuRouting<T>(
   runtime: GpuRuntime,
   job: { program: RoutingProgram; read: () => Promise<T>; context: LayoutContext },
 ): Promise<{ result: T; routing?: RoutingTiming }> {
