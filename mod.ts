@@ -26,7 +26,7 @@ export * from "./methods/method.ts";
 export * from "./methods/spec.ts";
 export { METHODS, resolveMethod, type ResolveMethodOptions } from "./methods/registry.ts";
 export * from "./scenarios/scenario.ts";
-export type { HeadTensors, QkvSource } from "./scenarios/inputs.ts";
+export type { HeadTensors, HiddenStates, QkvSource } from "./scenarios/inputs.ts";
 export {
   preset,
   type PresetInfo,
@@ -75,7 +75,7 @@ export { type ReferenceAttention, referenceAttention } from "./kernels/reference
 export { denseFlops, type LayoutFigures, layoutFigures } from "./metrics/case_figures.ts";
 export type { AttentionDecay, DecayPoint } from "./metrics/decay.ts";
 export { type BenchConfig, type BenchOutcome, runBench, writeRunFiles } from "./bench/bench.ts";
-export type { RunArtifacts, RunSettings } from "./bench/runner.ts";
+export type { CaseStepHook, ProgressHook, RunArtifacts, RunSettings } from "./bench/runner.ts";
 export { type Suite, SUITES } from "./bench/suites.ts";
 export type { Shard } from "./records/shards.ts";
 export type * from "./records/schema.ts";
