@@ -1,13 +1,14 @@
 /**
  * Progress of a long run on stderr. On a terminal: one line rewritten in place. Without one (a
  * CI log, a file): a timestamped line when each case starts, and inside a case a line at least
- * every {@link HEARTBEAT_MS} (runs done, time left), so a slow case still shows signs of life.
+ * every `everyMs` (default {@link HEARTBEAT_MS}; runs done, time left), so a slow case still shows
+ * signs of life.
  * `--quiet` prints nothing.
  *
  * @module
  */
 
-/** Longest gap between two progress lines inside a case, ms (printed a little earlier). */
+/** Default longest gap between two progress lines inside a case, ms (`bench --progress-every`). */
 export const HEARTBEAT_MS = 10_000;
 
 /** Formats seconds as `1m05s` / `12s`. */
@@ -24,8 +25,8 @@ export interface ProgressOptions {
   terminal?: boolean;
   /** Writes text (default: stderr). */
   write?: (text: string) => void;
-  /** Gap after which a line is printed inside a case, ms (default 8 s, under {@link HEARTBEAT_MS}). */
-  heartbeatMs?: number;
+  /** Longest gap between two lines inside a case, ms (default {@link HEARTBEAT_MS}, at least 2 s). */
+  everyMs?: number;
 }
 
 /** A runs-done count inside a case, as the runner reports it. */
@@ -55,14 +56,15 @@ export class ProgressLine {
 
   /**
    * Creates the instance.
-   * @param options quiet, terminal or not, writer and heartbeat (defaults: stderr, 8 s)
+   * @param options quiet, terminal or not, writer and longest gap (defaults: stderr, 10 s)
    */
   constructor(options: ProgressOptions = {}) {
     this.#quiet = options.quiet ?? false;
     this.#terminal = options.terminal ?? Deno.stderr.isTerminal();
     const encoder = new TextEncoder();
     this.#write = options.write ?? ((text) => Deno.stderr.writeSync(encoder.encode(text)));
-    this.#heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS - 2000;
+    // The heartbeat timer ticks every second, so a line is due a little before the gap ends.
+    this.#heartbeatMs = Math.max(500, (options.everyMs ?? HEARTBEAT_MS) - 2000);
   }
 
   /** A case starts: `[done+1/total] label · elapsed · ETA`. */

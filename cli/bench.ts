@@ -69,7 +69,8 @@ const USAGE = `usage: deno task bench [options]
 --no-history            do not append to a history file
 --save-baseline NAME    also save the results as baselines/NAME.json
 --quiet                 no progress (on a terminal one line rewritten in place; otherwise a
-                        line per case and, inside a case, one at least every 10 s)
+                        line per case and, inside a case, one at least every --progress-every)
+--progress-every S      seconds between progress lines inside a case, 2..600 (default 10)
 ${TIME_LIMIT_USAGE}`;
 
 function parseTilingOption(name: string) {
@@ -104,6 +105,7 @@ async function main(args: string[]): Promise<number> {
     "no-history": { type: "boolean" },
     "save-baseline": { type: "string" },
     quiet: { type: "boolean" },
+    "progress-every": { type: "string" },
     tiling: { type: "string" },
     "attention-share": { type: "string" },
   } as const;
@@ -167,7 +169,8 @@ async function main(args: string[]): Promise<number> {
   const out = values.out ?? defaultOutDir();
   await checkWritableDir(out);
   if (historyPath) await checkWritableFile(historyPath, "history");
-  const progress = new ProgressLine({ quiet: values.quiet });
+  const progressEvery = integerOption("progress-every", values["progress-every"], 10, 2, 600);
+  const progress = new ProgressLine({ quiet: values.quiet, everyMs: progressEvery * 1000 });
   const outcome = await runBench(config, {
     onProgress: ({ done, total, label }) => progress.startCase(done, total, label),
     onStep: (step) => progress.step(step),
