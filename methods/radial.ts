@@ -13,6 +13,7 @@
 import type { BlockGrid, ExecutionForm } from "../form/form.ts";
 import { formFromSegments, jointSegments, uniformBounds } from "../form/mask_predicate.ts";
 import { type Method, type MethodDefinition, MethodSpecError, type Params } from "./method.ts";
+import { RADIAL_ANALYTIC_NOTE, radialAnalyticFlops } from "./radial_flops.ts";
 import { resolveParams } from "./spec.ts";
 import {
   type ModelType,
@@ -219,6 +220,7 @@ export const radial: MethodDefinition = {
         });
         const notes = [
           "Radial Attention keeps its first layers/steps dense; this is one sparse layer only",
+          RADIAL_ANALYTIC_NOTE,
         ];
         if (params.decay === "auto") {
           notes.push(`decay ${decay}: default for model type ${scenario.modelType}`);
@@ -230,7 +232,7 @@ export const radial: MethodDefinition = {
           notes,
         };
       },
-      analyticFlops: () => null,
+      analyticFlops: radialAnalyticFlops,
     };
   },
 };
