@@ -219,7 +219,9 @@ export const radial: MethodDefinition = {
           modelType: scenario.modelType,
         });
         const notes = [
-          "Radial Attention keeps its first layers/steps dense; this is one sparse layer only",
+          "Radial paper setting: the official static block mask (block 128, decay δ per model " +
+          "type, frame-0 sink for wan); this record is one sparse layer — the official dense " +
+          "steps/layers are the scenario's schedule (results.json wholeRun)",
           RADIAL_ANALYTIC_NOTE,
         ];
         if (params.decay === "auto") {

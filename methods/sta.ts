@@ -238,6 +238,13 @@ function analyticHeadFlops(scenario: Scenario, tile: Triple, window: Triple): nu
  * `windows` (`3x3x3/1x6x10`) or a FastVideo mask-strategy file (`strategy`, with the `step` and
  * `layer` whose windows run).
  */
+/** The note of a record that runs one window for every head. */
+export const UNIFORM_WINDOW_NOTE =
+  "STA paper setting: tiles of 6x8x8 tokens and a 3D window of tiles; FastVideo searches a " +
+  "window per (step, layer, head) after dense first steps — this record runs one window for " +
+  "every head (sta:windows=… or sta:strategy=FILE for per-head windows; the scenario's schedule " +
+  "gives the dense steps, results.json wholeRun)";
+
 export const sta: MethodDefinition = {
   name: "sta",
   summary: "Sliding Tile Attention: 3D window of tiles, tile-major order (arXiv 2502.04507)",
@@ -270,7 +277,11 @@ export const sta: MethodDefinition = {
       dynamic: false,
       layout(scenario) {
         if (choice.kind === "uniform") {
-          return { forms: [staForm(scenario, tile, choice.window)], routingFlops: 0 };
+          return {
+            forms: [staForm(scenario, tile, choice.window)],
+            routingFlops: 0,
+            notes: [UNIFORM_WINDOW_NOTE],
+          };
         }
         const windows = choice.windows(scenario.heads);
         return {

@@ -10,6 +10,7 @@ import {
   tileGrid,
   tileMajorOrder,
   type Triple,
+  UNIFORM_WINDOW_NOTE,
 } from "./sta.ts";
 import type { Scenario, TextPosition } from "../scenarios/scenario.ts";
 
@@ -224,4 +225,13 @@ Deno.test("sta analytic FLOPs clamp a window wider than the grid to the canvas",
   const layout = method.layout(small, {});
   if (layout instanceof Promise) throw new Error("sta is synchronous");
   equal(method.analyticFlops!(small), 4 * 64 * 2 * attendedPairs(layout.forms[0]));
+});
+
+Deno.test("sta records say which paper setting they run: one window for every head, or per head", async () => {
+  const s = scenario([6, 8, 16], 0, "none");
+  const uniform = await sta.create({}).layout(s, {});
+  deepEqual(uniform.notes, [UNIFORM_WINDOW_NOTE]);
+  ok(uniform.notes![0].includes("one window for every head"));
+  const perHead = await sta.create({ windows: "1x1x1/1x1x2" }).layout(s, {});
+  ok(!perHead.notes!.includes(UNIFORM_WINDOW_NOTE), "per-head windows are not one window");
 });
