@@ -43,7 +43,10 @@ export interface RowKernelConfig {
   tokenMasks: boolean;
 }
 
-/** The row kernel's WGSL for `config` (bindings: FLASH_ATTENTION_BINDINGS of kernels/flash_attention_shared_wgsl.ts). */
+/**
+ * The row kernel's WGSL for `config` (bindings: FLASH_ATTENTION_BINDINGS of
+ * kernels/flash_attention_shared_wgsl.ts).
+ */
 export function rowKernelWgsl(config: RowKernelConfig): string {
   const { headDim, precision, math, blockQ, blockK, rowMasks, tokenMasks } = config;
   const d4 = headDim / 4;

@@ -22,7 +22,7 @@ export const SUBTILE_FIELDS = [
 ] as const;
 
 /** Words per sub-tile record in the `subTiles` buffer. */
-export const SUBTILE_WORDS = SUBTILE_FIELDS.length;
+export const SUBTILE_WORDS: number = SUBTILE_FIELDS.length;
 
 /** `partSlot` of a sub-tile that writes its rows directly (not a part of a split sub-tile). */
 export const NO_PART = 0xffffffff;

@@ -51,7 +51,10 @@ function each(count: number, line: (i: number) => string, sep = "\n  "): string 
   return Array.from({ length: count }, (_, i) => line(i)).join(sep);
 }
 
-/** The kernel's WGSL for `config` (bindings: FLASH_ATTENTION_BINDINGS of kernels/flash_attention_shared_wgsl.ts). */
+/**
+ * The kernel's WGSL for `config` (bindings: FLASH_ATTENTION_BINDINGS of
+ * kernels/flash_attention_shared_wgsl.ts).
+ */
 export function flashAttentionWgsl(config: FlashAttentionConfig): string {
   const { headDim, precision, math, tiling, rowMasks, tokenMasks } = config;
   const { blockQ, blockK, scoreRows, scoreKeys, outRows, outDims } = tiling;
