@@ -6,10 +6,12 @@
  *
  * @module
  */
+import { bindingKinds, bindNamed } from "../gpu/bindings.ts";
 import type { GpuRuntime } from "../gpu/runtime.ts";
 import { denseForm, type ExecutionForm, MASK_ROWS, MASK_TOKENS } from "../form/form.ts";
 import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
-import { encodeWork } from "./attention_work.ts";
+import type { GpuQkv } from "../gpu/upload_qkv.ts";
+import { type EncodedWork, encodeWork } from "./attention_work.ts";
 import {
   type AttentionTiling,
   type KernelMath,
@@ -17,15 +19,10 @@ import {
   tilingProblem,
 } from "./attention_tiling.ts";
 import { kernelTiling, type TilingChoice } from "./attention_tuner.ts";
-
 import { MERGE_PARTIALS_BINDINGS, MERGE_WORDS, mergePartialsWgsl } from "./merge_partials_wgsl.ts";
-import type { GpuQkv } from "../gpu/upload_qkv.ts";
 import { rowKernelWgsl } from "./flash_attention_rows_wgsl.ts";
-import {
-  FLASH_ATTENTION_BINDINGS,
-  flashAttentionWgsl,
-  SUBTILE_WORDS,
-} from "./flash_attention_wgsl.ts";
+import { flashAttentionWgsl } from "./flash_attention_wgsl.ts";
+import { FLASH_ATTENTION_BINDINGS, SUBTILE_WORDS } from "./flash_attention_shared_wgsl.ts";
 import {
   GATHER_BINDINGS,
   gatherRowsWgsl,
@@ -124,191 +121,33 @@ export class AttentionProgram {
     inputs: GpuQkv,
     options: AttentionProgramOptions = {},
   ): Promise<AttentionProgram> {
-    const heads = inputs.q.length;
-    if (forms.length !== 1 && forms.length !== heads) {
-      throw new RangeError(`forms must be 1 or one per head (${heads}), got ${forms.length}`);
-    }
-    const tokens = forms[0].tokens;
-    const headDim = inputs.q[0].size / tokens / (inputs.precision === "f16" ? 2 : 4);
-    if (!Number.isInteger(headDim) || headDim % 4 !== 0) {
-      throw new RangeError(`input buffers do not hold [${tokens}, d] rows with d a multiple of 4`);
-    }
-    const math = options.math ?? "f32";
-    const f16ScoreChunk = options.f16ScoreChunk ?? F16_SCORE_CHUNK;
-    if (math === "f16" && inputs.precision !== "f16") {
-      throw new RangeError("f16 math needs f16 storage of Q, K and V");
-    }
-    const choice: TilingChoice = options.tiling
-      ? { tiling: options.tiling, source: "override" }
-      : await kernelTiling(runtime, headDim, math, (tiling) =>
-        measureDense(runtime, { headDim, math, tiling }));
-    const tiling = choice.tiling;
-    const problem = tilingProblem(tiling, headDim, math, runtime.device.limits);
-    if (problem) throw new RangeError(problem);
-    const rowMasks = forms.some((f) => f.rangeMaskKinds.includes(MASK_ROWS));
-    const tokenMasks = forms.some((f) => f.rangeMaskKinds.includes(MASK_TOKENS));
-    const permuted = forms.some((f) => f.permutation !== null || f.outputScale !== null);
-    const encoded = forms.map((form) => encodeWork(form, tiling.blockQ));
-    const split = encoded.some((e) => e.slots > 0);
-    const key = (name: string) =>
-      `${name}:d${headDim}:${inputs.precision}:${math}${math === "f16" ? f16ScoreChunk : ""}:` +
-      `${tilingName(tiling)}:` +
-      `${rowMasks ? "rows" : ""}${tokenMasks ? "tokens" : ""}`;
-    const compiled = await Promise.all([
-      runtime.pipeline(
-        key("flash"),
-        tiling.kernel === "rows"
-          ? rowKernelWgsl({
-            headDim,
-            precision: inputs.precision,
-            math,
-            f16ScoreChunk,
-            blockQ: tiling.blockQ,
-            blockK: tiling.blockK,
-            rowMasks,
-            tokenMasks,
-          })
-          : flashAttentionWgsl({
-            headDim,
-            precision: inputs.precision,
-            math,
-            f16ScoreChunk,
-            tiling,
-            rowMasks,
-            tokenMasks,
-          }),
-        FLASH_ATTENTION_BINDINGS,
-      ),
-      split
-        ? runtime.pipeline(
-          key("merge"),
-          mergePartialsWgsl(headDim, tiling.blockQ),
-          MERGE_PARTIALS_BINDINGS,
-        )
-        : null,
-      permuted
-        ? runtime.pipeline(
-          key("gather"),
-          gatherRowsWgsl(headDim, inputs.precision),
-          GATHER_BINDINGS,
-        )
-        : null,
-      permuted
-        ? runtime.pipeline(key("scatter"), scatterRowsWgsl(headDim), SCATTER_BINDINGS)
-        : null,
-    ]);
-    const compileMs = compiled.reduce((sum, c) => sum + (c?.compileMs ?? 0), 0);
-    const [attention, merge, gather, scatter] = compiled.map((c) => c?.pipeline ?? null);
-    const pipelines: Pipelines = { attention: attention!, merge, gather, scatter };
-
+    const shape = checkInputs(forms, inputs, options);
+    const choice = await chooseTiling(runtime, shape, options);
+    const features = formFeatures(forms, choice.tiling);
+    const { pipelines, compileMs } = await compilePipelines(
+      runtime,
+      shape,
+      choice.tiling,
+      features,
+    );
     const buffers: GPUBuffer[] = [];
     const own = (b: GPUBuffer) => (buffers.push(b), b);
-    const maxGroups = runtime.device.limits.maxComputeWorkgroupsPerDimension;
-    const formBuffers = forms.map((form, f) => {
-      const work = encoded[f];
-      const nonEmpty = (words: Uint32Array) => words.length ? words : new Uint32Array(4);
-      return {
-        work,
-        subTiles: own(runtime.upload(`subTiles[${f}]`, work.subTiles)),
-        ranges: own(runtime.upload(`ranges[${f}]`, nonEmpty(work.ranges))),
-        merges: own(runtime.upload(`merges[${f}]`, nonEmpty(work.merges))),
-        masks: own(runtime.upload(`maskWords[${f}]`, nonEmpty(form.maskWords))),
-        permutation: permuted
-          ? own(runtime.upload(
-            `permutation[${f}]`,
-            form.permutation ?? Uint32Array.from({ length: tokens }, (_, i) => i),
-          ))
-          : null,
-        outputScale: permuted
-          ? own(runtime.upload(`outputScale[${f}]`, form.outputScale ?? new Float32Array(1)))
-          : null,
-        scaled: form.outputScale ? 1 : 0,
-      };
-    });
-    const outputs: AttentionOutputs = { out: [], lse: [] };
-    const headWork: HeadWork[] = [];
-    const scaleLog2 = Math.LOG2E / Math.sqrt(headDim);
-    const elementBytes = inputs.precision === "f16" ? 2 : 4;
-    const permuteGrid = dispatchGrid(
-      Math.ceil(tokens * headDim / 4 / PERMUTE_WORKGROUP),
-      maxGroups,
+    const formBuffers = uploadForms(runtime, forms, features, own);
+    const heads = inputs.q.map((_, h) =>
+      bindHead(runtime, h, {
+        shape,
+        tiling: choice.tiling,
+        pipelines,
+        inputs,
+        form: formBuffers[forms.length === 1 ? 0 : h],
+        own,
+      })
     );
-    for (let h = 0; h < heads; h++) {
-      const fb = formBuffers[forms.length === 1 ? 0 : h];
-      const subTileCount = fb.work.subTiles.length / SUBTILE_WORDS;
-      const mergeCount = fb.work.merges.length / MERGE_WORDS;
-      const out = own(runtime.buffer(`out[${h}]`, tokens * headDim * 4));
-      const lse = own(runtime.buffer(`lse[${h}]`, tokens * 4));
-      outputs.out.push(out);
-      outputs.lse.push(lse);
-      const slots = Math.max(1, fb.work.slots) * tiling.blockQ;
-      const partialRows = own(runtime.buffer(`partialRows[${h}]`, slots * headDim * 4));
-      const partialLse = own(runtime.buffer(`partialLse[${h}]`, slots * 4));
-      const attentionGrid = dispatchGrid(subTileCount, maxGroups);
-      const mergeGrid = dispatchGrid(mergeCount, maxGroups);
-      const params = new Uint32Array([subTileCount, attentionGrid[0], 0, 0]);
-      new Float32Array(params.buffer)[2] = scaleLog2;
-      let [q, k, v, attnOut, attnLse] = [inputs.q[h], inputs.k[h], inputs.v[h], out, lse];
-      const work: Partial<HeadWork> = { attentionGrid, mergeGrid, permuteGrid };
-      if (fb.permutation && fb.outputScale && gather && scatter) {
-        const bytes = tokens * headDim * elementBytes;
-        [q, k, v] = ["q", "k", "v"].map((n) => own(runtime.buffer(`${n}Permuted[${h}]`, bytes)));
-        attnOut = own(runtime.buffer(`outPermuted[${h}]`, tokens * headDim * 4));
-        attnLse = own(runtime.buffer(`lsePermuted[${h}]`, tokens * 4));
-        const permuteParams = own(runtime.uniform(
-          `permuteParams[${h}]`,
-          new Uint32Array([tokens, permuteGrid[0], fb.scaled, 0]),
-        ));
-        const sources = [inputs.q[h], inputs.k[h], inputs.v[h]];
-        work.gather = bindGroup(runtime, gather, [
-          fb.permutation,
-          ...sources,
-          q,
-          k,
-          v,
-          permuteParams,
-        ]);
-        work.scatter = bindGroup(runtime, scatter, [
-          fb.permutation,
-          attnOut,
-          attnLse,
-          fb.outputScale,
-          out,
-          lse,
-          permuteParams,
-        ]);
-      }
-      work.attention = bindGroup(runtime, attention!, [
-        q,
-        k,
-        v,
-        attnOut,
-        attnLse,
-        fb.subTiles,
-        fb.ranges,
-        fb.masks,
-        own(runtime.uniform(`attentionParams[${h}]`, params)),
-        partialRows,
-        partialLse,
-      ]);
-      if (merge && mergeCount > 0) {
-        const mergeParams = new Uint32Array([mergeCount, mergeGrid[0], 0, 0]);
-        work.merge = bindGroup(runtime, merge, [
-          partialRows,
-          partialLse,
-          fb.merges,
-          attnOut,
-          attnLse,
-          own(runtime.uniform(`mergeParams[${h}]`, mergeParams)),
-        ]);
-      }
-      headWork.push(work as HeadWork);
-    }
     return new AttentionProgram(runtime, {
-      outputs,
+      outputs: { out: heads.map((head) => head.out), lse: heads.map((head) => head.lse) },
       compileMs,
       buffers,
-      heads: headWork,
+      heads: heads.map((head) => head.work),
       pipelines,
       tiling: choice,
     });
@@ -353,6 +192,291 @@ export class AttentionProgram {
   }
 }
 
+/** The shape every kernel of a case is compiled for, checked against the inputs. */
+interface ProgramShape {
+  tokens: number;
+  headDim: number;
+  precision: GpuQkv["precision"];
+  math: KernelMath;
+  f16ScoreChunk: number;
+}
+
+/** What the forms of a case need beyond the attention kernel, and their encoding. */
+interface FormFeatures {
+  rowMasks: boolean;
+  tokenMasks: boolean;
+  /** Some form runs in a permuted order or scales its output: gather and scatter run. */
+  permuted: boolean;
+  /** Some sub-tile is split: the merge kernel runs. */
+  split: boolean;
+  encoded: EncodedWork[];
+}
+
+/** One form's buffers on the GPU (permutation and scale only when some form is permuted). */
+interface FormBuffers {
+  work: EncodedWork;
+  subTiles: GPUBuffer;
+  ranges: GPUBuffer;
+  merges: GPUBuffer;
+  masks: GPUBuffer;
+  permutation: GPUBuffer | null;
+  outputScale: GPUBuffer | null;
+  scaled: number;
+}
+
+/** Step 1 of {@link AttentionProgram.create}: the case's shape, or a RangeError for bad inputs. */
+function checkInputs(
+  forms: ExecutionForm[],
+  inputs: GpuQkv,
+  options: AttentionProgramOptions,
+): ProgramShape {
+  const heads = inputs.q.length;
+  if (forms.length !== 1 && forms.length !== heads) {
+    throw new RangeError(`forms must be 1 or one per head (${heads}), got ${forms.length}`);
+  }
+  const tokens = forms[0].tokens;
+  const headDim = inputs.q[0].size / tokens / (inputs.precision === "f16" ? 2 : 4);
+  if (!Number.isInteger(headDim) || headDim % 4 !== 0) {
+    throw new RangeError(`input buffers do not hold [${tokens}, d] rows with d a multiple of 4`);
+  }
+  const math = options.math ?? "f32";
+  const f16ScoreChunk = options.f16ScoreChunk ?? F16_SCORE_CHUNK;
+  if (math === "f16" && inputs.precision !== "f16") {
+    throw new RangeError("f16 math needs f16 storage of Q, K and V");
+  }
+  return { tokens, headDim, precision: inputs.precision, math, f16ScoreChunk };
+}
+
+/** Step 2: the override or the tuned tiling, checked against the device's limits. */
+async function chooseTiling(
+  runtime: GpuRuntime,
+  shape: ProgramShape,
+  options: AttentionProgramOptions,
+): Promise<TilingChoice> {
+  const { headDim, math } = shape;
+  const choice: TilingChoice = options.tiling
+    ? { tiling: options.tiling, source: "override" }
+    : await kernelTiling(runtime, headDim, math, (tiling) =>
+      measureDense(runtime, { headDim, math, tiling }));
+  const problem = tilingProblem(choice.tiling, headDim, math, runtime.device.limits);
+  if (problem) throw new RangeError(problem);
+  return choice;
+}
+
+/** Step 3: the forms encoded for the kernel, and which kernel paths they need. */
+function formFeatures(forms: ExecutionForm[], tiling: AttentionTiling): FormFeatures {
+  const encoded = forms.map((form) => encodeWork(form, tiling.blockQ));
+  return {
+    rowMasks: forms.some((f) => f.rangeMaskKinds.includes(MASK_ROWS)),
+    tokenMasks: forms.some((f) => f.rangeMaskKinds.includes(MASK_TOKENS)),
+    permuted: forms.some((f) => f.permutation !== null || f.outputScale !== null),
+    split: encoded.some((e) => e.slots > 0),
+    encoded,
+  };
+}
+
+/** Step 4: the attention kernel and, where the forms need them, merge, gather and scatter. */
+async function compilePipelines(
+  runtime: GpuRuntime,
+  shape: ProgramShape,
+  tiling: AttentionTiling,
+  features: FormFeatures,
+): Promise<{ pipelines: Pipelines; compileMs: number }> {
+  const { headDim, precision, math, f16ScoreChunk } = shape;
+  const { rowMasks, tokenMasks, permuted, split } = features;
+  const key = (name: string) =>
+    `${name}:d${headDim}:${precision}:${math}${math === "f16" ? f16ScoreChunk : ""}:` +
+    `${tilingName(tiling)}:` +
+    `${rowMasks ? "rows" : ""}${tokenMasks ? "tokens" : ""}`;
+  const kernel = { headDim, precision, math, f16ScoreChunk, rowMasks, tokenMasks };
+  const compiled = await Promise.all([
+    runtime.pipeline(
+      key("flash"),
+      tiling.kernel === "rows"
+        ? rowKernelWgsl({ ...kernel, blockQ: tiling.blockQ, blockK: tiling.blockK })
+        : flashAttentionWgsl({ ...kernel, tiling }),
+      bindingKinds(FLASH_ATTENTION_BINDINGS),
+    ),
+    split
+      ? runtime.pipeline(
+        key("merge"),
+        mergePartialsWgsl(headDim, tiling.blockQ),
+        bindingKinds(MERGE_PARTIALS_BINDINGS),
+      )
+      : null,
+    permuted
+      ? runtime.pipeline(
+        key("gather"),
+        gatherRowsWgsl(headDim, precision),
+        bindingKinds(GATHER_BINDINGS),
+      )
+      : null,
+    permuted
+      ? runtime.pipeline(
+        key("scatter"),
+        scatterRowsWgsl(headDim),
+        bindingKinds(SCATTER_BINDINGS),
+      )
+      : null,
+  ]);
+  const compileMs = compiled.reduce((sum, c) => sum + (c?.compileMs ?? 0), 0);
+  const [attention, merge, gather, scatter] = compiled.map((c) => c?.pipeline ?? null);
+  return { pipelines: { attention: attention!, merge, gather, scatter }, compileMs };
+}
+
+/** Step 5: every form's sub-tiles, ranges, merges, masks and (when permuted) order and scale. */
+function uploadForms(
+  runtime: GpuRuntime,
+  forms: ExecutionForm[],
+  features: FormFeatures,
+  own: (buffer: GPUBuffer) => GPUBuffer,
+): FormBuffers[] {
+  const nonEmpty = (words: Uint32Array) => words.length ? words : new Uint32Array(4);
+  return forms.map((form, f) => {
+    const work = features.encoded[f];
+    return {
+      work,
+      subTiles: own(runtime.upload(`subTiles[${f}]`, work.subTiles)),
+      ranges: own(runtime.upload(`ranges[${f}]`, nonEmpty(work.ranges))),
+      merges: own(runtime.upload(`merges[${f}]`, nonEmpty(work.merges))),
+      masks: own(runtime.upload(`maskWords[${f}]`, nonEmpty(form.maskWords))),
+      permutation: features.permuted
+        ? own(runtime.upload(
+          `permutation[${f}]`,
+          form.permutation ?? Uint32Array.from({ length: form.tokens }, (_, i) => i),
+        ))
+        : null,
+      outputScale: features.permuted
+        ? own(runtime.upload(`outputScale[${f}]`, form.outputScale ?? new Float32Array(1)))
+        : null,
+      scaled: form.outputScale ? 1 : 0,
+    };
+  });
+}
+
+/**
+ * Step 6: head `h`'s outputs, scratch buffers and bind groups: gather into the permuted order
+ * (when the form has one), attention, merge of split sub-tiles, scatter back.
+ */
+function bindHead(
+  runtime: GpuRuntime,
+  h: number,
+  parts: {
+    shape: ProgramShape;
+    tiling: AttentionTiling;
+    pipelines: Pipelines;
+    inputs: GpuQkv;
+    form: FormBuffers;
+    own: (buffer: GPUBuffer) => GPUBuffer;
+  },
+): { work: HeadWork; out: GPUBuffer; lse: GPUBuffer } {
+  const { shape: { tokens, headDim }, tiling, pipelines, inputs, form, own } = parts;
+  const maxGroups = runtime.device.limits.maxComputeWorkgroupsPerDimension;
+  const subTileCount = form.work.subTiles.length / SUBTILE_WORDS;
+  const mergeCount = form.work.merges.length / MERGE_WORDS;
+  const out = own(runtime.buffer(`out[${h}]`, tokens * headDim * 4));
+  const lse = own(runtime.buffer(`lse[${h}]`, tokens * 4));
+  const slots = Math.max(1, form.work.slots) * tiling.blockQ;
+  const partialRows = own(runtime.buffer(`partialRows[${h}]`, slots * headDim * 4));
+  const partialLse = own(runtime.buffer(`partialLse[${h}]`, slots * 4));
+  const attentionGrid = dispatchGrid(subTileCount, maxGroups);
+  const mergeGrid = dispatchGrid(mergeCount, maxGroups);
+  const permuteGrid = dispatchGrid(Math.ceil(tokens * headDim / 4 / PERMUTE_WORKGROUP), maxGroups);
+  const params = new Uint32Array([subTileCount, attentionGrid[0], 0, 0]);
+  new Float32Array(params.buffer)[2] = Math.LOG2E / Math.sqrt(headDim);
+  const { attention, merge, gather, scatter } = pipelines;
+  const permuted = form.permutation && form.outputScale && gather && scatter
+    ? bindPermutation(runtime, h, { ...parts, permuteGrid, out, lse })
+    : null;
+  const { q, k, v, outRows, rowLse } = permuted?.buffers ??
+    { q: inputs.q[h], k: inputs.k[h], v: inputs.v[h], outRows: out, rowLse: lse };
+  const work: Partial<HeadWork> = {
+    attentionGrid,
+    mergeGrid,
+    permuteGrid,
+    gather: permuted?.gather,
+    scatter: permuted?.scatter,
+  };
+  work.attention = bindNamed(runtime, attention, FLASH_ATTENTION_BINDINGS, {
+    q,
+    k,
+    v,
+    outRows,
+    lse: rowLse,
+    subTiles: form.subTiles,
+    ranges: form.ranges,
+    maskWords: form.masks,
+    params: own(runtime.uniform(`attentionParams[${h}]`, params)),
+    partialRows,
+    partialLse,
+  });
+  if (merge && mergeCount > 0) {
+    const mergeParams = new Uint32Array([mergeCount, mergeGrid[0], 0, 0]);
+    work.merge = bindNamed(runtime, merge, MERGE_PARTIALS_BINDINGS, {
+      partialRows,
+      partialLse,
+      merges: form.merges,
+      outRows,
+      lse: rowLse,
+      params: own(runtime.uniform(`mergeParams[${h}]`, mergeParams)),
+    });
+  }
+  return { work: work as HeadWork, out, lse };
+}
+
+/**
+ * Head `h`'s permuted copies of Q, K and V, its outputs in the permuted order, and the bind
+ * groups of the gather into that order and the scatter back to `out` and `lse`.
+ */
+function bindPermutation(
+  runtime: GpuRuntime,
+  h: number,
+  parts: {
+    shape: ProgramShape;
+    pipelines: Pipelines;
+    inputs: GpuQkv;
+    form: FormBuffers;
+    own: (buffer: GPUBuffer) => GPUBuffer;
+    permuteGrid: [number, number];
+    out: GPUBuffer;
+    lse: GPUBuffer;
+  },
+): {
+  buffers: Record<"q" | "k" | "v" | "outRows" | "rowLse", GPUBuffer>;
+  gather: GPUBindGroup;
+  scatter: GPUBindGroup;
+} {
+  const { shape: { tokens, headDim, precision }, inputs, form, own, permuteGrid } = parts;
+  const bytes = tokens * headDim * (precision === "f16" ? 2 : 4);
+  const [q, k, v] = ["q", "k", "v"].map((n) => own(runtime.buffer(`${n}Permuted[${h}]`, bytes)));
+  const outRows = own(runtime.buffer(`outPermuted[${h}]`, tokens * headDim * 4));
+  const rowLse = own(runtime.buffer(`lsePermuted[${h}]`, tokens * 4));
+  const params = own(runtime.uniform(
+    `permuteParams[${h}]`,
+    new Uint32Array([tokens, permuteGrid[0], form.scaled, 0]),
+  ));
+  const gather = bindNamed(runtime, parts.pipelines.gather!, GATHER_BINDINGS, {
+    permutation: form.permutation!,
+    qSrc: inputs.q[h],
+    kSrc: inputs.k[h],
+    vSrc: inputs.v[h],
+    qDst: q,
+    kDst: k,
+    vDst: v,
+    params,
+  });
+  const scatter = bindNamed(runtime, parts.pipelines.scatter!, SCATTER_BINDINGS, {
+    permutation: form.permutation!,
+    outPermuted: outRows,
+    lsePermuted: rowLse,
+    outputScale: form.outputScale!,
+    outRows: parts.out,
+    lse: parts.lse,
+    params,
+  });
+  return { buffers: { q, k, v, outRows, rowLse }, gather, scatter };
+}
+
 /**
  * Dense problem the tuner times each candidate tiling on: long enough that the ranking matches
  * the benchmark's 32k × 8-head cases on an H200 (at 16k × 4 heads it did not).
@@ -389,15 +513,4 @@ async function measureDense(
     program.release();
     runtime.release([q, k, v]);
   }
-}
-
-function bindGroup(
-  runtime: GpuRuntime,
-  pipeline: GPUComputePipeline,
-  buffers: GPUBuffer[],
-): GPUBindGroup {
-  return runtime.device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
 }

@@ -10,6 +10,7 @@ import {
   validateForm,
 } from "../form/form.ts";
 import { gpuGroupTest, lacksShaderF16, testNeeding } from "../tests/needs.ts";
+import { runFormOnce } from "../tests/attention_fixtures.ts";
 import { AttentionProgram } from "./attention.ts";
 import { encodeWork } from "./attention_work.ts";
 import { type AttentionTiling, type KernelMath, parseTiling } from "./attention_tiling.ts";
@@ -28,32 +29,6 @@ function randomTensor(n: number, seed: number): Float32Array {
     out[i] = ((z ^ (z >>> 16)) >>> 0) / 2 ** 32 * 2 - 1;
   }
   return out;
-}
-
-/** Runs `form` once on the GPU (outputs poisoned first) and reads head 0's output back. */
-async function runOnGpu(
-  form: ExecutionForm,
-  tensors: { q: Float32Array; k: Float32Array; v: Float32Array },
-  options: { precision: "f32" | "f16"; tiling?: AttentionTiling; math?: KernelMath },
-): Promise<{ out: Float32Array; lse: Float32Array }> {
-  const buffers = uploadHead(runtime, tensors, options.precision, 0);
-  const program = await AttentionProgram.create(runtime, [form], {
-    precision: options.precision,
-    q: [buffers.q],
-    k: [buffers.k],
-    v: [buffers.v],
-  }, { tiling: options.tiling, math: options.math });
-  program.poisonOutputs();
-  const encoder = runtime.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  program.encode(pass);
-  pass.end();
-  runtime.device.queue.submit([encoder.finish()]);
-  const out = new Float32Array(await runtime.read(program.outputs.out[0]));
-  const lse = new Float32Array(await runtime.read(program.outputs.lse[0]));
-  program.release();
-  runtime.release([buffers.q, buffers.k, buffers.v]);
-  return { out, lse };
 }
 
 /** Runs `form` on the GPU and returns the largest errors against the float64 reference. */
@@ -78,7 +53,7 @@ async function maxErrors(
       v: Float16Array.from(tensors.v),
     }
     : tensors;
-  const { out, lse } = await runOnGpu(form, tensors, { precision, tiling, math });
+  const { out, lse } = await runFormOnce(runtime, form, tensors, { precision, tiling, math });
   const mask = form.tokens * form.tokens <= 4e6 ? denseMask(form) : undefined;
   const ref = referenceAttention(rounded, { tokens: L, headDim, mask });
   let outErr = 0;
@@ -271,7 +246,7 @@ Deno.test("a long sub-tile is split across workgroups and merged by log-sum-exp 
     k: randomTensor(tokens * headDim, 12),
     v: randomTensor(tokens * headDim, 13),
   };
-  const { out, lse } = await runOnGpu(form, tensors, { precision: "f32" });
+  const { out, lse } = await runFormOnce(runtime, form, tensors, { precision: "f32" });
   // Rows of tile 0 (original tokens perm[0..63]) against the masked float64 reference.
   const rows = Array.from(perm.subarray(0, 64));
   const mask = new Uint8Array(tokens * tokens);

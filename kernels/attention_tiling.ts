@@ -110,12 +110,29 @@ export function tilingProblem(
   math: KernelMath,
   limits: TilingLimits,
 ): string | null {
+  const shape = shapeProblem(tiling, headDim);
+  if (shape) return shape;
+  const name = tilingName(tiling);
+  const threads = tilingThreads(tiling);
+  if (threads > limits.maxComputeInvocationsPerWorkgroup) {
+    return `tiling ${name}: ${threads} threads, over this device's ` +
+      `${limits.maxComputeInvocationsPerWorkgroup}`;
+  }
+  const bytes = workgroupBytes(tiling, headDim, math);
+  if (bytes > limits.maxComputeWorkgroupStorageSize) {
+    return `tiling ${name}: ${bytes} bytes of workgroup memory at head dim ${headDim}, over ` +
+      `this device's ${limits.maxComputeWorkgroupStorageSize}`;
+  }
+  return null;
+}
+
+/** Why `tiling`'s blocks and micro-tiles do not fit together at `headDim`, or null. */
+function shapeProblem(tiling: AttentionTiling, headDim: number): string | null {
   const name = tilingName(tiling);
   if (tiling.kernel === "rows") {
-    if (headDim % 4 || tiling.blockK < 1 || tiling.blockQ < 1) {
-      return `tiling ${name}: needs a head dim that is a multiple of 4 and positive blocks`;
-    }
-    return limitProblem(tiling, headDim, math, limits);
+    return headDim % 4 || tiling.blockK < 1 || tiling.blockQ < 1
+      ? `tiling ${name}: needs a head dim that is a multiple of 4 and positive blocks`
+      : null;
   }
   const { blockQ, blockK, scoreRows, scoreKeys, outRows, outDims } = tiling;
   if (!SCORE_SIZES.includes(scoreRows) || !SCORE_SIZES.includes(scoreKeys)) {
@@ -131,26 +148,6 @@ export function tilingProblem(
   if ((blockQ / outRows) * (headDim / outDims) !== threads) {
     return `tiling ${name}: score grid (${threads} threads) and output grid ` +
       `(${(blockQ / outRows) * (headDim / outDims)}) differ at head dim ${headDim}`;
-  }
-  return limitProblem(tiling, headDim, math, limits);
-}
-
-function limitProblem(
-  tiling: AttentionTiling,
-  headDim: number,
-  math: KernelMath,
-  limits: TilingLimits,
-): string | null {
-  const name = tilingName(tiling);
-  const threads = tilingThreads(tiling);
-  if (threads > limits.maxComputeInvocationsPerWorkgroup) {
-    return `tiling ${name}: ${threads} threads, over this device's ` +
-      `${limits.maxComputeInvocationsPerWorkgroup}`;
-  }
-  const bytes = workgroupBytes(tiling, headDim, math);
-  if (bytes > limits.maxComputeWorkgroupStorageSize) {
-    return `tiling ${name}: ${bytes} bytes of workgroup memory at head dim ${headDim}, over ` +
-      `this device's ${limits.maxComputeWorkgroupStorageSize}`;
   }
   return null;
 }

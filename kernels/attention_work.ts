@@ -5,6 +5,7 @@
  * @module
  */
 import { type ExecutionForm, MASK_TOKENS, tileCount } from "../form/form.ts";
+import { NO_PART } from "./flash_attention_shared_wgsl.ts";
 
 /** The kernel's view of a form: sub-tiles, key ranges and merges of split sub-tiles. */
 export interface EncodedWork {
@@ -18,8 +19,6 @@ export interface EncodedWork {
   slots: number;
 }
 
-/** Slot value of a sub-tile that writes its rows directly. */
-const NO_PART = 0xffffffff;
 /** Smallest part of a split sub-tile, in keys. */
 const MIN_PART_KEYS = 4096;
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { GpuRuntime } from "../gpu/runtime.ts";
-import { uploadHead } from "../gpu/upload_qkv.ts";
 import { FormBuilder } from "../form/form.ts";
-import { AttentionProgram, dispatchGrid } from "./attention.ts";
+import { runFormOnce } from "../tests/attention_fixtures.ts";
+import { dispatchGrid } from "./attention.ts";
 
 Deno.test("dispatchGrid: x × y covers every workgroup once, within the limit, no idle row", () => {
   fc.assert(
@@ -45,26 +45,8 @@ Deno.test({
     const form = builder.build();
     const v = Float32Array.from({ length: tokens * headDim }, (_, i) => i % 9973);
     const q = new Float32Array(tokens * headDim).fill(0.5);
-    const buffers = uploadHead(runtime, { q, k: q, v }, "f32", 0);
-    const program = await AttentionProgram.create(runtime, [form], {
-      precision: "f32",
-      q: [buffers.q],
-      k: [buffers.k],
-      v: [buffers.v],
-    });
-    try {
-      program.poisonOutputs();
-      const encoder = runtime.device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      program.encode(pass);
-      pass.end();
-      runtime.device.queue.submit([encoder.finish()]);
-      const out = new Float32Array(await runtime.read(program.outputs.out[0]));
-      const wrong = out.findIndex((x, i) => x !== v[i]);
-      assert.equal(wrong, -1, `row ${Math.floor(wrong / headDim)}: ${out[wrong]} ≠ ${v[wrong]}`);
-    } finally {
-      program.release();
-      runtime.release([buffers.q, buffers.k, buffers.v]);
-    }
+    const { out } = await runFormOnce(runtime, form, { q, k: q, v }, { precision: "f32" });
+    const wrong = out.findIndex((x, i) => x !== v[i]);
+    assert.equal(wrong, -1, `row ${Math.floor(wrong / headDim)}: ${out[wrong]} ≠ ${v[wrong]}`);
   },
 });

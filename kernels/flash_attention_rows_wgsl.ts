@@ -21,6 +21,7 @@
  */
 
 import type { KernelMath } from "./attention_tiling.ts";
+import { flashAttentionHeaderWgsl, subTileMainWgsl } from "./flash_attention_shared_wgsl.ts";
 
 /** Compile-time shape of the row kernel. */
 export interface RowKernelConfig {
@@ -42,11 +43,13 @@ export interface RowKernelConfig {
   tokenMasks: boolean;
 }
 
-/** The row kernel's WGSL for `config` (bindings: FLASH_ATTENTION_BINDINGS). */
+/**
+ * The row kernel's WGSL for `config` (bindings: FLASH_ATTENTION_BINDINGS of
+ * kernels/flash_attention_shared_wgsl.ts).
+ */
 export function rowKernelWgsl(config: RowKernelConfig): string {
   const { headDim, precision, math, blockQ, blockK, rowMasks, tokenMasks } = config;
   const d4 = headDim / 4;
-  const vec = precision === "f16" ? "vec4<f16>" : "vec4<f32>";
   const f16Math = math === "f16";
   const tile = f16Math ? "f16" : "f32"; // type of q, the staged tiles and the products
   const chunk4 = f16Math ? config.f16ScoreChunk / 4 : d4; // vec4s summed before a flush
@@ -117,39 +120,7 @@ ${precision === "f16" || f16Math ? "enable f16;" : ""}
 const D4: u32 = ${d4}u;          // head dim in vec4s
 const BLOCK_Q: u32 = ${blockQ}u; // query rows per workgroup (= threads)
 const BLOCK_K: u32 = ${blockK}u; // keys staged per step
-const ROW_MASK: u32 = 1u;
-const TOKEN_MASK: u32 = 2u;
-const NO_PART: u32 = 0xffffffffu;
-const EMPTY: f32 = -1.0e30;      // "no score"; finite so exp2 never sees inf - inf
-
-struct Params {
-  subTileCount: u32,
-  dispatchWidth: u32,
-  scaleLog2: f32,   // log2(e) / sqrt(d)
-  _pad: u32,
-}
-
-struct SubTile {
-  rowStart: u32,
-  rowEnd: u32,
-  tileStart: u32,
-  rangeBegin: u32,
-  rangeEnd: u32,
-  partSlot: u32,  // NO_PART, or the slot of this part's partial output
-  _p1: u32, _p2: u32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<${vec}>;
-@group(0) @binding(1) var<storage, read> k: array<${vec}>;
-@group(0) @binding(2) var<storage, read> v: array<${vec}>;
-@group(0) @binding(3) var<storage, read_write> outRows: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(5) var<storage, read> subTiles: array<SubTile>;
-@group(0) @binding(6) var<storage, read> ranges: array<vec4<u32>>; // start, end, maskOffset, kind
-@group(0) @binding(7) var<storage, read> maskWords: array<u32>;
-@group(0) @binding(8) var<uniform> params: Params;
-@group(0) @binding(9) var<storage, read_write> partialRows: array<vec4<f32>>;
-@group(0) @binding(10) var<storage, read_write> partialLse: array<f32>;
+${flashAttentionHeaderWgsl(precision)}
 
 var<workgroup> kTile: array<vec4<${tile}>, ${blockK * d4}>;
 var<workgroup> vTile: array<vec4<${tile}>, ${blockK * d4}>;
@@ -159,13 +130,7 @@ fn tokenBit(range: vec4<u32>, tileRow: u32, rowWords: u32, key: u32) -> bool {
   return ((maskWords[range.z + tileRow * rowWords + rel / 32u] >> (rel % 32u)) & 1u) == 1u;
 }
 
-@compute @workgroup_size(${blockQ})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let subIndex = wid.x + wid.y * params.dispatchWidth;
-  if (subIndex >= params.subTileCount) {
-    return;
-  }
-  let st = subTiles[subIndex];
+${subTileMainWgsl(blockQ)}
   let row = st.rowStart + lid;
   let rowActive = row < st.rowEnd;
   let tileRow = row - st.tileStart;
@@ -221,8 +186,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
 
   if (rowActive) {
-    let inv = select(0.0, 1.0 / rowSum, rowSum > 0.0);
-    let rowLse = select(EMPTY, (rowMax + log2(rowSum)) * 0.6931471805599453, rowSum > 0.0);
+    let inv = rowInverse(rowSum);
+    let rowLse = logSumExp(rowMax, rowSum);
     if (st.partSlot == NO_PART) {
       let outBase = row * D4;
       ${dims((i) => `outRows[outBase + ${i}u] = acc${i} * inv;`)}

@@ -23,8 +23,8 @@
  * @module
  */
 
-import type { BindingKind } from "../gpu/runtime.ts";
 import { type KernelMath, type TileKernelTiling, tilingThreads } from "./attention_tiling.ts";
+import { flashAttentionHeaderWgsl, subTileMainWgsl } from "./flash_attention_shared_wgsl.ts";
 
 /** Compile-time shape of the kernel. */
 export interface FlashAttentionConfig {
@@ -44,27 +44,6 @@ export interface FlashAttentionConfig {
   tokenMasks: boolean;
 }
 
-/**
- * Group 0 of the kernel: q, k, v, out, lse, subTiles, ranges, maskWords, params, and the partial
- * outputs and LSEs of split sub-tiles (merged by kernels/merge_partials_wgsl.ts).
- */
-export const FLASH_ATTENTION_BINDINGS = [
-  "read",
-  "read",
-  "read",
-  "read_write",
-  "read_write",
-  "read",
-  "read",
-  "read",
-  "uniform",
-  "read_write",
-  "read_write",
-] as const satisfies readonly BindingKind[];
-
-/** Words per sub-tile record in the `subTiles` buffer. */
-export const SUBTILE_WORDS = 8;
-
 const LANES = ["x", "y", "z", "w"];
 
 /** Lines `line(0…count−1)` joined for the template. */
@@ -72,7 +51,10 @@ function each(count: number, line: (i: number) => string, sep = "\n  "): string 
   return Array.from({ length: count }, (_, i) => line(i)).join(sep);
 }
 
-/** The kernel's WGSL for `config`. */
+/**
+ * The kernel's WGSL for `config` (bindings: FLASH_ATTENTION_BINDINGS of
+ * kernels/flash_attention_shared_wgsl.ts).
+ */
 export function flashAttentionWgsl(config: FlashAttentionConfig): string {
   const { headDim, precision, math, tiling, rowMasks, tokenMasks } = config;
   const { blockQ, blockK, scoreRows, scoreKeys, outRows, outDims } = tiling;
@@ -230,39 +212,7 @@ const OUT_DIM_GROUPS: u32 = ${headDim / outDims}u;    // threads sharing an outp
 const OUT_ROW_GROUPS: u32 = ${blockQ / outRows}u;
 const SCORE_CHUNK: u32 = ${chunk}u;        // f16 math: dims summed in f16 per flush
 const KEY_SWIZZLE: u32 = ${keySwizzle}u;
-const ROW_MASK: u32 = 1u;
-const TOKEN_MASK: u32 = 2u;
-const NO_PART: u32 = 0xffffffffu;
-const EMPTY: f32 = -1.0e30;             // "no score"; finite so exp2 never sees inf - inf
-
-struct Params {
-  subTileCount: u32,
-  dispatchWidth: u32,
-  scaleLog2: f32,   // log2(e) / sqrt(d)
-  _pad: u32,
-}
-
-struct SubTile {
-  rowStart: u32,
-  rowEnd: u32,
-  tileStart: u32,
-  rangeBegin: u32,
-  rangeEnd: u32,
-  partSlot: u32,  // NO_PART, or the slot of this part's partial output
-  _p1: u32, _p2: u32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<vec4<${precision}>>;
-@group(0) @binding(1) var<storage, read> k: array<vec4<${precision}>>;
-@group(0) @binding(2) var<storage, read> v: array<vec4<${precision}>>;
-@group(0) @binding(3) var<storage, read_write> outRows: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(5) var<storage, read> subTiles: array<SubTile>;
-@group(0) @binding(6) var<storage, read> ranges: array<vec4<u32>>; // start, end, maskOffset, kind
-@group(0) @binding(7) var<storage, read> maskWords: array<u32>;
-@group(0) @binding(8) var<uniform> params: Params;
-@group(0) @binding(9) var<storage, read_write> partialRows: array<vec4<f32>>;
-@group(0) @binding(10) var<storage, read_write> partialLse: array<f32>;
+${flashAttentionHeaderWgsl(precision)}
 
 var<workgroup> qRows: array<vec4<${tile}>, ${headDim * blockQ / 4}>;  // Q: [row][dim/4]
 var<workgroup> kvTile: array<vec4<${tile}>, ${blockK * d4}>;          // K, then V: [key][dim/4]
@@ -298,13 +248,7 @@ fn maxParts(row: u32) -> f32 {
   return m;
 }
 
-@compute @workgroup_size(${threads})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let subIndex = wid.x + wid.y * params.dispatchWidth;
-  if (subIndex >= params.subTileCount) {
-    return;
-  }
-  let st = subTiles[subIndex];
+${subTileMainWgsl(threads)}
   let rowCount = st.rowEnd - st.rowStart;
   let tileRow0 = st.rowStart - st.tileStart;
 
@@ -451,10 +395,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let subRow = 4u * oq${rv} + ${c}u;
       let sum = l${rv}.${LANES[c]};
       if (subRow < rowCount) {
-        let inv = select(0.0, 1.0 / sum, sum > 0.0);
-        let rowLse = select(EMPTY, (finalMax.${
-              LANES[c]
-            } + log2(sum)) * 0.6931471805599453, sum > 0.0);
+        let inv = rowInverse(sum);
+        let rowLse = logSumExp(finalMax.${LANES[c]}, sum);
         var outBase = (st.rowStart + subRow) * D4;
         if (st.partSlot != NO_PART) {
           outBase = (st.partSlot * BLOCK_Q + subRow) * D4;

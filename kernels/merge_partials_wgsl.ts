@@ -6,44 +6,42 @@
  *
  * @module
  */
-import type { BindingKind } from "../gpu/runtime.ts";
+import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
+import { EMPTY_SCORE_WGSL, gridMainWgsl } from "./flash_attention_shared_wgsl.ts";
 
-/** Group 0: partialRows, partialLse, merges, out, lse, params. */
-export const MERGE_PARTIALS_BINDINGS = [
-  "read",
-  "read",
-  "read",
-  "read_write",
-  "read_write",
-  "uniform",
-] as const satisfies readonly BindingKind[];
-
-/** Words per merge record: rowStart, rowEnd, firstSlot, parts. */
+/** Words per merge record: rowStart, rowEnd, firstSlot, parts (one `vec4<u32>`). */
 export const MERGE_WORDS = 4;
+
+/** Group 0: the parts' outputs and LSEs, the merge records, the merged rows and LSEs, params. */
+export const MERGE_PARTIALS_BINDINGS = [
+  { name: "partialRows", kind: "read", type: "array<vec4<f32>>" },
+  { name: "partialLse", kind: "read", type: "array<f32>" },
+  // Merge records: rowStart, rowEnd, firstSlot, parts.
+  { name: "merges", kind: "read", type: `array<vec${MERGE_WORDS}<u32>>` },
+  { name: "outRows", kind: "read_write", type: "array<vec4<f32>>" },
+  { name: "lse", kind: "read_write", type: "array<f32>" },
+  { name: "params", kind: "uniform", type: "Params" },
+] as const satisfies readonly Binding[];
 
 /** The merge kernel for rows of `headDim` and sub-tiles of `blockQ` rows. */
 export function mergePartialsWgsl(headDim: number, blockQ: number): string {
   return /* wgsl */ `
 const D4: u32 = ${headDim / 4}u;
 const BLOCK_Q: u32 = ${blockQ}u;
-const EMPTY: f32 = -1.0e30;
+${EMPTY_SCORE_WGSL}
 
 struct Params { mergeCount: u32, dispatchWidth: u32, _p0: u32, _p1: u32 }
 
-@group(0) @binding(0) var<storage, read> partialRows: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> partialLse: array<f32>;
-@group(0) @binding(2) var<storage, read> merges: array<vec4<u32>>; // rowStart, rowEnd, firstSlot, parts
-@group(0) @binding(3) var<storage, read_write> outRows: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(5) var<uniform> params: Params;
+${bindingsWgsl(MERGE_PARTIALS_BINDINGS)}
 
-@compute @workgroup_size(${blockQ})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let mergeIndex = wid.x + wid.y * params.dispatchWidth;
-  if (mergeIndex >= params.mergeCount) {
-    return;
+${
+    gridMainWgsl(blockQ, {
+      item: "merge",
+      count: "mergeCount",
+      record: "merge",
+      records: "merges",
+    })
   }
-  let merge = merges[mergeIndex];
   let row = merge.x + lid;
   if (row >= merge.y) {
     return;

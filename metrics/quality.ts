@@ -52,11 +52,7 @@ export function outputQuality(
   dense: Float32Array[],
   headDim: number,
 ): OutputQuality {
-  if (method.length !== dense.length || dense.length === 0) {
-    throw new RangeError(
-      `method must hold one output per dense head (${dense.length} ≥ 1), got ${method.length}`,
-    );
-  }
+  requireOnePerHead("method", "output", method, dense);
   let diffSquares = 0;
   let denseSquares = 0;
   let peak = 0;
@@ -97,6 +93,20 @@ export function outputQuality(
   const rmse = Math.sqrt(diffSquares / (rows * headDim));
   const psnrDb = rmse > 0 && peak > 0 ? 20 * Math.log10(peak / rmse) : null;
   return { relL2, cosine: cosineSum / rows, psnrDb };
+}
+
+/** Throws a RangeError naming `name` unless it holds one `what` per dense head (at least one). */
+function requireOnePerHead(
+  name: string,
+  what: string,
+  method: readonly Float32Array[],
+  dense: readonly Float32Array[],
+): void {
+  if (method.length !== dense.length || dense.length === 0) {
+    throw new RangeError(
+      `${name} must hold one ${what} per dense head (${dense.length} ≥ 1), got ${method.length}`,
+    );
+  }
 }
 
 function rowCosine(dot: number, norm: number, normDense: number): number {
@@ -143,12 +153,7 @@ export function recallFromLse(
   denseLse: Float32Array[],
   sample: Int32Array,
 ): number {
-  if (methodLse.length !== denseLse.length || denseLse.length === 0) {
-    throw new RangeError(
-      `methodLse must hold one array per dense head (${denseLse.length} ≥ 1), ` +
-        `got ${methodLse.length}`,
-    );
-  }
+  requireOnePerHead("methodLse", "array", methodLse, denseLse);
   if (sample.length === 0) throw new RangeError("sample must hold at least one query (got 0)");
   let sum = 0;
   for (let h = 0; h < denseLse.length; h++) {

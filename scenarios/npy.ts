@@ -14,7 +14,6 @@
  * @module
  */
 import {
-  DTYPE_BYTES,
   elementCount,
   formatShape,
   InputFileError,
@@ -22,6 +21,7 @@ import {
   type TensorDtype,
   type TensorEntry,
 } from "./tensor_file.ts";
+import { isShape, sizeMismatch, tensorBytes } from "./tensor_header.ts";
 
 /** An npy v1.0 header for a C-order array, padded so the data starts at a multiple of 64. */
 export function npyHeaderBytes(descr: string, shape: readonly number[]): Uint8Array {
@@ -126,11 +126,11 @@ export async function readNpyHeader(path: string): Promise<TensorEntry> {
   const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(headerBytes);
   const { dtype, shape } = parseNpyHeader(text, path);
   const offset = headerStart + headerLength;
-  const byteLength = elementCount(shape) * DTYPE_BYTES[dtype];
+  const byteLength = tensorBytes(shape, dtype);
   if (fileSize - offset !== byteLength) {
     throw new InputFileError(
-      `${path}: data is ${fileSize - offset} bytes but shape ${formatShape(shape)} of ${dtype} ` +
-        `needs ${byteLength}${fileSize - offset < byteLength ? " (file truncated?)" : ""}`,
+      `${path}: data is ${sizeMismatch(fileSize - offset, shape, dtype, byteLength)}` +
+        (fileSize - offset < byteLength ? " (file truncated?)" : ""),
     );
   }
   return { dtype, shape, offset, byteLength };
@@ -183,12 +183,12 @@ export function parseNpyHeader(
     );
   }
   const shape = header.shape;
-  if (!Array.isArray(shape) || !shape.every((n) => Number.isSafeInteger(n) && Number(n) >= 0)) {
+  if (!isShape(shape)) {
     throw new InputFileError(
       `${path}: shape must be a tuple of non-negative integers (got ${JSON.stringify(shape)})`,
     );
   }
-  return { dtype, shape: shape as number[] };
+  return { dtype, shape };
 }
 
 /** Recursive-descent parser of the literals npy headers hold: dicts, tuples, lists, strings, ints, booleans. */

@@ -7,15 +7,8 @@
  *
  * @module
  */
-import {
-  DTYPE_BYTES,
-  elementCount,
-  formatShape,
-  InputFileError,
-  readRange,
-  type TensorDtype,
-  type TensorEntry,
-} from "./tensor_file.ts";
+import { InputFileError, readRange, type TensorDtype, type TensorEntry } from "./tensor_file.ts";
+import { isShape, sizeMismatch, tensorBytes } from "./tensor_header.ts";
 
 /** safetensors dtype names the loader accepts, and the element type each maps to. */
 export const SAFETENSORS_DTYPES: Readonly<Record<string, TensorDtype>> = {
@@ -111,7 +104,7 @@ export function parseSafetensorsHeader(
       );
     }
     const shape = value.shape;
-    if (!Array.isArray(shape) || !shape.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    if (!isShape(shape)) {
       throw new InputFileError(
         `${where} shape must be a list of non-negative integers (got ${JSON.stringify(shape)})`,
       );
@@ -134,11 +127,10 @@ export function parseSafetensorsHeader(
           `section (file truncated?)`,
       );
     }
-    const expectedBytes = elementCount(shape) * DTYPE_BYTES[dtype];
+    const expectedBytes = tensorBytes(shape, dtype);
     if (end - begin !== expectedBytes) {
       throw new InputFileError(
-        `${where} holds ${end - begin} bytes but shape ${formatShape(shape)} of ` +
-          `${value.dtype} needs ${expectedBytes}`,
+        `${where} holds ${sizeMismatch(end - begin, shape, String(value.dtype), expectedBytes)}`,
       );
     }
     tensors.set(name, { dtype, shape, offset: dataStart + begin, byteLength: end - begin });
