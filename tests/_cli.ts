@@ -52,3 +52,29 @@ export async function runDeno(
     stderr: decoder.decode(output.stderr),
   };
 }
+
+/** True when `dir` does not exist or holds nothing. */
+export async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  try {
+    for await (const _ of Deno.readDir(dir)) return false;
+    return true;
+  } catch {
+    return true;
+  }
+}
+
+/** Starts `deno run --allow-all SCRIPT ARGS…` without waiting (its output is discarded). */
+export function spawnCli(
+  script: string,
+  args: readonly string[],
+  options: RunCliOptions = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", script, ...args],
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
