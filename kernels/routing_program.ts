@@ -8,6 +8,7 @@
  */
 import type { GpuRuntime } from "../gpu/runtime.ts";
 import { timeComputePass } from "../gpu/timing.ts";
+import { submitComputePass } from "../gpu/compute_pass.ts";
 
 /** A compiled, bound routing workload. */
 export interface RoutingProgram {
@@ -37,11 +38,7 @@ export interface RoutingTimingOptions {
 
 /** Runs `program` once and waits for it (its outputs can then be read). */
 export async function runRoutingOnce(runtime: GpuRuntime, program: RoutingProgram): Promise<void> {
-  const encoder = runtime.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  program.encode(pass);
-  pass.end();
-  runtime.device.queue.submit([encoder.finish()]);
+  submitComputePass(runtime, (pass) => program.encode(pass));
   await runtime.device.queue.onSubmittedWorkDone();
   runtime.assertAlive();
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { submitComputePass } from "../gpu/compute_pass.ts";
 import { GpuRuntime } from "../gpu/runtime.ts";
 import { uploadQkv } from "../gpu/upload_qkv.ts";
 import { BranchedAttention } from "../kernels/branched_attention.ts";
@@ -174,11 +175,7 @@ Deno.test("moga on the GPU: routing = float64 routing; three branches averaged =
       gpuInputs,
     );
     program.poisonOutputs();
-    const encoder = runtime.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    program.encode(pass);
-    pass.end();
-    runtime.device.queue.submit([encoder.finish()]);
+    submitComputePass(runtime, (pass) => program.encode(pass));
     const routing = routeHiddenStates(hidden, {
       routed: { start: 0, count: videoTokens(scenario) },
       router: { weights: seededRouterWeights({ groups: 3, dims: 64 }, { seed: 2 }), groups: 3 },

@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import {
   branchedFigures,
+  type CaseIdentity,
   caseIdentity,
   denseFlops,
   layoutFigures,
@@ -29,21 +30,7 @@ import { writeFileAtomic } from "../records/atomic_write.ts";
 export const PLAN_SCHEMA = "longshot.plan/1";
 
 /** One (scenario, method) case of a plan. Figures are all heads, null when the case failed. */
-export interface PlanCase {
-  /** Scenario name. */
-  scenario: string;
-  /** Method name. */
-  method: string;
-  /** Parameters as resolved for this scenario. */
-  params: Params;
-  /** Sequence length L. */
-  tokens: number;
-  /** Text tokens inside L. */
-  textTokens: number;
-  /** Heads. */
-  heads: number;
-  /** Head dimension. */
-  headDim: number;
+export interface PlanCase extends CaseIdentity {
   /** Head whose layout a dynamic method's figures come from, null for static methods. */
   head: number | null;
   /** 1 − attended pairs / L². */

@@ -106,39 +106,26 @@ export function resultsTables(runs: Array<{ name: string; run: ResultsFile }>): 
         "routing share",
         "recall",
       ],
-      sparse.map(({ name, record: r }) =>
-        r.error
-          ? [
-            name,
-            r.scenario,
-            methodSpecOf(r.method, r.params),
-            String(r.tokens),
-            String(r.heads),
-            r.dtype,
-            errorCell(r.error),
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-          ]
-          : [
-            name,
-            r.scenario,
-            methodSpecOf(r.method, r.params),
-            String(r.tokens),
-            String(r.heads),
-            r.dtype,
-            fixed(r.tokenSparsity, 3),
-            fixed(r.latency?.median, 1),
-            fixed(r.tflops, 1),
-            fixed(r.speedup, 2),
-            fixed(r.efficiency, 2),
-            routingShare(r),
-            fixed(r.quality?.recall, 3),
-          ]
-      ),
+      sparse.map(({ name, record: r }) => {
+        const identity = [
+          name,
+          r.scenario,
+          methodSpecOf(r.method, r.params),
+          String(r.tokens),
+          String(r.heads),
+          r.dtype,
+        ];
+        return r.error ? [...identity, errorCell(r.error), "", "", "", "", "", ""] : [
+          ...identity,
+          fixed(r.tokenSparsity, 3),
+          fixed(r.latency?.median, 1),
+          fixed(r.tflops, 1),
+          fixed(r.speedup, 2),
+          fixed(r.efficiency, 2),
+          routingShare(r),
+          fixed(r.quality?.recall, 3),
+        ];
+      }),
     ),
   ];
   const fits = growthExponents(all.map(({ record }) => record));

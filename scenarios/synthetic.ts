@@ -57,7 +57,7 @@ import {
   totalTokens,
   videoStart,
 } from "./scenario.ts";
-import { planSyntheticScene, type SyntheticScene } from "./synthetic_scene.ts";
+import { planSyntheticScene, SYNTHETIC_STREAMS, type SyntheticScene } from "./synthetic_scene.ts";
 import { ropeSplit, ropeTables, rotatePairs, slowPairGains } from "./_rope.ts";
 
 /** Options of {@link syntheticInputs}. */
@@ -92,13 +92,6 @@ const NEGLIGIBLE_WEIGHT = 1e-3;
 /** Standard deviation of the per-token noise, per projected channel (content gives ~1). */
 const NOISE = 0.3;
 
-const STREAM_BASIS = 3;
-const STREAM_MAPS = 4;
-const STREAM_NOISE_Q = 5;
-const STREAM_NOISE_K = 6;
-const STREAM_NOISE_V = 7;
-const STREAM_NOISE_X = 8;
-
 /** Scales `row` to root-mean-square 1 (the q/k RMSNorm of HunyuanVideo and Wan, without weights). */
 function rmsNormalise(row: Float64Array): void {
   let sumSquares = 0;
@@ -120,7 +113,7 @@ export function describeSynthetic(options: SyntheticOptions): string {
  */
 function contentBasis(scene: SyntheticScene, shots: number, dims: number, seed: number) {
   const count = shots + scene.subjects + 1;
-  const random = new Prng(seed, -1, STREAM_BASIS);
+  const random = new Prng(seed, -1, SYNTHETIC_STREAMS.basis);
   const norm = 1 / Math.sqrt(dims);
   const shared = new Float64Array(dims);
   for (let m = 0; m < dims; m++) shared[m] = random.normal() * norm;
@@ -167,6 +160,7 @@ export function syntheticInputs(scenario: Scenario, options: SyntheticOptions): 
   const scene = planSyntheticScene(scenario, seed);
   const basis = contentBasis(scene, scenario.shots.length, d, seed);
   const tokens = totalTokens(scenario);
+  const content: SyntheticContent = { scenario, scene, basis, seed };
   return {
     description: describeSynthetic({ seed, temperature }),
     tokens,
@@ -178,10 +172,10 @@ export function syntheticInputs(scenario: Scenario, options: SyntheticOptions): 
           new RangeError(`head must be an integer in 0…${scenario.heads - 1} (got ${h})`),
         );
       }
-      return Promise.resolve(generateHead(scenario, scene, basis, seed, temperature, h));
+      return Promise.resolve(generateHead(content, temperature, h));
     },
     hidden(): Promise<HiddenStates> {
-      return Promise.resolve({ dims: d, x: generateHidden(scenario, scene, basis, seed) });
+      return Promise.resolve({ dims: d, x: generateHidden(content) });
     },
   };
 }
@@ -198,13 +192,17 @@ function addContent(
   }
 }
 
+/** What every head and the hidden states are drawn from: the scene plan and the content vectors. */
+interface SyntheticContent {
+  scenario: Scenario;
+  scene: SyntheticScene;
+  basis: Float64Array;
+  seed: number;
+}
+
 /** Every token's content mix (the hidden states x; see module doc). */
-function generateHidden(
-  scenario: Scenario,
-  scene: SyntheticScene,
-  basis: Float64Array,
-  seed: number,
-): Float32Array {
+function generateHidden(content: SyntheticContent): Float32Array {
+  const { scenario, scene, basis, seed } = content;
   const dims = scenario.headDim;
   const [frames, rows, columns] = scenario.latent;
   const shots = scenario.shots.length;
@@ -241,25 +239,19 @@ function generateHidden(
       addContent(x, source, { token, index, weight: TEXT_NAME_WEIGHT });
     }
   }
-  const key = streamKey(seed, -1, STREAM_NOISE_X);
+  const key = streamKey(seed, -1, SYNTHETIC_STREAMS.noiseX);
   const noise = NOISE / Math.sqrt(dims);
   for (let i = 0; i < x.length; i++) x[i] += noise * byteNormalAt(key, i);
   return x;
 }
 
-function generateHead(
-  scenario: Scenario,
-  scene: SyntheticScene,
-  basis: Float64Array,
-  seed: number,
-  temperature: number,
-  head: number,
-): HeadTensors {
+function generateHead(content: SyntheticContent, temperature: number, head: number): HeadTensors {
+  const { scenario, scene, basis, seed } = content;
   const d = scenario.headDim;
   const [frames, rows, columns] = scenario.latent;
   const shots = scenario.shots.length;
   const tokens = totalTokens(scenario);
-  const random = new Prng(seed, head, STREAM_MAPS);
+  const random = new Prng(seed, head, SYNTHETIC_STREAMS.maps);
   const mapQ = new Float64Array(d * d);
   const mapK = new Float64Array(d * d);
   const mapV = new Float64Array(d * d);
@@ -288,9 +280,9 @@ function generateHead(
       projectedK[b * d + c] *= temporalGain;
     }
   }
-  const keyQ = streamKey(seed, head, STREAM_NOISE_Q);
-  const keyK = streamKey(seed, head, STREAM_NOISE_K);
-  const keyV = streamKey(seed, head, STREAM_NOISE_V);
+  const keyQ = streamKey(seed, head, SYNTHETIC_STREAMS.noiseQ);
+  const keyK = streamKey(seed, head, SYNTHETIC_STREAMS.noiseK);
+  const keyV = streamKey(seed, head, SYNTHETIC_STREAMS.noiseV);
   const q = new Float32Array(tokens * d);
   const k = new Float32Array(tokens * d);
   const v = new Float32Array(tokens * d);

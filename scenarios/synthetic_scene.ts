@@ -13,9 +13,21 @@
 import { Prng } from "./prng.ts";
 import { type Scenario, shotFrameBounds, textSegmentRanges } from "./scenario.ts";
 
-/** Stream numbers of the head-independent draws (head −1). */
-const STREAM_TRAJECTORIES = 1;
-const STREAM_TEXT = 2;
+/**
+ * The {@link Prng} stream number of every draw of the synthetic inputs, in one table so that no two
+ * draws share a stream: trajectories and text are head-independent (head −1), as are the basis
+ * and the hidden states' noise; the maps and the Q/K/V noise are per head.
+ */
+export const SYNTHETIC_STREAMS = {
+  trajectories: 1,
+  text: 2,
+  basis: 3,
+  maps: 4,
+  noiseQ: 5,
+  noiseK: 6,
+  noiseV: 7,
+  noiseX: 8,
+} as const;
 
 /** Blob radius (Gaussian σ) as a share of the shorter latent side. */
 const BLOB_RADIUS_SHARE = 0.15;
@@ -73,7 +85,7 @@ export function planSyntheticScene(scenario: Scenario, seed: number): SyntheticS
   const rowWeights = new Float64Array(frames * slots * rows);
   const columnWeights = new Float64Array(frames * slots * columns);
   const bounds = shotFrameBounds(scenario);
-  const random = new Prng(seed, -1, STREAM_TRAJECTORIES);
+  const random = new Prng(seed, -1, SYNTHETIC_STREAMS.trajectories);
   const place = (side: number) =>
     (BLOB_START_MARGIN + (1 - 2 * BLOB_START_MARGIN) * random.uniform()) * (side - 1);
   const travel = (side: number, start: number) =>
@@ -99,7 +111,7 @@ export function planSyntheticScene(scenario: Scenario, seed: number): SyntheticS
   const textShot = new Int32Array(textCount);
   const textSubject = new Int32Array(textCount);
   const perShot = ranges.length === scenario.shots.length;
-  const naming = new Prng(seed, -1, STREAM_TEXT);
+  const naming = new Prng(seed, -1, SYNTHETIC_STREAMS.text);
   let token = 0;
   ranges.forEach(([start, end], segment) => {
     const named = perShot ? shotSubjects[segment] : [...new Set(shotSubjects.flat())];

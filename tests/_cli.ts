@@ -1,6 +1,6 @@
 /**
- * The one subprocess runner of the CLI tests: runs a Deno script with every permission and
- * returns its exit code and decoded output.
+ * The one subprocess runner of the CLI tests: runs a Deno script with every permission (or any
+ * `deno` subcommand) and returns its exit code and decoded output.
  *
  * @module
  */
@@ -24,13 +24,21 @@ export interface RunCliOptions {
 }
 
 /** Runs `deno run --allow-all SCRIPT ARGS…` and waits for it. */
-export async function runCli(
+export function runCli(
   script: string,
   args: readonly string[],
   options: RunCliOptions = {},
 ): Promise<CliRun> {
+  return runDeno(["run", "--allow-all", script, ...args], options);
+}
+
+/** Runs `deno ARGS…` (any subcommand) with `NO_COLOR` and no stdin, and waits for it. */
+export async function runDeno(
+  args: readonly string[],
+  options: RunCliOptions = {},
+): Promise<CliRun> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", script, ...args],
+    args: [...args],
     cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ExecutionForm } from "../form/form.ts";
+import { submitComputePass } from "../gpu/compute_pass.ts";
 import type { GpuRuntime } from "../gpu/runtime.ts";
 import { uploadHead } from "../gpu/upload_qkv.ts";
 import { AttentionProgram } from "../kernels/attention.ts";
@@ -30,11 +31,7 @@ export async function runFormOnce(
     }, { tiling: options.tiling, math: options.math });
     try {
       program.poisonOutputs();
-      const encoder = runtime.device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      program.encode(pass);
-      pass.end();
-      runtime.device.queue.submit([encoder.finish()]);
+      submitComputePass(runtime, (pass) => program.encode(pass));
       const out = new Float32Array(await runtime.read(program.outputs.out[0]));
       const lse = new Float32Array(await runtime.read(program.outputs.lse[0]));
       return { out, lse };

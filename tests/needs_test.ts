@@ -1,22 +1,15 @@
 import assert from "node:assert/strict";
 import { GPU_GROUP_PREFIX, GROUP_ENV, IGNORE_LOG_ENV, REQUIRED_ENV } from "./needs.ts";
+import { runDeno } from "./_cli.ts";
 
 const FIXTURE = new URL("./fixtures/needs_fixture.ts", import.meta.url).pathname;
 
 /** `deno test` of the fixture with `env` (none of the parent's switches): exit code and report. */
 async function runFixture(env: Record<string, string>): Promise<{ code: number; out: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "--allow-all", "--no-check", FIXTURE],
-    env: { NO_COLOR: "1", [IGNORE_LOG_ENV]: "", [REQUIRED_ENV]: "", [GROUP_ENV]: "", ...env },
-    clearEnv: false,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    out: decoder.decode(output.stdout) + decoder.decode(output.stderr),
-  };
+  const run = await runDeno(["test", "--allow-all", "--no-check", FIXTURE], {
+    env: { [IGNORE_LOG_ENV]: "", [REQUIRED_ENV]: "", [GROUP_ENV]: "", ...env },
+  });
+  return { code: run.code, out: run.stdout + run.stderr };
 }
 
 Deno.test("an unmet need ignores the test, names what is missing and logs it", async () => {

@@ -8,6 +8,7 @@
  * @module
  */
 import { parseCommandLine, runCommand } from "../cli/_usage.ts";
+import { submitComputePass } from "../gpu/compute_pass.ts";
 import { GpuRuntime } from "../gpu/runtime.ts";
 import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
 import { AttentionProgram, F16_SCORE_CHUNK } from "../kernels/attention.ts";
@@ -83,11 +84,7 @@ async function checkTiling(
     small.gpu,
     kernel,
   );
-  const encoder = runtime.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  program.encode(pass);
-  pass.end();
-  runtime.device.queue.submit([encoder.finish()]);
+  submitComputePass(runtime, (pass) => program.encode(pass));
   const out = new Float32Array(await runtime.read(program.outputs.out[0]));
   program.release();
   let max = 0;
