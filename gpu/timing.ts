@@ -7,6 +7,12 @@
  */
 import type { GpuRuntime } from "./runtime.ts";
 
+/**
+ * Timed runs per timestamp query set: WebGPU allows at most 4,096 queries in a set, two a run.
+ * Longer series use several sets, so `--repeats` above 2,048 times every run.
+ */
+export const MAX_RUNS_PER_QUERY_SET = 2048;
+
 /** Warm-up and repeat counts. */
 export interface TimingOptions {
   /** Untimed runs first (compilation, first-use costs). */
@@ -72,12 +78,27 @@ export async function timeComputePass(
     }
     return { samples, timer: "wall", firstRunMs };
   }
-  const querySet = device.createQuerySet({ type: "timestamp", count: 2 * repeats });
-  for (let i = 0; i < repeats; i++) {
-    await runOnce({ querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
-    options.onRun?.("timed", i + 1, repeats);
+  const samples: number[] = [];
+  for (let first = 0; first < repeats; first += MAX_RUNS_PER_QUERY_SET) {
+    const runs = Math.min(MAX_RUNS_PER_QUERY_SET, repeats - first);
+    const querySet = device.createQuerySet({ type: "timestamp", count: 2 * runs });
+    for (let i = 0; i < runs; i++) {
+      await runOnce({ querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
+      options.onRun?.("timed", first + i + 1, repeats);
+    }
+    samples.push(...await readTimestamps(device, querySet, runs));
+    querySet.destroy();
   }
-  const bytes = 16 * repeats;
+  return { samples, timer: "gpu", firstRunMs };
+}
+
+/** Pass durations (ms) from the `runs` begin/end timestamp pairs of `querySet`. */
+async function readTimestamps(
+  device: GPUDevice,
+  querySet: GPUQuerySet,
+  runs: number,
+): Promise<number[]> {
+  const bytes = 16 * runs;
   const resolved = device.createBuffer({
     size: bytes,
     usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
@@ -87,19 +108,14 @@ export async function timeComputePass(
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
   });
   const encoder = device.createCommandEncoder();
-  encoder.resolveQuerySet(querySet, 0, 2 * repeats, resolved, 0);
+  encoder.resolveQuerySet(querySet, 0, 2 * runs, resolved, 0);
   encoder.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
   device.queue.submit([encoder.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
   const ticks = new BigInt64Array(staging.getMappedRange().slice(0));
   staging.unmap();
   for (const b of [resolved, staging]) b.destroy();
-  querySet.destroy();
-  const samples: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    samples.push(Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6);
-  }
-  return { samples, timer: "gpu", firstRunMs };
+  return Array.from({ length: runs }, (_, i) => Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6);
 }
 
 /** Median, p10 and p90 of samples (linear interpolation between order statistics). */

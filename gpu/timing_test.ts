@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { GpuRuntime } from "./runtime.ts";
-import { summarizeSamples, timeComputePass } from "./timing.ts";
+import { MAX_RUNS_PER_QUERY_SET, summarizeSamples, timeComputePass } from "./timing.ts";
 
 /**
  * A runtime whose device only records what timing.ts asks of it. Wall time is a fake clock that
@@ -14,7 +14,8 @@ function fakeRuntime(options: {
   let now = 0;
   let passes = 0;
   const pendingWalls: number[] = [];
-  const ticks = new BigInt64Array(1024);
+  const ticks = new BigInt64Array(4096);
+  const querySetSizes: number[] = [];
   const timedPasses: number[] = [];
   const device = {
     createCommandEncoder: () => ({
@@ -34,7 +35,12 @@ function fakeRuntime(options: {
       copyBufferToBuffer: () => {},
       finish: () => ({}),
     }),
-    createQuerySet: () => ({ destroy: () => {} }),
+    createQuerySet: ({ count }: { count: number }) => {
+      // WebGPU refuses a set of more than 4,096 queries (the passes then run nothing at all).
+      if (count > 4096) throw new RangeError(`query set of ${count} > 4096`);
+      querySetSizes.push(count);
+      return { destroy: () => {} };
+    },
     createBuffer: ({ size }: { size: number }) => ({
       mapAsync: () => Promise.resolve(),
       getMappedRange: () => ticks.buffer.slice(0, size),
@@ -54,7 +60,7 @@ function fakeRuntime(options: {
     facts: { timestampQuery: options.timestampQuery },
     assertAlive: () => {},
   } as unknown as GpuRuntime;
-  return { runtime, clock: () => now, timedPasses };
+  return { runtime, clock: () => now, timedPasses, querySetSizes };
 }
 
 /** Runs `body` with performance.now() reading `clock`. */
@@ -82,6 +88,22 @@ Deno.test("timer: timestamp queries when the adapter has them, GPU times per pas
   assert.deepEqual(timing.samples, [1.5, 2.5, 3.5], "GPU ticks, not the 50 ms wall time");
   assert.deepEqual(fake.timedPasses, [2, 3, 4], "warm-up passes carry no timestamps");
   assert.equal(timing.firstRunMs, 50);
+});
+
+Deno.test("timer: more repeats than one query set holds are timed in several sets, every run", async () => {
+  const repeats = 2 * MAX_RUNS_PER_QUERY_SET + 5;
+  const fake = fakeRuntime({
+    timestampQuery: true,
+    wallMs: () => 1,
+    gpuMs: (pass) => 1 + pass % 7,
+  });
+  const timing = await withClock(
+    fake.clock,
+    () => timeComputePass(fake.runtime, () => {}, { warmup: 1, repeats }),
+  );
+  assert.equal(timing.samples.length, repeats);
+  assert.deepEqual(fake.querySetSizes, [4096, 4096, 10]);
+  for (let i = 0; i < repeats; i++) assert.equal(timing.samples[i], 1 + (i + 1) % 7, `run ${i}`);
 });
 
 Deno.test("timer: wall time submit → onSubmittedWorkDone without timestamp queries", async () => {
