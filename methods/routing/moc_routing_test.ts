@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { GpuRuntime } from "../../gpu/runtime.ts";
-import { uploadHead } from "../../gpu/upload_qkv.ts";
+import { uploadHeads } from "../../tests/gpu_heads.ts";
 import type { HeadTensors } from "../../scenarios/inputs.ts";
 import { type Scenario, totalTokens } from "../../scenarios/scenario.ts";
 import { lacksShaderF16, testNeeding } from "../../tests/needs.ts";
@@ -35,23 +35,18 @@ async function gpuSelections(
   tensors: HeadTensors[],
   options: { k: number; precision: "f32" | "f16" },
 ): Promise<MocSelection[]> {
-  const uploaded = tensors.map((t, h) => uploadHead(runtime, t, options.precision, h));
+  const heads = uploadHeads(runtime, tensors, options.precision);
   const program = await MocGpuRouting.create(runtime, {
     chunks,
     k: options.k,
     headDim: SCENARIO.headDim,
     heads: tensors.map((_, h) => h),
-    inputs: {
-      precision: options.precision,
-      q: uploaded.map((u) => u.q),
-      k: uploaded.map((u) => u.k),
-      v: uploaded.map((u) => u.v),
-    },
+    inputs: heads.inputs,
   });
   await runRoutingOnce(runtime, program);
   const selections = await program.read();
   program.release();
-  runtime.release(uploaded.flatMap((u) => [u.q, u.k, u.v]));
+  heads.release();
   return selections;
 }
 

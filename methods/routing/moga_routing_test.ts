@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { GpuRuntime } from "../../gpu/runtime.ts";
-import { uploadHead } from "../../gpu/upload_qkv.ts";
+import { uploadHeads } from "../../tests/gpu_heads.ts";
 import type { HeadTensors } from "../../scenarios/inputs.ts";
 import { Prng } from "../../scenarios/prng.ts";
 import { lacksShaderF16, testNeeding } from "../../tests/needs.ts";
@@ -17,25 +17,20 @@ async function gpuRouting(
   tensors: HeadTensors[],
   options: { routed: RoutedRange; router: MogaGpuRouter; precision: "f32" | "f16" },
 ): Promise<MogaRouting[]> {
-  const uploaded = tensors.map((t, h) => uploadHead(runtime, t, options.precision, h));
+  const heads = uploadHeads(runtime, tensors, options.precision);
   const program = await MogaGpuRouting.create(runtime, {
     routed: options.routed,
     router: options.router,
     headDim: D,
     heads: tensors.map((_, h) => h),
-    inputs: {
-      precision: options.precision,
-      q: uploaded.map((u) => u.q),
-      k: uploaded.map((u) => u.k),
-      v: uploaded.map((u) => u.v),
-    },
+    inputs: heads.inputs,
   });
   // Twice: every run must start from the inputs, not from the previous run's state.
   await runRoutingOnce(runtime, program);
   await runRoutingOnce(runtime, program);
   const routings = await program.read();
   program.release();
-  runtime.release(uploaded.flatMap((u) => [u.q, u.k, u.v]));
+  heads.release();
   return routings;
 }
 
