@@ -79,6 +79,19 @@ export interface Method {
   analyticFlops?(scenario: Scenario): number | null;
 }
 
+/**
+ * The one parameter a frontier sweep and a calibration turn (docs/methods.md, "Knobs"): its name
+ * and the settings to try on a scenario, ordered from the densest (best quality) to the sparsest.
+ */
+export interface MethodKnob {
+  /** Parameter name (`decay`, `window`, `k`, `groups`). */
+  param: string;
+  /** One line: what turning it does (for `list` and the report). */
+  summary: string;
+  /** Settings to try on `scenario`, densest first; every one is valid for the method. */
+  grid(scenario: Scenario): ParamValue[];
+}
+
 /** Describes a method in the registry: its parameters and how to make one. */
 export interface MethodDefinition {
   /** Registry name. */
@@ -91,6 +104,8 @@ export interface MethodDefinition {
   paramDocs: Record<string, string>;
   /** A method with `params` (defaults filled in), validated with clear errors. */
   create(params: Params): Method;
+  /** The knob frontier sweeps and calibration turn; absent for dense. */
+  knob?: MethodKnob;
 }
 
 /** Thrown for a bad method spec or parameter; the message names the parameter and allowed values. */

@@ -181,6 +181,11 @@ export const moc: MethodDefinition = {
       "no anchor covers",
     block: "block size for block-sparsity figures and mask pictures (tokens)",
   },
+  knob: {
+    param: "k",
+    summary: "chunks routed per query: fewer is sparser",
+    grid: () => [16, 8, 6, 5, 4, 3, 2, 1],
+  },
   create(given: Params): Method {
     const params = mocParams(given);
     const k = params.k as number;

@@ -124,6 +124,11 @@ export const mogaKmeans: MethodDefinition = {
       "kmeans (seeded spherical k-means on each head's keys) or a .json file of [G][d] weights",
     block: "block size for block-sparsity figures and mask pictures (tokens)",
   },
+  knob: {
+    param: "groups",
+    summary: "number of groups G: more groups are smaller (sparser)",
+    grid: () => [2, 4, 8, 16, 32, 64],
+  },
   create(given: Params): Method {
     const params = mogaParams(given);
     const groups = params.groups as number;

@@ -242,6 +242,11 @@ export const mogaPaper: MethodDefinition = {
     adjacent: "frames of each neighbouring shot a shot's temporal group reaches (≥ 0)",
     block: "block size for block-sparsity figures and mask pictures (tokens)",
   },
+  knob: {
+    param: "groups",
+    summary: "number of groups M: more groups are smaller (sparser)",
+    grid: () => [2, 5, 10, 20, 40],
+  },
   create(given: Params): Method {
     const params = mogaPaperParams(given);
     const partitions = params.partitions as [number, number];

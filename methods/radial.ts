@@ -200,6 +200,11 @@ export const radial: MethodDefinition = {
       "window decay factor δ > 0, or auto: 0.95 hunyuan, 0.2 wan, 1.0 mochi (official scripts)",
     block: "block size in tokens: 128 or 64",
   },
+  knob: {
+    param: "decay",
+    summary: "window decay δ: smaller halves the band sooner (sparser)",
+    grid: () => [4, 2, 1, 0.5, 0.25, 0.1],
+  },
   create(given: Params): Method {
     const params = radialParams(given);
     const blockSize = params.block as number;

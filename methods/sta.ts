@@ -238,6 +238,29 @@ function analyticHeadFlops(scenario: Scenario, tile: Triple, window: Triple): nu
  * `windows` (`3x3x3/1x6x10`) or a FastVideo mask-strategy file (`strategy`, with the `step` and
  * `layer` whose windows run).
  */
+/**
+ * Windows a frontier sweep tries on `scenario` with tiles of `tile`, largest first: the whole tile
+ * grid, the whole frame over three tile frames, then cubes of 5, 3 and 1 tiles (each clamped to
+ * the grid). Empty when the canvas does not divide into whole tiles.
+ */
+export function staWindowGrid(scenario: Scenario, tile: Triple): Triple[] {
+  let tiles: Triple;
+  try {
+    tiles = tileGrid(scenario.latent, tile).tiles;
+  } catch (error) {
+    if (error instanceof UnsupportedScenarioError) return [];
+    throw error;
+  }
+  const [t, h, w] = tiles;
+  const shapes: Triple[] = [[t, h, w], [3, h, w], [5, 5, 5], [3, 5, 5], [3, 3, 3], [1, 3, 3]];
+  const windows = [...shapes, [1, 1, 1] as Triple]
+    .map((window) => window.map((n, axis) => Math.min(n, tiles[axis])) as Triple);
+  const seen = new Set<string>();
+  return windows
+    .filter((window) => !seen.has(window.join("x")) && seen.add(window.join("x")))
+    .sort((a, b) => b[0] * b[1] * b[2] - a[0] * a[1] * a[2]);
+}
+
 /** The note of a record that runs one window for every head. */
 export const UNIFORM_WINDOW_NOTE =
   "STA paper setting: tiles of 6x8x8 tokens and a 3D window of tiles; FastVideo searches a " +
@@ -256,6 +279,11 @@ export const sta: MethodDefinition = {
     strategy: 'FastVideo mask-strategy JSON ({"step_layer_head": [t, h, w]}); replaces window',
     step: "denoising step whose windows run, with strategy (default 0)",
     layer: "layer whose windows run, with strategy (default 0)",
+  },
+  knob: {
+    param: "window",
+    summary: "window in tiles TxHxW: smaller is sparser",
+    grid: (scenario: Scenario) => staWindowGrid(scenario, DEFAULTS.tile as Triple),
   },
   create(given: Params): Method {
     const resolved = resolveParams("sta", { ...DEFAULTS, ...PER_HEAD_DEFAULTS }, given);
