@@ -134,7 +134,8 @@ export function workgroupBytes(tiling: AttentionTiling, headDim: number, math: K
   if (tiling.kernel === "rowBlocks") {
     const { blockQ, blockK, slices } = tiling;
     const partials = slices > 1 ? blockQ * slices * blockK * 4 : 0; // f32 partial scores
-    return 2 * blockK * headDim * element + partials;
+    const padding = slices > 1 ? slices * 4 : 0; // a vec4 per slice array
+    return 2 * (blockK * headDim + padding) * element + partials;
   }
   const { blockQ, blockK, scoreKeys } = tiling;
   const tiles = headDim * blockQ + blockK * headDim + blockK * blockQ; // Q, K or V, P

@@ -8,14 +8,16 @@
  * - register blocking: a thread owns `rowsPerThread` rows, so each K/V vec4 it loads feeds
  *   4 × `rowsPerThread` FMAs;
  * - split head dim: each of the `slices` threads of a row group owns every `slices`-th vec4 of
- *   the head dim (interleaved, so a warp's loads of one key hit distinct banks) of q and of the
- *   output, which keeps q and the accumulators at `rowsPerThread × d / slices` values a thread.
+ *   the head dim of q and of the output, which keeps q and the accumulators at
+ *   `rowsPerThread × d / slices` values a thread. K and V are staged as one array per slice
+ *   (padded by a vec4, so the slices' loads of one key hit distinct banks), which keeps every
+ *   workgroup-memory index but the slice a constant (no per-load bounds clamp).
  *   The partial dot products are summed through workgroup memory once per key block; every
  *   thread of a group then reads the same partials in the same order, so the group's softmax
  *   statistics are bit-identical and need no further exchange.
  *
- * K and V blocks are staged with every global load issued before the first store (the key index
- * clamped to the block, keys past its end masked). Scores are pre-scaled by log2(e)/√d so the
+ * The next K and V block is loaded into registers while the kernel computes on the staged one
+ * (the key index clamped to the block, keys past its end masked). Scores are pre-scaled by log2(e)/√d so the
  * softmax uses exp2; with `math: "f16"` q, the staged tiles and both products are f16 (vec4<f16>
  * FMAs, score partial sums flushed to f32 every `f16ScoreChunk` dims, a block's P·V added to the
  * f32 output once), the softmax statistics stay f32. The kernel writes the output and the
@@ -91,6 +93,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   const dim = (i: number) => `${i * slices}u`; // offset of the thread's i-th vec4 from `slice`
   const keys4 = blockK / 4;
   const stageSteps = Math.ceil((blockK * d4) / threads);
+  const slicePitch = blockK * own4 + (slices > 1 ? 1 : 0);
 
   const rowMaskCheck = (r: number) =>
     rowMasks
@@ -102,26 +105,33 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
     tokenMasks
       ? `on${r} && ${j}u < n && (range.w != TOKEN_MASK || tokenBit(range, tileRow${r}, rowWords, kb + ${j}u))`
       : `on${r} && ${j}u < n`;
-  // Every global load of the block first, then every store (no dependent round trips).
-  const staging = `let last = n * D4 - 1u;
-      ${
-    each(stageSteps, (u) =>
-      `let src${u} = kb * D4 + min(lid + ${u * threads}u, last);
-      let kIn${u} = k[src${u}];
-      let vIn${u} = v[src${u}];`)
-  }
-      ${
-    each(stageSteps, (u) => {
-      const store = `kTile[lid + ${u * threads}u] = vec4<${tile}>(kIn${u});
-        vTile[lid + ${u * threads}u] = vec4<${tile}>(vIn${u});`;
-      return (u + 1) * threads <= blockK * d4
-        ? store
-        : `if (lid + ${u * threads}u < BLOCK_K * D4) {\n        ${store}\n      }`;
-    })
-  }`;
+  // The block at `start` loaded into registers (kIn*, vIn*), every load issued before any use:
+  // the loop loads the next block while it computes on the staged one.
+  const prefetch = (start: string) =>
+    `{
+        let last = min(BLOCK_K, range.y - ${start}) * D4 - 1u;
+        ${
+      each(stageSteps, (u) =>
+        `let src${u} = ${start} * D4 + min(lid + ${u * threads}u, last);
+        kIn${u} = k[src${u}];
+        vIn${u} = v[src${u}];`, "\n        ")
+    }
+      }`;
+  // Flat index f = key · D4 + dim vec4 c is stored at [c % SLICES][key · OWN4 + c / SLICES].
+  const staging = each(stageSteps, (u) => {
+    const store = `{
+        let f = lid + ${u * threads}u;
+        let at = (f / D4) * OWN4 + (f % D4) / SLICES;
+        kTile[f % SLICES][at] = vec4<${tile}>(kIn${u});
+        vTile[f % SLICES][at] = vec4<${tile}>(vIn${u});
+      }`;
+    return (u + 1) * threads <= blockK * d4
+      ? store
+      : `if (lid + ${u * threads}u < BLOCK_K * D4) ${store}`;
+  });
   // One key: its K vec4s loaded once and dotted with every owned row.
   const scoreOfKey = (j: number) => {
-    const loads = perDim((i) => `let k${i} = kTile[${j * d4}u + slice + ${dim(i)}];`, "\n        ");
+    const loads = perDim((i) => `let k${i} = kTile[slice][${j * own4 + i}u];`, "\n        ");
     const sums = f16Math
       ? perRow((r) =>
         `var d${r} = 0.0;
@@ -148,13 +158,14 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
         ${sums}
       }`;
   };
-  // Partial scores of every (row, 4 keys) as one vec4, thread index innermost (no conflicts).
-  const partialIndex = (r: number, j4: number) => `${(r * keys4 + j4) * threads}u`;
+  // Partial scores of every (row, 4 keys) as one vec4: [slice][row, keys][group], so a warp's
+  // reads of one slice's partials are consecutive.
+  const partialIndex = (r: number, j4: number) => `${r * keys4 + j4}u`;
   const publish = slices > 1
     ? perRow(
       (r) =>
         each(keys4, (j4) =>
-          `partials[${partialIndex(r, j4)} + lid] = vec4<f32>(${
+          `partials[slice][${partialIndex(r, j4)}][group] = vec4<f32>(${
             [0, 1, 2, 3].map((x) =>
               `s${r}_${4 * j4 + x}`
             ).join(", ")
@@ -165,8 +176,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   const gather = perRow((r) =>
     each(keys4, (j4) =>
       `{
-          let base = ${partialIndex(r, j4)} + group * SLICES;
-          let sum = ${each(slices, (t) => `partials[base + ${t}u]`, " + ")};
+          let sum = ${each(slices, (t) => `partials[${t}u][${partialIndex(r, j4)}][group]`, " + ")};
           ${[0, 1, 2, 3].map((x) => `s${r}_${4 * j4 + x} = sum.${"xyzw"[x]};`).join(" ")}
         }`, "\n        "), "\n        ");
   const softmax = perRow(
@@ -197,7 +207,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
           ${
           perKey((j) =>
             `{
-            let vSlice = vTile[${j * d4}u + slice + ${dim(i)}];
+            let vSlice = vTile[slice][${j * own4 + i}u];
             ${perRow((r) => `h${r} = fma(ph${r}_${j}, vSlice, h${r});`, " ")}
           }`, "\n          ")
         }
@@ -217,7 +227,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
           ${
           perDim((i) =>
             `{
-            let vSlice = vTile[${j * d4}u + slice + ${dim(i)}];
+            let vSlice = vTile[slice][${j * own4 + i}u];
             ${perRow((r) => `acc${r}_${i} = fma(pv${r}, vSlice, acc${r}_${i});`, " ")}
           }`, "\n          ")
         }
@@ -249,11 +259,19 @@ const D4: u32 = ${d4}u;            // head dim in vec4s
 const BLOCK_Q: u32 = ${blockQ}u;   // query rows per workgroup
 const BLOCK_K: u32 = ${blockK}u;   // keys staged per step
 const SLICES: u32 = ${slices}u;    // threads sharing a row group's head dim
+const OWN4: u32 = ${own4}u;        // head-dim vec4s a thread owns
 ${flashAttentionHeaderWgsl(precision)}
 
-var<workgroup> kTile: array<vec4<${tile}>, ${blockK * d4}>;
-var<workgroup> vTile: array<vec4<${tile}>, ${blockK * d4}>;
-${slices > 1 ? `var<workgroup> partials: array<vec4<f32>, ${rows * keys4 * threads}>;` : ""}
+// One array per slice, padded by a vec4 when sliced so the slices' reads of a key hit distinct banks.
+var<workgroup> kTile: array<array<vec4<${tile}>, ${slicePitch}>, SLICES>;
+var<workgroup> vTile: array<array<vec4<${tile}>, ${slicePitch}>, SLICES>;
+${
+    slices > 1
+      ? `var<workgroup> partials: array<array<array<vec4<f32>, ${groups}>, ${
+        rows * keys4
+      }>, SLICES>;`
+      : ""
+  }
 
 fn tokenBit(range: vec4<u32>, tileRow: u32, rowWords: u32, key: u32) -> bool {
   let rel = key - range.x;
@@ -292,11 +310,16 @@ ${subTileMainWgsl(threads)}
     ${perRow((i) => `var on${i} = active${i};\n    ${rowMaskCheck(i)}`, "\n    ")}
     let anyOn = ${perRow((i) => `on${i}`, " || ")};
     let rowWords = (range.y - range.x + 31u) / 32u;
+    ${
+    each(stageSteps, (u) => `var kIn${u}: vec4<Stored>;\n    var vIn${u}: vec4<Stored>;`, "\n    ")
+  }
+    if (range.x < range.y) ${prefetch("range.x")}
     for (var kb = range.x; kb < range.y; kb += BLOCK_K) {
       let n = min(BLOCK_K, range.y - kb);
       workgroupBarrier();
       ${staging}
       workgroupBarrier();
+      if (kb + BLOCK_K < range.y) ${prefetch("(kb + BLOCK_K)")}
       ${perRow((r) => perKey((j) => `var s${r}_${j} = 0.0;`, " "), "\n      ")}
       if (anyOn) {
         ${perKey(scoreOfKey, "\n      ")}
