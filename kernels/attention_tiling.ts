@@ -134,8 +134,7 @@ export function workgroupBytes(tiling: AttentionTiling, headDim: number, math: K
   if (tiling.kernel === "rowBlocks") {
     const { blockQ, blockK, slices } = tiling;
     const partials = slices > 1 ? blockQ * slices * blockK * 4 : 0; // f32 partial scores
-    const padding = slices > 1 ? slices * 4 : 0; // a vec4 per slice array
-    return 2 * (blockK * headDim + padding) * element + partials;
+    return 2 * blockK * headDim * element + partials;
   }
   const { blockQ, blockK, scoreKeys } = tiling;
   const tiles = headDim * blockQ + blockK * headDim + blockK * blockQ; // Q, K or V, P
@@ -207,14 +206,13 @@ const ROW_SHAPES = [[128, 16], [64, 16], [128, 8], [256, 8]];
 
 /** Row-block shapes worth measuring: blockQ, blockK, rows a thread, slices a row group. */
 const ROW_BLOCK_SHAPES = [
-  [128, 16, 2, 2],
-  [64, 16, 2, 2],
-  [128, 16, 2, 4],
-  [64, 16, 2, 4],
-  [128, 16, 4, 4],
-  [128, 16, 4, 8],
-  [64, 32, 2, 4],
+  [128, 8, 2, 2],
+  [256, 8, 2, 2],
   [128, 16, 1, 2],
+  [128, 8, 1, 2],
+  [128, 8, 2, 4],
+  [128, 16, 2, 4],
+  [128, 8, 4, 8],
 ];
 
 /**
