@@ -201,8 +201,11 @@ function shapeProblem(tiling: AttentionTiling, headDim: number): string | null {
   return null;
 }
 
-/** Row-kernel shapes worth measuring (kernel v3's sweep on an H200: 128×16 fastest). */
-const ROW_SHAPES = [[128, 16], [64, 16], [128, 8], [256, 8]];
+/**
+ * Row-kernel shapes worth measuring (kernel v3's sweep on an H200: 128×16 fastest in f32;
+ * 128×24 in f16 math at d = 128).
+ */
+const ROW_SHAPES = [[128, 16], [128, 24], [64, 16], [128, 8], [256, 8]];
 
 /** Row-block shapes worth measuring: blockQ, blockK, rows a thread, slices a row group. */
 const ROW_BLOCK_SHAPES = [

@@ -60,3 +60,31 @@ Deno.test("the software tiling is the smallest tile-kernel workgroup tile that f
   }
   assert.ok(tilingThreads(tiling) >= 32);
 });
+
+Deno.test("row-block tilings parse, count their threads and partials, and refuse bad slices", () => {
+  const tiling = parseTiling("rows128x8.r2s4");
+  assert.deepEqual(tiling, {
+    kernel: "rowBlocks",
+    blockQ: 128,
+    blockK: 8,
+    rowsPerThread: 2,
+    slices: 4,
+  });
+  assert.equal(tilingName(tiling), "rows128x8.r2s4");
+  assert.equal(tilingThreads(tiling), 64 * 4);
+  // K and V (8 keys × 128 dims, f32) plus one f32 partial score per row, slice and key.
+  assert.equal(workgroupBytes(tiling, 128, "f32"), 2 * 8 * 128 * 4 + 128 * 4 * 8 * 4);
+  assert.match(
+    tilingProblem(parseTiling("rows128x8.r2s3"), 64, "f32", H200)!,
+    /slices must divide/,
+  );
+  assert.match(tilingProblem(parseTiling("rows128x6.r2s2"), 64, "f32", H200)!, /multiple of 4/);
+  assert.match(
+    tilingProblem(parseTiling("rows128x16.r2s8"), 128, "f32", H200)!,
+    /bytes of workgroup memory/,
+  );
+  // Candidates keep a thread's share of q within 64 values: r2s2 at d = 64, not at d = 128.
+  const names = (d: number) => candidateTilings(d, "f32", H200).map(tilingName);
+  assert.ok(names(64).includes("rows128x8.r2s2"));
+  assert.ok(!names(128).includes("rows128x8.r2s2") && names(128).includes("rows128x16.r1s2"));
+});

@@ -11,8 +11,7 @@
  *   the head dim of q and of the output, which keeps q and the accumulators at
  *   `rowsPerThread × d / slices` values a thread. K and V are staged in their natural order,
  *   declared as [key · d/4/slices + vec4][slice] so every workgroup-memory index but the slice is
- *   a constant: the bounds clamp WGSL puts on a dynamic index is computed once, not per load
- *   (with the slice folded into one flat index the kernel ran up to 2× slower on an H200).
+ *   a constant (the bounds clamp WGSL puts on a dynamic index is then computed once).
  *   The partial dot products are summed through workgroup memory once per key block; every
  *   thread of a group then reads the same partials in the same order, so the group's softmax
  *   statistics are bit-identical and need no further exchange.
