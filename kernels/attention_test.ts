@@ -180,13 +180,16 @@ for (
 }
 
 // Tilings an H200 picks (the row kernel's 128×16; the tile kernel's largest f32 tile at d = 128,
-// which needs 48 KiB of workgroup memory), masked and unmasked. In the GPU group (deno task
+// which needs 48 KiB of workgroup memory; the row-block kernel's f32 winners), masked and unmasked. In the GPU group (deno task
 // test:gpu): llvmpipe needs minutes to compile the row kernel at these sizes.
 for (
-  const [name, headDim] of [["rows128x16", 64], ["rows128x16", 128], [
-    "48x32.s4x4.o8x8",
-    128,
-  ]] as const
+  const [name, headDim] of [
+    ["rows128x16", 64],
+    ["rows128x16", 128],
+    ["48x32.s4x4.o8x8", 128],
+    ["rows128x8.r2s2", 64],
+    ["rows128x16.r1s2", 128],
+  ] as const
 ) {
   gpuGroupTest(runtime.facts, {
     name: `GPU tiling ${name} = float64 reference on a random masked form (d=${headDim})`,
