@@ -180,8 +180,9 @@ for (
 }
 
 // Tilings an H200 picks (the row kernel's 128×16; the tile kernel's largest f32 tile at d = 128,
-// which needs 48 KiB of workgroup memory; the row-block kernel's f32 winners), masked and unmasked. In the GPU group (deno task
-// test:gpu): llvmpipe needs minutes to compile the row kernel at these sizes.
+// which needs 48 KiB of workgroup memory; the row-block kernel's f32 winners), masked and
+// unmasked. In the GPU group (deno task test:gpu): llvmpipe needs minutes to compile the row
+// kernel at these sizes.
 for (
   const [name, headDim] of [
     ["rows128x16", 64],
