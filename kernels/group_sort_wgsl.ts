@@ -26,7 +26,7 @@ export const GROUP_BLOCK_SCAN_BINDINGS = [
   { name: "params", kind: "uniform", type: "Params" },
 ] as const satisfies readonly Binding[];
 
-/** Group 0 layout of the scatter kernel: assignment, ranks, counts, groupTotals, offsets, permutation, params. */
+/** Group 0 layout of the scatter kernel: the route outputs, bases, totals, offsets, permutation. */
 export const GROUP_SCATTER_BINDINGS = [
   { name: "assignment", kind: "read", type: "array<u32>" },
   { name: "ranks", kind: "read", type: "array<u32>" },

@@ -54,7 +54,8 @@ function normalizeWgsl(keepEmpty: boolean): string {
   if (lid.x >= D4${keepEmpty ? " || norm2 == 0.0" : ""}) {
     return;
   }
-  router[(head * GROUPS + group) * D4 + lid.x] = select(total / sqrt(norm2), vec4<f32>(0.0), norm2 == 0.0);`;
+  let at = (head * GROUPS + group) * D4 + lid.x;
+  router[at] = select(total / sqrt(norm2), vec4<f32>(0.0), norm2 == 0.0);`;
 }
 
 /** Kernel 1: router[head][group] = seed key / |seed key|; grid (groups, heads). */
@@ -91,7 +92,7 @@ ${normalizeWgsl(false)}
 `;
 }
 
-/** Kernel 2: router[head][group] = Σ block partials / |Σ|, for `headDim` columns; grid (groups, heads). */
+/** Kernel 2: router[head][group] = Σ block partials / |Σ|; grid (groups, heads). */
 export function kmeansUpdateWgsl(config: { headDim: number; groups: number }): string {
   const { headDim, groups } = config;
   const columns = headDim / 4;

@@ -5,8 +5,8 @@
  * g = argmax (ties to the lower group: a group wins only with a strictly higher logit); the
  * workgroup then ranks each token among the block's earlier tokens of its group (the stable
  * order). Two variants:
- * - `route` also writes the gate p(g|k) = softmax(logits)_g = 1 / Σ_j exp(l_j − l_g), the rank and
- *   the block's count per group (the input of the counting sort, kernels/group_sort_wgsl.ts);
+ * - `route` also writes the gate p(g|k) = softmax(logits)_g = 1 / Σ_j exp(l_j − l_g), the rank
+ *   and the block's count per group (the input of the counting sort, kernels/group_sort_wgsl.ts);
  * - `accumulate` is the assignment step of the spherical k-means that builds the default router:
  *   it orders the block's tokens by group (stable) and writes the block's per-group key sums
  *   (partials, summed over blocks by kernels/kmeans_update_wgsl.ts), so a k-means round needs no

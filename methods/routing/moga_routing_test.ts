@@ -159,3 +159,26 @@ Deno.test("moga GPU sort = stable CPU sort over more blocks than scan threads", 
   const cpu = mogaRoutingReference({ keys, headDim: D, ...routed }, { weights, groups: 3 });
   assertSameRouting(gpu, cpu, 1e-6);
 });
+
+Deno.test("moga GPU k-means over more heads than one dispatch binds (several batches)", async () => {
+  const heads = runtime.device.limits.maxStorageBuffersPerShaderStage - 2;
+  const tokens = 60;
+  const groups = 3;
+  const tensors = Array.from({ length: heads }, (_, h) => {
+    const keys = clusteredKeys(tokens, groups, 100 + h);
+    return { q: keys, k: keys, v: keys };
+  });
+  const routed = { start: 0, count: tokens };
+  const seeds = tensors.map((_, head) =>
+    kmeansSeedTokens({ count: tokens, groups }, { seed: 5, head })
+  );
+  const gpu = await gpuRouting(tensors, { routed, router: { seeds, iters: 2 }, precision: "f32" });
+  assert.equal(gpu.length, heads);
+  for (let h = 0; h < heads; h++) {
+    const cpu = mogaRoutingReference(
+      { keys: tensors[h].k, headDim: D, ...routed },
+      { seeds: seeds[h], iters: 2 },
+    );
+    assertSameRouting(gpu[h], cpu, 1e-5);
+  }
+});
