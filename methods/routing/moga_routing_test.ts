@@ -5,8 +5,8 @@ import type { HeadTensors } from "../../scenarios/inputs.ts";
 import { Prng } from "../../scenarios/prng.ts";
 import { lacksShaderF16, testNeeding } from "../../tests/needs.ts";
 import { seededQkv, seededValues } from "../../tests/random_qkv.ts";
-import { runRoutingOnce } from "../../kernels/routing_program.ts";
-import { type MogaGpuRouter, MogaGpuRouting } from "../../kernels/moga_routing.ts";
+import { runRoutingOnce, timeRouting } from "../../kernels/routing_program.ts";
+import { MOGA_STAGES, type MogaGpuRouter, MogaGpuRouting } from "../../kernels/moga_routing.ts";
 import { kmeansSeedTokens, type MogaRouting, type RoutedRange } from "../../kernels/moga_groups.ts";
 import { mogaRoutingReference } from "./moga_reference.ts";
 
@@ -181,4 +181,33 @@ Deno.test("moga GPU k-means over more heads than one dispatch binds (several bat
     );
     assertSameRouting(gpu[h], cpu, 1e-5);
   }
+});
+
+Deno.test("moga routing timing: whole-program samples and one median per stage", async () => {
+  const tokens = 300;
+  const source = seededQkv({ tokens, heads: 2, headDim: D }, { seed: 81, quantized: true });
+  const heads = uploadHeads(runtime, source.tensors, "f32");
+  const routed = { start: 0, count: tokens };
+  const program = await MogaGpuRouting.create(runtime, {
+    routed,
+    router: {
+      seeds: [0, 1].map((head) =>
+        kmeansSeedTokens({ count: tokens, groups: 4 }, { seed: 1, head })
+      ),
+      iters: 2,
+    },
+    headDim: D,
+    heads: [0, 1],
+    inputs: heads.inputs,
+  });
+  const timing = await timeRouting(runtime, program, { warmup: 1, repeats: 3 });
+  program.release();
+  heads.release();
+  assert.equal(timing?.samples.length, 3);
+  if (!runtime.facts.timestampQuery) {
+    assert.equal(timing?.stages, undefined, "no stages without timestamp queries");
+    return;
+  }
+  assert.deepEqual(Object.keys(timing?.stages ?? {}).sort(), Object.values(MOGA_STAGES).sort());
+  for (const ms of Object.values(timing!.stages!)) assert.ok(Number.isFinite(ms) && ms >= 0);
 });
