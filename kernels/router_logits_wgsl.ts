@@ -99,23 +99,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       key[j] = keysAt(head, keyBase + j);
     }
     let routerBase = head * params.routerStride;
-    var logits: array<f32, GROUPS>;
-    best = 0u;
+${route ? "    var logits: array<f32, GROUPS>;" : ""}
+    var bestLogit = 0.0;
     for (var g = 0u; g < GROUPS; g++) {
       var logit = 0.0;
       for (var j = 0u; j < D4; j++) {
         logit += dot(key[j], router[routerBase + g * D4 + j]);
       }
-      logits[g] = logit;
-      if (logit > logits[best]) {
+${route ? "      logits[g] = logit;" : ""}
+      if (g == 0u || logit > bestLogit) {
         best = g;
+        bestLogit = logit;
       }
     }
 ${
     route
       ? `    var sum = 0.0;
     for (var g = 0u; g < GROUPS; g++) {
-      sum += exp(logits[g] - logits[best]);
+      sum += exp(logits[g] - bestLogit);
     }
     assignment[head * params.count + token] = best;
     gate[head * params.count + token] = 1.0 / sum;`
