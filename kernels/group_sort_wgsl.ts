@@ -102,13 +102,15 @@ var<workgroup> groupOffset: array<u32, GROUPS + 1u>;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let block = wid.x;
   let head = wid.y;
+  for (var g = lid.x; g < GROUPS; g += BLOCK) {
+    groupOffset[g + 1u] = groupTotals[head * GROUPS + g];
+  }
+  workgroupBarrier();
   if (lid.x == 0u) {
-    var running = 0u;
-    for (var g = 0u; g < GROUPS; g++) {
-      groupOffset[g] = running;
-      running += groupTotals[head * GROUPS + g];
+    groupOffset[0] = 0u;
+    for (var g = 1u; g <= GROUPS; g++) {
+      groupOffset[g] += groupOffset[g - 1u];
     }
-    groupOffset[GROUPS] = running;
   }
   workgroupBarrier();
   if (block == 0u) {

@@ -81,6 +81,7 @@ ${bindingsWgsl(routerBindings(variant, heads))}
 ${perHeadAccessorWgsl("keys", heads)}
 
 var<workgroup> groupOf: array<u32, BLOCK>;
+var<workgroup> members: array<atomic<u32>, GROUPS>;
 ${
     route ? "" : "var<workgroup> groupStart: array<u32, GROUPS + 1u>;\n" +
       "var<workgroup> byGroup: array<u32, BLOCK>;"
@@ -91,6 +92,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let block = wid.x;
   let head = wid.y;
   let token = block * BLOCK + lid.x;
+  for (var g = lid.x; g < GROUPS; g += BLOCK) {
+    atomicStore(&members[g], 0u);
+  }
   var best = NO_GROUP;
   if (token < params.count) {
     let keyBase = (params.rowOffset + token) * D4;
@@ -125,11 +129,15 @@ ${
   }
   groupOf[lid.x] = best;
   workgroupBarrier();
-  // The token's rank among the block's earlier tokens of its group: the stable order.
+  // Counts do not depend on the order of the adds; the rank is the stable order.
+  if (best != NO_GROUP) {
+    atomicAdd(&members[best], 1u);
+  }
   var tokenRank = 0u;
   for (var s = 0u; s < lid.x; s++) {
     tokenRank += select(0u, 1u, groupOf[s] == best);
   }
+  workgroupBarrier();
 ${route ? routeTail() : accumulateTail()}
 }
 `;
@@ -141,29 +149,19 @@ function routeTail(): string {
     ranks[head * params.count + token] = tokenRank;
   }
   for (var g = lid.x; g < GROUPS; g += BLOCK) {
-    var members = 0u;
-    for (var s = 0u; s < BLOCK; s++) {
-      members += select(0u, 1u, groupOf[s] == g);
-    }
-    counts[(head * params.blocks + block) * GROUPS + g] = members;
+    counts[(head * params.blocks + block) * GROUPS + g] = atomicLoad(&members[g]);
   }`;
 }
 
 /** Accumulate: the block's tokens ordered by group, then one key sum per (group, column). */
 function accumulateTail(): string {
-  return `  for (var g = lid.x; g < GROUPS; g += BLOCK) {
-    var members = 0u;
-    for (var s = 0u; s < BLOCK; s++) {
-      members += select(0u, 1u, groupOf[s] == g);
+  return `  if (lid.x == 0u) {
+    var running = 0u;
+    for (var g = 0u; g < GROUPS; g++) {
+      groupStart[g] = running;
+      running += atomicLoad(&members[g]);
     }
-    groupStart[g + 1u] = members;
-  }
-  workgroupBarrier();
-  if (lid.x == 0u) {
-    groupStart[0] = 0u;
-    for (var g = 1u; g <= GROUPS; g++) {
-      groupStart[g] += groupStart[g - 1u];
-    }
+    groupStart[GROUPS] = running;
   }
   workgroupBarrier();
   if (best != NO_GROUP) {
