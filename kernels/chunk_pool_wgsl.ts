@@ -20,7 +20,7 @@ export const CHUNK_POOL_OTHER_STORAGE = 2;
 /** Group 0 layout for `heads` key buffers: keys0…, chunk starts, descriptors, params. */
 export function chunkPoolBindings(heads: number): Binding[] {
   return [
-    ...perHeadBindings("keys", heads, "array<vec4<Stored>>"),
+    ...perHeadBindings("keys", heads),
     { name: "chunkStart", kind: "read", type: "array<u32>" },
     { name: "descriptors", kind: "read_write", type: "array<vec4<f32>>" },
     { name: "params", kind: "uniform", type: "Params" },

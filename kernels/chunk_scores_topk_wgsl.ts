@@ -23,7 +23,7 @@ export const CHUNK_SCORES_OTHER_STORAGE = 5;
 /** Group 0 for `heads` query buffers: queries0…, descriptors, chunk tables, chosen, params. */
 export function chunkScoresBindings(heads: number): Binding[] {
   return [
-    ...perHeadBindings("queries", heads, "array<vec4<Stored>>"),
+    ...perHeadBindings("queries", heads),
     { name: "descriptors", kind: "read", type: "array<vec4<f32>>" },
     { name: "queryChunk", kind: "read", type: "array<u32>" },
     { name: "anchorFirst", kind: "read", type: "array<u32>" },

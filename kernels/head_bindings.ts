@@ -10,17 +10,21 @@
 import type { Binding } from "../gpu/bindings.ts";
 
 /**
- * One read-only storage binding per head: `${name}0` … `${name}${heads - 1}`.
+ * One read-only storage binding per head, `${name}0` … `${name}${heads - 1}`, each an
+ * `array<vec4<Stored>>` (the kernel declares the `Stored` alias: f32 or f16).
  *
  * @example
  * ```ts
  * import { perHeadBindings } from "./head_bindings.ts";
  * import { deepEqual } from "node:assert/strict";
- * deepEqual(perHeadBindings("keys", 2, "array<vec4<f32>>").map((b) => b.name), ["keys0", "keys1"]);
+ * deepEqual(perHeadBindings("keys", 2).map((b) => b.name), ["keys0", "keys1"]);
  * ```
  */
-export function perHeadBindings(name: string, heads: number, type: string): Binding[] {
-  return Array.from({ length: heads }, (_, h) => ({ name: `${name}${h}`, kind: "read", type }));
+export function perHeadBindings(name: string, heads: number): Binding[] {
+  return Array.from(
+    { length: heads },
+    (_, h) => ({ name: `${name}${h}`, kind: "read", type: "array<vec4<Stored>>" }),
+  );
 }
 
 /**

@@ -23,7 +23,7 @@ export const KMEANS_INIT_OTHER_STORAGE = 2;
 /** Group 0 layout of the init kernel for `heads` key buffers: keys0…, seeds, router, params. */
 export function kmeansInitBindings(heads: number): Binding[] {
   return [
-    ...perHeadBindings("keys", heads, "array<vec4<Stored>>"),
+    ...perHeadBindings("keys", heads),
     { name: "seeds", kind: "read", type: "array<u32>" },
     { name: "router", kind: "read_write", type: "array<vec4<f32>>" },
     { name: "params", kind: "uniform", type: "Params" },

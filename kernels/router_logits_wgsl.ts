@@ -40,7 +40,7 @@ export function routerBindings(variant: RouterVariant, heads: number): Binding[]
     ]
     : [{ name: "partials", kind: "read_write", type: "array<vec4<f32>>" }];
   return [
-    ...perHeadBindings("keys", heads, "array<vec4<Stored>>"),
+    ...perHeadBindings("keys", heads),
     { name: "router", kind: "read", type: "array<vec4<f32>>" },
     ...outputs,
     { name: "params", kind: "uniform", type: "Params" },
