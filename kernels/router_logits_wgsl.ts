@@ -82,10 +82,7 @@ ${perHeadAccessorWgsl("keys", heads)}
 
 var<workgroup> groupOf: array<u32, BLOCK>;
 var<workgroup> members: array<atomic<u32>, GROUPS>;
-${
-    route ? "" : "var<workgroup> groupStart: array<u32, GROUPS + 1u>;\n" +
-      "var<workgroup> byGroup: array<u32, BLOCK>;"
-  }
+${route ? "" : accumulateDeclarations(headDim)}
 
 @compute @workgroup_size(${ROUTE_BLOCK})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -143,6 +140,25 @@ ${route ? routeTail() : accumulateTail()}
 `;
 }
 
+/** Accumulate's workgroup memory and the helper that says whether a group stays in one row. */
+function accumulateDeclarations(headDim: number): string {
+  const columns = headDim / 4;
+  if (columns > ROUTE_BLOCK) {
+    throw new RangeError(`moga: head dimension ${headDim} must be ≤ ${4 * ROUTE_BLOCK}`);
+  }
+  const rows = Math.floor(ROUTE_BLOCK / columns);
+  return `const ROWS: u32 = ${rows}u;
+const SPAN: u32 = ${Math.ceil(ROUTE_BLOCK / rows)}u;
+var<workgroup> groupStart: array<u32, GROUPS + 1u>;
+var<workgroup> byGroup: array<u32, BLOCK>;
+// The run of each row's first group (slot 0) and last group (slot 1), per column.
+var<workgroup> runs: array<vec4<f32>, ROWS * 2u * D4>;
+
+fn inOneRow(g: u32) -> bool {
+  return groupStart[g] / SPAN == (groupStart[g + 1u] - 1u) / SPAN;
+}`;
+}
+
 /** Route: the rank of each token and the block's count per group. */
 function routeTail(): string {
   return `  if (best != NO_GROUP) {
@@ -153,7 +169,13 @@ function routeTail(): string {
   }`;
 }
 
-/** Accumulate: the block's tokens ordered by group, then one key sum per (group, column). */
+/**
+ * Accumulate: the block's tokens ordered by group (stable), then key sums per (group, column).
+ * Threads are (row, column) pairs; row r walks the sorted positions [r·P, (r + 1)·P) and sums
+ * runs of one group. A group inside one row's span is written by that row; a group that spans
+ * rows is written in a second step as the sum of its rows' runs in row order (each row keeps the
+ * run of its first group and of its last group), so no thread walks more than P tokens.
+ */
 function accumulateTail(): string {
   return `  if (lid.x == 0u) {
     var running = 0u;
@@ -169,13 +191,43 @@ function accumulateTail(): string {
   }
   workgroupBarrier();
   let firstRow = params.rowOffset + block * BLOCK;
+  let routed = groupStart[GROUPS];
+  let partialBase = (head * params.blocks + block) * GROUPS;
+  let row = lid.x / D4;
+  let column = lid.x % D4;
+  if (row < ROWS) {
+    let first = row * SPAN;
+    let end = min(first + SPAN, routed);
+    var sum = vec4<f32>(0.0);
+    for (var s = first; s < end; s++) {
+      let member = byGroup[s];
+      sum += keysAt(head, (firstRow + member) * D4 + column);
+      let g = groupOf[member];
+      if (s + 1u == end || groupOf[byGroup[s + 1u]] != g) {
+        if (inOneRow(g)) {
+          partials[(partialBase + g) * D4 + column] = sum;
+        } else {
+          let slot = select(1u, 0u, groupStart[g] <= first);
+          runs[(row * 2u + slot) * D4 + column] = sum;
+        }
+        sum = vec4<f32>(0.0);
+      }
+    }
+  }
+  workgroupBarrier();
   for (var pair = lid.x; pair < GROUPS * D4; pair += BLOCK) {
     let g = pair / D4;
-    let column = pair % D4;
-    var sum = vec4<f32>(0.0);
-    for (var s = groupStart[g]; s < groupStart[g + 1u]; s++) {
-      sum += keysAt(head, (firstRow + byGroup[s]) * D4 + column);
+    let c = pair % D4;
+    if (groupStart[g] == groupStart[g + 1u]) {
+      partials[(partialBase + g) * D4 + c] = vec4<f32>(0.0);
+    } else if (!inOneRow(g)) {
+      let lastRow = (groupStart[g + 1u] - 1u) / SPAN;
+      var total = vec4<f32>(0.0);
+      for (var r = groupStart[g] / SPAN; r <= lastRow; r++) {
+        let slot = select(1u, 0u, groupStart[g] <= r * SPAN);
+        total += runs[(r * 2u + slot) * D4 + c];
+      }
+      partials[(partialBase + g) * D4 + c] = total;
     }
-    partials[((head * params.blocks + block) * GROUPS + g) * D4 + column] = sum;
   }`;
 }
