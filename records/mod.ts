@@ -20,6 +20,7 @@ export * from "./baseline.ts";
 export * from "./case_key.ts";
 export * from "./compare.ts";
 export * from "./frontier.ts";
+export * from "./frontier_moves.ts";
 export * from "./history.ts";
 export * from "./layout_digest.ts";
 export * from "./results_input.ts";
