@@ -237,7 +237,12 @@ export async function userMethodKnob(
     { url, path, params: {}, call: { kind: "knob", scenario } },
     options.timeLimitMs ?? DEFAULT_USER_TIME_LIMIT_MS,
     "knob.grid()",
-  );
+  ).catch((error: Error) => {
+    const known = error instanceof UserCodeTimeoutError || error.name === "MethodSpecError";
+    throw new MethodSpecError(
+      known ? error.message : `--methods: module "${path}": knob: ${error.name}: ${error.message}`,
+    );
+  });
   return reply.knob ?? null;
 }
 

@@ -1,0 +1,68 @@
+/**
+ * `deno task bench --suite frontier` end to end (docs/frontier.md): `--methods` narrows the sweep;
+ * per scenario one dense reference, then each method at every setting of its knob's grid, each
+ * record naming its knob setting; a user module's knob is swept like a built-in one; a failing
+ * point is recorded and the sweep goes on (exit 1); a scenario with a schedule gets a whole run
+ * per point; the report holds the frontier section.
+ */
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import type { ResultsFile } from "../records/schema.ts";
+import { METHODS } from "../methods/registry.ts";
+import { preset } from "../scenarios/presets.ts";
+import { runCli } from "./_cli.ts";
+
+Deno.test("bench --suite frontier sweeps each knob once per setting, dense once", async () => {
+  const out = await Deno.makeTempDir();
+  const run = await runCli("cli/bench.ts", [
+    "--quiet",
+    "--no-history",
+    "--suite",
+    "frontier",
+    "--scenario",
+    "hunyuan-117f-768x1280",
+    "--methods",
+    "moc,./tests/fixtures/knob_method.ts",
+    "--heads",
+    "1",
+    "--warmup",
+    "0",
+    "--repeats",
+    "3",
+    "--out",
+    out,
+  ]);
+  equal(run.code, 1, `the band=0 point fails, so bench exits 1\n${run.stderr}`);
+  const results: ResultsFile = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+  equal(results.suite, "frontier@1");
+  const points = results.records.map((r) => [r.method, r.knob?.value ?? null]);
+  const mocGrid = METHODS.get("moc")!.knob!.grid(preset("hunyuan-117f-768x1280", "ci"));
+  deepEqual(points, [
+    ["dense", null],
+    ...mocGrid.map((k) => ["moc", k]),
+    ["band", 2],
+    ["band", 1],
+    ["band", 0],
+  ]);
+  for (const record of results.records.slice(1)) {
+    equal(record.knob?.param, record.method === "moc" ? "k" : "band");
+    deepEqual(record.params[record.knob!.param], record.knob!.value, "the setting ran");
+  }
+  const failed = results.records.filter((r) => r.error);
+  deepEqual(failed.map((r) => r.knob?.value), [0]);
+  match(failed[0].error!, /band 0 attends nothing/);
+  // hunyuan has a schedule: one whole run per point, each naming its setting.
+  deepEqual(
+    results.wholeRun?.map((w) => [w.method, w.knob?.value]),
+    [
+      ...mocGrid.map((k) => [`moc:k=${k}`, k]),
+      ...[2, 1, 0].map((b) => [
+        `./tests/fixtures/knob_method.ts:band=${b}`,
+        b,
+      ]),
+    ],
+  );
+  const html = await Deno.readTextFile(`${out}/report.html`);
+  ok(html.includes('id="frontier"'), "the report has the frontier section");
+  match(html, /<th scope="row">recall ≥ 0\.9<\/th>/);
+  await Deno.remove(out, { recursive: true });
+});
