@@ -69,7 +69,7 @@ const SUITE_LIST: Suite[] = [
     kind: "frontier",
     version: 1,
     summary: "every method's knob over its grid, one dense reference a scenario (speed–quality)",
-    scenarios: ["hunyuan-117f-768x1280", "moc-multi-shot"],
+    scenarios: ["hunyuan-117f-768x1280", "moc-multi-shot", "wan-69f-768x1280"],
     methods: [...METHODS.values()].filter((m) => m.knob).map((m) => m.name),
   },
 ];
