@@ -94,6 +94,8 @@ interface PlannedScenario {
   wholeRuns: PlannedWholeRun[];
   /** Frontier runs: each method's knob setting; null for matrix suites. */
   knobs: Map<Method, KnobSetting | null> | null;
+  /** Frontier runs: identical static layouts are timed once (bench/runner.ts). */
+  reuseIdenticalLayouts: boolean;
 }
 
 const UNSUPPORTED = `${new UnsupportedScenarioError("").name}:`;
@@ -223,6 +225,7 @@ async function planCases(
       recorded: recorded.filter((_, i) => keep[i]),
       wholeRuns: [],
       knobs,
+      reuseIdenticalLayouts: knobs !== null,
     };
     if (scenario.schedule) {
       // Dense is every whole run's reference, not a whole run of its own.

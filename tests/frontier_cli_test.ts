@@ -2,8 +2,9 @@
  * `deno task bench --suite frontier` end to end (docs/frontier.md): `--methods` narrows the sweep;
  * per scenario one dense reference, then each method at every setting of its knob's grid, each
  * record naming its knob setting; a user module's knob is swept like a built-in one; a failing
- * point is recorded and the sweep goes on (exit 1); a scenario with a schedule gets a whole run
- * per point; the report holds the frontier section.
+ * point is recorded and the sweep goes on (exit 1); a static method's identical layouts are timed
+ * once; a scenario with a schedule gets a whole run per point; the report holds the frontier
+ * section.
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import type { ResultsFile } from "../records/schema.ts";
@@ -21,7 +22,7 @@ Deno.test("bench --suite frontier sweeps each knob once per setting, dense once"
     "--scenario",
     "hunyuan-117f-768x1280",
     "--methods",
-    "moc,./tests/fixtures/knob_method.ts",
+    "moc,radial,./tests/fixtures/knob_method.ts",
     "--heads",
     "1",
     "--warmup",
@@ -35,18 +36,32 @@ Deno.test("bench --suite frontier sweeps each knob once per setting, dense once"
   const results: ResultsFile = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
   equal(results.suite, "frontier@1");
   const points = results.records.map((r) => [r.method, r.knob?.value ?? null]);
-  const mocGrid = METHODS.get("moc")!.knob!.grid(preset("hunyuan-117f-768x1280", "ci"));
+  const ci = preset("hunyuan-117f-768x1280", "ci");
+  const mocGrid = METHODS.get("moc")!.knob!.grid(ci);
+  const radialGrid = METHODS.get("radial")!.knob!.grid(ci);
   deepEqual(points, [
     ["dense", null],
     ...mocGrid.map((k) => ["moc", k]),
+    ...radialGrid.map((decay) => ["radial", decay]),
     ["band", 2],
     ["band", 1],
     ["band", 0],
   ]);
+  const param = { moc: "k", radial: "decay", band: "band" } as Record<string, string>;
   for (const record of results.records.slice(1)) {
-    equal(record.knob?.param, record.method === "moc" ? "k" : "band");
+    equal(record.knob?.param, param[record.method]);
     deepEqual(record.params[record.knob!.param], record.knob!.value, "the setting ran");
   }
+  // At ci size every decay gives Radial the same layout: timed once, reused (noted) after that.
+  const radial = results.records.filter((r) => r.method === "radial");
+  equal(new Set(radial.map((r) => r.layoutDigest)).size, 1, "one radial layout at ci");
+  const reused = (r: (typeof radial)[number]) =>
+    r.notes.some((n) => n.startsWith("same layout as"));
+  deepEqual(radial.map(reused), radialGrid.map((_, i) => i > 0));
+  ok(radial.every((r) => r.latency?.samples.join() === radial[0].latency?.samples.join()));
+  equal(radial[5].quality?.recall, radial[0].quality?.recall);
+  // A dynamic method routes at every setting, even where the layouts agree.
+  ok(!results.records.some((r) => r.method === "moc" && reused(r)), "moc is never reused");
   const failed = results.records.filter((r) => r.error);
   deepEqual(failed.map((r) => r.knob?.value), [0]);
   match(failed[0].error!, /band 0 attends nothing/);
@@ -55,6 +70,7 @@ Deno.test("bench --suite frontier sweeps each knob once per setting, dense once"
     results.wholeRun?.map((w) => [w.method, w.knob?.value]),
     [
       ...mocGrid.map((k) => [`moc:k=${k}`, k]),
+      ...radialGrid.map((decay) => [`radial:decay=${decay}`, decay]),
       ...[2, 1, 0].map((b) => [
         `./tests/fixtures/knob_method.ts:band=${b}`,
         b,
