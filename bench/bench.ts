@@ -83,6 +83,8 @@ interface PlannedWholeRun {
   methods: Method[];
   /** Frontier runs: the knob setting of `spec`. */
   knob?: KnobSetting | null;
+  /** Frontier runs: the name of the method `spec` makes (a module's own name). */
+  methodName?: string;
 }
 
 /** A resolved case list before the GPU runs. */
@@ -272,6 +274,7 @@ async function planWholeRuns(
       const own = keyOf(await resolveMethod(spec, options));
       const method = group.methods.find((m) => keyOf(m) === own);
       run.knob = method ? group.knobs.get(method) ?? null : null;
+      run.methodName = method?.name;
     }
     group.wholeRuns.push(run);
   }
@@ -332,7 +335,11 @@ function wholeRunsOf(
         dense: recordOf.get(group.methods[0]) ?? null,
         attentionShare,
       });
-      summaries.push(run.knob === undefined ? summary : { ...summary, knob: run.knob });
+      summaries.push(
+        run.knob === undefined
+          ? summary
+          : { ...summary, knob: run.knob, methodName: run.methodName },
+      );
     }
   });
   return summaries;

@@ -183,7 +183,8 @@ export interface FrontierPoint {
 /**
  * The frontier points of a run's records: every record with a `knob` field (a frontier run's
  * sweep point) but dense, that ran and has a speedup; with its whole-run figures joined on
- * (scenario, method, knob setting). Records without the field (a matrix run) give no points.
+ * (scenario, method name, knob setting). Records without the field (a matrix run) give no
+ * points.
  */
 export function frontierPoints(
   records: readonly BenchRecord[],
@@ -192,7 +193,7 @@ export function frontierPoints(
   const wholeRunOf = new Map<string, WholeRunSummary>();
   for (const run of wholeRuns) {
     if (run.knob === undefined) continue;
-    const method = run.method.split(":")[0];
+    const method = run.methodName ?? run.method.split(":")[0];
     wholeRunOf.set(`${run.scenario}\u0000${method}\u0000${settingLabel(run.knob)}`, run);
   }
   const points: FrontierPoint[] = [];

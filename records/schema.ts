@@ -213,6 +213,11 @@ export interface WholeRunSummary {
   endToEndSpeedup: number | null;
   /** Frontier runs only: the knob setting of `method` (as on its records). */
   knob?: KnobSetting | null;
+  /**
+   * Frontier runs only: the method name its records carry (a user module's own name where
+   * `method` is the module's path), so a point's record and whole run join.
+   */
+  methodName?: string;
 }
 
 /** A results file: run facts and records. */

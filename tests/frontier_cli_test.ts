@@ -9,6 +9,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import type { ResultsFile } from "../records/schema.ts";
 import { METHODS } from "../methods/registry.ts";
+import { frontierPoints } from "../records/frontier.ts";
 import { preset } from "../scenarios/presets.ts";
 import { runCli } from "./_cli.ts";
 
@@ -77,6 +78,14 @@ Deno.test("bench --suite frontier sweeps each knob once per setting, dense once"
       ]),
     ],
   );
+  // Each point that ran joins its whole run, a module's too (records name it "band").
+  const joined = frontierPoints(results.records, results.wholeRun);
+  deepEqual(
+    joined.filter((p) => p.wholeRunMs === null).map((p) => `${p.method} ${p.setting}`),
+    [],
+    "every point has its whole-run time",
+  );
+  equal(joined.filter((p) => p.method === "band").length, 2, "band=2 and band=1 ran");
   const html = await Deno.readTextFile(`${out}/report.html`);
   ok(html.includes('id="frontier"'), "the report has the frontier section");
   match(html, /<th scope="row">recall ≥ 0\.9<\/th>/);
