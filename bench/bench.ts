@@ -18,6 +18,7 @@ import { resolveScenario } from "../scenarios/scenario_file.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
 import {
   type BenchRecord,
+  type KnobSetting,
   RESULTS_SCHEMA,
   type ResultsFile,
   storagePrecision,
@@ -40,6 +41,7 @@ import { writeResults } from "../records/results_io.ts";
 import { safeFileName } from "../records/file_name.ts";
 import { DECAY_FILE_NAME, MASK_SUFFIX, MASKS_FOLDER } from "../reports/report_extras.ts";
 import type { Suite } from "./suites.ts";
+import { sweepPoints } from "./frontier_points.ts";
 import { methodSpecOf } from "../records/case_key.ts";
 import {
   DEFAULT_ATTENTION_SHARE,
@@ -79,6 +81,10 @@ interface PlannedWholeRun {
   spec: string;
   configs: ScheduledConfig[];
   methods: Method[];
+  /** Frontier runs: the knob setting of `spec`. */
+  knob?: KnobSetting | null;
+  /** Frontier runs: the name of the method `spec` makes (a module's own name). */
+  methodName?: string;
 }
 
 /** A resolved case list before the GPU runs. */
@@ -88,6 +94,10 @@ interface PlannedScenario {
   methods: Method[];
   recorded: boolean[];
   wholeRuns: PlannedWholeRun[];
+  /** Frontier runs: each method's knob setting; null for matrix suites. */
+  knobs: Map<Method, KnobSetting | null> | null;
+  /** Frontier runs: identical static layouts are timed once (bench/runner.ts). */
+  reuseIdenticalLayouts: boolean;
 }
 
 const UNSUPPORTED = `${new UnsupportedScenarioError("").name}:`;
@@ -138,13 +148,45 @@ async function resolveSpecs(config: BenchConfig): Promise<ResolvedSpecs> {
   return { methods, dense, file: null, scenarioFiles, presets };
 }
 
+/** The methods one scenario runs: specs as given (matrix suites) or swept over knobs (frontier). */
+interface ScenarioMethods {
+  /** Method specs, one a method (same order as `methods`). */
+  specs: string[];
+  /** The methods. */
+  methods: Method[];
+  /** Frontier runs: each method's knob setting (null: dense, a method without a knob). */
+  knobs: Map<Method, KnobSetting | null> | null;
+}
+
+/** The methods of `scenario`: the resolved specs, or (frontier suites) their sweep points. */
+async function scenarioMethods(
+  config: BenchConfig,
+  specs: ResolvedSpecs,
+  scenario: Scenario,
+): Promise<ScenarioMethods> {
+  const given = config.methods ?? config.suite.methods;
+  if (config.suite.kind !== "frontier") {
+    return { specs: given, methods: specs.methods, knobs: null };
+  }
+  const options = { userTimeLimitMs: config.userTimeLimitMs };
+  const points = await sweepPoints(given, scenario, options);
+  const knobs = new Map<Method, KnobSetting | null>([[specs.dense, null]]);
+  const methods: Method[] = [specs.dense];
+  for (const point of points) {
+    const method = await resolveMethod(point.spec, options);
+    knobs.set(method, point.knob);
+    methods.push(method);
+  }
+  return { specs: ["dense", ...points.map((p) => p.spec)], methods, knobs };
+}
+
 async function planCases(
   config: BenchConfig,
   specs: ResolvedSpecs,
   size: PresetSize,
   limits: MemoryLimits,
 ): Promise<PlannedScenario[]> {
-  const { methods, dense } = specs;
+  const { dense } = specs;
   const scenarioInputs: Array<{ scenario: Scenario; inputs: QkvSource }> = [];
   if (specs.file) {
     scenarioInputs.push(specs.file);
@@ -164,10 +206,15 @@ async function planCases(
       });
     }
   }
-  const all = scenarioInputs.flatMap((_, si) => methods.map((_, mi) => `${si}:${mi}`));
+  const perScenario: ScenarioMethods[] = [];
+  for (const { scenario } of scenarioInputs) {
+    perScenario.push(await scenarioMethods(config, specs, scenario));
+  }
+  const all = perScenario.flatMap(({ methods }, si) => methods.map((_, mi) => `${si}:${mi}`));
   const picked = new Set(config.shard ? shardCases(all, config.shard) : all);
   const planned: PlannedScenario[] = [];
   for (const [si, { scenario, inputs }] of scenarioInputs.entries()) {
+    const { methods, specs: methodSpecs, knobs } = perScenario[si];
     const mine = methods.filter((_, mi) => picked.has(`${si}:${mi}`));
     if (mine.length === 0) continue;
     const ordered = [dense, ...methods.filter((m) => m !== dense)];
@@ -179,10 +226,11 @@ async function planCases(
       methods: ordered.filter((_, i) => keep[i]),
       recorded: recorded.filter((_, i) => keep[i]),
       wholeRuns: [],
+      knobs,
+      reuseIdenticalLayouts: knobs !== null,
     };
     if (scenario.schedule) {
       // Dense is every whole run's reference, not a whole run of its own.
-      const methodSpecs = config.methods ?? config.suite.methods;
       const mineSpecs = methodSpecs.filter((_, mi) =>
         mine.includes(methods[mi]) && methods[mi] !== dense
       );
@@ -221,7 +269,14 @@ async function planWholeRuns(
       }
       configMethods.push(method);
     }
-    group.wholeRuns.push({ spec, configs, methods: configMethods });
+    const run: PlannedWholeRun = { spec, configs, methods: configMethods };
+    if (group.knobs) {
+      const own = keyOf(await resolveMethod(spec, options));
+      const method = group.methods.find((m) => keyOf(m) === own);
+      run.knob = method ? group.knobs.get(method) ?? null : null;
+      run.methodName = method?.name;
+    }
+    group.wholeRuns.push(run);
   }
 }
 
@@ -237,21 +292,40 @@ export interface BenchOutcome {
   notApplicable: BenchRecord[];
 }
 
-/** The whole-run summaries of `planned`, from `records` (in case order, recorded cases only). */
-function wholeRunsOf(
+/** Each group's recorded cases with their records (`records` in case order, recorded only). */
+function recordsByMethod(
   planned: PlannedScenario[],
   records: BenchRecord[],
-  attentionShare: number,
-): WholeRunSummary[] {
-  const summaries: WholeRunSummary[] = [];
+): Array<Map<Method, BenchRecord>> {
   let next = 0;
-  for (const group of planned) {
+  return planned.map((group) => {
     const recordOf = new Map<Method, BenchRecord>();
     group.methods.forEach((method, i) => {
       if (group.recorded[i]) recordOf.set(method, records[next++]);
     });
+    return recordOf;
+  });
+}
+
+/** Frontier runs: writes each record's knob setting (null for dense and knobless methods). */
+function stampKnobs(planned: PlannedScenario[], byMethod: Array<Map<Method, BenchRecord>>) {
+  planned.forEach((group, g) => {
+    if (!group.knobs) return;
+    for (const [method, record] of byMethod[g]) record.knob = group.knobs.get(method) ?? null;
+  });
+}
+
+/** The whole-run summaries of `planned`, from each group's records. */
+function wholeRunsOf(
+  planned: PlannedScenario[],
+  byMethod: Array<Map<Method, BenchRecord>>,
+  attentionShare: number,
+): WholeRunSummary[] {
+  const summaries: WholeRunSummary[] = [];
+  planned.forEach((group, g) => {
+    const recordOf = byMethod[g];
     for (const run of group.wholeRuns) {
-      summaries.push(wholeRunSummary({
+      const summary = wholeRunSummary({
         scenario: group.scenario.name,
         method: run.spec,
         schedule: group.scenario.schedule!,
@@ -260,9 +334,14 @@ function wholeRunsOf(
         records: run.methods.map((m) => recordOf.get(m) ?? null),
         dense: recordOf.get(group.methods[0]) ?? null,
         attentionShare,
-      }));
+      });
+      summaries.push(
+        run.knob === undefined
+          ? summary
+          : { ...summary, knob: run.knob, methodName: run.methodName },
+      );
     }
-  }
+  });
   return summaries;
 }
 
@@ -306,9 +385,11 @@ export async function runBench(
       ...hooks,
       artifacts,
     });
+    const byMethod = recordsByMethod(planned, records);
+    stampKnobs(planned, byMethod);
     const wholeRun = wholeRunsOf(
       planned,
-      records,
+      byMethod,
       config.attentionShare ?? DEFAULT_ATTENTION_SHARE,
     );
     if (f16Missing) {

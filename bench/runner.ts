@@ -41,6 +41,7 @@ import { layoutDigest } from "../records/layout_digest.ts";
 import { type AttentionDecay, attentionDecay } from "../metrics/decay.ts";
 import { maskPng, textBlocks } from "../reports/mask_png.ts";
 import { methodLabels } from "../records/file_name.ts";
+import { formatParams } from "../methods/spec.ts";
 
 /** One scenario with its inputs and the methods to run on it. */
 export interface ScenarioCases {
@@ -52,6 +53,12 @@ export interface ScenarioCases {
   methods: Method[];
   /** False for a method run only as the dense reference of another shard's record. */
   recorded: boolean[];
+  /**
+   * Frontier sweeps: a static method whose layout is identical (same method, same layout digest)
+   * to an earlier case of the scenario reuses that case's timing and outputs instead of running
+   * again; its record says so in a note.
+   */
+  reuseIdenticalLayouts?: boolean;
 }
 
 /** Timing and quality settings of a run. */
@@ -210,6 +217,15 @@ interface CaseResult {
   outputs?: CaseOutputs;
 }
 
+/** Earlier cases of a scenario by method and layout digest (see `reuseIdenticalLayouts`). */
+type LayoutCache = Map<string, CaseResult>;
+
+/** The note of a record whose timing and outputs are those of an identical earlier layout. */
+export function reusedLayoutNote(earlier: BenchRecord): string {
+  return `same layout as ${earlier.method} ${formatParams(earlier.params)} (layout digest ` +
+    `equal): timing and outputs reused, not measured again`;
+}
+
 async function runCase(
   runtime: GpuRuntime,
   group: ScenarioCases,
@@ -217,8 +233,9 @@ async function runCase(
   gpuInputs: GpuQkv,
   settings: RunSettings,
   quality: QualityInputs | null,
-  onStep?: CaseStepHook,
+  hooks: { onStep?: CaseStepHook; layouts?: LayoutCache } = {},
 ): Promise<CaseResult> {
+  const { onStep, layouts } = hooks;
   const { scenario, inputs } = group;
   const record = emptyRecord(scenario, method, adapterOf(runtime), {
     precision: settings.precision,
@@ -248,6 +265,16 @@ async function runCase(
   record.stats = layout.stats ?? null;
   record.notes = [...(layout.notes ?? [])];
   if (figures.flops === 0) record.notes.push(NOTHING_ATTENDED_NOTE);
+  if (layout.params) record.params = layout.params;
+  const cacheKey = `${method.name}\u0000${record.layoutDigest}`;
+  const earlier = method.dynamic ? undefined : layouts?.get(cacheKey);
+  if (earlier) {
+    const { latency, tflops, memoryBytes, notes } = earlier.record;
+    const kernelNotes = notes.filter((note) => note.startsWith("kernel tiling"));
+    record.notes.push(...kernelNotes, reusedLayoutNote(earlier.record));
+    Object.assign(record, { latency, tflops, memoryBytes });
+    return { record, outputs: earlier.outputs, forms: earlier.forms };
+  }
   const kernelOptions = {
     math: settings.precision === "f16-math" ? "f16" as const : "f32" as const,
     tiling: settings.tiling,
@@ -291,8 +318,9 @@ async function runCase(
     record.latency = latency;
     record.tflops = figures.flops / (summary.median * 1e-3) / 1e12;
     record.memoryBytes = program.memoryBytes + gpuBytes(gpuInputs);
-    if (layout.params) record.params = layout.params;
-    return { record, outputs: quality ? outputs : undefined, forms: layout.forms };
+    const result = { record, outputs: quality ? outputs : undefined, forms: layout.forms };
+    if (layouts && !method.dynamic) layouts.set(cacheKey, result);
+    return result;
   } finally {
     program.release();
   }
@@ -441,6 +469,7 @@ async function runScenario(
     : null;
   let denseRecord: BenchRecord | null = null;
   const groupRecords: BenchRecord[] = [];
+  const layouts: LayoutCache | undefined = group.reuseIdenticalLayouts ? new Map() : undefined;
   for (let i = 0; i < group.methods.length; i++) {
     const method = group.methods[i];
     run.hooks.onProgress?.({
@@ -459,7 +488,7 @@ async function runScenario(
         inputs.gpu,
         settings,
         quality,
-        run.hooks.onStep,
+        { onStep: run.hooks.onStep, layouts },
       );
     } catch (error) {
       result = {

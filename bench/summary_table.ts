@@ -4,6 +4,7 @@
  * @module
  */
 import type { BenchRecord, WholeRunSummary } from "../records/schema.ts";
+import { settingLabel } from "../records/frontier.ts";
 
 const COLUMNS = [
   "scenario",
@@ -28,15 +29,20 @@ function significant(value: number | null | undefined): string {
   return value >= 100 ? value.toFixed(0) : value.toPrecision(3);
 }
 
+/** The method cell: the method, and a frontier point's knob setting (`moc k=2`). */
+function methodCell(r: BenchRecord): string {
+  return r.knob ? `${r.method} ${settingLabel(r.knob)}` : r.method;
+}
+
 /** One row of cells for a record. */
 export function summaryRow(r: BenchRecord): string[] {
   if (r.error) {
     const status = r.error.startsWith("UnsupportedScenarioError") ? "n/a" : "FAILED";
-    return [r.scenario, r.method, String(r.tokens), status, ...COLUMNS.slice(4).map(() => "")];
+    return [r.scenario, methodCell(r), String(r.tokens), status, ...COLUMNS.slice(4).map(() => "")];
   }
   return [
     r.scenario,
-    r.method,
+    methodCell(r),
     String(r.tokens),
     fixed(r.tokenSparsity, 3),
     significant(r.latency?.median),

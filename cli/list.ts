@@ -1,5 +1,6 @@
 /**
- * `deno task list` (docs/cli.md): presets, suites, methods and their parameters with defaults.
+ * `deno task list` (docs/cli.md): presets, suites, methods and their parameters with defaults,
+ * and each method's knob (the parameter `--suite frontier` sweeps).
  *
  * @module
  */
@@ -34,6 +35,11 @@ export function listing(): string {
     lines.push(`           defaults: ${formatParams(method.defaults) || "(none)"}`);
     for (const [key, doc] of Object.entries(method.paramDocs)) {
       lines.push(`           ${key}: ${doc}`);
+    }
+    if (method.knob) {
+      lines.push(
+        `           knob (--suite frontier): ${method.knob.param}, ${method.knob.summary}`,
+      );
     }
   }
   lines.push("  ./my_method.ts  a user's module (see examples/README.md)");

@@ -6,7 +6,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { importUserModule, methodFromModule } from "./user_module.ts";
+import { importUserModule, knobFromModule, methodFromModule } from "./user_module.ts";
 import type { UserModuleReply, UserModuleRequest } from "./_user_worker_call.ts";
 
 Object.defineProperty(Deno, "exit", {
@@ -17,6 +17,9 @@ Object.defineProperty(Deno, "exit", {
 
 async function answer(request: UserModuleRequest): Promise<UserModuleReply> {
   const module = await importUserModule(request.url, request.path);
+  if (request.call.kind === "knob") {
+    return { knob: knobFromModule(module, request.path, request.call.scenario) };
+  }
   const method = methodFromModule(module, request.path, request.params);
   const { call } = request;
   if (call.kind === "describe") {

@@ -4,13 +4,14 @@
  *
  * @module
  */
-import type { MethodLayout, Params } from "./method.ts";
+import type { MethodLayout, Params, ParamValue } from "./method.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 
 /** What to do with the module, once loaded. */
 export type UserModuleCall =
   | { kind: "describe" }
-  | { kind: "layout"; scenario: Scenario; seed?: number };
+  | { kind: "layout"; scenario: Scenario; seed?: number }
+  | { kind: "knob"; scenario: Scenario };
 
 /** A request to the worker: load `url` (named `path` in messages), make the method, call it. */
 export interface UserModuleRequest {
@@ -30,6 +31,8 @@ export interface UserModuleReply {
   describe?: { name: string; params: Params; dynamic: boolean; hasAnalyticFlops: boolean };
   /** The layout and the analytic FLOPs for the scenario (a `layout` call). */
   layout?: { layout: MethodLayout; analyticFlops: number | null };
+  /** The module's knob and its grid on the scenario, or null without one (a `knob` call). */
+  knob?: { param: string; summary: string; values: ParamValue[] } | null;
   /** The user code's error: its name and the first line of its message. */
   error?: { name: string; message: string };
 }

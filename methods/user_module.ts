@@ -14,6 +14,9 @@
  * runs on the main thread under the same limit (a promise that never settles is caught; a busy
  * loop is not). See examples/my_method.ts.
  *
+ * A `MethodDefinition` export may declare a `knob` (methods/method.ts): frontier sweeps then turn
+ * it like a built-in method's ({@link userMethodKnob}; its grid runs in the worker too).
+ *
  * @module
  */
 import { basename, extname, resolve } from "node:path";
@@ -26,6 +29,7 @@ import {
   type MethodLayout,
   MethodSpecError,
   type Params,
+  type ParamValue,
 } from "./method.ts";
 import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
 import {
@@ -171,6 +175,75 @@ export function methodFromModule(
     `--methods: module "${path}" must export "method" (a Method or MethodDefinition) or "mask" ` +
       `(a predicate (q, k, scenario) => boolean) together with "blockSize"`,
   );
+}
+
+/** A knob with its settings on one scenario, densest first (what a frontier sweep turns). */
+export interface KnobGrid {
+  /** Parameter name. */
+  param: string;
+  /** One line: what turning it does. */
+  summary: string;
+  /** Settings on the scenario, densest first. */
+  values: ParamValue[];
+}
+
+function isParamValue(value: unknown): value is ParamValue {
+  return ["number", "string", "boolean"].includes(typeof value) ||
+    (Array.isArray(value) && value.every((x) => typeof x === "number"));
+}
+
+/**
+ * The knob a loaded module's `MethodDefinition` declares and its grid on `scenario`, or null
+ * when the module exports no definition or the definition has no knob. Throws a
+ * {@link MethodSpecError} naming the file when the knob is malformed (no parameter of that name,
+ * a grid that is not a list of parameter values).
+ */
+export function knobFromModule(
+  module: Record<string, unknown>,
+  path: string,
+  scenario: Scenario,
+): KnobGrid | null {
+  const definition = module.method;
+  if (!isDefinition(definition) || definition.knob === undefined) return null;
+  const { param, summary, grid } = definition.knob;
+  if (typeof param !== "string" || !(param in definition.defaults)) {
+    throw new MethodSpecError(
+      `--methods: module "${path}": knob.param must name a parameter of defaults (allowed: ${
+        Object.keys(definition.defaults).join(", ") || "none"
+      }; got ${String(param)})`,
+    );
+  }
+  const values: unknown = typeof grid === "function" ? grid(scenario) : undefined;
+  if (!Array.isArray(values) || values.length === 0 || !values.every(isParamValue)) {
+    throw new MethodSpecError(
+      `--methods: module "${path}": knob.grid(scenario) must return a non-empty list of ` +
+        `numbers, strings, booleans or number lists`,
+    );
+  }
+  return { param, summary: String(summary ?? ""), values };
+}
+
+/**
+ * The knob of the user's method module at `path` on `scenario` (see {@link knobFromModule}),
+ * computed in a worker under the time limit like every call into user code.
+ */
+export async function userMethodKnob(
+  path: string,
+  scenario: Scenario,
+  options: LoadUserMethodOptions = {},
+): Promise<KnobGrid | null> {
+  const url = pathToFileURL(resolve(Deno.cwd(), path)).href;
+  const reply = await callUserWorker(
+    { url, path, params: {}, call: { kind: "knob", scenario } },
+    options.timeLimitMs ?? DEFAULT_USER_TIME_LIMIT_MS,
+    "knob.grid()",
+  ).catch((error: Error) => {
+    const known = error instanceof UserCodeTimeoutError || error.name === "MethodSpecError";
+    throw new MethodSpecError(
+      known ? error.message : `--methods: module "${path}": knob: ${error.name}: ${error.message}`,
+    );
+  });
+  return reply.knob ?? null;
 }
 
 /** Imports the module at `url`; a failure is a {@link MethodSpecError} naming `path`. */

@@ -2,7 +2,7 @@ import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { denseMask } from "../form/form.ts";
 import { MethodSpecError } from "./method.ts";
-import { resolveMethod } from "./registry.ts";
+import { methodKnob, resolveMethod } from "./registry.ts";
 import { loadUserMethod } from "./user_module.ts";
 import { frameOfToken, type Scenario } from "../scenarios/scenario.ts";
 
@@ -146,5 +146,31 @@ Deno.test("a mask must return a boolean; create() errors are one line", async ()
       ok(!e.message.includes("\n"), "one line");
       return true;
     });
+  });
+});
+
+Deno.test("a module's knob joins sweeps: its grid is read in the worker", async () => {
+  const knob = await methodKnob(join(root, "tests/fixtures/knob_method.ts"), scenario);
+  deepEqual(knob, { param: "band", summary: "narrower is sparser", values: [2, 1, 0] });
+  equal(await methodKnob(join(here, "../examples/my_method.ts"), scenario), null, "a mask module");
+});
+
+Deno.test("a malformed knob is a MethodSpecError naming the module", async () => {
+  await withModules({
+    "bad_param.ts": `export const method = { name: "m", defaults: { a: 1 }, create() {},
+      knob: { param: "b", summary: "", grid: () => [1] } };`,
+    "bad_grid.ts": `export const method = { name: "m", defaults: { a: 1 }, create() {},
+      knob: { param: "a", summary: "", grid: () => [{}] } };`,
+  }, async (dir) => {
+    await rejects(
+      methodKnob(join(dir, "bad_param.ts"), scenario),
+      (error: Error) =>
+        error instanceof MethodSpecError &&
+        /knob\.param must name a parameter of defaults \(allowed: a; got b\)/.test(error.message),
+    );
+    await rejects(
+      methodKnob(join(dir, "bad_grid.ts"), scenario),
+      /knob\.grid\(scenario\) must return a non-empty list/,
+    );
   });
 });

@@ -12,7 +12,10 @@
  *   test), or when every current sample is slower than every base sample by more than
  *   {@link SEPARATION_FACTOR} × `threshold` (a separation that too few samples keep the test
  *   from confirming); in `info` mode latency never fails and is listed for information;
- * - failures: a matched case that now fails (record.error) is a regression.
+ * - failures: a matched case that now fails (record.error) is a regression;
+ * - frontier runs: points match on (scenario, method, params), so on their knob setting too; a
+ *   point that got slower is judged as latency above; the moves of each scenario's Pareto front
+ *   and target table are listed for information (records/frontier_moves.ts).
  *
  * Whether the findings fail the comparison is decided in one place, records/verdict.ts.
  *
@@ -22,6 +25,7 @@ import { EXACT_NUMBER_FIELDS } from "./results_input.ts";
 import type { BenchRecord, Quality, ResultsFile } from "./schema.ts";
 import { adapterClassOf, comparisonKey } from "./case_key.ts";
 import { mannWhitneyU, median } from "./stats.ts";
+import { type FrontierMove, frontierMoves } from "./frontier_moves.ts";
 
 /** Thrown for an option outside its allowed range; the message names it. */
 export class CompareOptionError extends RangeError {
@@ -164,6 +168,8 @@ export interface Comparison {
   failed: Finding[];
   /** Remarks about the files as a whole (partial shards, different suites, no match). */
   notes: string[];
+  /** Frontier runs: how each scenario's speed–quality frontier moved (information). */
+  frontierMoves: FrontierMove[];
 }
 
 const EXACT_FIELDS = ["inputs", ...EXACT_NUMBER_FIELDS] as const;
@@ -224,6 +230,7 @@ class CaseJudge {
       missingCases: [],
       failed: [],
       notes: [],
+      frontierMoves: [],
     };
   }
 
@@ -458,6 +465,7 @@ export function compareResults(
   }
   findings.missingCases = [...baseByKey.keys()].filter((key) => !currentKeys.has(key));
   findings.adapterChanges = adapterChanges.findings();
+  findings.frontierMoves = frontierMoves(base, current);
 
   if (base.suite !== current.suite) {
     findings.notes.push(`suites differ: base ${base.suite}, current ${current.suite}`);

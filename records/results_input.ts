@@ -116,6 +116,14 @@ function checkRecord(checker: FieldChecker, record: unknown, path: string): void
     (v) => v === undefined || isString(v),
     "a string when present",
   );
+  checker.require(
+    record,
+    at,
+    "knob",
+    (v) =>
+      v === undefined || v === null || (isObject(v) && isString(v.param) && isParamValue(v.value)),
+    "null or { param, value } when present",
+  );
   checker.require(record, at, "latency", orNull(isObject), "an object or null");
   if (isObject(record.latency)) {
     const latency = record.latency;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { AdapterFacts } from "../gpu/runtime.ts";
-import type { Params } from "../methods/method.ts";
+import type { Params, ParamValue } from "../methods/method.ts";
 
 /** Version of the results-file schema; bump on any incompatible change. */
 export const RESULTS_SCHEMA = "longshot.results/1";
@@ -74,6 +74,14 @@ export function storagePrecision(precision: Precision): "f32" | "f16" {
   return precision === "f16-math" ? "f16" : precision;
 }
 
+/** The knob setting a frontier point ran (docs/frontier.md): the parameter turned and its value. */
+export interface KnobSetting {
+  /** Parameter name (`decay`, `window`, `k`, `groups`, or a user module's). */
+  param: string;
+  /** The setting, as the method's parameter takes it. */
+  value: ParamValue;
+}
+
 /** One (scenario, method, parameter set, adapter) case. */
 export interface BenchRecord {
   /** Scenario name. */
@@ -135,6 +143,11 @@ export interface BenchRecord {
   memoryBytes: number | null;
   /** Why the case failed, when it did. */
   error?: string;
+  /**
+   * Frontier runs only: the knob setting this point ran, or null for the dense reference and a
+   * method without a knob (docs/frontier.md).
+   */
+  knob?: KnobSetting | null;
 }
 
 /** Facts about the whole run, at the top of a results file. */
@@ -203,6 +216,13 @@ export interface WholeRunSummary {
   attentionShare: number;
   /** 1 / ((1 − share) + share / speedup): the projected end-to-end speedup. */
   endToEndSpeedup: number | null;
+  /** Frontier runs only: the knob setting of `method` (as on its records). */
+  knob?: KnobSetting | null;
+  /**
+   * Frontier runs only: the method name its records carry (a user module's own name where
+   * `method` is the module's path), so a point's record and whole run join.
+   */
+  methodName?: string;
 }
 
 /** A results file: run facts and records. */

@@ -2,7 +2,7 @@
  * The Markdown summary of a judged comparison, sized for a GitHub step summary: a headline with
  * the verdict (the same one compare's exit code follows), its reasons and the counts, the table
  * of regressions, then changes, adapter changes, improvements, latency notes (slower and faster
- * apart), failed, new and missing cases.
+ * apart), failed cases, how a frontier run's fronts moved, new and missing cases.
  *
  * @module
  */
@@ -61,10 +61,12 @@ function headline(verdict: Verdict): string {
   const adapters = c.adapterChanges.length > 0
     ? `, ${plural(c.adapterChanges.length, "adapter change")}`
     : "";
+  const moved = new Set(c.frontierMoves.map((m) => m.scenario)).size;
+  const frontier = moved > 0 ? `, frontier moved on ${plural(moved, "scenario")}` : "";
   return `## ${outcome}: ${plural(c.regressions.length, "regression")}, ` +
     `${plural(c.changes.length, "change")}, ${plural(c.improvements.length, "improvement")}, ` +
     `${c.newCases.length} new, ${c.missingCases.length} missing, ${c.failed.length} failed` +
-    `${adapters} (${plural(c.matched, "case")} matched)`;
+    `${adapters}${frontier} (${plural(c.matched, "case")} matched)`;
 }
 
 /**
@@ -141,6 +143,14 @@ export function renderSummary(verdict: Verdict, options: SummaryOptions = {}): s
   for (const [title, findings] of sections) {
     if (findings.length === 0) continue;
     lines.push(`### ${title}`, "", ...findingTable(findings, maxRows), "");
+  }
+  if (c.frontierMoves.length > 0) {
+    lines.push("### Frontier moved (information: fronts and fastest settings per target)", "");
+    for (const scenario of new Set(c.frontierMoves.map((m) => m.scenario))) {
+      const mine = c.frontierMoves.filter((m) => m.scenario === scenario).map((m) => m.line);
+      lines.push(...caseList(mine.map((line) => `${scenario}: ${line}`), maxRows));
+    }
+    lines.push("");
   }
   if (c.newCases.length > 0) lines.push("### New cases", "", ...caseList(c.newCases, maxRows), "");
   if (c.missingCases.length > 0) {

@@ -56,7 +56,8 @@ nav a:hover { text-decoration: underline; }
   margin: 0; padding: 14px 16px 10px; border: 1px solid var(--line); border-radius: 8px;
   background: #fff; break-inside: avoid; overflow-x: auto;
 }
-#chart-decay, #chart-quality { grid-column: 1 / -1; }
+#chart-decay, #chart-quality, .frontier-chart { grid-column: 1 / -1; }
+.frontier-targets td.none { color: var(--muted); font-style: italic; }
 .chart figcaption { color: var(--muted); font-size: 0.87rem; margin-top: 6px; }
 .omitted { font-style: italic; }
 .chart-error { color: var(--warn-ink); }

@@ -23,6 +23,8 @@ import { REPORT_STYLE } from "./_style.ts";
 import { CHART_CONFIG, type ReportChart, reportCharts } from "./charts.ts";
 import { methodColorScale } from "./_chart_rows.ts";
 import { summarySection } from "./_summary.ts";
+import { frontierCharts } from "./frontier_chart.ts";
+import { frontierSection } from "./frontier_section.ts";
 import { growthExponents } from "./scaling.ts";
 import type { PeerRow } from "../records/peers.ts";
 import { peersSection } from "./peers_section.ts";
@@ -184,7 +186,8 @@ export async function renderReport(
     `${(100 * (d.earlierShotMass ?? 0)).toFixed(1)}% of its dense mass on earlier shots, whose ` +
     `keys are ${(100 * (d.earlierShotKeyShare ?? 0)).toFixed(1)}% of all keys.</li>`
   ).join("");
-  const specs = drawn.map((c) =>
+  const frontier = frontierCharts(runs, names);
+  const specs = [...frontier, ...drawn].map((c) =>
     `<script type="application/json" id="spec-${c.id}">${scriptJson(c.spec)}</script>`
   ).join("\n");
   const scripts = bundles.map((b) =>
@@ -213,7 +216,9 @@ ${methodChipStyle(runs)}
 <p class="summary">${summaryLine(runs)}</p>
 ${fallbackBanner(runs, names)}
 </header>
-<nav><a href="#summary">Summary</a><a href="#runs">Runs</a><a href="#charts">Charts</a>${
+<nav><a href="#summary">Summary</a><a href="#runs">Runs</a>${
+    frontier.length ? '<a href="#frontier">Frontier</a>' : ""
+  }<a href="#charts">Charts</a>${
     masks.length ? '<a href="#masks">Masks</a>' : ""
   }<a href="#records">Every case</a><a href="#failed">Failed</a><a href="#notes">Notes</a></nav>
 <main>
@@ -221,6 +226,7 @@ ${summarySection(runs, names)}
 <section id="runs"><h2>Runs</h2><div class="runs">
 ${runFacts(runs, names)}
 </div></section>
+${frontierSection(runs, frontier, names)}
 <section id="charts"><h2>Charts</h2>
 <p class="note">One attention layer, batch 1, all heads, forward pass. Colours are fixed per ` +
     `method in every chart${

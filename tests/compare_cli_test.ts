@@ -216,6 +216,66 @@ Deno.test("with CI's flags, the software baseline is matched by adapter class", 
   await Deno.remove(dir, { recursive: true });
 });
 
+/** A frontier run of scenario "tiny": moc at k = 4 and 2, each at `ms` median (dense 10 ms). */
+function frontierSuite(seed: number, ms: { k4: number; k2: number }): ResultsFile {
+  const dense = makeRecord({ method: "dense", params: {} });
+  dense.latency = latencyOf(jitteredSamples(seed, 20, 10, 0.02));
+  dense.knob = null;
+  const points = ([[4, ms.k4, 0.97], [2, ms.k2, 0.92]] as const).map(([k, median, recall], i) => {
+    const record = makeRecord({ method: "moc", params: { k } });
+    record.latency = latencyOf(jitteredSamples(seed + i + 1, 20, median, 0.02));
+    record.speedup = dense.latency!.median / record.latency!.median;
+    record.knob = { param: "k", value: k };
+    record.quality = { ...record.quality!, recall, relL2: 1 - recall };
+    return record;
+  });
+  return makeResults([dense, ...points], { suite: "frontier@1" });
+}
+
+Deno.test("compare on frontier runs: same-setting slowdowns regress; front moves are listed", async (t) => {
+  const dir = await Deno.makeTempDir();
+  // Base: k=4 at 5 ms (×2), k=2 at 4 ms (×2.5): both on the front; recall ≥ 0.9 → k=2.
+  const base = await write(dir, "base.json", frontierSuite(10, { k4: 5, k2: 4 }));
+
+  await t.step("0: a rerun within noise moves nothing", async () => {
+    const rerun = await write(dir, "rerun.json", frontierSuite(20, { k4: 5, k2: 4 }));
+    const run = await compare([base, rerun]);
+    equal(run.code, 0, run.stdout);
+    equal(run.stdout.includes("Frontier moved"), false, run.stdout);
+  });
+
+  await t.step(
+    "1: k=2 slowed to 8 ms: a regression at its setting, and it left the front",
+    async () => {
+      const slow = await write(dir, "slow.json", frontierSuite(30, { k4: 5, k2: 8 }));
+      const run = await compare([base, slow]);
+      equal(run.code, 1, run.stdout);
+      match(
+        run.stdout,
+        /^## ❌ Longshot compare FAILED \(1 regression\).*frontier moved on 1 scenario/,
+      );
+      match(run.stdout, /\| tiny · moc:k=2 · f32 · vulkan vendor 0 fallback \| latency \|/);
+      match(run.stdout, /### Frontier moved/);
+      match(run.stdout, /- tiny: recall: left the front: moc k=2/);
+      match(run.stdout, /- tiny: fastest for recall ≥ 0\.9: moc k=2 → moc k=4/);
+    },
+  );
+
+  await t.step(
+    "0: k=4 sped up to 3 ms: an improvement, and the front moved (information)",
+    async () => {
+      const fast = await write(dir, "fast.json", frontierSuite(40, { k4: 3, k2: 4 }));
+      const run = await compare([base, fast]);
+      equal(run.code, 0, run.stdout);
+      match(run.stdout, /^## ✅ Longshot compare passed: .*frontier moved on 1 scenario/);
+      match(run.stdout, /- tiny: recall: left the front: moc k=2/);
+      match(run.stdout, /- tiny: fastest for recall ≥ 0\.9: moc k=2 → moc k=4/);
+    },
+  );
+
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("compare --peers: the H200 records against PyTorch, ratio now and in BASE", async () => {
   const results = fileURLToPath(
     new URL("../docs/results/nvidia-h200/hunyuan-8h-schedules/results.json", import.meta.url),

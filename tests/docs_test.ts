@@ -1,8 +1,9 @@
 /**
  * The reference tables of docs/ against the code, so they cannot drift: the presets table
  * (docs/scenarios.md) against the presets, the parameter table (docs/methods.md) against the
- * method registry, the suites table and every task's option table (docs/cli.md) against the
- * suites and the task's own `--help`, the record fields (docs/metrics.md) against a real run's
+ * method registry, the knobs table (docs/methods.md) against the methods' knobs, the suites table
+ * and every task's option table (docs/cli.md) against the suites and the task's own `--help`, the
+ * record fields (docs/metrics.md) against a real run's
  * results file, and every relative link of the pages against the files and headings it names.
  * A failure names the page, the row and what the code says.
  *
@@ -135,6 +136,16 @@ Deno.test("docs/methods.md: the parameter table matches the registry's defaults"
       );
     }
   }
+});
+
+Deno.test("docs/methods.md: the knobs table names every method's knob", async () => {
+  const table = await tableUnder("methods.md", "Knobs");
+  const withKnob = [...METHODS.values()].filter((m) => m.knob);
+  deepEqual(
+    table.rows.map((row) => [row.method, row.knob]),
+    withKnob.map((m) => [m.name, m.knob!.param]),
+    "docs/methods.md knobs rows",
+  );
 });
 
 Deno.test("docs/cli.md: the suites table matches the suites", async () => {
