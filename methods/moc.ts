@@ -233,6 +233,7 @@ export const moc: MethodDefinition = {
     param: "k",
     summary: "chunks routed per query: fewer is sparser",
     grid: () => [16, 8, 6, 5, 4, 3, 2, 1],
+    perHeadParam: "ks",
   },
   create(given: Params): Method {
     const params = mocParams(given);

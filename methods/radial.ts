@@ -234,6 +234,7 @@ export const radial: MethodDefinition = {
     param: "decay",
     summary: "window decay δ: smaller halves the band sooner (sparser)",
     grid: () => [4, 2, 1, 0.5, 0.25, 0.1],
+    perHeadParam: "decays",
   },
   create(given: Params): Method {
     const params = radialParams(given);
