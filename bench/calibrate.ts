@@ -1,0 +1,546 @@
+/**
+ * `deno task calibrate` as a library call (docs/cli.md, "calibrate"): for every method with a
+ * knob, the sparsest setting of its grid (per head where the method takes per-head settings)
+ * whose quality meets a target on calibration inputs, checked on held-out inputs. Quality is
+ * bench's own: the cases run through the bench runner, dense first, every method against dense
+ * on the same inputs. Three passes on one GPU runtime: the grid on the calibration inputs, then
+ * the chosen specs on the calibration inputs and on the held-out inputs. Everything that can be
+ * checked is checked before the GPU opens.
+ *
+ * @module
+ */
+import { GpuRuntime } from "../gpu/runtime.ts";
+import type { AttentionTiling } from "../kernels/attention_tiling.ts";
+import {
+  type Method,
+  type MethodDefinition,
+  MethodSpecError,
+  type Params,
+  type ParamValue,
+} from "../methods/method.ts";
+import { isModuleSpec, METHODS, resolveMethod } from "../methods/registry.ts";
+import { formatParams, parseMethodSpec } from "../methods/spec.ts";
+import { METHODS_FILE_SCHEMA, type MethodsFile } from "../methods/methods_file.ts";
+import { loadFileInputs } from "../scenarios/file_inputs.ts";
+import type { QkvSource } from "../scenarios/inputs.ts";
+import type { PresetSize } from "../scenarios/presets.ts";
+import type { Scenario } from "../scenarios/scenario.ts";
+import { resolveScenario } from "../scenarios/scenario_file.ts";
+import { syntheticInputs } from "../scenarios/synthetic.ts";
+import type { AdapterFacts } from "../gpu/runtime.ts";
+import {
+  type BenchRecord,
+  type Precision,
+  type Quality,
+  storagePrecision,
+} from "../records/schema.ts";
+import { checkMemory, estimateMemory } from "./memory_estimate.ts";
+import { gitCommit } from "./run_meta.ts";
+import { type ProgressHook, qualityHeadsOf, runCases, type RunSettings } from "./runner.ts";
+import {
+  formatTarget,
+  meetsTarget,
+  type QualityTarget,
+  sparsestMeeting,
+  sparsestMeetingPerHead,
+} from "./calibration_search.ts";
+
+/** Version of the calibration record's schema. */
+export const CALIBRATION_SCHEMA = "longshot.calibration/1";
+
+/** Everything a calibration needs (the CLI's options, resolved). */
+export interface CalibrationConfig {
+  /** Preset name or scenario file; undefined when `inputs` is a file (its sidecar is the scenario). */
+  scenario?: string;
+  /** Calibration inputs: undefined for synthetic inputs of `seed`, else a safetensors file or npy folder. */
+  inputs?: string;
+  /** Held-out inputs: undefined for synthetic inputs of `holdoutSeed`, else a file like `inputs`. */
+  holdoutInputs?: string;
+  /** Method specs (`moc`, `moc:chunk=256`) without their knob; undefined = every method with a knob. */
+  methods?: string[];
+  /** The quality each chosen setting must meet. */
+  target: QualityTarget;
+  /** Preset size; undefined = `ci` on a fallback adapter, `full` otherwise. */
+  size?: PresetSize;
+  /** Seed of the synthetic calibration inputs, the sampled queries and any method randomness. */
+  seed: number;
+  /** The same for the held-out inputs. */
+  holdoutSeed: number;
+  /** Precision of the runs. */
+  precision: Precision;
+  /** Kernel tiling; undefined = the tuner's choice. */
+  tiling?: AttentionTiling;
+  /** The command line, for the record. */
+  command: string;
+}
+
+/** The proxies a target may bound, as measured (null: not measured). */
+export interface TargetFigures {
+  /** Dense softmax mass kept. */
+  recall: number | null;
+  /** Relative L2 error against dense. */
+  relL2: number | null;
+}
+
+/** One grid setting run on the calibration inputs. */
+export interface SweepPoint {
+  /** The knob's setting. */
+  setting: ParamValue;
+  /** Quality over every covered head (null when the case failed). */
+  quality: TargetFigures | null;
+  /** Quality of each covered head alone. */
+  heads: TargetFigures[] | null;
+  /** Token sparsity of the layout. */
+  tokenSparsity: number | null;
+  /** The case's error, when it failed. */
+  error?: string;
+}
+
+/** The chosen spec run on one set of inputs. */
+export interface CheckedSetting {
+  /** The inputs' description (`synthetic seed 2`, a file). */
+  inputs: string;
+  /** Quality over every covered head (null when the case failed). */
+  quality: TargetFigures | null;
+  /** Quality of each covered head alone. */
+  heads: TargetFigures[] | null;
+  /** Token sparsity of the layout. */
+  tokenSparsity: number | null;
+  /** Whether `quality` meets the target. */
+  met: boolean;
+  /** Heads whose own quality misses the target. */
+  headsMissed: number[];
+  /** The case's error, when it failed. */
+  error?: string;
+}
+
+/** One method's calibration. */
+export interface MethodCalibration {
+  /** Method name. */
+  method: string;
+  /** The knob's parameter. */
+  knob: string;
+  /** Whether the setting was chosen head by head (the spec then carries one setting a head). */
+  perHead: boolean;
+  /** The grid on the calibration inputs, densest first. */
+  sweep: SweepPoint[];
+  /** The chosen spec and setting(s) (one a head when chosen per head); null when none met. */
+  chosen: { spec: string; settings: ParamValue[] } | null;
+  /** The chosen spec on the calibration inputs. */
+  calibration: CheckedSetting | null;
+  /** The chosen spec on the held-out inputs. */
+  holdout: CheckedSetting | null;
+  /** Met on the calibration inputs and on the held-out inputs. */
+  carriedOver: boolean;
+  /** One line: what was chosen, and where the calibration did not carry over. */
+  note: string;
+}
+
+/** The calibration record (`calibration.json`). */
+export interface CalibrationRecord {
+  /** {@link CALIBRATION_SCHEMA}. */
+  schema: typeof CALIBRATION_SCHEMA;
+  /** Git commit, when known. */
+  commit: string | null;
+  /** ISO date of the run. */
+  date: string;
+  /** The command line. */
+  command: string;
+  /** The adapter the cases ran on. */
+  adapter: AdapterFacts;
+  /** Scenario name. */
+  scenario: string;
+  /** Preset size, or null for a scenario file or input file. */
+  size: PresetSize | null;
+  /** Precision of the runs. */
+  precision: Precision;
+  /** The target as written (`recall>=0.95`). */
+  target: string;
+  /** Calibration inputs: their description and the sampling seed. */
+  calibrationInputs: { inputs: string; seed: number };
+  /** Held-out inputs: their description and the sampling seed. */
+  holdoutInputs: { inputs: string; seed: number };
+  /** One entry a method, in the order asked. */
+  methods: MethodCalibration[];
+}
+
+/** A method to calibrate: its definition and the parameters held fixed. */
+interface MethodToCalibrate {
+  definition: MethodDefinition & { knob: NonNullable<MethodDefinition["knob"]> };
+  fixed: Params;
+}
+
+/** The methods of `specs` (default: every method with a knob), checked; bad ones throw. */
+function methodsToCalibrate(specs: string[] | undefined): MethodToCalibrate[] {
+  const withKnob = [...METHODS.values()].filter((d) => d.knob).map((d) => d.name);
+  return (specs ?? withKnob).map((spec) => {
+    const { name, params } = parseMethodSpec(spec);
+    const definition = METHODS.get(name);
+    if (isModuleSpec(name) || !definition?.knob) {
+      throw new MethodSpecError(
+        `--methods: "${name}" has no knob to calibrate (allowed: ${withKnob.join(", ")})`,
+      );
+    }
+    const { param, perHeadParam } = definition.knob;
+    for (const turned of [param, perHeadParam]) {
+      if (turned !== undefined && turned in params) {
+        throw new MethodSpecError(
+          `--methods: ${name}: "${turned}" is the knob calibrate turns; leave it out of "${spec}"`,
+        );
+      }
+    }
+    definition.create(params);
+    return { definition: definition as MethodToCalibrate["definition"], fixed: params };
+  });
+}
+
+/** A setting as a spec writes it (`3x3x3`, `0.5`). */
+function settingText(value: ParamValue): string {
+  return Array.isArray(value) ? value.join("x") : String(value);
+}
+
+/** `name:params` with the knob (or its per-head parameter) set. */
+function specWith(method: MethodToCalibrate, key: string, value: ParamValue): string {
+  return `${method.definition.name}:${formatParams({ ...method.fixed, [key]: value })}`;
+}
+
+function figuresOf(quality: Quality | null | undefined): TargetFigures | null {
+  return quality ? { recall: quality.recall, relL2: quality.relL2 } : null;
+}
+
+/** What one run of the runner returns per method: record and per-head quality. */
+interface CaseOutcome {
+  record: BenchRecord;
+  heads: TargetFigures[] | null;
+}
+
+/** Inputs of one pass: the scenario's tensors and the sampling seed. */
+interface PassInputs {
+  inputs: QkvSource;
+  seed: number;
+}
+
+/** What runs the passes: the GPU, the scenario, settings and progress. */
+interface PassRunner {
+  runtime: GpuRuntime;
+  scenario: Scenario;
+  settings: Omit<RunSettings, "seed">;
+  onProgress?: ProgressHook;
+}
+
+/** Runs dense and `methods` on `pass` through the bench runner; one outcome a method. */
+async function runPass(
+  runner: PassRunner,
+  pass: PassInputs,
+  methods: Method[],
+): Promise<CaseOutcome[]> {
+  const dense = await resolveMethod("dense");
+  const heads = new Map<Method, TargetFigures[]>();
+  const records = await runCases(
+    runner.runtime,
+    [{
+      scenario: runner.scenario,
+      inputs: pass.inputs,
+      methods: [dense, ...methods],
+      recorded: [dense, ...methods].map(() => true),
+    }],
+    { ...runner.settings, seed: pass.seed },
+    {
+      onProgress: runner.onProgress,
+      onHeadQuality: ({ method, heads: qualities }) =>
+        heads.set(method, qualities.map((q) => figuresOf(q)!)),
+    },
+  );
+  const denseError = records[0].error;
+  return methods.map((method, i) => {
+    const record = records[i + 1];
+    if (denseError && !record.error) record.error = `dense reference failed: ${denseError}`;
+    return { record, heads: heads.get(method) ?? null };
+  });
+}
+
+function checked(outcome: CaseOutcome, target: QualityTarget, inputs: string): CheckedSetting {
+  const { record, heads } = outcome;
+  const quality = figuresOf(record.quality);
+  return {
+    inputs,
+    quality,
+    heads,
+    tokenSparsity: record.tokenSparsity,
+    met: meetsTarget(target, quality),
+    headsMissed: (heads ?? []).flatMap((q, h) => meetsTarget(target, q) ? [] : [h]),
+    ...(record.error ? { error: record.error } : {}),
+  };
+}
+
+/** The figure a target reads, as text (`0.953`, `n/a`). */
+function targetValue(target: QualityTarget, figures: TargetFigures | null): string {
+  const value = figures?.[target.metric];
+  return value === null || value === undefined ? "n/a" : value.toPrecision(3);
+}
+
+/** The spec chosen from a method's sweep, or why none was. */
+function choose(
+  method: MethodToCalibrate,
+  sweep: SweepPoint[],
+  context: { target: QualityTarget; heads: number; perHead: boolean },
+): { chosen: MethodCalibration["chosen"]; why: string } {
+  const { knob, name } = method.definition;
+  const { target } = context;
+  if (sweep.length === 0) {
+    return { chosen: null, why: `no ${knob.param} of the grid applies to this scenario` };
+  }
+  if (context.perHead) {
+    const table = sweep.map((p) => p.heads ?? new Array(context.heads).fill(null));
+    const picks = sparsestMeetingPerHead(table, target);
+    const missing = picks.flatMap((pick, h) => pick === null ? [h] : []);
+    if (missing.length > 0) {
+      return {
+        chosen: null,
+        why: `no ${knob.param} of the grid meets ${formatTarget(target)} on head(s) ` +
+          `${missing.join(", ")} of the calibration inputs`,
+      };
+    }
+    const settings = picks.map((pick) => sweep[pick!].setting);
+    const uniform = picks.every((pick) => pick === picks[0]);
+    const spec = uniform
+      ? specWith(method, knob.param, settings[0])
+      : specWith(method, knob.perHeadParam!, settings.map(settingText).join("/"));
+    return { chosen: { spec, settings: uniform ? [settings[0]] : settings }, why: "" };
+  }
+  const pick = sparsestMeeting(sweep.map((p) => p.quality), target);
+  if (pick === null) {
+    const best = sweep.map((p) => targetValue(target, p.quality)).join(", ");
+    return {
+      chosen: null,
+      why: `no ${knob.param} of the grid meets ${formatTarget(target)} on the calibration ` +
+        `inputs (${target.metric} ${best} at ${name}:${knob.param}=` +
+        `${sweep.map((p) => settingText(p.setting)).join("|")})`,
+    };
+  }
+  return {
+    chosen: {
+      spec: specWith(method, knob.param, sweep[pick].setting),
+      settings: [sweep[pick].setting],
+    },
+    why: "",
+  };
+}
+
+/** The one-line note of a calibrated method. */
+function noteOf(entry: MethodCalibration, target: QualityTarget, why: string): string {
+  if (!entry.chosen) return `${why}: left out of the methods file`;
+  const { calibration, holdout } = entry;
+  if (!calibration?.met) {
+    return `${entry.chosen.spec} misses ${formatTarget(target)} on the calibration inputs ` +
+      `(${target.metric} ${targetValue(target, calibration?.quality ?? null)}` +
+      `${calibration?.error ? `; ${calibration.error}` : ""}): left out of the methods file`;
+  }
+  const missed = holdout?.headsMissed ?? [];
+  const heads = missed.length > 0 ? `; on its own, head(s) ${missed.join(", ")} miss` : "";
+  if (!holdout?.met) {
+    return `did not carry over: ${formatTarget(target)} missed on the held-out inputs ` +
+      `(${target.metric} ${targetValue(target, holdout?.quality ?? null)}` +
+      `${holdout?.error ? `; ${holdout.error}` : ""})${heads}: left out of the methods file`;
+  }
+  return `met on the calibration and held-out inputs${heads}`;
+}
+
+/** The calibration inputs, the held-out inputs and the scenario, read and checked. */
+interface ResolvedInputs {
+  scenario: Scenario;
+  size: PresetSize | null;
+  calibration: QkvSource;
+  holdout: QkvSource;
+}
+
+async function fileInputs(path: string): Promise<{ scenario: Scenario; inputs: QkvSource }> {
+  const file = await loadFileInputs(path);
+  await file.inputs.validateAll();
+  return file;
+}
+
+/** The parts of a scenario held-out inputs must share with the calibration ones. */
+function shapeOf(s: Scenario): string {
+  const { latent, text, shots, textSegments, heads, headDim, modelType } = s;
+  return JSON.stringify({ latent, text, shots, textSegments, heads, headDim, modelType });
+}
+
+async function resolveInputs(
+  config: CalibrationConfig,
+  files: {
+    calibration?: Awaited<ReturnType<typeof fileInputs>>;
+    holdout?: Awaited<ReturnType<typeof fileInputs>>;
+  },
+  size: PresetSize,
+): Promise<ResolvedInputs> {
+  const isPreset = !files.calibration && !config.scenario!.toLowerCase().endsWith(".json");
+  const scenario = files.calibration?.scenario ?? await resolveScenario(config.scenario!, size);
+  if (files.holdout && shapeOf(files.holdout.scenario) !== shapeOf(scenario)) {
+    throw new RangeError(
+      `--holdout-inputs ${config.holdoutInputs}: its scenario ${shapeOf(files.holdout.scenario)} ` +
+        `must have the shape of the calibration scenario ${shapeOf(scenario)}`,
+    );
+  }
+  return {
+    scenario,
+    size: isPreset ? size : null,
+    calibration: files.calibration?.inputs ?? syntheticInputs(scenario, { seed: config.seed }),
+    holdout: files.holdout?.inputs ?? syntheticInputs(scenario, { seed: config.holdoutSeed }),
+  };
+}
+
+/** Result of {@link runCalibration}: the record and the methods file it chose. */
+export interface CalibrationOutcome {
+  /** The calibration record. */
+  record: CalibrationRecord;
+  /** The methods file: the chosen specs met on the calibration and held-out inputs. */
+  methodsFile: MethodsFile;
+}
+
+/** Runs the calibration described by `config` (writes nothing). */
+export async function runCalibration(
+  config: CalibrationConfig,
+  hooks: { onProgress?: ProgressHook; onNotice?: (message: string) => void } = {},
+): Promise<CalibrationOutcome> {
+  const methods = methodsToCalibrate(config.methods);
+  if (config.scenario === undefined && config.inputs === undefined) {
+    throw new RangeError("--scenario or --inputs FILE is required");
+  }
+  if (config.scenario !== undefined) await resolveScenario(config.scenario, "ci");
+  const files = {
+    calibration: config.inputs === undefined ? undefined : await fileInputs(config.inputs),
+    holdout: config.holdoutInputs === undefined
+      ? undefined
+      : await fileInputs(config.holdoutInputs),
+  };
+  const runtime = await GpuRuntime.open();
+  try {
+    const { facts } = runtime;
+    const size = config.size ?? (facts.fallback ? "ci" : "full");
+    if (!config.size && !files.calibration) {
+      hooks.onNotice?.(
+        `adapter "${facts.description}" is ${
+          facts.fallback ? "a software fallback: using ci sizes" : "a GPU: using full sizes"
+        } (--size to choose)`,
+      );
+    }
+    const resolved = await resolveInputs(config, files, size);
+    const { scenario } = resolved;
+    const qualityHeads = qualityHeadsOf(scenario, true);
+    checkMemory(
+      scenario,
+      estimateMemory(scenario, storagePrecision(config.precision), qualityHeads),
+      { ...facts, hostMemoryBytes: Deno.systemMemoryInfo().total },
+    );
+    const precision = config.precision !== "f32" && !facts.shaderF16 ? "f32" : config.precision;
+    if (precision !== config.precision) {
+      hooks.onNotice?.(`--precision ${config.precision} needs shader-f16: running f32`);
+    }
+    const runner: PassRunner = {
+      runtime,
+      scenario,
+      // Calibration reads quality only: no warm-up and one timed run a case.
+      settings: {
+        precision,
+        tiling: config.tiling,
+        warmup: 0,
+        repeats: 1,
+        budgetMs: 10000,
+        quality: true,
+      },
+      onProgress: hooks.onProgress,
+    };
+    const calibrationPass = { inputs: resolved.calibration, seed: config.seed };
+    const holdoutPass = { inputs: resolved.holdout, seed: config.holdoutSeed };
+    const grids = methods.map((m) => m.definition.knob.grid(scenario));
+    const gridMethods = methods.flatMap((m, i) =>
+      grids[i].map((setting) =>
+        m.definition.create({ ...m.fixed, [m.definition.knob.param]: setting })
+      )
+    );
+    const sweepOutcomes = await runPass(runner, calibrationPass, gridMethods);
+    let next = 0;
+    const entries: MethodCalibration[] = [];
+    const whys: string[] = [];
+    for (const [i, method] of methods.entries()) {
+      const sweep = grids[i].map((setting): SweepPoint => {
+        const { record, heads } = sweepOutcomes[next++];
+        return {
+          setting,
+          quality: figuresOf(record.quality),
+          heads,
+          tokenSparsity: record.tokenSparsity,
+          ...(record.error ? { error: record.error } : {}),
+        };
+      });
+      const perHead = method.definition.knob.perHeadParam !== undefined && scenario.heads > 1 &&
+        qualityHeads === scenario.heads;
+      const { chosen, why } = choose(method, sweep, {
+        target: config.target,
+        heads: scenario.heads,
+        perHead,
+      });
+      whys.push(why);
+      entries.push({
+        method: method.definition.name,
+        knob: method.definition.knob.param,
+        perHead: perHead && chosen !== null && chosen.settings.length > 1,
+        sweep,
+        chosen,
+        calibration: null,
+        holdout: null,
+        carriedOver: false,
+        note: "",
+      });
+    }
+    const picked = entries.filter((e) => e.chosen);
+    const chosenMethods = await Promise.all(picked.map((e) => resolveMethod(e.chosen!.spec)));
+    const describe = (source: QkvSource) => source.description;
+    const onCalibration = await runPass(runner, calibrationPass, chosenMethods);
+    const onHoldout = await runPass(runner, holdoutPass, chosenMethods);
+    picked.forEach((entry, i) => {
+      entry.calibration = checked(onCalibration[i], config.target, describe(resolved.calibration));
+      entry.holdout = checked(onHoldout[i], config.target, describe(resolved.holdout));
+      entry.carriedOver = entry.calibration.met && entry.holdout.met;
+    });
+    entries.forEach((entry, i) => entry.note = noteOf(entry, config.target, whys[i]));
+    const record: CalibrationRecord = {
+      schema: CALIBRATION_SCHEMA,
+      commit: await gitCommit(),
+      date: new Date().toISOString(),
+      command: config.command,
+      adapter: facts,
+      scenario: scenario.name,
+      size: resolved.size,
+      precision,
+      target: formatTarget(config.target),
+      calibrationInputs: { inputs: describe(resolved.calibration), seed: config.seed },
+      holdoutInputs: { inputs: describe(resolved.holdout), seed: config.holdoutSeed },
+      methods: entries,
+    };
+    return { record, methodsFile: methodsFileOf(record) };
+  } finally {
+    runtime.destroy();
+  }
+}
+
+/**
+ * The methods file of a record: the chosen specs that met the target on the calibration and the
+ * held-out inputs (the record keeps the others and says why they are left out).
+ */
+export function methodsFileOf(record: CalibrationRecord): MethodsFile {
+  return {
+    schema: METHODS_FILE_SCHEMA,
+    methods: record.methods.filter((m) => m.carriedOver).map((m) => m.chosen!.spec),
+    calibration: {
+      scenario: record.scenario,
+      size: record.size,
+      target: record.target,
+      seed: record.calibrationInputs.seed,
+      holdoutSeed: record.holdoutInputs.seed,
+      commit: record.commit,
+      date: record.date,
+    },
+  };
+}
