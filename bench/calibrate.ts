@@ -19,7 +19,7 @@ import {
   type ParamValue,
 } from "../methods/method.ts";
 import { isModuleSpec, METHODS, resolveMethod } from "../methods/registry.ts";
-import { formatParams, parseMethodSpec } from "../methods/spec.ts";
+import { parseMethodSpec } from "../methods/spec.ts";
 import { METHODS_FILE_SCHEMA, type MethodsFile } from "../methods/methods_file.ts";
 import { loadFileInputs } from "../scenarios/file_inputs.ts";
 import type { QkvSource } from "../scenarios/inputs.ts";
@@ -37,13 +37,8 @@ import {
 import { checkMemory, estimateMemory } from "./memory_estimate.ts";
 import { gitCommit } from "./run_meta.ts";
 import { type ProgressHook, qualityHeadsOf, runCases, type RunSettings } from "./runner.ts";
-import {
-  formatTarget,
-  meetsTarget,
-  type QualityTarget,
-  sparsestMeeting,
-  sparsestMeetingPerHead,
-} from "./calibration_search.ts";
+import { formatTarget, meetsTarget, type QualityTarget } from "./calibration_search.ts";
+import { chooseSetting, type ChosenSetting, targetValue } from "./calibration_choice.ts";
 
 /** Version of the calibration record's schema. */
 export const CALIBRATION_SCHEMA = "longshot.calibration/1";
@@ -125,7 +120,7 @@ export interface MethodCalibration {
   /** The grid on the calibration inputs, densest first. */
   sweep: SweepPoint[];
   /** The chosen spec and setting(s) (one a head when chosen per head); null when none met. */
-  chosen: { spec: string; settings: ParamValue[] } | null;
+  chosen: ChosenSetting | null;
   /** The chosen spec on the calibration inputs. */
   calibration: CheckedSetting | null;
   /** The chosen spec on the held-out inputs. */
@@ -194,16 +189,6 @@ function methodsToCalibrate(specs: string[] | undefined): MethodToCalibrate[] {
   });
 }
 
-/** A setting as a spec writes it (`3x3x3`, `0.5`). */
-function settingText(value: ParamValue): string {
-  return Array.isArray(value) ? value.join("x") : String(value);
-}
-
-/** `name:params` with the knob (or its per-head parameter) set. */
-function specWith(method: MethodToCalibrate, key: string, value: ParamValue): string {
-  return `${method.definition.name}:${formatParams({ ...method.fixed, [key]: value })}`;
-}
-
 function figuresOf(quality: Quality | null | undefined): TargetFigures | null {
   return quality ? { recall: quality.recall, relL2: quality.relL2 } : null;
 }
@@ -270,60 +255,6 @@ function checked(outcome: CaseOutcome, target: QualityTarget, inputs: string): C
     met: meetsTarget(target, quality),
     headsMissed: (heads ?? []).flatMap((q, h) => meetsTarget(target, q) ? [] : [h]),
     ...(record.error ? { error: record.error } : {}),
-  };
-}
-
-/** The figure a target reads, as text (`0.953`, `n/a`). */
-function targetValue(target: QualityTarget, figures: TargetFigures | null): string {
-  const value = figures?.[target.metric];
-  return value === null || value === undefined ? "n/a" : value.toPrecision(3);
-}
-
-/** The spec chosen from a method's sweep, or why none was. */
-function choose(
-  method: MethodToCalibrate,
-  sweep: SweepPoint[],
-  context: { target: QualityTarget; heads: number; perHead: boolean },
-): { chosen: MethodCalibration["chosen"]; why: string } {
-  const { knob, name } = method.definition;
-  const { target } = context;
-  if (sweep.length === 0) {
-    return { chosen: null, why: `no ${knob.param} of the grid applies to this scenario` };
-  }
-  if (context.perHead) {
-    const table = sweep.map((p) => p.heads ?? new Array(context.heads).fill(null));
-    const picks = sparsestMeetingPerHead(table, target);
-    const missing = picks.flatMap((pick, h) => pick === null ? [h] : []);
-    if (missing.length > 0) {
-      return {
-        chosen: null,
-        why: `no ${knob.param} of the grid meets ${formatTarget(target)} on head(s) ` +
-          `${missing.join(", ")} of the calibration inputs`,
-      };
-    }
-    const settings = picks.map((pick) => sweep[pick!].setting);
-    const uniform = picks.every((pick) => pick === picks[0]);
-    const spec = uniform
-      ? specWith(method, knob.param, settings[0])
-      : specWith(method, knob.perHeadParam!, settings.map(settingText).join("/"));
-    return { chosen: { spec, settings: uniform ? [settings[0]] : settings }, why: "" };
-  }
-  const pick = sparsestMeeting(sweep.map((p) => p.quality), target);
-  if (pick === null) {
-    const best = sweep.map((p) => targetValue(target, p.quality)).join(", ");
-    return {
-      chosen: null,
-      why: `no ${knob.param} of the grid meets ${formatTarget(target)} on the calibration ` +
-        `inputs (${target.metric} ${best} at ${name}:${knob.param}=` +
-        `${sweep.map((p) => settingText(p.setting)).join("|")})`,
-    };
-  }
-  return {
-    chosen: {
-      spec: specWith(method, knob.param, sweep[pick].setting),
-      settings: [sweep[pick].setting],
-    },
-    why: "",
   };
 }
 
@@ -476,11 +407,12 @@ export async function runCalibration(
       });
       const perHead = method.definition.knob.perHeadParam !== undefined && scenario.heads > 1 &&
         qualityHeads === scenario.heads;
-      const { chosen, why } = choose(method, sweep, {
-        target: config.target,
-        heads: scenario.heads,
-        perHead,
-      });
+      const { knob, name } = method.definition;
+      const { chosen, why } = chooseSetting(
+        { method: name, param: knob.param, perHeadParam: knob.perHeadParam, fixed: method.fixed },
+        sweep,
+        { target: config.target, perHead },
+      );
       whys.push(why);
       entries.push({
         method: method.definition.name,
