@@ -11,6 +11,7 @@ import type { CalibrationRecord } from "../bench/calibrate.ts";
 import { METHODS_FILE_SCHEMA, type MethodsFile } from "../methods/methods_file.ts";
 import type { ResultsFile } from "../records/schema.ts";
 import { isEmptyOrMissing, runCli } from "./_cli.ts";
+import { writeQkvFiles } from "../tools/make_qkv_files.ts";
 
 const TARGET = 0.9;
 
@@ -124,3 +125,56 @@ for (const [name, args, message] of BAD_OPTIONS) {
     assert.ok(await isEmptyOrMissing(out));
   });
 }
+
+Deno.test("calibrate reads calibration and held-out inputs from files of one shape", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const scenario = {
+      name: "clip",
+      latent: [4, 4, 8] as [number, number, number],
+      heads: 2,
+      headDim: 64,
+      modelType: "wan" as const,
+    };
+    const calibration = await writeQkvFiles(dir, { scenario, seed: 1, name: "a" });
+    const holdout = await writeQkvFiles(dir, { scenario, seed: 2, name: "b" });
+    const other = await writeQkvFiles(dir, { scenario: { ...scenario, heads: 1 }, name: "c" });
+    const args = ["--target", "relL2<=0.5", "--methods", "radial:block=64", "--quiet"];
+    const run = await runCli("cli/calibrate.ts", [
+      ...args,
+      "--inputs",
+      calibration.path,
+      "--holdout-inputs",
+      holdout.path,
+      "--out",
+      `${dir}/out`,
+    ]);
+    assert.ok(run.code === 0 || run.code === 1, run.stderr);
+    const record: CalibrationRecord = JSON.parse(
+      await Deno.readTextFile(`${dir}/out/calibration.json`),
+    );
+    assert.equal(record.scenario, "clip");
+    assert.equal(record.size, null);
+    assert.match(record.calibrationInputs.inputs, /a\.safetensors/);
+    assert.match(record.holdoutInputs.inputs, /b\.safetensors/);
+    assert.equal(record.methods[0].sweep.length, 6, "radial's six decays");
+
+    const mismatch = await runCli("cli/calibrate.ts", [
+      ...args,
+      "--inputs",
+      calibration.path,
+      "--holdout-inputs",
+      other.path,
+      "--out",
+      `${dir}/mismatch`,
+    ]);
+    assert.equal(mismatch.code, 2, mismatch.stderr);
+    assert.match(
+      mismatch.stderr,
+      /^calibrate: --holdout-inputs .*c\.safetensors: its scenario .* must have the shape of the calibration scenario/,
+    );
+    assert.ok(await isEmptyOrMissing(`${dir}/mismatch`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
