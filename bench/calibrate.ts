@@ -268,7 +268,9 @@ function noteOf(entry: MethodCalibration, target: QualityTarget, why: string): s
       `${calibration?.error ? `; ${calibration.error}` : ""}): left out of the methods file`;
   }
   const missed = holdout?.headsMissed ?? [];
-  const heads = missed.length > 0 ? `; on its own, head(s) ${missed.join(", ")} miss` : "";
+  const heads = missed.length > 0
+    ? `; head(s) ${missed.join(", ")} alone miss on the held-out inputs`
+    : "";
   if (!holdout?.met) {
     return `did not carry over: ${formatTarget(target)} missed on the held-out inputs ` +
       `(${target.metric} ${targetValue(target, holdout?.quality ?? null)}` +
@@ -429,8 +431,10 @@ export async function runCalibration(
     const picked = entries.filter((e) => e.chosen);
     const chosenMethods = await Promise.all(picked.map((e) => resolveMethod(e.chosen!.spec)));
     const describe = (source: QkvSource) => source.description;
-    const onCalibration = await runPass(runner, calibrationPass, chosenMethods);
-    const onHoldout = await runPass(runner, holdoutPass, chosenMethods);
+    const onCalibration = picked.length
+      ? await runPass(runner, calibrationPass, chosenMethods)
+      : [];
+    const onHoldout = picked.length ? await runPass(runner, holdoutPass, chosenMethods) : [];
     picked.forEach((entry, i) => {
       entry.calibration = checked(onCalibration[i], config.target, describe(resolved.calibration));
       entry.holdout = checked(onHoldout[i], config.target, describe(resolved.holdout));

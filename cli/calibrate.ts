@@ -135,13 +135,20 @@ async function main(args: string[]): Promise<number> {
   const recordPath = join(out, CALIBRATE_FILES.record);
   const methodsPath = join(out, CALIBRATE_FILES.methods);
   await writeFileAtomic(recordPath, JSON.stringify(record, null, 2) + "\n");
-  await writeFileAtomic(methodsPath, JSON.stringify(methodsFile, null, 2) + "\n");
+  // A methods file holds at least one spec (bench refuses an empty one): none is written then.
+  if (methodsFile.methods.length > 0) {
+    await writeFileAtomic(methodsPath, JSON.stringify(methodsFile, null, 2) + "\n");
+  }
   console.log(calibrationTable(record));
   const carried = record.methods.filter((m) => m.carriedOver).length;
+  const written = carried > 0
+    ? `written to ${methodsPath} (deno task bench ${
+      config.scenario === undefined ? `--inputs ${config.inputs}` : `--scenario ${config.scenario}`
+    } --methods ${methodsPath})`
+    : "no methods file written";
   console.log(
     `\n${carried} of ${record.methods.length} methods met ${record.target} on the held-out ` +
-      `inputs; ${methodsFile.methods.length} written to ${methodsPath} ` +
-      `(deno task bench --scenario ${record.scenario} --methods ${methodsPath}); record ${recordPath}`,
+      `inputs: ${written}; record ${recordPath}`,
   );
   const failed = record.methods.flatMap((m) => [
     ...m.sweep.filter((p) => p.error).map((p) => `${m.method} ${m.knob}=${p.setting}: ${p.error}`),
