@@ -440,7 +440,15 @@ export async function runCalibration(
       entry.holdout = checked(onHoldout[i], config.target, describe(resolved.holdout));
       entry.carriedOver = entry.calibration.met && entry.holdout.met;
     });
-    entries.forEach((entry, i) => entry.note = noteOf(entry, config.target, whys[i]));
+    // Per-head choice needs every head's quality; past the CPU budget one setting serves all.
+    const uncovered = qualityHeads < scenario.heads && scenario.heads > 1
+      ? `; one setting for every head: quality covers heads 0..${qualityHeads - 1} of ` +
+        `${scenario.heads} (CPU budget)`
+      : "";
+    entries.forEach((entry, i) => {
+      const perHeadMethod = methods[i].definition.knob.perHeadParam !== undefined;
+      entry.note = noteOf(entry, config.target, whys[i]) + (perHeadMethod ? uncovered : "");
+    });
     const record: CalibrationRecord = {
       schema: CALIBRATION_SCHEMA,
       commit: await gitCommit(),
