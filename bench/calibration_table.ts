@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CalibrationRecord, CheckedSetting } from "./calibrate.ts";
+import type { CalibrationRecord, CheckedSetting } from "./calibration_record.ts";
 import { aligned } from "./summary_table.ts";
 
 const COLUMNS = [

@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { CalibrationRecord } from "../bench/calibrate.ts";
+import type { CalibrationRecord } from "../bench/calibration_record.ts";
 import { METHODS_FILE_SCHEMA, type MethodsFile } from "../methods/methods_file.ts";
 import type { ResultsFile } from "../records/schema.ts";
 import { isEmptyOrMissing, runCli } from "./_cli.ts";
