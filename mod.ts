@@ -84,7 +84,12 @@ export {
 } from "./bench/calibrate.ts";
 export type { ChosenSetting } from "./bench/calibration_choice.ts";
 export type * from "./bench/calibration_record.ts";
-export { parseTarget, type QualityTarget, type TargetMetric } from "./bench/calibration_search.ts";
+export {
+  parseTarget,
+  type QualityTarget,
+  TARGET_METRICS,
+  type TargetMetric,
+} from "./bench/calibration_search.ts";
 export {
   expandMethodsFiles,
   METHODS_FILE_SCHEMA,
