@@ -77,5 +77,24 @@ export type { AttentionDecay, DecayPoint } from "./metrics/decay.ts";
 export { type BenchConfig, type BenchOutcome, runBench, writeRunFiles } from "./bench/bench.ts";
 export type { CaseStepHook, ProgressHook, RunArtifacts, RunSettings } from "./bench/runner.ts";
 export { type Suite, SUITES } from "./bench/suites.ts";
+export {
+  type CalibrationConfig,
+  type CalibrationOutcome,
+  runCalibration,
+} from "./bench/calibrate.ts";
+export type { ChosenSetting } from "./bench/calibration_choice.ts";
+export type * from "./bench/calibration_record.ts";
+export {
+  parseTarget,
+  type QualityTarget,
+  TARGET_METRICS,
+  type TargetMetric,
+} from "./bench/calibration_search.ts";
+export {
+  expandMethodsFiles,
+  METHODS_FILE_SCHEMA,
+  type MethodsFile,
+  readMethodsFile,
+} from "./methods/methods_file.ts";
 export type { Shard } from "./records/shards.ts";
 export type * from "./records/schema.ts";

@@ -79,40 +79,70 @@ export function denseReferenceQuality(inputs: QualityInputs, dense: CaseOutputs)
   };
 }
 
-/** A method against dense on the same inputs. */
+/** A method against dense on the same inputs, over every covered head. */
 export function methodQuality(
   inputs: QualityInputs,
   outputs: CaseOutputs,
   forms: ExecutionForm[],
 ): Quality {
-  if (!inputs.dense) {
-    return {
-      relL2: null,
-      cosine: null,
-      psnrDb: null,
-      recall: null,
-      crossShotRecall: null,
-      note: "dense reference did not run",
-    };
-  }
+  if (!inputs.dense) return noDenseQuality();
+  const heads = Array.from({ length: outputs.out.length }, (_, h) => h);
+  return { ...qualityOverHeads(inputs, outputs, forms, heads), note: coverageNote(inputs) };
+}
+
+/**
+ * A method against dense on the same inputs, one quality a covered head (what `calibrate`
+ * chooses per head by): the figures {@link methodQuality} sums over all heads, each over its head
+ * alone, with the same sampled queries and per-head seeds.
+ */
+export function headQualities(
+  inputs: QualityInputs,
+  outputs: CaseOutputs,
+  forms: ExecutionForm[],
+): Quality[] {
+  return outputs.out.map((_, h) =>
+    inputs.dense ? qualityOverHeads(inputs, outputs, forms, [h]) : noDenseQuality()
+  );
+}
+
+function noDenseQuality(): Quality {
+  return {
+    relL2: null,
+    cosine: null,
+    psnrDb: null,
+    recall: null,
+    crossShotRecall: null,
+    note: "dense reference did not run",
+  };
+}
+
+/** The proxies over the covered heads `heads` (inputs.dense must be set). */
+function qualityOverHeads(
+  inputs: QualityInputs,
+  outputs: CaseOutputs,
+  forms: ExecutionForm[],
+  heads: number[],
+): Quality {
+  const dense = inputs.dense!;
   const { scenario } = inputs;
   const sample = sampleQueries(totalTokens(scenario), { seed: inputs.seed });
   let crossShot: number | null = null;
   if (scenario.shots.length > 1) {
     crossShot = crossShotRecall(
-      inputs.tensors.map((t, h) =>
-        crossShotMass(scenario, { q: t.q, k: t.k, form: forms[forms.length === 1 ? 0 : h] }, {
-          samples: CROSS_SHOT_SAMPLES,
-          seed: inputs.seed + h,
-        })
+      heads.map((h) =>
+        crossShotMass(scenario, {
+          q: inputs.tensors[h].q,
+          k: inputs.tensors[h].k,
+          form: forms[forms.length === 1 ? 0 : h],
+        }, { samples: CROSS_SHOT_SAMPLES, seed: inputs.seed + h })
       ),
     );
   }
+  const pick = (arrays: Float32Array[]) => heads.map((h) => arrays[h]);
   return {
-    ...outputQuality(outputs.out, inputs.dense.out, scenario.headDim),
-    recall: recallFromLse(outputs.lse, inputs.dense.lse, sample),
+    ...outputQuality(pick(outputs.out), pick(dense.out), scenario.headDim),
+    recall: recallFromLse(pick(outputs.lse), pick(dense.lse), sample),
     crossShotRecall: crossShot,
     reference: "dense",
-    note: coverageNote(inputs),
   };
 }

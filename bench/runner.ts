@@ -34,6 +34,7 @@ import {
 import {
   type CaseOutputs,
   denseReferenceQuality,
+  headQualities,
   methodQuality,
   type QualityInputs,
 } from "./quality_pass.ts";
@@ -92,6 +93,24 @@ export type ProgressHook = (event: { done: number; total: number; label: string 
 
 /** Called after each warm-up or timed run inside a case: runs of that phase done, of how many. */
 export type CaseStepHook = (step: { phase: "warmup" | "timed"; done: number; of: number }) => void;
+
+/**
+ * Called after a method's quality pass with one quality a covered head (`calibrate` chooses per
+ * head by it); not called for dense or a case without quality.
+ */
+export type HeadQualityHook = (event: { method: Method; heads: Quality[] }) => void;
+
+/** What {@link runCases} reports as it goes, and the pictures and curves it collects. */
+export interface RunHooks {
+  /** Before each case. */
+  onProgress?: ProgressHook;
+  /** After each warm-up or timed run inside a case. */
+  onStep?: CaseStepHook;
+  /** After each method's quality pass, per head. */
+  onHeadQuality?: HeadQualityHook;
+  /** Filled with the decay curves and mask pictures. */
+  artifacts?: RunArtifacts;
+}
 
 /** Largest number of floats of dense outputs kept on the CPU for quality (1 GiB of f32). */
 const QUALITY_FLOAT_BUDGET = 256 * 1024 * 1024;
@@ -338,13 +357,14 @@ function fillRelative(record: BenchRecord, dense: BenchRecord | null): void {
 
 /**
  * Runs every case of `groups` and returns the records that belong to this run, in order.
- * `onProgress` is called before each case, `onStep` after each of its warm-up and timed runs.
+ * `onProgress` is called before each case, `onStep` after each of its warm-up and timed runs,
+ * `onHeadQuality` after each method's quality pass.
  */
 export async function runCases(
   runtime: GpuRuntime,
   groups: ScenarioCases[],
   settings: RunSettings,
-  hooks: { onProgress?: ProgressHook; onStep?: CaseStepHook; artifacts?: RunArtifacts } = {},
+  hooks: RunHooks = {},
 ): Promise<BenchRecord[]> {
   const run: RunState = {
     runtime,
@@ -379,7 +399,7 @@ interface RunState {
   runtime: GpuRuntime;
   groups: ScenarioCases[];
   settings: RunSettings;
-  hooks: { onProgress?: ProgressHook; onStep?: CaseStepHook; artifacts?: RunArtifacts };
+  hooks: RunHooks;
   records: BenchRecord[];
   done: number;
   total: number;
@@ -508,7 +528,7 @@ async function runScenario(
     }
     const isDenseReference = method.name === "dense" && i === 0 && !result.record.error;
     if (isDenseReference) denseRecord = result.record;
-    finishCase(run, quality, { result, isDenseReference, denseRecord });
+    finishCase(run, quality, { method, result, isDenseReference, denseRecord });
     const { artifacts } = run.hooks;
     if (artifacts && result.forms && group.recorded[i]) {
       const form = result.forms[0];
@@ -532,7 +552,12 @@ async function runScenario(
 function finishCase(
   run: RunState,
   quality: QualityInputs | null,
-  step: { result: CaseResult; isDenseReference: boolean; denseRecord: BenchRecord | null },
+  step: {
+    method: Method;
+    result: CaseResult;
+    isDenseReference: boolean;
+    denseRecord: BenchRecord | null;
+  },
 ): void {
   const { record, outputs, forms } = step.result;
   if (step.isDenseReference) {
@@ -542,6 +567,10 @@ function finishCase(
     }
   } else if (quality && outputs && forms && !record.error) {
     record.quality = methodQuality(quality, outputs, forms);
+    run.hooks.onHeadQuality?.({
+      method: step.method,
+      heads: headQualities(quality, outputs, forms),
+    });
   } else if (run.settings.quality && !record.error) {
     record.quality = qualityUnavailable("dense reference did not run");
   }

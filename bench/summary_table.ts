@@ -57,8 +57,8 @@ export function summaryRow(r: BenchRecord): string[] {
   ];
 }
 
-/** Rows as aligned text: the head row, a rule, the body. */
-function aligned(rows: string[][]): string[] {
+/** Rows as aligned text: the head row, a rule, the body (one string a line). */
+export function aligned(rows: string[][]): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length)));
   const line = (row: string[]) => row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd();
   return [line(rows[0]), widths.map((w) => "─".repeat(w)).join("  "), ...rows.slice(1).map(line)];

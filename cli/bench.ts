@@ -17,6 +17,7 @@ import { SUITES } from "../bench/suites.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
 import { MAX_HEADS } from "../scenarios/validate.ts";
 import { parseShard } from "../records/shards.ts";
+import { expandMethodsFiles } from "../methods/methods_file.ts";
 import {
   appendHistory,
   historyEntryOf,
@@ -47,7 +48,8 @@ const USAGE = `usage: deno task bench [options]
 --suite NAME            ${[...SUITES.keys()].join(" | ")} (default: default)
 --scenario SPEC[,…]     preset name or scenario .json file (overrides the suite's)
 --size full|ci          preset size (default: ci on a software adapter, full on a GPU)
---methods SPEC[,…]      name[:key=value;…] or ./my_method.ts (default: every method)
+--methods SPEC[,…]      name[:key=value;…], ./my_method.ts or a methods FILE.json (e.g.
+                        written by calibrate) (default: every method)
 --precision f32|f16|f16-math
                         f16: f16 storage, f32 arithmetic; f16-math: f16 storage and f16
                         products (f32 softmax and outputs); both need shader-f16 (default f32)
@@ -127,7 +129,7 @@ async function main(args: string[]): Promise<number> {
       : listOption("scenario", values.scenario, "preset or scenario file"),
     methods: values.methods === undefined
       ? undefined
-      : listOption("methods", values.methods, "method"),
+      : await expandMethodsFiles(listOption("methods", values.methods, "method")),
     size: values.size === undefined
       ? undefined
       : choiceOption("size", values.size, PRESET_SIZES, "ci"),

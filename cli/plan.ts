@@ -11,6 +11,7 @@ import { publishFolder, publishNewFolder, stagingFolder } from "../bench/output_
 import { defaultOutDir } from "../bench/run_meta.ts";
 import type { Method } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
+import { expandMethodsFiles } from "../methods/methods_file.ts";
 import { PRESET_SIZES } from "../scenarios/presets.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 import { MAX_HEADS } from "../scenarios/validate.ts";
@@ -34,7 +35,8 @@ const USAGE = `usage: deno task plan [options]
 
 --scenario SPEC[,…]   preset name or scenario .json file (required)
 --size full|ci        preset size (default full)
---methods SPEC[,…]    name[:key=value;…] or ./my_method.ts (default dense,radial,sta)
+--methods SPEC[,…]    name[:key=value;…], ./my_method.ts or a methods FILE.json
+                      (default dense,radial,sta)
 --precision f32|f16|f16-math
                       accepted for symmetry with bench; layouts do not depend on it
 --head H              head of the dynamic methods' layouts (default 0)
@@ -84,7 +86,8 @@ async function main(args: string[]): Promise<number> {
     scenarios.push(heads === undefined ? scenario : { ...scenario, heads });
   }
   const methods: Method[] = [];
-  for (const spec of listOption("methods", values.methods ?? "dense,radial,sta", "method")) {
+  const specs = listOption("methods", values.methods ?? "dense,radial,sta", "method");
+  for (const spec of await expandMethodsFiles(specs)) {
     methods.push(await resolveMethod(spec, { userTimeLimitMs: timeLimitMs }));
   }
   for (const scenario of scenarios) {

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok as assert } from "node:assert/strict";
+import { deepStrictEqual, equal, ok as assert } from "node:assert/strict";
 import { METHODS } from "./registry.ts";
 import { staWindowGrid } from "./sta.ts";
 import { preset, PRESET_SIZES, presetNames } from "../scenarios/presets.ts";
@@ -32,4 +32,23 @@ Deno.test("STA's window grid on hunyuan's 5x6x10 tiles, largest first", () => {
     [1, 1, 1], // 1
   ]);
   deepStrictEqual(staWindowGrid(hunyuan, [7, 8, 8]), [], "30 frames do not divide into 7");
+});
+
+Deno.test("a per-head knob takes one grid setting a head, joined by /", () => {
+  const scenario = { ...preset("moc-multi-shot", "ci"), heads: 2 };
+  for (const definition of METHODS.values()) {
+    const knob = definition.knob;
+    if (!knob?.perHeadParam) continue;
+    const [densest, ...rest] = knob.grid(scenario);
+    const sparsest = rest.at(-1) ?? densest;
+    const text = (v: unknown) => Array.isArray(v) ? v.join("x") : String(v);
+    const method = definition.create({
+      [knob.perHeadParam]: `${text(densest)}/${text(sparsest)}`,
+    });
+    equal(method.params[knob.perHeadParam], `${text(densest)}/${text(sparsest)}`, definition.name);
+  }
+  deepStrictEqual(
+    [...METHODS.values()].filter((d) => d.knob?.perHeadParam).map((d) => d.name).sort(),
+    ["moc", "radial", "sta"],
+  );
 });

@@ -90,6 +90,11 @@ export interface MethodKnob {
   summary: string;
   /** Settings to try on `scenario`, densest first; every one is valid for the method. */
   grid(scenario: Scenario): ParamValue[];
+  /**
+   * The parameter that takes one knob setting a head, joined by `/` (`windows=3x3x3/1x6x10`), when
+   * the method allows per-head settings; `calibrate` then chooses every head on its own.
+   */
+  perHeadParam?: string;
 }
 
 /** Describes a method in the registry: its parameters and how to make one. */

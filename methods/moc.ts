@@ -24,10 +24,12 @@ import {
   type MocChunking,
   type MocChunks,
   mocChunks,
+  type MocSelection,
   mocVideoChunks,
   mocVideoTokens,
 } from "../kernels/moc_chunks.ts";
 import { MocGpuRouting } from "../kernels/moc_routing.ts";
+import type { RoutingTiming } from "../kernels/routing_program.ts";
 import { mocRoutingReference } from "./routing/moc_reference.ts";
 import { resolveParams } from "./spec.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
@@ -78,20 +80,46 @@ export function parseChunking(setting: string): MocChunking {
 }
 
 const DEFAULTS: Params = { k: 4, intraShot: "auto", chunk: "frame", causal: true, block: 128 };
+/** Per-head k; a record's params name it only when given. */
+const PER_HEAD_DEFAULTS: Params = { ks: "" };
+
+function checkK(k: number, name: string): void {
+  if (!Number.isInteger(k) || k < 1 || k > MOC_MAX_K) {
+    throw new MethodSpecError(
+      `moc: parameter "${name}" must be ${
+        name === "ks" ? "one integer k a head joined by /, each" : "an integer"
+      } 1..${MOC_MAX_K} (got ${k})`,
+    );
+  }
+}
+
+/** `8/4/2` → one k a head, each an integer 1..{@link MOC_MAX_K}. */
+export function parseHeadKs(text: string): number[] {
+  return text.split("/").map((part) => {
+    const k = /^\s*\d+\s*$/.test(part) ? Number(part) : NaN;
+    checkK(k, "ks");
+    return k;
+  });
+}
 
 /**
  * MoC's parameters, validated: `intraShot` may be given as a boolean or `auto`, `chunk` as
- * `frame`, `shot` or a number of tokens.
+ * `frame`, `shot` or a number of tokens; per-head `ks` (`8/4`) replaces `k`.
  */
 export function mocParams(given: Params): Params {
   const spelled = { ...given };
   if (typeof given.intraShot === "boolean") spelled.intraShot = String(given.intraShot);
   if (typeof given.chunk === "number") spelled.chunk = String(given.chunk);
-  const params = resolveParams("moc", DEFAULTS, spelled);
+  // One head's ks is a plain number on the command line (`ks=4`).
+  if (typeof given.ks === "number") spelled.ks = String(given.ks);
+  const params = resolveParams("moc", { ...DEFAULTS, ...PER_HEAD_DEFAULTS }, spelled);
   parseChunking(params.chunk as string);
-  const k = params.k as number;
-  if (!Number.isInteger(k) || k < 1 || k > MOC_MAX_K) {
-    throw new MethodSpecError(`moc: parameter "k" must be an integer 1..${MOC_MAX_K} (got ${k})`);
+  checkK(params.k as number, "k");
+  if (params.ks === "") delete params.ks;
+  else {
+    parseHeadKs(params.ks as string);
+    if ("k" in given) throw new MethodSpecError(`moc: give "k" or per-head "ks", not both`);
+    delete params.k;
   }
   const block = params.block as number;
   if (!Number.isInteger(block) || block < 1) {
@@ -134,17 +162,19 @@ const PAPER_SETTINGS: Record<
  */
 function mocSettingNotes(
   scenario: Scenario,
-  run: { chunks: MocChunks; k: number },
+  run: { chunks: MocChunks; ks: number[] },
 ): string[] {
-  const { chunks, k } = run;
+  const { chunks, ks } = run;
+  const uniform = ks.every((k) => k === ks[0]);
+  const k = uniform ? String(ks[0]) : ks.join("/");
   const paper = scenario.shots.length > 1 ? PAPER_SETTINGS.multi : PAPER_SETTINGS.single;
   const departs: string[] = [];
   if (String(chunks.chunking) !== paper.chunk) {
     departs.push(`chunk=${chunks.chunking} (paper ${paper.chunk} tokens)`);
   }
-  if (k !== paper.k) {
-    const fit = k === 4 ? "; the default 4 is a fit to the single-shot FLOPs figure" : "";
-    departs.push(`k=${k} (paper ${paper.k}${fit})`);
+  if (k !== String(paper.k)) {
+    const fit = k === "4" ? "; the default 4 is a fit to the single-shot FLOPs figure" : "";
+    departs.push(`${uniform ? "k" : "ks"}=${k} (paper ${paper.k}${fit})`);
   }
   if (chunks.causal !== paper.causal) {
     departs.push(`causal=${chunks.causal} (paper ${paper.causal})`);
@@ -159,10 +189,27 @@ function mocSettingNotes(
       ? `MoC paper setting: runs the paper's ${paper.words}`
       : `MoC paper setting: departs from the paper's ${paper.words} in ${departs.join(", ")}`,
     `MoC analytic FLOPs: the paper's L·d + 2·L·C·d + 4·L·k·m̄·d per head with C = ${C} chunks ` +
-    `(video + text), k = ${k}, m̄ = ${meanChunk.toFixed(1)} tokens: the mean video chunk length ` +
+    `(video + text), k = ${uniform ? k : `${k} (per head)`}, m̄ = ${
+      meanChunk.toFixed(1)
+    } tokens: the mean video chunk length ` +
     "stands for the paper's mean selected chunk length; the formula counts no anchors (text, " +
     "own chunk or shot), the counted FLOPs do",
   ];
+}
+
+/**
+ * The routing time of heads routed in several programs (one a distinct k): repeat i of the whole
+ * is the sum of every program's repeat i.
+ */
+function sumRoutingTimings(timings: RoutingTiming[]): RoutingTiming {
+  const repeats = Math.min(...timings.map((t) => t.samples.length));
+  return {
+    samples: Array.from(
+      { length: repeats },
+      (_, i) => timings.reduce((sum, t) => sum + t.samples[i], 0),
+    ),
+    timer: timings.every((t) => t.timer === "gpu") ? "gpu" : "wall",
+  };
 }
 
 /** The MoC method: per-query top-k chunk routing with text, frame and shot anchors. */
@@ -174,6 +221,7 @@ export const moc: MethodDefinition = {
   paramDocs: {
     k: `chunks routed per query among the video chunks no anchor covers: 1..${MOC_MAX_K} ` +
       "(the paper: 3 single-shot, 5 multi-shot; the default 4 is a FLOPs fit, docs/methods.md)",
+    ks: "one k a head, joined by / (e.g. 8/4/2); replaces k",
     intraShot: "attend the whole own shot: auto (on when the scenario has > 1 shot), true, false",
     chunk: "video chunks: frame (a latent frame), shot (a whole shot) or N (runs of N tokens " +
       "within a shot, the last one shorter)",
@@ -185,10 +233,23 @@ export const moc: MethodDefinition = {
     param: "k",
     summary: "chunks routed per query: fewer is sparser",
     grid: () => [16, 8, 6, 5, 4, 3, 2, 1],
+    perHeadParam: "ks",
   },
   create(given: Params): Method {
     const params = mocParams(given);
-    const k = params.k as number;
+    const headKs = (scenario: Scenario) => {
+      if (params.ks === undefined) {
+        return new Array<number>(scenario.heads).fill(params.k as number);
+      }
+      const ks = parseHeadKs(params.ks as string);
+      if (ks.length !== scenario.heads) {
+        throw new MethodSpecError(
+          `moc: parameter "ks" must give one k for each of the ${scenario.heads} heads ` +
+            `(got ${ks.length})`,
+        );
+      }
+      return ks;
+    };
     const chunksOf = (scenario: Scenario) =>
       mocChunks(scenario, {
         intraShot: resolveIntraShot(params.intraShot as string, scenario),
@@ -202,15 +263,26 @@ export const moc: MethodDefinition = {
       async layout(scenario, context) {
         const chunks = chunksOf(scenario);
         const heads = layoutHeads(scenario, context);
+        const ks = headKs(scenario);
         const headDim = scenario.headDim;
-        const { results: selections, routing, routedOn } = await routeHeads("moc", context, {
-          heads,
-          router: {
-            gpu: (runtime, inputs, heads) =>
-              MocGpuRouting.create(runtime, { chunks, k, inputs, heads, headDim }),
-            cpu: (tensors) => mocRoutingReference(tensors, { chunks, headDim, k }),
-          },
-        });
+        // Heads of one k route together (the GPU program's k is fixed); results go back in order.
+        const selections: MocSelection[] = new Array(heads.length);
+        const timings: RoutingTiming[] = [];
+        let routedOn: "gpu" | "cpu-float64" = "cpu-float64";
+        for (const k of new Set(heads.map((h) => ks[h]))) {
+          const positions = heads.flatMap((h, i) => ks[h] === k ? [i] : []);
+          const routed = await routeHeads("moc", context, {
+            heads: positions.map((i) => heads[i]),
+            router: {
+              gpu: (runtime, inputs, heads) =>
+                MocGpuRouting.create(runtime, { chunks, k, inputs, heads, headDim }),
+              cpu: (tensors) => mocRoutingReference(tensors, { chunks, headDim, k }),
+            },
+          });
+          positions.forEach((position, j) => selections[position] = routed.results[j]);
+          if (routed.routing) timings.push(routed.routing);
+          routedOn = routed.routedOn;
+        }
         const forms = selections.map((selection) =>
           mocForm(chunks, { selection, blockSize: params.block as number })
         );
@@ -219,8 +291,8 @@ export const moc: MethodDefinition = {
         return {
           forms,
           // The routing work of a head depends on the layout only: every head is counted.
-          routingFlops: scenario.heads * mocRoutingFlops(chunks, { k, headDim }),
-          routing,
+          routingFlops: ks.reduce((sum, k) => sum + mocRoutingFlops(chunks, { k, headDim }), 0),
+          routing: timings.length > 0 ? sumRoutingTimings(timings) : undefined,
           params: { ...params, intraShot: String(chunks.intraShot) },
           stats: {
             chunks: mocVideoChunks(chunks) + chunks.textChunks,
@@ -230,7 +302,7 @@ export const moc: MethodDefinition = {
             routedOn,
           },
           notes: [
-            ...mocSettingNotes(scenario, { chunks, k }),
+            ...mocSettingNotes(scenario, { chunks, ks }),
             "MoC: candidates are the video chunks that no anchor covers (causal: only those " +
             "before the anchor; with intraShot, other shots' chunks only); text chunks get no " +
             "descriptor (text is always attended); routing is per head on that head's Q/K",
@@ -243,7 +315,12 @@ export const moc: MethodDefinition = {
           ],
         };
       },
-      analyticFlops: (scenario) => mocAnalyticFlops(scenario, { chunks: chunksOf(scenario), k }),
+      analyticFlops: (scenario) =>
+        headKs(scenario).reduce(
+          (sum, k) =>
+            sum + mocAnalyticFlops({ ...scenario, heads: 1 }, { chunks: chunksOf(scenario), k }),
+          0,
+        ),
     };
   },
 };

@@ -294,3 +294,52 @@ function fullChunkPicks(chunks: MocChunks, k: number): Uint32Array {
   }
   return chosen;
 }
+
+Deno.test("moc per-head ks: head h routes with its own k, by the float64 reference", async () => {
+  const scenario = { ...preset("moc-multi-shot", "ci"), heads: 3 };
+  const ks = [1, 6, 1];
+  const method = moc.create({ ks: "1/6/1", chunk: 100 });
+  assert.equal(method.params.ks, "1/6/1");
+  assert.ok(!("k" in method.params), "k leaves the params");
+  const inputs = syntheticInputs(scenario, { seed: 4 });
+  const layout = await method.layout(scenario, { inputs });
+  const chunks = mocChunks(scenario, {
+    intraShot: true,
+    causal: true,
+    chunking: parseChunking("100"),
+  });
+  const headDim = scenario.headDim;
+  for (const [h, k] of ks.entries()) {
+    const selection = mocRoutingReference(await inputs.head(h), { chunks, headDim, k });
+    assert.equal(attendedPairs(layout.forms[h]), mocAttendedPairs(chunks, selection), `head ${h}`);
+  }
+  assert.ok(attendedPairs(layout.forms[1]) > attendedPairs(layout.forms[0]), "k 6 attends more");
+  assert.equal(
+    layout.routingFlops,
+    ks.reduce((sum, k) => sum + mocRoutingFlops(chunks, { k, headDim }), 0),
+  );
+  const perHeadAnalytic = (k: number) => moc.create({ k, chunk: 100 }).analyticFlops!(scenario)!;
+  assert.equal(
+    method.analyticFlops!(scenario),
+    ks.reduce((sum, k) => sum + perHeadAnalytic(k) / scenario.heads, 0),
+  );
+  assert.ok(layout.notes?.some((n) => n.includes("ks=1/6/1 (paper 5")), "the notes say ks");
+  // Only the heads asked for are routed, each with its own k.
+  const head1 = await method.layout(scenario, { inputs, heads: [1] });
+  assert.deepEqual(head1.forms, [layout.forms[1]]);
+});
+
+Deno.test("moc per-head ks: bad lists, a wrong count and both forms are refused", async () => {
+  assert.throws(() => moc.create({ ks: "2/0" }), /"ks" must be one integer k a head/);
+  assert.throws(() => moc.create({ ks: "2/x" }), /"ks" must be one integer k a head/);
+  assert.throws(() => moc.create({ k: 2, ks: "2/2" }), /give "k" or per-head "ks"/);
+  assert.equal(moc.create({ ks: 3 }).params.ks, "3", "one head: a plain number");
+  const scenario = preset("moc-multi-shot", "ci");
+  await assert.rejects(
+    async () =>
+      await moc.create({ ks: "1/2/3" }).layout(scenario, {
+        inputs: syntheticInputs(scenario, { seed: 1 }),
+      }),
+    /one k for each of the 2 heads \(got 3\)/,
+  );
+});

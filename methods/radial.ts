@@ -162,11 +162,40 @@ export function defaultRadialDecay(modelType: ModelType): number {
 }
 
 const DEFAULTS: Params = { decay: "auto", block: 128 };
+/** Per-head decays; a record's params name them only when given. */
+const PER_HEAD_DEFAULTS: Params = { decays: "" };
 
-/** Validates the user's parameters; `decay` is a number > 0 or `auto` (model-type default). */
+/** `0.5/1/2` → one decay a head, each a finite number > 0. */
+export function parseHeadDecays(text: string): number[] {
+  const decays = text.split("/").map((part) =>
+    /^\s*[0-9.eE+-]+\s*$/.test(part) ? Number(part) : NaN
+  );
+  if (!decays.every((d) => d > 0 && Number.isFinite(d))) {
+    throw new MethodSpecError(
+      `radial: parameter "decays" must be one decay > 0 a head joined by "/" ` +
+        `(e.g. 0.5/1/2; got "${text}")`,
+    );
+  }
+  return decays;
+}
+
+/**
+ * Validates the user's parameters; `decay` is a number > 0 or `auto` (model-type default);
+ * `decays` (one a head, `0.5/1`) replaces it and stays out of the params unless given.
+ */
 function radialParams(given: Params): Params {
   const { decay, ...rest } = given;
-  const params = resolveParams("radial", DEFAULTS, rest);
+  // One head's decays is a plain number on the command line (`decays=0.5`).
+  if (typeof rest.decays === "number") rest.decays = String(rest.decays);
+  const params = resolveParams("radial", { ...DEFAULTS, ...PER_HEAD_DEFAULTS }, rest);
+  if (params.decays === "") delete params.decays;
+  else {
+    parseHeadDecays(params.decays as string);
+    if (decay !== undefined) {
+      throw new MethodSpecError(`radial: give "decay" or per-head "decays", not both`);
+    }
+    delete params.decay;
+  }
   if (decay !== undefined) {
     if (decay !== "auto" && !(typeof decay === "number" && decay > 0 && Number.isFinite(decay))) {
       throw new MethodSpecError(
@@ -198,12 +227,14 @@ export const radial: MethodDefinition = {
   paramDocs: {
     decay:
       "window decay factor δ > 0, or auto: 0.95 hunyuan, 0.2 wan, 1.0 mochi (official scripts)",
+    decays: "one decay a head, joined by / (e.g. 0.5/1/2); replaces decay",
     block: "block size in tokens: 128 or 64",
   },
   knob: {
     param: "decay",
     summary: "window decay δ: smaller halves the band sooner (sparser)",
     grid: () => [4, 2, 1, 0.5, 0.25, 0.1],
+    perHeadParam: "decays",
   },
   create(given: Params): Method {
     const params = radialParams(given);
@@ -213,16 +244,30 @@ export const radial: MethodDefinition = {
       params,
       dynamic: false,
       layout(scenario: Scenario) {
+        const formOf = (decay: number) =>
+          radialForm(
+            scenario,
+            radialBlockMask({
+              frames: scenario.latent[0],
+              tokensPerFrame: tokensPerFrame(scenario),
+              blockSize,
+              decay,
+              modelType: scenario.modelType,
+            }),
+          );
+        if (params.decays !== undefined) {
+          return {
+            forms: headDecayForms(params.decays as string, scenario.heads, formOf),
+            routingFlops: 0,
+            notes: [
+              `per-head decays ${params.decays} (official code: one decay for every head)`,
+              RADIAL_ANALYTIC_NOTE,
+            ],
+          };
+        }
         const decay = params.decay === "auto"
           ? defaultRadialDecay(scenario.modelType)
           : params.decay as number;
-        const grid = radialBlockMask({
-          frames: scenario.latent[0],
-          tokensPerFrame: tokensPerFrame(scenario),
-          blockSize,
-          decay,
-          modelType: scenario.modelType,
-        });
         const notes = [
           "Radial paper setting: the official static block mask (block 128, decay δ per model " +
           "type, frame-0 sink for wan); this record is one sparse layer — the official dense " +
@@ -233,7 +278,7 @@ export const radial: MethodDefinition = {
           notes.push(`decay ${decay}: default for model type ${scenario.modelType}`);
         }
         return {
-          forms: [radialForm(scenario, grid)],
+          forms: [formOf(decay)],
           routingFlops: 0,
           params: { ...params, decay },
           notes,
@@ -243,6 +288,26 @@ export const radial: MethodDefinition = {
     };
   },
 };
+
+/** One form a head for per-head `decays`, heads of equal decay sharing theirs. */
+function headDecayForms(
+  decays: string,
+  heads: number,
+  formOf: (decay: number) => ExecutionForm,
+): ExecutionForm[] {
+  const list = parseHeadDecays(decays);
+  if (list.length !== heads) {
+    throw new MethodSpecError(
+      `radial: parameter "decays" must give one decay for each of the ${heads} heads ` +
+        `(got ${list.length})`,
+    );
+  }
+  const formsByDecay = new Map<number, ExecutionForm>();
+  return list.map((decay) => {
+    if (!formsByDecay.has(decay)) formsByDecay.set(decay, formOf(decay));
+    return formsByDecay.get(decay)!;
+  });
+}
 
 /** The execution form of a radial block grid over the scenario's joint sequence. */
 export function radialForm(scenario: Scenario, grid: BlockGrid): ExecutionForm {

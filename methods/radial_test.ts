@@ -221,3 +221,34 @@ Deno.test("radial rejects other block sizes and bad decays with the allowed valu
 Deno.test("bitLength follows Python's int.bit_length", () => {
   deepEqual([0, 1, 2, 3, 4, 1023, 1024].map(bitLength), [0, 1, 2, 2, 3, 10, 11]);
 });
+
+Deno.test("radial per-head decays: head h runs exactly the mask of decay h", () => {
+  const s = { ...scenario([8, 32, 32], 16, "suffix"), heads: 3 };
+  const perHead = radial.create({ decays: "0.25/4/0.25" });
+  deepEqual(perHead.params, { block: 128, decays: "0.25/4/0.25" }, "decay leaves the params");
+  const layout = perHead.layout(s, {});
+  if (layout instanceof Promise) throw new Error("radial is synchronous");
+  equal(layout.forms.length, 3);
+  [0.25, 4, 0.25].forEach((decay, h) => {
+    const uniform = radial.create({ decay }).layout(s, {});
+    if (uniform instanceof Promise) throw new Error("radial is synchronous");
+    deepEqual(layout.forms[h], uniform.forms[0], `head ${h}`);
+  });
+  ok(attendedPairs(layout.forms[1]) > attendedPairs(layout.forms[0]), "decay 4 is denser");
+  ok(layout.notes?.some((n) => n.includes("per-head decays 0.25/4/0.25")));
+  // One head: the command line gives a plain number.
+  const one = radial.create({ decays: 0.5 }).layout({ ...s, heads: 1 }, {});
+  if (one instanceof Promise) throw new Error("radial is synchronous");
+  equal(one.forms.length, 1);
+});
+
+Deno.test("radial per-head decays: bad lists, a wrong count and both forms are refused", () => {
+  throws(() => radial.create({ decays: "0.5/x" }), /"decays" must be one decay > 0 a head/);
+  throws(() => radial.create({ decays: "0.5/0" }), /"decays" must be one decay > 0 a head/);
+  throws(() => radial.create({ decay: 1, decays: "1/1" }), /give "decay" or per-head "decays"/);
+  const s = { ...scenario([4, 8, 16], 0, "none"), heads: 2 };
+  throws(
+    () => radial.create({ decays: "1/1/1" }).layout(s, {}),
+    /one decay for each of the 2 heads \(got 3\)/,
+  );
+});

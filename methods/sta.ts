@@ -284,6 +284,7 @@ export const sta: MethodDefinition = {
     param: "window",
     summary: "window in tiles TxHxW: smaller is sparser",
     grid: (scenario: Scenario) => staWindowGrid(scenario, DEFAULTS.tile as Triple),
+    perHeadParam: "windows",
   },
   create(given: Params): Method {
     const resolved = resolveParams("sta", { ...DEFAULTS, ...PER_HEAD_DEFAULTS }, given);

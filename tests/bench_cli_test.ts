@@ -65,6 +65,11 @@ const BAD_OPTIONS: Array<[string, string[], RegExp]> = [
   ["negative --seed", ["--seed", "-1"], /--seed must be an integer 0\.\.4294967295 \(got "-1"\)/],
   ["a parameter given twice", ["--methods", "moc:k=2;k=3"], /parameter "k" given twice/],
   [
+    "a methods file that is not one",
+    ["--methods", "dense,{file}.json"],
+    /--methods .*file\.json: cannot be read/,
+  ],
+  [
     "a baseline path",
     ["--save-baseline", "../../x"],
     /baseline name must be .* \(got "\.\.\/\.\.\/x"\)/,

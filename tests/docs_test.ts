@@ -175,7 +175,7 @@ async function helpOptions(task: string): Promise<string[]> {
   return [...options].sort();
 }
 
-for (const task of ["bench", "plan", "compare", "report", "merge"]) {
+for (const task of ["bench", "plan", "compare", "report", "merge", "calibrate"]) {
   Deno.test(`docs/cli.md: the ${task} options table matches \`${task} --help\``, async () => {
     const table = await tableUnder("cli.md", task);
     const documented = table.rows.map((row) => /^--[a-z][a-z0-9-]*/.exec(row.option)?.[0] ?? "");
