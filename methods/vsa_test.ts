@@ -14,7 +14,6 @@ import { GpuRuntime } from "../gpu/runtime.ts";
 import { submitComputePass } from "../gpu/compute_pass.ts";
 import { BranchedAttention } from "../kernels/branched_attention.ts";
 import { referenceAttention } from "../kernels/reference.ts";
-import { attentionBranches } from "../bench/branch_merge.ts";
 import { uploadHeads } from "../tests/gpu_heads.ts";
 import { seededQkv } from "../tests/random_qkv.ts";
 import type { HeadTensors } from "../scenarios/inputs.ts";
@@ -233,7 +232,10 @@ Deno.test("vsa on the GPU: fine + gate × coarse = float64 reference of the same
     const heads = uploadHeads(runtime, tensors, "f32");
     const program = await BranchedAttention.create(
       runtime,
-      attentionBranches(layout),
+      [
+        { forms: layout.forms, weight: 1 },
+        ...layout.branches!.map((b) => ({ forms: b.forms, weight: b.gate!, pooling: b.pooling })),
+      ],
       heads.inputs,
       {
         lse: "first",
