@@ -15,7 +15,7 @@ import { BranchedAttention, type CaseAttention } from "../kernels/branched_atten
 import { blockGrid, type ExecutionForm, validateForm } from "../form/form.ts";
 import { validatePooling } from "../form/pooling.ts";
 import type { Method } from "../methods/method.ts";
-import { attentionBranches, branchMergeParts } from "./branch_merge.ts";
+import { attentionBranches, branchMergeParts, lseRule } from "./branch_merge.ts";
 import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
 import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
 import {
@@ -238,7 +238,6 @@ async function runCase(
   for (const branch of layout.branches ?? []) {
     if (branch.pooling) validatePooling(branch.pooling, tokens);
   }
-  const merge = layout.merge ?? "mean";
   // A user module's analytic FLOPs are known once its layout ran (methods/user_module.ts).
   record.analyticFlops = analyticFlopsOf(method, scenario);
   checkRoutingFlops(method, layout.routingFlops);
@@ -264,7 +263,7 @@ async function runCase(
       runtime,
       attentionBranches(layout),
       gpuInputs,
-      { ...kernelOptions, lse: merge === "mean" ? "max" : "first" },
+      { ...kernelOptions, lse: lseRule(layout) },
     )
     : await AttentionProgram.create(runtime, layout.forms, gpuInputs, kernelOptions);
   record.notes.push(

@@ -3,7 +3,8 @@
  * per-frame attention, averaged; VSA: fine attention plus its gated coarse branch): one
  * {@link AttentionProgram} per branch, encoded one after the other, then the accumulate kernel
  * adds `weight` × each branch's outputs into the case's outputs. LSE: the largest branch LSE (a
- * lower bound of the union's) or the first branch's. A pooled branch first pools Q/K/V into
+ * lower bound of the union's) or the first branch's; or outputs and LSEs merged by log-sum-exp
+ * (the exact softmax over the union of disjoint branches). A pooled branch first pools Q/K/V into
  * group means (kernels/pool_rows_wgsl.ts) and runs on that shorter sequence; each token adds its
  * group's output row. Same surface as one program, so the runner times, checks and releases it
  * alike.
@@ -20,6 +21,7 @@ import {
   ACCUMULATE_POOLED_BINDINGS,
   ACCUMULATE_WORKGROUP,
   accumulateOutputsWgsl,
+  accumulateThreads,
   type AccumulateVariant,
   accumulateVariantName,
 } from "./accumulate_outputs_wgsl.ts";
@@ -50,8 +52,11 @@ export interface AttentionBranch {
 
 /** Options of {@link BranchedAttention.create}: the kernel's and how the LSE merges. */
 export interface BranchedAttentionOptions extends AttentionProgramOptions {
-  /** `max` (default): the largest branch LSE; `first`: the first branch's LSE. */
-  lse?: "max" | "first";
+  /**
+   * `max` (default): the largest branch LSE; `first`: the first branch's LSE; `merge`: outputs and
+   * LSEs merged by log-sum-exp (the weights are not used; no branch may be pooled).
+   */
+  lse?: "max" | "first" | "merge";
 }
 
 /** Pooling dispatches of one pooled branch, encoded before its attention. */
@@ -76,7 +81,7 @@ export class BranchedAttention implements CaseAttention {
   readonly #pooling: (PoolingWork | null)[];
   readonly #accumulate: GPUComputePipeline[];
   readonly #bindGroups: GPUBindGroup[][];
-  readonly #grid: [number, number];
+  readonly #grids: [number, number][];
   readonly #buffers: GPUBuffer[];
 
   private constructor(
@@ -88,7 +93,7 @@ export class BranchedAttention implements CaseAttention {
       accumulate: GPUComputePipeline[];
       extraCompileMs: number;
       bindGroups: GPUBindGroup[][];
-      grid: [number, number];
+      grids: [number, number][];
       outputs: AttentionOutputs;
       buffers: GPUBuffer[];
     },
@@ -99,7 +104,7 @@ export class BranchedAttention implements CaseAttention {
     this.#pooling = parts.pooling;
     this.#accumulate = parts.accumulate;
     this.#bindGroups = parts.bindGroups;
-    this.#grid = parts.grid;
+    this.#grids = parts.grids;
     this.#buffers = parts.buffers;
     this.outputs = parts.outputs;
     this.tiling = parts.branches[0].tiling;
@@ -123,6 +128,9 @@ export class BranchedAttention implements CaseAttention {
     if (branches.length === 0) throw new RangeError("branches must hold at least one branch");
     if (branches[0].pooling) throw new RangeError("branches: the first branch cannot be pooled");
     const lse = options.lse ?? "max";
+    if (lse === "merge" && branches.some((b) => b.pooling)) {
+      throw new RangeError("branches: a log-sum-exp merge needs every branch over the L tokens");
+    }
     const tokens = branches[0].forms[0].tokens;
     const heads = inputs.q.length;
     const buffers: GPUBuffer[] = [];
@@ -162,13 +170,13 @@ export class BranchedAttention implements CaseAttention {
     }
     const headDim = programs[0].outputs.out[0].size / tokens / 4;
     const variants = branches.map((branch): AccumulateVariant => ({
-      lse: lse === "max" ? "max" : "keep",
+      lse: lse === "first" ? "keep" : lse,
       pooled: branch.pooling !== undefined,
     }));
     const accumulate: GPUComputePipeline[] = [];
     for (const variant of variants) {
       const compiled = await runtime.pipeline(
-        variant.pooled || variant.lse === "keep"
+        variant.pooled || variant.lse !== "max"
           ? `accumulate-outputs:d${headDim}:${accumulateVariantName(variant)}`
           : `accumulate-outputs:d${headDim}`,
         accumulateOutputsWgsl(headDim, variant),
@@ -177,9 +185,11 @@ export class BranchedAttention implements CaseAttention {
       accumulate.push(compiled.pipeline);
       extraCompileMs += compiled.compileMs;
     }
-    const grid = dispatchGrid(
-      Math.ceil(tokens * headDim / 4 / ACCUMULATE_WORKGROUP),
-      runtime.device.limits.maxComputeWorkgroupsPerDimension,
+    const grids = variants.map((variant) =>
+      dispatchGrid(
+        Math.ceil(accumulateThreads(variant, tokens, headDim) / ACCUMULATE_WORKGROUP),
+        runtime.device.limits.maxComputeWorkgroupsPerDimension,
+      )
     );
     const outputs: AttentionOutputs = { out: [], lse: [] };
     for (let h = 0; h < heads; h++) {
@@ -187,7 +197,7 @@ export class BranchedAttention implements CaseAttention {
       outputs.lse.push(own(runtime.buffer(`branchesLse[${h}]`, tokens * 4)));
     }
     const bindGroups = programs.map((program, b) => {
-      const params = new Uint32Array([tokens, grid[0], b === 0 ? 1 : 0, 0]);
+      const params = new Uint32Array([tokens, grids[b][0], b === 0 ? 1 : 0, 0]);
       new Float32Array(params.buffer)[3] = branches[b].weight;
       const uniform = own(runtime.uniform(`accumulateParams[${b}]`, params));
       const pooled = branches[b].pooling;
@@ -214,7 +224,7 @@ export class BranchedAttention implements CaseAttention {
       accumulate,
       extraCompileMs,
       bindGroups,
-      grid,
+      grids,
       outputs,
       buffers,
     });
@@ -237,7 +247,7 @@ export class BranchedAttention implements CaseAttention {
       pass.setPipeline(this.#accumulate[b]);
       for (const group of groups) {
         pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(...this.#grid);
+        pass.dispatchWorkgroups(...this.#grids[b]);
       }
     });
   }

@@ -84,3 +84,53 @@ Deno.test("branched attention, gated sum: main + 2 × plain branch + 0.25 × poo
   heads.release();
   runtime.destroy();
 });
+
+Deno.test("branched attention, log-sum-exp merge of disjoint branches = softmax over their union", async () => {
+  const runtime = await GpuRuntime.open();
+  const L = 37;
+  const d = 8;
+  const { tensors } = seededQkv({ tokens: L, heads: 1, headDim: d }, { seed: 5, quantized: false });
+  const heads = uploadHeads(runtime, tensors, "f32");
+  const left = new FormBuilder(L, 8).range(0, 20).endTile(L).build();
+  // Rows 30..36 attend nothing here: their merged rows are the left branch's alone.
+  const right = new FormBuilder(L, 8).range(20, L).endTile(30).endTile(L).build();
+  const program = await BranchedAttention.create(
+    runtime,
+    [
+      { forms: [left], weight: 1 },
+      { forms: [right], weight: 1 },
+    ],
+    heads.inputs,
+    { lse: "merge" },
+  );
+  program.poisonOutputs();
+  submitComputePass(runtime, (pass) => program.encode(pass));
+  const out = new Float32Array(await runtime.read(program.outputs.out[0]));
+  const lse = new Float32Array(await runtime.read(program.outputs.lse[0]));
+  const union = new Uint8Array(L * L);
+  for (let q = 0; q < L; q++) union.fill(1, q * L, q * L + (q < 30 ? L : 20));
+  const expected = referenceAttention(tensors[0], { tokens: L, headDim: d, mask: union });
+  let err = 0;
+  for (let i = 0; i < out.length; i++) err = Math.max(err, Math.abs(out[i] - expected.out[i]));
+  let lseErr = 0;
+  for (let i = 0; i < L; i++) lseErr = Math.max(lseErr, Math.abs(lse[i] - expected.lse[i]));
+  assert.ok(err < 2e-5, `max output error ${err}`);
+  assert.ok(lseErr < 1e-5, `max LSE error ${lseErr}`);
+  program.release();
+  const pooling = { offsets: Uint32Array.of(0, 2), members: Uint32Array.of(0, 1) };
+  await assert.rejects(
+    () =>
+      BranchedAttention.create(
+        runtime,
+        [
+          { forms: [left], weight: 1 },
+          { forms: [denseForm(1)], weight: 1, pooling },
+        ],
+        heads.inputs,
+        { lse: "merge" },
+      ),
+    /a log-sum-exp merge needs every branch over the L tokens/,
+  );
+  heads.release();
+  runtime.destroy();
+});

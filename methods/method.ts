@@ -57,13 +57,12 @@ export interface LayoutBranch {
 
 /**
  * How a layout's branches are merged per token: `mean` (MoGA: the mean of every branch's output,
- * LSE the largest branch LSE) or `gated-sum` (VSA: the main output plus each branch's output
- * times its `gate`, LSE the main branch's).
+ * LSE the largest branch LSE), `gated-sum` (VSA: the main output plus each branch's output times
+ * its `gate`, LSE the main branch's) or `lse` (outputs weighted by their branch's softmax mass:
+ * the exact softmax over the union of the branches' keys when no query sees a key in two
+ * branches; no pooled branch).
  */
-export type BranchMerge = "mean" | "gated-sum";
-
-/** Every {@link BranchMerge}. */
-export const BRANCH_MERGES: readonly BranchMerge[] = ["mean", "gated-sum"];
+export type BranchMerge = "mean" | "gated-sum" | "lse";
 
 /** A method's layout for one scenario (and inputs). */
 export interface MethodLayout {
