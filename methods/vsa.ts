@@ -18,7 +18,7 @@ import { vsaCoarseForm, vsaFineForm } from "./vsa_form.ts";
 import { VsaGpuRouting, vsaRoutingFits } from "../kernels/vsa_routing.ts";
 import { type Scenario, textTokens, totalTokens, videoTokens } from "../scenarios/scenario.ts";
 
-const DEFAULTS: Params = { topk: "auto", cube: [4, 4, 4], gate: 1 };
+const DEFAULTS: Params = { topk: "auto", cube: [4, 4, 4], gate: 0 };
 
 /**
  * FastVideo's `VSA_sparsity` of its released VSA checkpoints (FastWan), from which `topk=auto`
@@ -99,9 +99,10 @@ function checkParams(given: Params): {
 
 /** The note every record carries on the gate and the text. */
 export const VSA_NOTES = [
-  "VSA gate: the trained model's gate is a learned projection of the hidden states " +
-  "(FastVideo zero-initialises it); this run scales the coarse branch by the constant gate " +
-  "parameter (gate=1: the official kernel's sum when no gate is given; gate=0: fine branch only)",
+  "VSA gate: the trained model's gate is a learned projection of the hidden states; this run " +
+  "scales the coarse branch by the constant gate parameter (default 0: FastVideo zero-initialises " +
+  "the projection when it adds VSA to a pretrained model; the branch still runs and is timed; " +
+  "gate=1: the official kernel's plain sum when no gate is given)",
   "VSA text: FastVideo applies VSA to video self-attention only; here video queries also attend " +
   "every text key and text queries attend everything (joint attention), text is never pooled",
 ];
