@@ -13,7 +13,9 @@ import { type GpuQkv, uploadQkv } from "../gpu/upload_qkv.ts";
 import { AttentionProgram } from "../kernels/attention.ts";
 import { BranchedAttention, type CaseAttention } from "../kernels/branched_attention.ts";
 import { blockGrid, type ExecutionForm, validateForm } from "../form/form.ts";
+import { validatePooling } from "../form/pooling.ts";
 import type { Method } from "../methods/method.ts";
+import { attentionBranches, branchMergeParts, lseRule } from "./branch_merge.ts";
 import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
 import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
 import {
@@ -268,18 +270,22 @@ async function runCase(
   });
   const branches = [layout.forms, ...(layout.branches ?? []).map((b) => b.forms)];
   branches.flat().forEach(validateForm);
+  const tokens = totalTokens(scenario);
+  for (const branch of layout.branches ?? []) {
+    if (branch.pooling) validatePooling(branch.pooling, tokens);
+  }
   // A user module's analytic FLOPs are known once its layout ran (methods/user_module.ts).
   record.analyticFlops = analyticFlopsOf(method, scenario);
   checkRoutingFlops(method, layout.routingFlops);
   const figures = branches.length > 1
     ? branchedFigures(branches, {
-      tokens: totalTokens(scenario),
+      tokens,
       headDim: scenario.headDim,
       heads: scenario.heads,
     })
     : layoutFigures(layout.forms, scenario.headDim, scenario.heads);
   Object.assign(record, figures);
-  record.layoutDigest = await layoutDigest(branches.flat());
+  record.layoutDigest = await layoutDigest(branches.flat(), branchMergeParts(layout));
   record.routingFlops = layout.routingFlops;
   record.stats = layout.stats ?? null;
   record.notes = [...(layout.notes ?? [])];
@@ -301,9 +307,9 @@ async function runCase(
   const program: CaseAttention = branches.length > 1
     ? await BranchedAttention.create(
       runtime,
-      branches.map((forms) => ({ forms, weight: 1 / branches.length })),
+      attentionBranches(layout),
       gpuInputs,
-      kernelOptions,
+      { ...kernelOptions, lse: lseRule(layout) },
     )
     : await AttentionProgram.create(runtime, layout.forms, gpuInputs, kernelOptions);
   record.notes.push(

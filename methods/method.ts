@@ -11,6 +11,7 @@ import type { RoutingTiming } from "../kernels/routing_program.ts";
 import type { QkvSource } from "../scenarios/inputs.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 import type { ExecutionForm } from "../form/form.ts";
+import type { TokenPooling } from "../form/pooling.ts";
 
 /** A parameter value: number, string, boolean or a list of numbers (`3x3x3`). */
 export type ParamValue = number | string | boolean | number[];
@@ -38,21 +39,42 @@ export interface LayoutContext {
 
 /** A further attention branch of a layout (MoGA's spatial-temporal and per-frame attention). */
 export interface LayoutBranch {
-  /** Short name for notes and reports (`spatial-temporal`, `frame`). */
+  /** Short name for notes and reports (`spatial-temporal`, `frame`, `coarse`). */
   name: string;
-  /** One form for all heads, or one form per requested head. */
+  /**
+   * One form for all heads, or one form per requested head. Over the pooled sequence when
+   * `pooling` is set (its `tokens` = the number of groups), else over the L tokens.
+   */
   forms: ExecutionForm[];
+  /**
+   * Runs the branch on a pooled sequence: row g's Q/K/V are the means of group g's tokens
+   * (VSA's cube means); a token gets its group's output row, a token in no group none.
+   */
+  pooling?: TokenPooling;
+  /** Weight of this branch's output under `merge: "gated-sum"` (default 1). */
+  gate?: number;
 }
+
+/**
+ * How a layout's branches are merged per token: `mean` (MoGA: the mean of every branch's output,
+ * LSE the largest branch LSE), `gated-sum` (VSA: the main output plus each branch's output times
+ * its `gate`, LSE the main branch's) or `lse` (outputs weighted by their branch's softmax mass:
+ * the exact softmax over the union of the branches' keys when no query sees a key in two
+ * branches; no pooled branch).
+ */
+export type BranchMerge = "mean" | "gated-sum" | "lse";
 
 /** A method's layout for one scenario (and inputs). */
 export interface MethodLayout {
   /** One form for all heads, or one form per requested head. */
   forms: ExecutionForm[];
   /**
-   * Further branches run like `forms`; when present, a token's output is the mean of the outputs
-   * of `forms` and of every branch (its LSE the largest of theirs). FLOPs count every branch.
+   * Further branches run like `forms`; when present, a token's output merges the outputs of
+   * `forms` and of every branch as `merge` says. FLOPs count every branch.
    */
   branches?: LayoutBranch[];
+  /** How branches merge (default `mean`). */
+  merge?: BranchMerge;
   /** FLOPs of routing work (pooling, scoring, router matmul, top-k compares), all heads. */
   routingFlops: number;
   /** Parameters as resolved for this scenario, when a default depends on it (Radial's decay). */

@@ -94,7 +94,8 @@ export function caseIdentity(scenario: Scenario, method: Method): CaseIdentity {
  * Figures of a layout with several branches (each a list of forms as {@link layoutFigures}
  * takes): FLOPs and executed FLOPs summed over the branches; token sparsity 1 − FLOPs / dense
  * FLOPs and block sparsity 1 − the summed block densities, each at least 0 (overlapping branches
- * can cost more than dense).
+ * can cost more than dense). A pooled branch (fewer tokens than L) counts its block density
+ * times (its tokens / L)², the share of an L × L grid its blocks would cover.
  */
 export function branchedFigures(
   branches: ExecutionForm[][],
@@ -102,7 +103,10 @@ export function branchedFigures(
 ): LayoutFigures {
   const each = branches.map((forms) => layoutFigures(forms, shape.headDim, shape.heads));
   const flops = each.reduce((sum, f) => sum + f.flops, 0);
-  const blockDensity = each.reduce((sum, f) => sum + 1 - f.blockSparsity, 0);
+  const blockDensity = each.reduce((sum, f, b) => {
+    const share = branches[b][0].tokens / shape.tokens;
+    return sum + (1 - f.blockSparsity) * share * share;
+  }, 0);
   return {
     flops,
     executedFlops: each.reduce((sum, f) => sum + f.executedFlops, 0),

@@ -22,3 +22,17 @@ Deno.test("branched figures: FLOPs summed over branches, sparsity from the summe
   assert.equal(halvesOnce.tokenSparsity, 0.5);
   assert.equal(halvesOnce.blockSparsity, 0.5);
 });
+
+Deno.test("branched figures: a pooled branch's block density counts at (its tokens / L)²", () => {
+  // L = 16, blocks of 4: the main branch keeps 4 of 16 blocks (query block 0 × key block 0, query
+  // blocks 1-3 × key block 1: density 1/4); a pooled branch of 4 tokens is dense (one 4×4 block,
+  // density 1), which covers (4/16)² = 1/16 of an L × L grid.
+  const diagonal = new FormBuilder(16, 4).range(0, 4).endTile(4).range(4, 8).endTile(16).build();
+  const figures = branchedFigures([[diagonal], [denseForm(4, 4)]], {
+    tokens: 16,
+    headDim: 4,
+    heads: 1,
+  });
+  assert.equal(figures.blockSparsity, 1 - (4 / 16 + 1 / 16));
+  assert.equal(figures.flops, 4 * 4 * (4 * 4 + 12 * 4 + 16));
+});

@@ -246,8 +246,8 @@ async function exportCase(
   const layout = await method.layout(scenario, context);
   if (layout.branches?.length) {
     throw new RangeError(
-      `${method.name}: a layout of several averaged branches cannot be exported for the peers ` +
-        `(one mask per head); export moga-kmeans instead`,
+      `${method.name}: a layout of several merged branches cannot be exported for the peers ` +
+        `(one mask per head); export a one-branch method (moga-kmeans instead of moga)`,
     );
   }
   const params = layout.params ?? method.params;

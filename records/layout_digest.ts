@@ -44,13 +44,28 @@ function formBytes(form: ExecutionForm): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+function arraysBytes(arrays: readonly (Uint32Array | Float64Array)[]): Uint8Array<ArrayBuffer> {
+  const parts = arrays.flatMap((array) => [
+    new Uint8Array(new Float64Array([array.length]).buffer),
+    new Uint8Array(array.buffer, array.byteOffset, array.byteLength),
+  ]);
+  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.byteLength;
+  }
+  return bytes;
+}
+
 function hex(buffer: ArrayBuffer): string {
   return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**
- * `sha256:<hex>` of the forms of one layout; equal layouts give equal digests on every
- * machine (typed arrays are little-endian on every platform WebGPU runs on).
+ * `sha256:<hex>` of the forms of one layout, and of `extra` arrays when given (how its branches
+ * merge and pool); equal layouts give equal digests on every machine (typed arrays are
+ * little-endian on every platform WebGPU runs on).
  *
  * @example
  * ```ts
@@ -61,10 +76,14 @@ function hex(buffer: ArrayBuffer): string {
  * notEqual(await layoutDigest([denseForm(256)]), await layoutDigest([denseForm(257)]));
  * ```
  */
-export async function layoutDigest(forms: readonly ExecutionForm[]): Promise<string> {
+export async function layoutDigest(
+  forms: readonly ExecutionForm[],
+  extra: readonly (Uint32Array | Float64Array)[] = [],
+): Promise<string> {
   const perForm = await Promise.all(
     forms.map((form) => crypto.subtle.digest("SHA-256", formBytes(form))),
   );
+  if (extra.length > 0) perForm.push(await crypto.subtle.digest("SHA-256", arraysBytes(extra)));
   const joined = new Uint8Array(perForm.length * 32);
   perForm.forEach((digest, i) => joined.set(new Uint8Array(digest), i * 32));
   return `sha256:${hex(await crypto.subtle.digest("SHA-256", joined))}`;
