@@ -86,9 +86,3 @@ Deno.test("svg2 GPU k-means over several rounds agrees with float64 (routed rang
   assert.ok(keptSame >= 0.95 * gpu[0].kept.length, `${keptSame} kept bits agree`);
   assert.equal(gpu[0].key.sizes.reduce((a, b) => a + b, 0), routed.count);
 });
-  const reference = kmeansReference(
-    { rows: source.tensors[0].k, headDim: D, ...routed },
-    { seeds, iters: 4 },
-  );
-  assert.deepEqual(cpu[0].key.sizes, reference.sizes);
-});
