@@ -5,6 +5,9 @@
  * mask (which queries of the tile attend the whole range, as MoC's per-query choices need) or a
  * token mask (exact (query, key) bits, as partial blocks compiled from a predicate need).
  *
+ * Keys may run in an order of their own (`keyPermutation`, SVG2's key clusters): key ranges are then
+ * positions of that order, query tiles positions of `permutation`.
+ *
  * The key ranges of one tile never overlap (a key is attended at most once per query).
  * Counted FLOPs, token sparsity and block sparsity are computed from this form and nowhere else.
  *
@@ -26,13 +29,18 @@ export interface ExecutionForm {
   permutation: Uint32Array | null;
   /** Name of the token order (`"sta-tile-major"`, `"moga-group-sorted"`…), null = original. */
   permutationName: string | null;
+  /**
+   * `keyPermutation[p]` is the original token whose key and value sit at key position p; absent or
+   * null = keys in the same order as the queries (`permutation`). Needs `permutation`.
+   */
+  keyPermutation?: Uint32Array | null;
   /** Block size used for block sparsity and `blockMask` (the method's own block). */
   blockSize: number;
   /** Ascending tile bounds from 0 to L: tile i is [tileBounds[i], tileBounds[i+1]). */
   tileBounds: Uint32Array;
   /** CSR offsets: tile i owns ranges rangeOffsets[i] … rangeOffsets[i+1]-1. */
   rangeOffsets: Uint32Array;
-  /** First key of each range. */
+  /** First key of each range (a position of the key order). */
   rangeStarts: Uint32Array;
   /** One past the last key of each range. */
   rangeEnds: Uint32Array;
@@ -104,11 +112,15 @@ export class FormBuilder {
     return this;
   }
 
-  /** The finished form; every query must be in a tile. */
+  /**
+   * The finished form; every query must be in a tile. `keyPermutation` (with `permutation`) puts
+   * the keys in an order of their own.
+   */
   build(
     permutation: Uint32Array | null = null,
     permutationName: string | null = null,
     outputScale: Float32Array | null = null,
+    keyPermutation: Uint32Array | null = null,
   ): ExecutionForm {
     if (this.tileStart !== this.#tokens) {
       throw new RangeError(`query tiles end at ${this.tileStart}, not at L = ${this.#tokens}`);
@@ -117,6 +129,7 @@ export class FormBuilder {
       tokens: this.#tokens,
       permutation,
       permutationName: permutation ? permutationName ?? "custom" : null,
+      ...(keyPermutation ? { keyPermutation } : {}),
       blockSize: this.#blockSize,
       tileBounds: Uint32Array.from(this.#tileBounds),
       rangeOffsets: Uint32Array.from(this.#rangeOffsets),
@@ -138,7 +151,8 @@ export function denseForm(tokens: number, blockSize = 128): ExecutionForm {
 /**
  * Checks the form's invariants and throws a RangeError naming the first broken one: tiles
  * cover [0, L) in order, ranges lie in [0, L) and do not overlap within a tile, masks lie inside
- * `maskWords`, the permutation is a permutation of 0…L−1 and the output scale has L entries.
+ * `maskWords`, the permutation (and the key permutation, which needs one) is a permutation of
+ * 0…L−1 and the output scale has L entries.
  */
 export function validateForm(form: ExecutionForm): ExecutionForm {
   const L = form.tokens;
@@ -175,22 +189,31 @@ export function validateForm(form: ExecutionForm): ExecutionForm {
       }
     }
   }
-  if (form.permutation) {
-    const seen = new Uint8Array(L);
-    if (form.permutation.length !== L) {
-      throw new RangeError(`form: permutation must have ${L} entries`);
+  if (form.permutation) checkPermutation("permutation", form.permutation, L);
+  if (form.keyPermutation) {
+    if (!form.permutation) {
+      throw new RangeError("form: keyPermutation needs a permutation (the query order)");
     }
-    for (const p of form.permutation) {
-      if (p >= L || seen[p]) {
-        throw new RangeError(`form: permutation is not a permutation (at ${p})`);
-      }
-      seen[p] = 1;
-    }
+    checkPermutation("keyPermutation", form.keyPermutation, L);
   }
   if (form.outputScale && form.outputScale.length !== L) {
     throw new RangeError(`form: outputScale must have ${L} entries`);
   }
   return form;
+}
+
+function checkPermutation(field: string, order: Uint32Array, L: number): void {
+  if (order.length !== L) throw new RangeError(`form: ${field} must have ${L} entries`);
+  const seen = new Uint8Array(L);
+  for (const p of order) {
+    if (p >= L || seen[p]) throw new RangeError(`form: ${field} is not a permutation (at ${p})`);
+    seen[p] = 1;
+  }
+}
+
+/** The order of the keys: `keyPermutation`, else `permutation` (null = original order). */
+export function keyOrder(form: ExecutionForm): Uint32Array | null {
+  return form.keyPermutation ?? form.permutation;
 }
 
 /** Number of tiles of a form. */
@@ -352,13 +375,15 @@ export function denseMask(form: ExecutionForm): Uint8Array {
   if (L > 8192) throw new RangeError(`denseMask is for L ≤ 8192 (got ${L})`);
   const mask = new Uint8Array(L * L);
   const orig = (p: number) => form.permutation ? form.permutation[p] : p;
+  const keys = keyOrder(form);
+  const origKey = (p: number) => keys ? keys[p] : p;
   for (let t = 0; t < tileCount(form); t++) {
     const t0 = form.tileBounds[t];
     for (let q = t0; q < form.tileBounds[t + 1]; q++) {
       const row = orig(q) * L;
       for (let r = form.rangeOffsets[t]; r < form.rangeOffsets[t + 1]; r++) {
         for (let k = form.rangeStarts[r]; k < form.rangeEnds[r]; k++) {
-          if (rangeAttends(form, r, q - t0, k)) mask[row + orig(k)] = 1;
+          if (rangeAttends(form, r, q - t0, k)) mask[row + origKey(k)] = 1;
         }
       }
     }

@@ -26,6 +26,7 @@ import { flashAttentionWgsl } from "./flash_attention_wgsl.ts";
 import { FLASH_ATTENTION_BINDINGS, SUBTILE_WORDS } from "./flash_attention_shared_wgsl.ts";
 import {
   GATHER_BINDINGS,
+  GATHER_KEYED_BINDINGS,
   gatherRowsWgsl,
   PERMUTE_WORKGROUP,
   SCATTER_BINDINGS,
@@ -208,6 +209,8 @@ interface FormFeatures {
   tokenMasks: boolean;
   /** Some form runs in a permuted order or scales its output: gather and scatter run. */
   permuted: boolean;
+  /** Some form orders its keys apart from its queries: the keyed gather runs. */
+  keyPermuted: boolean;
   /** Some sub-tile is split: the merge kernel runs. */
   split: boolean;
   encoded: EncodedWork[];
@@ -221,6 +224,8 @@ interface FormBuffers {
   merges: GPUBuffer;
   masks: GPUBuffer;
   permutation: GPUBuffer | null;
+  /** The key order (the query order's buffer when the form has none), keyed gather only. */
+  keyPermutation: GPUBuffer | null;
   outputScale: GPUBuffer | null;
   scaled: number;
 }
@@ -271,6 +276,7 @@ function formFeatures(forms: ExecutionForm[], tiling: AttentionTiling): FormFeat
     rowMasks: forms.some((f) => f.rangeMaskKinds.includes(MASK_ROWS)),
     tokenMasks: forms.some((f) => f.rangeMaskKinds.includes(MASK_TOKENS)),
     permuted: forms.some((f) => f.permutation !== null || f.outputScale !== null),
+    keyPermuted: forms.some((f) => (f.keyPermutation ?? null) !== null),
     split: encoded.some((e) => e.slots > 0),
     encoded,
   };
@@ -284,7 +290,7 @@ async function compilePipelines(
   features: FormFeatures,
 ): Promise<{ pipelines: Pipelines; compileMs: number }> {
   const { headDim, precision, math, f16ScoreChunk } = shape;
-  const { rowMasks, tokenMasks, permuted, split } = features;
+  const { rowMasks, tokenMasks, permuted, keyPermuted, split } = features;
   const key = (name: string) =>
     `${name}:d${headDim}:${precision}:${math}${math === "f16" ? f16ScoreChunk : ""}:` +
     `${tilingName(tiling)}:` +
@@ -305,9 +311,9 @@ async function compilePipelines(
       : null,
     permuted
       ? runtime.pipeline(
-        key("gather"),
-        gatherRowsWgsl(headDim, precision),
-        bindingKinds(GATHER_BINDINGS),
+        key(keyPermuted ? "gather-keyed" : "gather"),
+        gatherRowsWgsl(headDim, precision, keyPermuted),
+        bindingKinds(keyPermuted ? GATHER_KEYED_BINDINGS : GATHER_BINDINGS),
       )
       : null,
     permuted
@@ -348,17 +354,23 @@ function uploadForms(
   const nonEmpty = (words: Uint32Array) => words.length ? words : new Uint32Array(4);
   return forms.map((form, f) => {
     const work = features.encoded[f];
+    const permutation = features.permuted
+      ? own(runtime.upload(
+        `permutation[${f}]`,
+        form.permutation ?? Uint32Array.from({ length: form.tokens }, (_, i) => i),
+      ))
+      : null;
     return {
       work,
       subTiles: own(runtime.upload(`subTiles[${f}]`, work.subTiles)),
       ranges: own(runtime.upload(`ranges[${f}]`, nonEmpty(work.ranges))),
       merges: own(runtime.upload(`merges[${f}]`, nonEmpty(work.merges))),
       masks: own(runtime.upload(`maskWords[${f}]`, nonEmpty(form.maskWords))),
-      permutation: features.permuted
-        ? own(runtime.upload(
-          `permutation[${f}]`,
-          form.permutation ?? Uint32Array.from({ length: form.tokens }, (_, i) => i),
-        ))
+      permutation,
+      keyPermutation: features.keyPermuted
+        ? (form.keyPermutation
+          ? own(runtime.upload(`keyPermutation[${f}]`, form.keyPermutation))
+          : permutation)
         : null,
       outputScale: features.permuted
         ? own(runtime.upload(`outputScale[${f}]`, form.outputScale ?? new Float32Array(1)))
@@ -469,7 +481,7 @@ function bindPermutation(
     `permuteParams[${h}]`,
     new Uint32Array([tokens, permuteGrid[0], form.scaled, 0]),
   ));
-  const gather = bindNamed(runtime, parts.pipelines.gather!, GATHER_BINDINGS, {
+  const sources = {
     permutation: form.permutation!,
     qSrc: inputs.q[h],
     kSrc: inputs.k[h],
@@ -478,7 +490,13 @@ function bindPermutation(
     kDst: k,
     vDst: v,
     params,
-  });
+  };
+  const gather = form.keyPermutation
+    ? bindNamed(runtime, parts.pipelines.gather!, GATHER_KEYED_BINDINGS, {
+      ...sources,
+      keyPermutation: form.keyPermutation,
+    })
+    : bindNamed(runtime, parts.pipelines.gather!, GATHER_BINDINGS, sources);
   const scatter = bindNamed(runtime, parts.pipelines.scatter!, SCATTER_BINDINGS, {
     permutation: form.permutation!,
     outPermuted: outRows,

@@ -2,7 +2,8 @@
  * WGSL of the two permutation kernels that bracket a permuted layout (STA's tile-major order,
  * MoGA's group-sorted order): gather rows of Q/K/V into the permuted order, then scatter output
  * rows and log-sum-exps back to the original order, applying an optional per-token output scale
- * (MoGA's gate).
+ * (MoGA's gate). A form whose keys run in an order of their own (SVG2's key clusters) gathers K and
+ * V by the key permutation instead: a separate kernel, compiled only when some form has one.
  *
  * @module
  */
@@ -19,6 +20,12 @@ export const GATHER_BINDINGS = [
   { name: "kDst", kind: "read_write", type: "array<vec4<Stored>>" },
   { name: "vDst", kind: "read_write", type: "array<vec4<Stored>>" },
   { name: "params", kind: "uniform", type: "Params" },
+] as const satisfies readonly Binding[];
+
+/** Group 0 of the gather kernel of a separate key order: {@link GATHER_BINDINGS} + keyPermutation. */
+export const GATHER_KEYED_BINDINGS = [
+  ...GATHER_BINDINGS,
+  { name: "keyPermutation", kind: "read", type: "array<u32>" },
 ] as const satisfies readonly Binding[];
 
 /** Group 0 of the scatter kernel: permutation, out/lse permuted, scale, out, lse, params. */
@@ -60,18 +67,23 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 }
 
-/** Gathers `dst[p] = src[permutation[p]]` for three tensors of `headDim` columns. */
-export function gatherRowsWgsl(headDim: number, precision: "f32" | "f16"): string {
+/**
+ * Gathers `dst[p] = src[permutation[p]]` for three tensors of `headDim` columns; with `keyed`, K
+ * and V rows come from `keyPermutation[p]` instead ({@link GATHER_KEYED_BINDINGS}).
+ */
+export function gatherRowsWgsl(headDim: number, precision: "f32" | "f16", keyed = false): string {
+  const keySource = keyed ? "keyPermutation[p] * D4 + index % D4" : "src";
   return `${precision === "f16" ? "enable f16;" : ""}
 alias Stored = ${precision};
 ${
     permuteKernelWgsl(
       headDim,
-      GATHER_BINDINGS,
+      keyed ? GATHER_KEYED_BINDINGS : GATHER_BINDINGS,
       `let src = permutation[p] * D4 + index % D4;
+  let keySrc = ${keySource};
   qDst[index] = qSrc[src];
-  kDst[index] = kSrc[src];
-  vDst[index] = vSrc[src];`,
+  kDst[index] = kSrc[keySrc];
+  vDst[index] = vSrc[keySrc];`,
     )
   }`;
 }

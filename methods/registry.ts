@@ -9,6 +9,7 @@ import { mogaKmeans } from "./moga.ts";
 import { mogaPaper } from "./moga_paper.ts";
 import { radial } from "./radial.ts";
 import { sta } from "./sta.ts";
+import { svg2 } from "./svg2.ts";
 import { vsa } from "./vsa.ts";
 import { type Method, type MethodDefinition, MethodSpecError } from "./method.ts";
 import { parseMethodSpec } from "./spec.ts";
@@ -17,7 +18,7 @@ import type { KnobGrid } from "./user_module.ts";
 
 /** Every built-in method, by name. */
 export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(
-  [dense, moc, mogaPaper, mogaKmeans, radial, sta, vsa].map((m) => [m.name, m]),
+  [dense, moc, mogaPaper, mogaKmeans, radial, sta, svg2, vsa].map((m) => [m.name, m]),
 );
 
 /** True when a spec names a module file rather than a registered method. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ExecutionForm, MASK_NONE, rangeAttends } from "../form/form.ts";
+import { type ExecutionForm, keyOrder, MASK_NONE, rangeAttends } from "../form/form.ts";
 
 /** Lists the keys one original-order query attends: `out[key] = 1` for each, 0 elsewhere. */
 export type AttendedKeyLister = (query: number, out?: Uint8Array) => Uint8Array;
@@ -31,6 +31,7 @@ export function attendedKeyLister(form: ExecutionForm): AttendedKeyLister {
     inverse = new Uint32Array(tokens);
     for (let p = 0; p < tokens; p++) inverse[permutation[p]] = p;
   }
+  const keys = keyOrder(form);
   return (query: number, out = new Uint8Array(tokens)) => {
     if (!(Number.isInteger(query) && query >= 0 && query < tokens)) {
       throw new RangeError(`query must be an integer in [0, ${tokens}) (got ${query})`);
@@ -48,7 +49,7 @@ export function attendedKeyLister(form: ExecutionForm): AttendedKeyLister {
       const wholeRange = form.rangeMaskKinds[r] === MASK_NONE;
       for (let key = start; key < end; key++) {
         if (wholeRange || rangeAttends(form, r, row, key)) {
-          out[permutation ? permutation[key] : key] = 1;
+          out[keys ? keys[key] : key] = 1;
         }
       }
     }

@@ -62,3 +62,20 @@ Deno.test("attendedKeyLister rejects a query outside the sequence and a short bu
   throws(() => listKeys(10), /query must be an integer in \[0, 10\)/);
   throws(() => listKeys(0, new Uint8Array(3)), /out must hold 10 keys/);
 });
+
+Deno.test("attendedKeyLister maps key positions by the key permutation when the form has one", () => {
+  // Tile [0, 2) attends key positions [0, 2), tile [2, 4) key positions [3, 4).
+  const form = new FormBuilder(4, 2).range(0, 2).endTile(2).range(3, 4).endTile(4).build(
+    Uint32Array.from([2, 0, 3, 1]),
+    "queries",
+    null,
+    Uint32Array.from([1, 3, 0, 2]),
+  );
+  const lister = attendedKeyLister(form);
+  // Query 2 sits at position 0: keys 1 and 3. Query 1 sits at position 3: key 2.
+  deepEqual([...lister(2)], [0, 1, 0, 1]);
+  deepEqual([...lister(1)], [0, 0, 1, 0]);
+  for (let query = 0; query < 4; query++) {
+    deepEqual(lister(query), denseMask(form).subarray(query * 4, query * 4 + 4));
+  }
+});

@@ -252,6 +252,12 @@ async function exportCase(
   }
   const params = layout.params ?? method.params;
   const forms = layout.forms;
+  if (forms.some((f) => f.keyPermutation)) {
+    throw new RangeError(
+      `${method.name}: a layout whose keys run in an order of their own (keyPermutation) cannot ` +
+        "be exported for the peers (their block lists take one permutation for queries and keys)",
+    );
+  }
   if (
     forms.some((f) => f.tokens !== tokens) ||
     (forms.length !== 1 && forms.length !== scenario.heads)

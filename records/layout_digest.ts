@@ -3,7 +3,8 @@
  * window or tiling is a CHANGE even when FLOPs and sparsity happen to stay equal).
  *
  * SHA-256 over every array of each execution form (form/form.ts) with its length and the
- * scalar fields; forms (one a head for dynamic methods) are digested in order.
+ * scalar fields; forms (one a head for dynamic methods) are digested in order. A key permutation
+ * is appended only when a form has one, so the digests of forms without stay as they were.
  *
  * @module
  */
@@ -26,6 +27,7 @@ function formBytes(form: ExecutionForm): Uint8Array<ArrayBuffer> {
     form.rangeMaskOffsets,
     form.maskWords,
     form.outputScale,
+    ...(form.keyPermutation ? [form.keyPermutation] : []),
   ];
   for (const array of arrays) {
     const length = new Uint8Array(new Float64Array([array === null ? -1 : array.length]).buffer);

@@ -23,3 +23,18 @@ Deno.test("layoutDigest is stable, and sees tiling, ranges and block size", asyn
     await layoutDigest([denseForm(256), window(256, 32, 64)]),
   );
 });
+
+Deno.test("layout digest: covers the key permutation; a form without one digests as before", async () => {
+  const builder = () => new FormBuilder(4, 2).range(0, 2).endTile(4);
+  const order = Uint32Array.from([3, 2, 1, 0]);
+  const plain = builder().build(order, "q");
+  const keyed = builder().build(order, "q", null, Uint32Array.from([0, 1, 2, 3]));
+  const otherKeys = builder().build(order, "q", null, Uint32Array.from([1, 0, 2, 3]));
+  notEqual(await layoutDigest([plain]), await layoutDigest([keyed]));
+  notEqual(await layoutDigest([keyed]), await layoutDigest([otherKeys]));
+  // Pinned from main before the key permutation existed.
+  equal(
+    await layoutDigest([plain]),
+    "sha256:32e4a4858727c41bdfda3954eb76de6f44389c94328498a3a83d5657ee3f0211",
+  );
+});

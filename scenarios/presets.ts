@@ -105,6 +105,9 @@ const WAN_MODEL = "Wan2.1-14B: 40 heads × 128; the prompt enters through cross-
 
 const RADIAL_SCRIPTS = "mit-han-lab/radial-attention";
 /** STA's dense first steps: FastVideo's mask search (STA_tuning) keeps them full. */
+/** Sparse-VideoGen 2's repository (arXiv 2505.18875), where its dense steps and layers are set. */
+const SVG2_SCRIPTS = "Sparse-VideoGen (github.com/svg-project/Sparse-VideoGen)";
+
 const STA_DENSE_STEPS = {
   denseSteps: 12,
   source: "STA (arXiv 2502.04507) Algorithm 1 keeps the first T0 steps full; T0 = 12 is " +
@@ -132,6 +135,13 @@ const HUNYUAN_SCHEDULE: Schedule = {
         "dense_layers=0 (a step runs dense while its index < dense_timesteps)",
     },
     sta: STA_DENSE_STEPS,
+    svg2: {
+      denseSteps: 5,
+      denseLayers: 1,
+      rules: [],
+      source: `${SVG2_SCRIPTS} scripts/hyvideo/hyvideo_t2v_720p_sap.sh: first_times_fp=0.1, ` +
+        "first_layers_fp=0.03 → floor(0.1·50) = 5 steps and floor(0.03·60) = 1 layer dense",
+    },
   },
 };
 
@@ -149,6 +159,13 @@ const WAN_SCHEDULE: Schedule = {
         "dense_timesteps=12 (1× length setting)",
     },
     sta: STA_DENSE_STEPS,
+    svg2: {
+      denseSteps: 10,
+      denseLayers: 1,
+      rules: [],
+      source: `${SVG2_SCRIPTS} scripts/wan/wan_t2v_720p_sap.sh: first_times_fp=0.2, ` +
+        "first_layers_fp=0.03 → floor(0.2·50) = 10 steps and floor(0.03·40) = 1 layer dense",
+    },
   },
 };
 

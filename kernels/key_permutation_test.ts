@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { denseMask, type ExecutionForm, FormBuilder, validateForm } from "../form/form.ts";
+import { submitComputePass } from "../gpu/compute_pass.ts";
+import { GpuRuntime } from "../gpu/runtime.ts";
+import { uploadHeads } from "../tests/gpu_heads.ts";
+import { seededQkv } from "../tests/random_qkv.ts";
+import { AttentionProgram } from "./attention.ts";
+import { referenceAttention } from "./reference.ts";
+
+const runtime = await GpuRuntime.open();
+
+/** A form whose queries and keys run in two different random orders, tiles of uneven length. */
+function keyedForm(tokens: number, seed: number, keyed: boolean): ExecutionForm {
+  let s = seed;
+  const next = () => (s = (s * 16807) % 2147483647) / 2147483647;
+  const shuffled = () => {
+    const order = Uint32Array.from({ length: tokens }, (_, i) => i);
+    for (let i = tokens - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    return order;
+  };
+  const builder = new FormBuilder(tokens, 16);
+  while (builder.tileStart < tokens) {
+    const end = Math.min(tokens, builder.tileStart + 1 + Math.floor(next() * 70));
+    const a = Math.floor(next() * tokens);
+    builder.range(a, a + 1 + Math.floor(next() * (tokens - a)));
+    builder.endTile(end);
+  }
+  const scale = Float32Array.from({ length: tokens }, () => 0.5 + next() / 2);
+  return validateForm(builder.build(shuffled(), "random", scale, keyed ? shuffled() : null));
+}
+
+Deno.test("key permutation: keys and values gathered by their own order = float64 reference", async () => {
+  const tokens = 211;
+  const headDim = 32;
+  // Head 0 orders its keys apart; head 1 does not, and runs through the same keyed gather.
+  const forms = [keyedForm(tokens, 11, true), keyedForm(tokens, 12, false)];
+  const { tensors } = seededQkv({ tokens, heads: 2, headDim }, { seed: 5, quantized: false });
+  const heads = uploadHeads(runtime, tensors, "f32");
+  const program = await AttentionProgram.create(runtime, forms, heads.inputs);
+  try {
+    program.poisonOutputs();
+    submitComputePass(runtime, (pass) => program.encode(pass));
+    for (const h of [0, 1]) {
+      const out = new Float32Array(await runtime.read(program.outputs.out[h]));
+      const mask = denseMask(forms[h]);
+      const ref = referenceAttention(tensors[h], { tokens, headDim, mask });
+      let err = 0;
+      for (let i = 0; i < out.length; i++) {
+        const token = Math.floor(i / headDim);
+        err = Math.max(err, Math.abs(out[i] - ref.out[i] * forms[h].outputScale![token]));
+      }
+      assert.ok(err < 1e-4, `head ${h}: output error ${err}`);
+    }
+  } finally {
+    program.release();
+    heads.release();
+  }
+});
