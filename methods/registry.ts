@@ -8,13 +8,14 @@ import { moc } from "./moc.ts";
 import { mogaKmeans } from "./moga.ts";
 import { mogaPaper } from "./moga_paper.ts";
 import { radial } from "./radial.ts";
+import { sparge } from "./sparge.ts";
 import { sta } from "./sta.ts";
 import { type Method, type MethodDefinition, MethodSpecError } from "./method.ts";
 import { parseMethodSpec } from "./spec.ts";
 
 /** Every built-in method, by name. */
 export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(
-  [dense, moc, mogaPaper, mogaKmeans, radial, sta].map((m) => [m.name, m]),
+  [dense, moc, mogaPaper, mogaKmeans, radial, sta, sparge].map((m) => [m.name, m]),
 );
 
 /** True when a spec names a module file rather than a registered method. */
