@@ -23,3 +23,12 @@ Deno.test("layoutDigest is stable, and sees tiling, ranges and block size", asyn
     await layoutDigest([denseForm(256), window(256, 32, 64)]),
   );
 });
+
+Deno.test("layoutDigest sees the PV-skip threshold, and null digests as absent", async () => {
+  const form = denseForm(256);
+  const plain = await layoutDigest([form]);
+  equal(await layoutDigest([{ ...form, pvSkipThreshold: null }]), plain);
+  const skip50 = await layoutDigest([{ ...form, pvSkipThreshold: 50 }]);
+  notEqual(skip50, plain);
+  notEqual(await layoutDigest([{ ...form, pvSkipThreshold: 10 }]), skip50);
+});
