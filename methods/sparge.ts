@@ -3,19 +3,16 @@
  * a training-free block prediction from mean-pooled Q and K blocks (self-similarity check,
  * softmax of the pooled scores, key blocks kept up to a cumulative-probability threshold), run
  * by the shared kernel with the form's PV-skip threshold (a key step far below the running row
- * maximum adds nothing). The prediction runs in float64 on the CPU
- * (methods/routing/sparge_reference.ts); there is no GPU routing kernel yet, so no routing time
- * is recorded.
+ * maximum adds nothing). The prediction runs on the GPU when the context has one
+ * (kernels/sparge_routing.ts), else in float64 on the CPU (methods/routing/sparge_reference.ts).
  *
  * @module
  */
 import { type Method, type MethodDefinition, MethodSpecError, type Params } from "./method.ts";
-import { layoutHeads, MissingInputsError } from "./routing/dynamic_context.ts";
-import {
-  type SpargeRoutingOptions,
-  spargeRoutingReference,
-  type SpargeSelection,
-} from "./routing/sparge_reference.ts";
+import { layoutHeads, routeHeads } from "./routing/dynamic_context.ts";
+import { spargeRoutingReference } from "./routing/sparge_reference.ts";
+import type { SpargeRoutingOptions, SpargeSelection } from "../kernels/sparge_selection.ts";
+import { SpargeGpuRouting } from "../kernels/sparge_routing.ts";
 import { spargeForm, spargeRoutingFlops } from "./sparge_form.ts";
 import { pvSkippedSteps } from "./sparge_pv_skip.ts";
 import { resolveParams } from "./spec.ts";
@@ -97,7 +94,6 @@ export const sparge: MethodDefinition = {
       params,
       dynamic: true,
       async layout(scenario, context) {
-        if (!context.inputs) throw new MissingInputsError("sparge");
         const heads = layoutHeads(scenario, context);
         const tokens = totalTokens(scenario);
         const route = options(scenario.headDim);
@@ -107,14 +103,19 @@ export const sparge: MethodDefinition = {
           blockK: route.blockK,
           pvThreshold: params.pv as number,
         };
-        const selections: SpargeSelection[] = [];
-        const skips = { skipped: 0, steps: 0 };
+        const { results: selections, routing, routedOn } = await routeHeads("sparge", context, {
+          heads,
+          router: {
+            gpu: (runtime, inputs, heads) =>
+              SpargeGpuRouting.create(runtime, { ...route, tokens, inputs, heads }),
+            cpu: (tensors) => spargeRoutingReference(tensors, route),
+          },
+        });
+        const skips = { skipped: 0, steps: 0, heads: 0 };
         for (const [index, head] of heads.entries()) {
-          const tensors = await context.inputs.head(head);
-          const selection = spargeRoutingReference(tensors, route);
-          selections.push(selection);
-          if (index < PV_COUNT.heads) {
-            const counted = pvSkippedSteps(spargeForm(selection, shape), tensors, {
+          if (context.inputs && index < PV_COUNT.heads) {
+            const tensors = await context.inputs.head(head);
+            const counted = pvSkippedSteps(spargeForm(selections[index], shape), tensors, {
               headDim: scenario.headDim,
               step: route.blockK,
               threshold: shape.pvThreshold,
@@ -122,6 +123,7 @@ export const sparge: MethodDefinition = {
             });
             skips.skipped += counted.skipped;
             skips.steps += counted.steps;
+            skips.heads++;
           }
         }
         const forms = selections.map((selection) => spargeForm(selection, shape));
@@ -131,8 +133,9 @@ export const sparge: MethodDefinition = {
         return {
           forms,
           routingFlops: scenario.heads * spargeRoutingFlops({ ...route, tokens }),
+          routing,
           stats: {
-            routedOn: "cpu-float64",
+            routedOn,
             similarQueryBlocks: similar((s) => s.queryBlockSimilar),
             similarKeyBlocks: similar((s) => s.keyBlockSimilar),
             pvSkippedSteps: skips.skipped,
@@ -142,10 +145,10 @@ export const sparge: MethodDefinition = {
           notes: [
             `SpargeAttn: official blocks (query ${route.blockQ}, key ${route.blockK} tokens), ` +
             `simthreshd1 ${route.simThreshold}, cdfthreshd ${route.cdfThreshold}, pvthreshd ` +
-            `${shape.pvThreshold}; prediction in float64 on the CPU (no GPU routing kernel ` +
-            "yet, so no routing time); original token order (no Hilbert-curve permutation)",
+            `${shape.pvThreshold}; prediction on ${routedOn}; original token order (no ` +
+            "Hilbert-curve permutation)",
             `SpargeAttn PV skip: counted in float64 on ${PV_COUNT.rows} sampled query rows of ` +
-            `the first ${Math.min(PV_COUNT.heads, heads.length)} head(s) in steps of ` +
+            `the first ${skips.heads} head(s) in steps of ` +
             `${route.blockK} keys (the official key block): ${skips.skipped} of ${skips.steps} ` +
             "steps skipped; the GPU kernel applies the rule in steps of its own key block",
           ],

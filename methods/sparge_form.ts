@@ -6,7 +6,7 @@
  * @module
  */
 import { type ExecutionForm, FormBuilder } from "../form/form.ts";
-import type { SpargeSelection } from "./routing/sparge_reference.ts";
+import type { SpargeSelection } from "../kernels/sparge_selection.ts";
 
 /** The form of one head's selection over `tokens` tokens. */
 export function spargeForm(

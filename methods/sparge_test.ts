@@ -11,7 +11,8 @@ import { Prng } from "../scenarios/prng.ts";
 import { sparge } from "./sparge.ts";
 import { spargeForm, spargeRoutingFlops } from "./sparge_form.ts";
 import { pvSkippedSteps } from "./sparge_pv_skip.ts";
-import { type SpargeRoutingOptions, spargeRoutingReference } from "./routing/sparge_reference.ts";
+import { spargeRoutingReference } from "./routing/sparge_reference.ts";
+import type { SpargeRoutingOptions } from "../kernels/sparge_selection.ts";
 
 /**
  * Q and K made of runs of 13 tokens that share a direction (strength varying by run) plus
