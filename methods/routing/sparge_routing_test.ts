@@ -8,6 +8,10 @@ import { runRoutingOnce } from "../../kernels/routing_program.ts";
 import { SpargeGpuRouting } from "../../kernels/sparge_routing.ts";
 import type { SpargeRoutingOptions } from "../../kernels/sparge_selection.ts";
 import { spargeRoutingReference } from "./sparge_reference.ts";
+import { spargeForm } from "../sparge_form.ts";
+import { denseMask, tokenSparsity, validateForm } from "../../form/form.ts";
+import { referenceAttention } from "../../kernels/reference.ts";
+import { runFormOnce } from "../../tests/attention_fixtures.ts";
 
 const runtime = await GpuRuntime.open();
 
@@ -79,3 +83,46 @@ for (const precision of ["f32", "f16"] as const) {
     });
   }
 }
+
+Deno.test("sparge end to end: GPU routing, form and kernel = float64 attention of the same mask", async () => {
+  const options = {
+    headDim: HEAD_DIM,
+    blockQ: 32,
+    blockK: 16,
+    simThreshold: 0.1,
+    cdfThreshold: 0.5,
+    smoothK: true,
+  };
+  const head = clusteredHead(TOKENS, HEAD_DIM, 5);
+  const heads = uploadHeads(runtime, [head], "f32");
+  const program = await SpargeGpuRouting.create(runtime, {
+    ...options,
+    tokens: TOKENS,
+    inputs: heads.inputs,
+    heads: [0],
+  });
+  try {
+    await runRoutingOnce(runtime, program);
+    const [selection] = await program.read();
+    const form = validateForm(spargeForm(selection, {
+      tokens: TOKENS,
+      blockQ: 32,
+      blockK: 16,
+      pvThreshold: 50,
+    }));
+    assert.ok(tokenSparsity(form) > 0.1, `sparsity ${tokenSparsity(form)}`);
+    // With λ = 50 (base 2) no step of these scores (|s·log2(e)/√d| < 25) can be skipped.
+    const { out } = await runFormOnce(runtime, form, head, { precision: "f32" });
+    const ref = referenceAttention(head, {
+      tokens: TOKENS,
+      headDim: HEAD_DIM,
+      mask: denseMask(form),
+    });
+    let worst = 0;
+    for (let i = 0; i < out.length; i++) worst = Math.max(worst, Math.abs(out[i] - ref.out[i]));
+    assert.ok(worst < 2e-5, `max |O − O_ref| = ${worst}`);
+  } finally {
+    program.release();
+    heads.release();
+  }
+});
