@@ -1,6 +1,7 @@
 /**
  * SpargeAttn's block prediction on the GPU (docs/methods.md, "SpargeAttn";
- * kernels/sparge_routing_wgsl.ts): per head, the mean row of K (when `smoothK`), pooling and the
+ * kernels/sparge_routing_wgsl.ts): per head, the mean row of K (when `smoothK`: an uncentred
+ * pooling of K, then the length-weighted mean of its block means), pooling and the
  * self-similarity check of Q and K blocks, then per query block the softmax of pooled scores,
  * sorted and cut at the CDF threshold, all heads in one compute pass. The kept block pairs are
  * read back and the form is built on the CPU. Gives the selections of
@@ -36,7 +37,8 @@ export interface SpargeGpuOptions extends SpargeRoutingOptions {
 }
 
 interface HeadWork {
-  mean: GPUBindGroup | null;
+  /** Uncentred pooling of K and the mean of its blocks (smoothK only). */
+  mean: { pool: GPUBindGroup; mean: GPUBindGroup } | null;
   poolQ: GPUBindGroup;
   poolK: GPUBindGroup;
   select: GPUBindGroup;
@@ -110,7 +112,7 @@ export class SpargeGpuRouting implements RoutingProgram {
       new Float32Array(words.buffer)[3] = threshold;
       return own(runtime.uniform(label, words));
     };
-    const meanParams = params("sparge-mean-params", 1, 1, 0);
+    const meanParams = params("sparge-mean-params", blockK, key, 0);
     const poolQParams = params("sparge-poolQ-params", blockQ, query, options.simThreshold);
     const poolKParams = params("sparge-poolK-params", blockK, key, options.simThreshold);
     const selectParams = params("sparge-select-params", blockQ, query, options.cdfThreshold);
@@ -126,11 +128,20 @@ export class SpargeGpuRouting implements RoutingProgram {
       const kept = own(runtime.buffer(`sparge-kept[${h}]`, query * key * 4));
       return {
         mean: options.smoothK
-          ? bindNamed(runtime, pipelines.mean, COLUMN_MEAN_BINDINGS, {
-            x: inputs.k[h],
-            centre,
-            params: meanParams,
-          })
+          ? {
+            pool: bindNamed(runtime, pipelines.pool, BLOCK_POOL_BINDINGS, {
+              x: inputs.k[h],
+              centre: zeros,
+              pooled: pooledK,
+              similar: similarK,
+              params: poolKParams,
+            }),
+            mean: bindNamed(runtime, pipelines.mean, COLUMN_MEAN_BINDINGS, {
+              blockMeans: pooledK,
+              centre,
+              params: meanParams,
+            }),
+          }
           : null,
         poolQ: bindNamed(runtime, pipelines.pool, BLOCK_POOL_BINDINGS, {
           x: inputs.q[h],
@@ -173,8 +184,11 @@ export class SpargeGpuRouting implements RoutingProgram {
     const { mean, pool, select } = this.#pipelines;
     for (const head of this.#heads) {
       if (head.mean) {
+        pass.setPipeline(pool);
+        pass.setBindGroup(0, head.mean.pool);
+        pass.dispatchWorkgroups(this.#blocks.key);
         pass.setPipeline(mean);
-        pass.setBindGroup(0, head.mean);
+        pass.setBindGroup(0, head.mean.mean);
         pass.dispatchWorkgroups(1);
       }
       pass.setPipeline(pool);
@@ -218,8 +232,8 @@ async function compilePipelines(
   const { headDim, precision, sortSize } = config;
   const compiled: CompiledPipeline[] = await Promise.all([
     runtime.pipeline(
-      `sparge-column-mean:d${headDim}:${precision}`,
-      columnMeanWgsl({ headDim, precision }),
+      `sparge-column-mean:d${headDim}`,
+      columnMeanWgsl({ headDim }),
       bindingKinds(COLUMN_MEAN_BINDINGS),
     ),
     runtime.pipeline(

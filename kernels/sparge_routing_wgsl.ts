@@ -1,7 +1,8 @@
 /**
  * WGSL of SpargeAttn's block prediction (docs/methods.md, "SpargeAttn"), three kernels:
  *
- * - `column mean`: the mean row of K over the sequence (one workgroup), the centre of `smoothK`;
+ * - `column mean`: the mean row of K over the sequence (the centre of `smoothK`), from the block
+ *   means of a first, uncentred pooling weighted by block length (one workgroup);
  * - `block pool`: per block of Q or K, the mean of its (centred) tokens and whether the mean
  *   cosine similarity over all pairs of its tokens, |Σ x/|x||² / n², exceeds the threshold;
  * - `block select`: per query block, the softmax of pooled scores over the self-similar key
@@ -19,9 +20,9 @@ export const SPARGE_WORKGROUP = 256;
 /** Most key blocks `block select` sorts in workgroup memory. */
 export const SPARGE_MAX_KEY_BLOCKS = 2048;
 
-/** Group 0 of `column mean`: tokens, the mean row, params. */
+/** Group 0 of `column mean`: block means, the mean row, params. */
 export const COLUMN_MEAN_BINDINGS = [
-  { name: "x", kind: "read", type: "array<Stored>" },
+  { name: "blockMeans", kind: "read", type: "array<f32>" },
   { name: "centre", kind: "read_write", type: "array<f32>" },
   { name: "params", kind: "uniform", type: "Params" },
 ] as const satisfies readonly Binding[];
@@ -62,15 +63,13 @@ const PARAMS = `struct Params {
 
 const WG = SPARGE_WORKGROUP;
 
-/** `column mean` for rows of `headDim` values stored in `precision`. */
-export function columnMeanWgsl(config: { headDim: number; precision: "f32" | "f16" }): string {
-  const { headDim, precision } = config;
+/** `column mean` over `params.blocks` block means of `headDim` values. */
+export function columnMeanWgsl(config: { headDim: number }): string {
+  const { headDim } = config;
   const parts = Math.max(1, Math.floor(WG / headDim));
   return /* wgsl */ `
-${precision === "f16" ? "enable f16;" : ""}
-alias Stored = ${precision};
 const D: u32 = ${headDim}u;
-const PARTS: u32 = ${parts}u; // token strides summed side by side per column
+const PARTS: u32 = ${parts}u; // block strides summed side by side per column
 ${PARAMS}
 ${bindingsWgsl(COLUMN_MEAN_BINDINGS)}
 var<workgroup> partial: array<f32, ${WG}>;
@@ -80,8 +79,9 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   let part = lid / D;
   var sum = 0.0;
   if (part < PARTS) {
-    for (var t = part; t < params.tokens; t += PARTS) {
-      sum += f32(x[t * D + lid % D]);
+    for (var b = part; b < params.blocks; b += PARTS) {
+      let length = min(params.tokens, (b + 1u) * params.block) - b * params.block;
+      sum += blockMeans[b * D + lid % D] * f32(length);
     }
   }
   partial[lid] = sum;
