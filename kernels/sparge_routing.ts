@@ -19,10 +19,10 @@ import {
   BLOCK_POOL_BINDINGS,
   BLOCK_SELECT_BINDINGS,
   blockPoolWgsl,
+  blockSelectBytes,
   blockSelectWgsl,
   COLUMN_MEAN_BINDINGS,
   columnMeanWgsl,
-  SPARGE_MAX_KEY_BLOCKS,
   SPARGE_WORKGROUP,
 } from "./sparge_routing_wgsl.ts";
 
@@ -86,10 +86,13 @@ export class SpargeGpuRouting implements RoutingProgram {
     const { tokens, headDim, blockQ, blockK, inputs, heads } = options;
     const query = Math.ceil(tokens / blockQ);
     const key = Math.ceil(tokens / blockK);
-    if (key > SPARGE_MAX_KEY_BLOCKS) {
+    const sortSize = 2 ** Math.ceil(Math.log2(Math.max(2, key)));
+    const memory = runtime.device.limits.maxComputeWorkgroupStorageSize;
+    if (blockSelectBytes(sortSize, headDim) > memory) {
       throw new RangeError(
-        `sparge: ${key} key blocks exceed the GPU sort's ${SPARGE_MAX_KEY_BLOCKS} ` +
-          `(raise blockK to ≥ ${Math.ceil(tokens / SPARGE_MAX_KEY_BLOCKS)})`,
+        `sparge: sorting ${key} key blocks needs ${
+          blockSelectBytes(sortSize, headDim)
+        } bytes of workgroup memory, over this device's ${memory} (raise blockK)`,
       );
     }
     if (headDim > SPARGE_WORKGROUP) {
@@ -99,7 +102,6 @@ export class SpargeGpuRouting implements RoutingProgram {
     if (Math.max(query, key) > limit) {
       throw new RangeError(`sparge: ${Math.max(query, key)} blocks exceed ${limit} workgroups`);
     }
-    const sortSize = 2 ** Math.ceil(Math.log2(Math.max(2, key)));
     const { pipelines, compileMs } = await compilePipelines(runtime, {
       headDim,
       precision: inputs.precision,

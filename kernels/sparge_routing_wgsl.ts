@@ -17,8 +17,13 @@ import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
 /** Threads per workgroup of every kernel. */
 export const SPARGE_WORKGROUP = 256;
 
-/** Most key blocks `block select` sorts in workgroup memory. */
-export const SPARGE_MAX_KEY_BLOCKS = 2048;
+/**
+ * Workgroup memory of `block select` sorting `sortSize` key blocks at head dim `headDim`: the
+ * probabilities and block numbers (8 bytes a block), the query mean, the reduction partials.
+ */
+export function blockSelectBytes(sortSize: number, headDim: number): number {
+  return 8 * sortSize + 4 * headDim + 4 * SPARGE_WORKGROUP + 4;
+}
 
 /** Group 0 of `column mean`: block means, the mean row, params. */
 export const COLUMN_MEAN_BINDINGS = [
