@@ -11,6 +11,8 @@
 import { type CompareOptions, compareResults, type LatencyMode } from "../records/compare.ts";
 import { comparisonVerdict } from "../records/verdict.ts";
 import { loadResults } from "../records/results_input.ts";
+import { joinPeers, readPeersFiles } from "../records/peers.ts";
+import { peersSummary } from "../records/peers_summary.ts";
 import { renderSummary } from "../records/summary.ts";
 import { writeFileAtomic } from "../records/atomic_write.ts";
 import { parseCommandLine, UsageError } from "./_usage.ts";
@@ -28,6 +30,8 @@ BASE, CUR   a results.json, a folder holding one, or a folder of shard folders
 --fail-on-change    exact-field changes (FLOPs, sparsity, layouts…) exit 1 too
 --allow-missing     cases of BASE missing from CUR, or no case matched, do not exit 1
 --summary FILE      also write the Markdown summary to FILE
+--peers FILE[,…]    add Longshot vs PyTorch per case (ratio now and in BASE) from tools/peers.py
+                    results files (docs/peers.md); informational, never changes the verdict
 Cases match on scenario, method, params, dtype and adapter class (backend, vendor, fallback);
 a changed adapter description is listed for information.
 exit: 0 passed, 1 failed (regression; missing or unmatched cases; changes with
@@ -57,6 +61,7 @@ function parseCompareArgs(args: string[]) {
       "fail-on-change": { type: "boolean" },
       "allow-missing": { type: "boolean" },
       summary: { type: "string" },
+      peers: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -88,6 +93,7 @@ function parseCompareArgs(args: string[]) {
     current: positionals[1],
     options,
     summary: values.summary,
+    peers: values.peers === undefined ? null : values.peers.split(","),
     policy: { failOnChange: values["fail-on-change"], allowMissing: values["allow-missing"] },
   } as const;
 }
@@ -100,18 +106,19 @@ async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    const [base, current] = await Promise.all([
+    const [base, current, peers] = await Promise.all([
       loadResults(command.base),
       loadResults(command.current),
+      command.peers === null ? null : readPeersFiles(command.peers),
     ]);
     const verdict = comparisonVerdict(
       compareResults(base, current, command.options),
       command.policy,
     );
-    const markdown = renderSummary(verdict, {
-      baseName: command.base,
-      currentName: command.current,
-    });
+    const markdown = [
+      renderSummary(verdict, { baseName: command.base, currentName: command.current }),
+      peers ? peersSummary(joinPeers(current, peers), joinPeers(base, peers)) : "",
+    ].filter((part) => part !== "").join("\n\n");
     if (command.summary !== undefined) {
       await writeFileAtomic(command.summary, markdown).catch((error: Error) => {
         throw new UsageError(`--summary ${command.summary}: cannot write (${error.message})`);

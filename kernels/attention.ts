@@ -21,6 +21,7 @@ import {
 import { kernelTiling, type TilingChoice } from "./attention_tuner.ts";
 import { MERGE_PARTIALS_BINDINGS, MERGE_WORDS, mergePartialsWgsl } from "./merge_partials_wgsl.ts";
 import { rowKernelWgsl } from "./flash_attention_rows_wgsl.ts";
+import { rowBlockKernelWgsl } from "./flash_attention_row_blocks_wgsl.ts";
 import { flashAttentionWgsl } from "./flash_attention_wgsl.ts";
 import { FLASH_ATTENTION_BINDINGS, SUBTILE_WORDS } from "./flash_attention_shared_wgsl.ts";
 import {
@@ -300,9 +301,7 @@ async function compilePipelines(
   const compiled = await Promise.all([
     runtime.pipeline(
       key("flash"),
-      tiling.kernel === "rows"
-        ? rowKernelWgsl({ ...kernel, blockQ: tiling.blockQ, blockK: tiling.blockK })
-        : flashAttentionWgsl({ ...kernel, tiling }),
+      attentionKernelWgsl(kernel, tiling),
       bindingKinds(FLASH_ATTENTION_BINDINGS),
     ),
     split
@@ -330,6 +329,21 @@ async function compilePipelines(
   const compileMs = compiled.reduce((sum, c) => sum + (c?.compileMs ?? 0), 0);
   const [attention, merge, gather, scatter] = compiled.map((c) => c?.pipeline ?? null);
   return { pipelines: { attention: attention!, merge, gather, scatter }, compileMs };
+}
+
+/** The WGSL of the kernel `tiling` names, compiled for `kernel`. */
+function attentionKernelWgsl(
+  kernel: Omit<Parameters<typeof rowKernelWgsl>[0], "blockQ" | "blockK">,
+  tiling: AttentionTiling,
+): string {
+  switch (tiling.kernel) {
+    case "rows":
+      return rowKernelWgsl({ ...kernel, blockQ: tiling.blockQ, blockK: tiling.blockK });
+    case "rowBlocks":
+      return rowBlockKernelWgsl({ ...kernel, ...tiling });
+    case "tiles":
+      return flashAttentionWgsl({ ...kernel, tiling });
+  }
 }
 
 /** Step 5: every form's sub-tiles, ranges, merges, masks and (when permuted) order and scale. */

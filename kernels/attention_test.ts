@@ -161,6 +161,24 @@ for (const name of ["64x16.s4x4.o8x8", "48x32.s4x4.o4x8"]) {
   });
 }
 
+// The row-block kernel (rows a thread × head-dim slices, partial scores summed in workgroup
+// memory) at small blocks that compile fast on a software adapter: masked, permuted and scaled
+// forms, and a dense form that is not a multiple of blockQ or blockK.
+for (
+  const [name, headDim] of [["rows32x8.r2s2", 64], ["rows16x4.r1s4", 128], [
+    "rows24x4.r3s1",
+    64,
+  ]] as const
+) {
+  Deno.test(`row-block tiling ${name} = float64 reference (d=${headDim})`, async () => {
+    const tiling = parseTiling(name);
+    const masked = await maxErrors(randomForm(293, 5), headDim, "f32", 3, tiling);
+    assert.ok(masked.out < TOLERANCE.f32 && masked.lse < 2e-4, `masked: ${JSON.stringify(masked)}`);
+    const dense = await maxErrors(denseForm(301), headDim, "f32", 4, tiling);
+    assert.ok(dense.out < TOLERANCE.f32 && dense.lse < 2e-4, `dense: ${JSON.stringify(dense)}`);
+  });
+}
+
 // Tilings an H200 picks (the row kernel's 128×16; the tile kernel's largest f32 tile at d = 128,
 // which needs 48 KiB of workgroup memory), masked and unmasked. In the GPU group (deno task
 // test:gpu): llvmpipe needs minutes to compile the row kernel at these sizes.
@@ -188,7 +206,12 @@ for (
 // f16 math: products in f16 (partial sums flushed to f32), statistics and outputs in f32; the
 // reference uses the same f16-rounded inputs, so the error is the arithmetic's alone.
 const F16_MATH_TOLERANCE = { out: 2e-3, lse: 5e-3 };
-for (const [name, headDim] of [["rows64x4", 128], ["64x16.s4x4.o8x8", 64]] as const) {
+for (
+  const [name, headDim] of [["rows64x4", 128], ["64x16.s4x4.o8x8", 64], [
+    "rows32x4.r2s4",
+    128,
+  ]] as const
+) {
   testNeeding("shader-f16", lacksShaderF16(runtime.facts), {
     name:
       `f16 math, tiling ${name} = float64 reference within ${F16_MATH_TOLERANCE.out} (d=${headDim})`,

@@ -10,14 +10,17 @@
  *   `64x32.s4x4.o8x8` (blockQ x blockK . score micro-tile . output micro-tile).
  * - the row kernel (kernels/flash_attention_rows_wgsl.ts): one thread per query row, `blockQ`
  *   rows a workgroup, `blockK` keys staged a step. Written `rows128x16`.
+ * - the row-block kernel (kernels/flash_attention_row_blocks_wgsl.ts): `slices` threads share
+ *   `rowsPerThread` query rows, each owning d / `slices` of their dims. Written
+ *   `rows64x16.r2s4` (blockQ x blockK . rows a thread, slices a row group).
  *
  * The written form is what `--tiling` takes and every record names.
  *
  * @module
  */
 
-/** A tiling of either kernel. */
-export type AttentionTiling = TileKernelTiling | RowKernelTiling;
+/** A tiling of any of the three kernels. */
+export type AttentionTiling = TileKernelTiling | RowKernelTiling | RowBlockTiling;
 
 /** Row kernel: one thread per query row. */
 export interface RowKernelTiling {
@@ -27,6 +30,20 @@ export interface RowKernelTiling {
   blockQ: number;
   /** Keys staged in workgroup memory per step (unrolled). */
   blockK: number;
+}
+
+/** Row-block kernel: row groups of `slices` threads sharing `rowsPerThread` query rows. */
+export interface RowBlockTiling {
+  /** Which kernel. */
+  kernel: "rowBlocks";
+  /** Query rows per workgroup. */
+  blockQ: number;
+  /** Keys staged in workgroup memory per step (unrolled). */
+  blockK: number;
+  /** Query rows a thread owns (K/V loads from workgroup memory are shared by them). */
+  rowsPerThread: number;
+  /** Threads splitting a row group's head dim (partial scores summed in workgroup memory). */
+  slices: number;
 }
 
 /** Tile kernel: block sizes and per-thread micro-tiles. */
@@ -63,22 +80,34 @@ const OUT_ROW_SIZES = [4, 8];
 const OUT_DIM_SIZES = [4, 8, 16];
 const TILE_PATTERN = /^(\d+)x(\d+)\.s(\d+)x(\d+)\.o(\d+)x(\d+)$/;
 const ROW_PATTERN = /^rows(\d+)x(\d+)$/;
+const ROW_BLOCK_PATTERN = /^rows(\d+)x(\d+)\.r(\d+)s(\d+)$/;
 
-/** The tiling's name, e.g. `64x32.s4x4.o8x8` or `rows128x16`. */
+/** The tiling's name, e.g. `64x32.s4x4.o8x8`, `rows128x16` or `rows64x16.r2s4`. */
 export function tilingName(t: AttentionTiling): string {
-  return t.kernel === "rows"
-    ? `rows${t.blockQ}x${t.blockK}`
-    : `${t.blockQ}x${t.blockK}.s${t.scoreRows}x${t.scoreKeys}.o${t.outRows}x${t.outDims}`;
+  switch (t.kernel) {
+    case "rows":
+      return `rows${t.blockQ}x${t.blockK}`;
+    case "rowBlocks":
+      return `rows${t.blockQ}x${t.blockK}.r${t.rowsPerThread}s${t.slices}`;
+    case "tiles":
+      return `${t.blockQ}x${t.blockK}.s${t.scoreRows}x${t.scoreKeys}.o${t.outRows}x${t.outDims}`;
+  }
 }
 
 /** Parses a tiling name; throws a RangeError naming the expected forms. */
 export function parseTiling(name: string): AttentionTiling {
   const rows = ROW_PATTERN.exec(name.trim());
   if (rows) return { kernel: "rows", blockQ: Number(rows[1]), blockK: Number(rows[2]) };
+  const blocks = ROW_BLOCK_PATTERN.exec(name.trim());
+  if (blocks) {
+    const [blockQ, blockK, rowsPerThread, slices] = blocks.slice(1).map(Number);
+    return { kernel: "rowBlocks", blockQ, blockK, rowsPerThread, slices };
+  }
   const m = TILE_PATTERN.exec(name.trim());
   if (!m) {
     throw new RangeError(
-      `--tiling must be rows<blockQ>x<blockK> (e.g. rows128x16) or ` +
+      `--tiling must be rows<blockQ>x<blockK> (e.g. rows128x16), ` +
+        `rows<blockQ>x<blockK>.r<rows>s<slices> (e.g. rows64x16.r2s4) or ` +
         `<blockQ>x<blockK>.s<rows>x<keys>.o<rows>x<dims> (e.g. 64x32.s4x4.o8x8), got "${name}"`,
     );
   }
@@ -88,15 +117,25 @@ export function parseTiling(name: string): AttentionTiling {
 
 /** Threads per workgroup of `tiling` (tile kernel: the score grid; the output grid must match). */
 export function tilingThreads(tiling: AttentionTiling): number {
-  return tiling.kernel === "rows"
-    ? tiling.blockQ
-    : (tiling.blockQ / tiling.scoreRows) * (tiling.blockK / tiling.scoreKeys);
+  switch (tiling.kernel) {
+    case "rows":
+      return tiling.blockQ;
+    case "rowBlocks":
+      return (tiling.blockQ / tiling.rowsPerThread) * tiling.slices;
+    case "tiles":
+      return (tiling.blockQ / tiling.scoreRows) * (tiling.blockK / tiling.scoreKeys);
+  }
 }
 
 /** Bytes of workgroup memory the kernel declares for `tiling`. */
 export function workgroupBytes(tiling: AttentionTiling, headDim: number, math: KernelMath): number {
   const element = math === "f16" ? 2 : 4;
   if (tiling.kernel === "rows") return 2 * tiling.blockK * headDim * element; // K and V
+  if (tiling.kernel === "rowBlocks") {
+    const { blockQ, blockK, slices } = tiling;
+    const partials = slices > 1 ? blockQ * slices * blockK * 4 : 0; // f32 partial scores
+    return 2 * blockK * headDim * element + partials;
+  }
   const { blockQ, blockK, scoreKeys } = tiling;
   const tiles = headDim * blockQ + blockK * headDim + blockK * blockQ; // Q, K or V, P
   const rowStats = blockQ * (blockK / scoreKeys) + 2 * blockQ; // row-max partials, corr, max
@@ -134,6 +173,16 @@ function shapeProblem(tiling: AttentionTiling, headDim: number): string | null {
       ? `tiling ${name}: needs a head dim that is a multiple of 4 and positive blocks`
       : null;
   }
+  if (tiling.kernel === "rowBlocks") {
+    const { blockQ, blockK, rowsPerThread, slices } = tiling;
+    if (rowsPerThread < 1 || slices < 1 || blockQ % rowsPerThread || (headDim / 4) % slices) {
+      return `tiling ${name}: rows a thread must divide blockQ and slices must divide ` +
+        `d/4 = ${headDim / 4}`;
+    }
+    return blockK < 1 || (slices > 1 && blockK % 4)
+      ? `tiling ${name}: blockK must be positive, and a multiple of 4 when slices > 1`
+      : null;
+  }
   const { blockQ, blockK, scoreRows, scoreKeys, outRows, outDims } = tiling;
   if (!SCORE_SIZES.includes(scoreRows) || !SCORE_SIZES.includes(scoreKeys)) {
     return `tiling ${name}: score micro-tile sides must be 4 or 8`;
@@ -155,8 +204,26 @@ function shapeProblem(tiling: AttentionTiling, headDim: number): string | null {
 /** Row-kernel shapes worth measuring (kernel v3's sweep on an H200: 128×16 fastest). */
 const ROW_SHAPES = [[128, 16], [64, 16], [128, 8], [256, 8]];
 
+/** Row-block shapes worth measuring: blockQ, blockK, rows a thread, slices a row group. */
+const ROW_BLOCK_SHAPES = [
+  [128, 8, 2, 2],
+  [256, 8, 2, 2],
+  [128, 16, 1, 2],
+  [128, 8, 1, 2],
+  [128, 8, 2, 4],
+  [128, 16, 2, 4],
+  [128, 8, 4, 8],
+];
+
 /**
- * Every tiling of both kernels that runs at `headDim` within `limits`: the row kernel's shapes,
+ * Values of q (and as many of the output) a row-block thread may hold: more spill registers on an
+ * H200 (the row kernel's 128 at d = 128 run at 0.74× its d = 64 speed).
+ */
+const ROW_BLOCK_VALUES = 64;
+
+/**
+ * Every tiling of the three kernels that runs at `headDim` within `limits`: the row kernel's
+ * shapes, the row-block shapes whose threads hold at most {@link ROW_BLOCK_VALUES} values of q,
  * then tile-kernel shapes from a fixed grid (32 to 512 threads), largest workgroup tile first.
  */
 export function candidateTilings(
@@ -167,6 +234,11 @@ export function candidateTilings(
   const found: AttentionTiling[] = [];
   for (const [blockQ, blockK] of ROW_SHAPES) {
     const tiling: AttentionTiling = { kernel: "rows", blockQ, blockK };
+    if (tilingProblem(tiling, headDim, math, limits) === null) found.push(tiling);
+  }
+  for (const [blockQ, blockK, rowsPerThread, slices] of ROW_BLOCK_SHAPES) {
+    const tiling: AttentionTiling = { kernel: "rowBlocks", blockQ, blockK, rowsPerThread, slices };
+    if (rowsPerThread * headDim / slices > ROW_BLOCK_VALUES) continue;
     if (tilingProblem(tiling, headDim, math, limits) === null) found.push(tiling);
   }
   for (const blockQ of [128, 96, 64, 48, 32, 16]) {

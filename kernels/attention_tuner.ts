@@ -59,7 +59,7 @@ export function tilingCacheKey(runtime: GpuRuntime, headDim: number, math: Kerne
 const TILE_CANDIDATES = 4;
 
 /**
- * Candidates worth timing: every row-kernel shape, and the {@link TILE_CANDIDATES} tile-kernel
+ * Candidates worth timing: every row-kernel and row-block shape, and the {@link TILE_CANDIDATES} tile-kernel
  * tilings of largest workgroup tile (64 to 256 threads, at least 32 rows, at most 64 output
  * accumulators a thread, 128 at head dims of 128 and more, where few tilings fit): on an H200
  * the larger tiles were the faster ones throughout (docs/results/nvidia-h200/kernel-v4.md).
@@ -72,12 +72,12 @@ export function tuningCandidates(
   const all = candidateTilings(headDim, math, runtime.device.limits);
   const accumulators = headDim >= 128 ? 128 : 64;
   const tiles = all.filter((t): t is TileKernelTiling => {
-    if (t.kernel === "rows") return false;
+    if (t.kernel !== "tiles") return false;
     const threads = tilingThreads(t);
     return threads >= 64 && threads <= 256 && t.blockQ >= 32 &&
       t.outRows * t.outDims <= accumulators;
   }).sort((a, b) => b.blockQ * b.blockK - a.blockQ * a.blockK);
-  return [...all.filter((t) => t.kernel === "rows"), ...tiles.slice(0, TILE_CANDIDATES)];
+  return [...all.filter((t) => t.kernel !== "tiles"), ...tiles.slice(0, TILE_CANDIDATES)];
 }
 
 async function readCache(path: string): Promise<Record<string, CacheEntry>> {

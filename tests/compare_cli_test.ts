@@ -215,3 +215,45 @@ Deno.test("with CI's flags, the software baseline is matched by adapter class", 
 
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("compare --peers: the H200 records against PyTorch, ratio now and in BASE", async () => {
+  const results = fileURLToPath(
+    new URL("../docs/results/nvidia-h200/hunyuan-8h-schedules/results.json", import.meta.url),
+  );
+  const peers = fileURLToPath(
+    new URL("../docs/results/nvidia-h200/peers-hunyuan/peers.json", import.meta.url),
+  );
+  const base = JSON.parse(await Deno.readTextFile(results));
+  const peerFile = JSON.parse(await Deno.readTextFile(peers));
+  // The current run: Radial twice as slow, every other case unchanged.
+  const current = structuredClone(base);
+  const radial = current.records.find((r: { method: string }) => r.method === "radial");
+  radial.latency.median *= 2;
+  radial.latency.samples = radial.latency.samples.map((s: number) => s * 2);
+  const dir = await Deno.makeTempDir();
+  try {
+    const currentPath = await write(dir, "current.json", current);
+    const run = await compare([results, currentPath, "--latency", "info", "--peers", peers]);
+    equal(run.code, 0, run.stderr);
+    match(run.stdout, /### Longshot vs PyTorch/);
+    const flexF32 = (method: string) =>
+      peerFile.records.find((p: { method: string; peer: string; dtype: string }) =>
+        p.method === method && p.peer === "torch-flex" && p.dtype === "f32"
+      ).latency.median;
+    const baseRadial = base.records.find((r: { method: string }) => r.method === "radial");
+    const row = run.stdout.split("\n").find((line) =>
+      line.startsWith("| hunyuan-117f-768x1280 | radial") && line.includes("torch-flex f32")
+    );
+    const cells = row!.split("|").map((c) => c.trim());
+    const [ratio, baseRatio] = [Number(cells[8]), Number(cells[9])];
+    equal(ratio.toPrecision(3), (flexF32("radial") / radial.latency.median).toPrecision(3));
+    equal(baseRatio.toPrecision(3), (flexF32("radial") / baseRadial.latency.median).toPrecision(3));
+    // Every peer record of a case Longshot ran has its row: 4 dense, 2 radial, 2 sta.
+    equal(run.stdout.split("\n").filter((l) => /^\| hunyuan-117f.*\| torch-/.test(l)).length, 8);
+    const bad = await compare([results, currentPath, "--peers", join(dir, "none.json")]);
+    equal(bad.code, 2);
+    match(bad.stderr, /none\.json/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

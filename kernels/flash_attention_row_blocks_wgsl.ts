@@ -1,0 +1,337 @@
+/**
+ * WGSL of the row-block kernel, the register-blocked member of the row-kernel family
+ * (kernels/flash_attention_rows_wgsl.ts; FlashAttention-2 forward, online softmax). The row
+ * kernel gives a thread one query row and all its dims, so every K or V vec4 it loads from
+ * workgroup memory feeds 4 FMAs, and at d = 128 it holds 2 × 128 f32 of q and output. Here
+ * `slices` threads share `rowsPerThread` query rows:
+ *
+ * - register blocking: a thread owns `rowsPerThread` rows, so each K/V vec4 it loads feeds
+ *   4 × `rowsPerThread` FMAs;
+ * - split head dim: each of the `slices` threads of a row group owns every `slices`-th vec4 of
+ *   the head dim of q and of the output, which keeps q and the accumulators at
+ *   `rowsPerThread × d / slices` values a thread. K and V are staged in their natural order,
+ *   declared as [key · d/4/slices + vec4][slice] so every workgroup-memory index but the slice is
+ *   a constant: the bounds clamp WGSL puts on a dynamic index is computed once, not per load
+ *   (with the slice folded into one flat index the kernel ran up to 2× slower on an H200).
+ *   The partial dot products are summed through workgroup memory once per key block; every
+ *   thread of a group then reads the same partials in the same order, so the group's softmax
+ *   statistics are bit-identical and need no further exchange.
+ *
+ * The next K and V block is loaded into registers while the kernel computes on the staged one
+ * (the key index clamped to the block, keys past its end masked). Scores are pre-scaled by log2(e)/√d so the
+ * softmax uses exp2; with `math: "f16"` q, the staged tiles and both products are f16 (vec4<f16>
+ * FMAs, score partial sums flushed to f32 every `f16ScoreChunk` dims, a block's P·V added to the
+ * f32 output once), the softmax statistics stay f32. The kernel writes the output and the
+ * natural-log log-sum-exp of every row (or, for a part of a split sub-tile, a partial output).
+ *
+ * @module
+ */
+
+import type { KernelMath } from "./attention_tiling.ts";
+import { flashAttentionHeaderWgsl, subTileMainWgsl } from "./flash_attention_shared_wgsl.ts";
+
+/** Compile-time shape of the row-block kernel. */
+export interface RowBlockKernelConfig {
+  /** Head dimension d (multiple of 4 · `slices`). */
+  headDim: number;
+  /** Storage type of Q, K and V. */
+  precision: "f32" | "f16";
+  /** Arithmetic of the two products (softmax statistics and outputs are always f32). */
+  math: KernelMath;
+  /** f16 math: dims summed in f16 before a score's partial sum is flushed to f32. */
+  f16ScoreChunk: number;
+  /** Query rows per workgroup. */
+  blockQ: number;
+  /** Keys staged in workgroup memory per step (unrolled; a multiple of 4 when `slices` > 1). */
+  blockK: number;
+  /** Query rows a thread owns (divides `blockQ`). */
+  rowsPerThread: number;
+  /** Threads sharing a row group's head dim (divides d / 4). */
+  slices: number;
+  /** Compile the row-mask path (forms with MASK_ROWS ranges, e.g. MoC). */
+  rowMasks: boolean;
+  /** Compile the per-key token-mask path (forms with MASK_TOKENS ranges). */
+  tokenMasks: boolean;
+}
+
+/** Lines `line(0…count−1)` joined for the template. */
+function each(count: number, line: (i: number) => string, sep = "\n      "): string {
+  return Array.from({ length: count }, (_, i) => line(i)).join(sep);
+}
+
+/** Threads of a row-block workgroup: `blockQ / rowsPerThread` row groups of `slices` threads. */
+export function rowBlockThreads(shape: { blockQ: number; rowsPerThread: number; slices: number }) {
+  return (shape.blockQ / shape.rowsPerThread) * shape.slices;
+}
+
+/**
+ * The row-block kernel's WGSL for `config` (bindings: FLASH_ATTENTION_BINDINGS of
+ * kernels/flash_attention_shared_wgsl.ts).
+ */
+export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
+  const { headDim, precision, math, blockQ, blockK, rowMasks, tokenMasks } = config;
+  const { rowsPerThread: rows, slices } = config;
+  const d4 = headDim / 4;
+  const own4 = d4 / slices; // vec4s of the head dim a thread owns
+  const threads = rowBlockThreads(config);
+  const groups = blockQ / rows;
+  if (!Number.isInteger(own4) || !Number.isInteger(groups) || (slices > 1 && blockK % 4)) {
+    throw new RangeError(
+      `row-block kernel: slices ${slices} must divide d/4 = ${d4}, rowsPerThread ${rows} must ` +
+        `divide blockQ ${blockQ}, and blockK ${blockK} must be a multiple of 4 when slices > 1`,
+    );
+  }
+  const f16Math = math === "f16";
+  const tile = f16Math ? "f16" : "f32";
+  const chunk4 = f16Math ? Math.min(config.f16ScoreChunk / 4, own4) : own4;
+  if (own4 % chunk4 !== 0) {
+    throw new RangeError(`f16ScoreChunk ${config.f16ScoreChunk} must divide ${own4 * 4} dims`);
+  }
+  const perRow = (line: (r: number) => string, sep?: string) => each(rows, line, sep);
+  const perKey = (line: (j: number) => string, sep?: string) => each(blockK, line, sep);
+  const perDim = (line: (i: number) => string, sep?: string) => each(own4, line, sep);
+  const both = (line: (r: number, i: number) => string) => perRow((r) => perDim((i) => line(r, i)));
+  const dim = (i: number) => `${i * slices}u`; // offset of the thread's i-th vec4 from `slice`
+  const keys4 = blockK / 4;
+  const stageSteps = Math.ceil((blockK * d4) / threads);
+
+  const rowMaskCheck = (r: number) =>
+    rowMasks
+      ? `if (range.w == ROW_MASK) {
+        on${r} = on${r} && ((maskWords[range.z + tileRow${r} / 32u] >> (tileRow${r} % 32u)) & 1u) == 1u;
+      }`
+      : "";
+  const keyValid = (r: number, j: number) =>
+    tokenMasks
+      ? `on${r} && ${j}u < n && (range.w != TOKEN_MASK || tokenBit(range, tileRow${r}, rowWords, kb + ${j}u))`
+      : `on${r} && ${j}u < n`;
+  // The block at `start` loaded into registers (kIn*, vIn*), every load issued before any use:
+  // the loop loads the next block while it computes on the staged one.
+  const prefetch = (start: string) =>
+    `{
+        let last = min(BLOCK_K, range.y - ${start}) * D4 - 1u;
+        ${
+      each(stageSteps, (u) =>
+        `let src${u} = ${start} * D4 + min(lid + ${u * threads}u, last);
+        kIn${u} = k[src${u}];
+        vIn${u} = v[src${u}];`, "\n        ")
+    }
+      }`;
+  // Flat index f = key · D4 + dim vec4 c, with c = i · SLICES + slice, is [f / SLICES][slice].
+  const staging = each(stageSteps, (u) => {
+    const store = `{
+        let f = lid + ${u * threads}u;
+        kTile[f / SLICES][f % SLICES] = vec4<${tile}>(kIn${u});
+        vTile[f / SLICES][f % SLICES] = vec4<${tile}>(vIn${u});
+      }`;
+    return (u + 1) * threads <= blockK * d4
+      ? store
+      : `if (lid + ${u * threads}u < BLOCK_K * D4) ${store}`;
+  });
+  // One key: its K vec4s loaded once and dotted with every owned row.
+  const scoreOfKey = (j: number) => {
+    const loads = perDim((i) => `let k${i} = kTile[${j * own4 + i}u][slice];`, "\n        ");
+    const sums = f16Math
+      ? perRow((r) =>
+        `var d${r} = 0.0;
+        ${
+          each(
+            own4 / chunk4,
+            (c) =>
+              `{
+          var h = vec4<${tile}>(0.0);
+          ${each(chunk4, (u) => `h = fma(q${r}_${c * chunk4 + u}, k${c * chunk4 + u}, h);`, " ")}
+          let pair = h.xy + h.zw;
+          d${r} = d${r} + f32(pair.x) + f32(pair.y);
+        }`,
+            "\n        ",
+          )
+        }
+        s${r}_${j} = d${r};`, "\n        ")
+      : perRow((r) =>
+        `var d${r} = vec4<f32>(0.0);
+        ${perDim((i) => `d${r} = fma(q${r}_${i}, k${i}, d${r});`, " ")}
+        s${r}_${j} = d${r}.x + d${r}.y + d${r}.z + d${r}.w;`, "\n        ");
+    return `{
+        ${loads}
+        ${sums}
+      }`;
+  };
+  // Partial scores of every (row, 4 keys) as one vec4: [slice][row, keys][group], so a warp's
+  // reads of one slice's partials are consecutive.
+  const partialIndex = (r: number, j4: number) => `${r * keys4 + j4}u`;
+  const publish = slices > 1
+    ? perRow(
+      (r) =>
+        each(keys4, (j4) =>
+          `partials[slice][${partialIndex(r, j4)}][group] = vec4<f32>(${
+            [0, 1, 2, 3].map((x) =>
+              `s${r}_${4 * j4 + x}`
+            ).join(", ")
+          });`),
+      "\n        ",
+    )
+    : "";
+  const gather = perRow((r) =>
+    each(keys4, (j4) =>
+      `{
+          let sum = ${each(slices, (t) => `partials[${t}u][${partialIndex(r, j4)}][group]`, " + ")};
+          ${[0, 1, 2, 3].map((x) => `s${r}_${4 * j4 + x} = sum.${"xyzw"[x]};`).join(" ")}
+        }`, "\n        "), "\n        ");
+  const softmax = perRow(
+    (r) =>
+      `${perKey((j) => `s${r}_${j} = select(EMPTY, s${r}_${j}, ${keyValid(r, j)});`, "\n        ")}
+        let newMax${r} = max(rowMax${r}, ${
+        Array.from({ length: blockK }, (_, j) => `s${r}_${j}`).reduce((a, b) => `max(${a}, ${b})`)
+      });
+        let correction${r} = exp2(rowMax${r} - newMax${r});
+        let pMax${r} = select(0.0, newMax${r}, newMax${r} > EMPTY); // all masked: p = 0
+        rowSum${r} = rowSum${r} * correction${r};
+        ${
+        perKey((j) =>
+          `let p${r}_${j} = exp2(s${r}_${j} - pMax${r});
+        rowSum${r} = rowSum${r} + p${r}_${j};`, "\n        ")
+      }
+        rowMax${r} = newMax${r};`,
+    "\n        ",
+  );
+  // f32: rescale, then one FMA per (key, row, owned vec4). f16: per owned vec4 the block's P·V
+  // is summed in f16 (keys inner) and added to the rescaled f32 output.
+  const pv = f16Math
+    ? `${perRow((r) => perKey((j) => `let ph${r}_${j} = vec4<f16>(f16(p${r}_${j}));`, " "))}
+        ${
+      perDim((i) =>
+        `{
+          ${perRow((r) => `var h${r} = vec4<f16>(0.0);`, " ")}
+          ${
+          perKey((j) =>
+            `{
+            let vSlice = vTile[${j * own4 + i}u][slice];
+            ${perRow((r) => `h${r} = fma(ph${r}_${j}, vSlice, h${r});`, " ")}
+          }`, "\n          ")
+        }
+          ${
+          perRow(
+            (r) => `acc${r}_${i} = fma(acc${r}_${i}, vec4<f32>(correction${r}), vec4<f32>(h${r}));`,
+            " ",
+          )
+        }
+        }`, "\n        ")
+    }`
+    : `${both((r, i) => `acc${r}_${i} = acc${r}_${i} * correction${r};`)}
+        ${
+      perKey((j) =>
+        `{
+          ${perRow((r) => `let pv${r} = vec4<f32>(p${r}_${j});`, " ")}
+          ${
+          perDim((i) =>
+            `{
+            let vSlice = vTile[${j * own4 + i}u][slice];
+            ${perRow((r) => `acc${r}_${i} = fma(pv${r}, vSlice, acc${r}_${i});`, " ")}
+          }`, "\n          ")
+        }
+        }`, "\n        ")
+    }`;
+  const epilogue = perRow((r) =>
+    `if (active${r}) {
+    let inv = rowInverse(rowSum${r});
+    let rowLse = logSumExp(rowMax${r}, rowSum${r});
+    let localRow = group + ${r * groups}u;
+    let dest = select(st.partSlot * BLOCK_Q + localRow, row${r}, st.partSlot == NO_PART);
+    let outBase = dest * D4 + slice;
+    if (st.partSlot == NO_PART) {
+      ${perDim((i) => `outRows[outBase + ${dim(i)}] = acc${r}_${i} * inv;`, "\n      ")}
+      if (slice == 0u) {
+        lse[dest] = rowLse;
+      }
+    } else {
+      ${perDim((i) => `partialRows[outBase + ${dim(i)}] = acc${r}_${i} * inv;`, "\n      ")}
+      if (slice == 0u) {
+        partialLse[dest] = rowLse;
+      }
+    }
+  }`, "\n  ");
+  return /* wgsl */ `
+${precision === "f16" || f16Math ? "enable f16;" : ""}
+
+const D4: u32 = ${d4}u;            // head dim in vec4s
+const BLOCK_Q: u32 = ${blockQ}u;   // query rows per workgroup
+const BLOCK_K: u32 = ${blockK}u;   // keys staged per step
+const SLICES: u32 = ${slices}u;    // threads sharing a row group's head dim
+${flashAttentionHeaderWgsl(precision)}
+
+var<workgroup> kTile: array<array<vec4<${tile}>, SLICES>, ${blockK * own4}>;
+var<workgroup> vTile: array<array<vec4<${tile}>, SLICES>, ${blockK * own4}>;
+${
+    slices > 1
+      ? `var<workgroup> partials: array<array<array<vec4<f32>, ${groups}>, ${
+        rows * keys4
+      }>, SLICES>;`
+      : ""
+  }
+
+fn tokenBit(range: vec4<u32>, tileRow: u32, rowWords: u32, key: u32) -> bool {
+  let rel = key - range.x;
+  return ((maskWords[range.z + tileRow * rowWords + rel / 32u] >> (rel % 32u)) & 1u) == 1u;
+}
+
+${subTileMainWgsl(threads)}
+  let slice = lid % SLICES;
+  let group = lid / SLICES;
+  ${
+    perRow(
+      (r) =>
+        `let row${r} = st.rowStart + group + ${r * groups}u;
+  let active${r} = row${r} < st.rowEnd;
+  let tileRow${r} = row${r} - st.tileStart;
+  var rowMax${r} = EMPTY;
+  var rowSum${r} = 0.0;
+  ${perDim((i) => `var q${r}_${i} = vec4<${tile}>(0.0);`, " ")}
+  ${perDim((i) => `var acc${r}_${i} = vec4<f32>(0.0);`, " ")}
+  if (active${r}) {
+    let qBase = row${r} * D4 + slice;
+    ${
+          perDim(
+            (i) =>
+              `q${r}_${i} = vec4<${tile}>(vec4<f32>(q[qBase + ${dim(i)}]) * params.scaleLog2);`,
+            "\n    ",
+          )
+        }
+  }`,
+      "\n  ",
+    )
+  }
+
+  for (var r = st.rangeBegin; r < st.rangeEnd; r++) {
+    let range = ranges[r];
+    ${perRow((i) => `var on${i} = active${i};\n    ${rowMaskCheck(i)}`, "\n    ")}
+    let anyOn = ${perRow((i) => `on${i}`, " || ")};
+    let rowWords = (range.y - range.x + 31u) / 32u;
+    ${
+    each(stageSteps, (u) => `var kIn${u}: vec4<Stored>;\n    var vIn${u}: vec4<Stored>;`, "\n    ")
+  }
+    if (range.x < range.y) ${prefetch("range.x")}
+    for (var kb = range.x; kb < range.y; kb += BLOCK_K) {
+      let n = min(BLOCK_K, range.y - kb);
+      workgroupBarrier();
+      ${staging}
+      workgroupBarrier();
+      if (kb + BLOCK_K < range.y) ${prefetch("(kb + BLOCK_K)")}
+      ${perRow((r) => perKey((j) => `var s${r}_${j} = 0.0;`, " "), "\n      ")}
+      if (anyOn) {
+        ${perKey(scoreOfKey, "\n      ")}
+        ${publish}
+      }
+      ${slices > 1 ? "workgroupBarrier();" : ""}
+      if (anyOn) {
+        ${slices > 1 ? gather : ""}
+        ${softmax}
+        ${pv}
+      }
+    }
+  }
+
+  ${epilogue}
+}
+`;
+}
