@@ -110,7 +110,7 @@ const TOKENS = 203;
 const HEAD_DIM = 64;
 const THRESHOLD = 3;
 
-for (const name of ["rows64x16", "32x32.s4x4.o4x8"]) {
+for (const name of ["rows64x16", "32x32.s4x4.o4x8", "rows32x8.r2s2", "rows32x4.r1s4"]) {
   Deno.test(`PV skip (${name}) = float64 reference applying the same rule`, async () => {
     const tiling = parseTiling(name);
     const tensors = skewedTensors(TOKENS, HEAD_DIM, 11);
