@@ -52,6 +52,14 @@ export interface ExecutionForm {
   maskWords: Uint32Array;
   /** Per original token multiplier of the output (MoGA's gate), or null. */
   outputScale: Float32Array | null;
+  /**
+   * PV-skip threshold λ (SpargeAttn), in base-2 log units of the scaled scores
+   * (s·log2(e)/√d); absent or null = never skip. While the kernel walks a row's key ranges in
+   * steps of its own key block, a step whose largest score is below the row's running maximum
+   * by more than λ adds nothing to the row (no exp, no row sum, no P·V); docs/methods.md
+   * "The execution form".
+   */
+  pvSkipThreshold?: number | null;
 }
 
 /** Builds a form tile by tile (the one builder every method and compiler uses). */
@@ -152,7 +160,7 @@ export function denseForm(tokens: number, blockSize = 128): ExecutionForm {
  * Checks the form's invariants and throws a RangeError naming the first broken one: tiles
  * cover [0, L) in order, ranges lie in [0, L) and do not overlap within a tile, masks lie inside
  * `maskWords`, the permutation (and the key permutation, which needs one) is a permutation of
- * 0…L−1 and the output scale has L entries.
+ * 0…L−1, the output scale has L entries and the PV-skip threshold, when set, is a finite number ≥ 0.
  */
 export function validateForm(form: ExecutionForm): ExecutionForm {
   const L = form.tokens;
@@ -198,6 +206,10 @@ export function validateForm(form: ExecutionForm): ExecutionForm {
   }
   if (form.outputScale && form.outputScale.length !== L) {
     throw new RangeError(`form: outputScale must have ${L} entries`);
+  }
+  const skip = form.pvSkipThreshold;
+  if (skip !== undefined && skip !== null && !(Number.isFinite(skip) && skip >= 0)) {
+    throw new RangeError(`form: pvSkipThreshold must be null or a finite number ≥ 0 (got ${skip})`);
   }
   return form;
 }

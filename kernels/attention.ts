@@ -207,6 +207,8 @@ interface ProgramShape {
 interface FormFeatures {
   rowMasks: boolean;
   tokenMasks: boolean;
+  /** The forms' PV-skip threshold (one for all of them), or null. */
+  pvSkip: number | null;
   /** Some form runs in a permuted order or scales its output: gather and scatter run. */
   permuted: boolean;
   /** Some form orders its keys apart from its queries: the keyed gather runs. */
@@ -272,9 +274,14 @@ async function chooseTiling(
 /** Step 3: the forms encoded for the kernel, and which kernel paths they need. */
 function formFeatures(forms: ExecutionForm[], tiling: AttentionTiling): FormFeatures {
   const encoded = forms.map((form) => encodeWork(form, tiling.blockQ));
+  const pvSkip = forms[0].pvSkipThreshold ?? null;
+  if (forms.some((f) => (f.pvSkipThreshold ?? null) !== pvSkip)) {
+    throw new RangeError("forms: pvSkipThreshold must be the same for every head of a case");
+  }
   return {
     rowMasks: forms.some((f) => f.rangeMaskKinds.includes(MASK_ROWS)),
     tokenMasks: forms.some((f) => f.rangeMaskKinds.includes(MASK_TOKENS)),
+    pvSkip,
     permuted: forms.some((f) => f.permutation !== null || f.outputScale !== null),
     keyPermuted: forms.some((f) => (f.keyPermutation ?? null) !== null),
     split: encoded.some((e) => e.slots > 0),
@@ -290,12 +297,13 @@ async function compilePipelines(
   features: FormFeatures,
 ): Promise<{ pipelines: Pipelines; compileMs: number }> {
   const { headDim, precision, math, f16ScoreChunk } = shape;
-  const { rowMasks, tokenMasks, permuted, keyPermuted, split } = features;
+  const { rowMasks, tokenMasks, pvSkip, permuted, keyPermuted, split } = features;
   const key = (name: string) =>
     `${name}:d${headDim}:${precision}:${math}${math === "f16" ? f16ScoreChunk : ""}:` +
     `${tilingName(tiling)}:` +
-    `${rowMasks ? "rows" : ""}${tokenMasks ? "tokens" : ""}`;
-  const kernel = { headDim, precision, math, f16ScoreChunk, rowMasks, tokenMasks };
+    `${rowMasks ? "rows" : ""}${tokenMasks ? "tokens" : ""}` +
+    `${pvSkip === null ? "" : `:pvskip${pvSkip}`}`;
+  const kernel = { headDim, precision, math, f16ScoreChunk, rowMasks, tokenMasks, pvSkip };
   const compiled = await Promise.all([
     runtime.pipeline(
       key("flash"),

@@ -32,9 +32,12 @@ interface WorkItem {
  * workgroups start roughly in dispatch order, so long sub-tiles dispatched last would leave the
  * GPU idle behind them (longest-processing-time first). A sub-tile with far more keys than the
  * median (text rows that attend everything) is split into parts of about twice the median, run
- * in parallel and merged by log-sum-exp (split-KV); token-masked ranges are never cut.
+ * in parallel and merged by log-sum-exp (split-KV); token-masked ranges are never cut. A form
+ * with a PV-skip threshold is never split: the skip rule compares each step with the running
+ * maximum of the row's whole walk over its ranges, which a split would restart.
  */
 export function encodeWork(form: ExecutionForm, blockQ: number): EncodedWork {
+  const splitKv = form.pvSkipThreshold == null;
   const ranges = Array.from(encodeRanges(form));
   const tileKeys: number[] = [];
   for (let t = 0; t < tileCount(form); t++) {
@@ -57,7 +60,9 @@ export function encodeWork(form: ExecutionForm, blockQ: number): EncodedWork {
   for (let t = 0; t < tileCount(form); t++) {
     const start = form.tileBounds[t];
     const end = form.tileBounds[t + 1];
-    const parts = tileKeys[t] > 1.5 * partKeys ? splitRanges(form, t, partKeys, ranges) : null;
+    const parts = splitKv && tileKeys[t] > 1.5 * partKeys
+      ? splitRanges(form, t, partKeys, ranges)
+      : null;
     for (let row = start; row < end; row += blockQ) {
       const rowEnd = Math.min(row + blockQ, end);
       if (!parts) {

@@ -27,7 +27,11 @@
  */
 
 import type { KernelMath } from "./attention_tiling.ts";
-import { flashAttentionHeaderWgsl, subTileMainWgsl } from "./flash_attention_shared_wgsl.ts";
+import {
+  flashAttentionHeaderWgsl,
+  subTileMainWgsl,
+  wgslFloat,
+} from "./flash_attention_shared_wgsl.ts";
 
 /** Compile-time shape of the row-block kernel. */
 export interface RowBlockKernelConfig {
@@ -51,6 +55,8 @@ export interface RowBlockKernelConfig {
   rowMasks: boolean;
   /** Compile the per-key token-mask path (forms with MASK_TOKENS ranges). */
   tokenMasks: boolean;
+  /** PV-skip threshold λ (form/form.ts `pvSkipThreshold`); absent or null: not compiled. */
+  pvSkip?: number | null;
 }
 
 /** Lines `line(0…count−1)` joined for the template. */
@@ -70,6 +76,7 @@ export function rowBlockThreads(shape: { blockQ: number; rowsPerThread: number; 
 export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   const { headDim, precision, math, blockQ, blockK, rowMasks, tokenMasks } = config;
   const { rowsPerThread: rows, slices } = config;
+  const pvSkip = config.pvSkip ?? null;
   const d4 = headDim / 4;
   const own4 = d4 / slices; // vec4s of the head dim a thread owns
   const threads = rowBlockThreads(config);
@@ -180,15 +187,23 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   const softmax = perRow(
     (r) =>
       `${perKey((j) => `s${r}_${j} = select(EMPTY, s${r}_${j}, ${keyValid(r, j)});`, "\n        ")}
-        let newMax${r} = max(rowMax${r}, ${
+        let blockMax${r} = ${
         Array.from({ length: blockK }, (_, j) => `s${r}_${j}`).reduce((a, b) => `max(${a}, ${b})`)
-      });
+      };
+        let newMax${r} = max(rowMax${r}, blockMax${r});${
+        pvSkip === null ? "" : `
+        let skip${r} = blockMax${r} - rowMax${r} < -PV_SKIP; // nothing of this step is added`
+      }
         let correction${r} = exp2(rowMax${r} - newMax${r});
         let pMax${r} = select(0.0, newMax${r}, newMax${r} > EMPTY); // all masked: p = 0
         rowSum${r} = rowSum${r} * correction${r};
         ${
         perKey((j) =>
-          `let p${r}_${j} = exp2(s${r}_${j} - pMax${r});
+          `let p${r}_${j} = ${
+            pvSkip === null
+              ? `exp2(s${r}_${j} - pMax${r})`
+              : `select(exp2(s${r}_${j} - pMax${r}), 0.0, skip${r})`
+          };
         rowSum${r} = rowSum${r} + p${r}_${j};`, "\n        ")
       }
         rowMax${r} = newMax${r};`,
@@ -256,6 +271,11 @@ ${precision === "f16" || f16Math ? "enable f16;" : ""}
 const D4: u32 = ${d4}u;            // head dim in vec4s
 const BLOCK_Q: u32 = ${blockQ}u;   // query rows per workgroup
 const BLOCK_K: u32 = ${blockK}u;   // keys staged per step
+${
+    pvSkip === null
+      ? ""
+      : `const PV_SKIP: f32 = ${wgslFloat(pvSkip)}; // a step this far below the row max is skipped`
+  }
 const SLICES: u32 = ${slices}u;    // threads sharing a row group's head dim
 ${flashAttentionHeaderWgsl(precision)}
 
@@ -325,7 +345,11 @@ ${subTileMainWgsl(threads)}
       if (anyOn) {
         ${slices > 1 ? gather : ""}
         ${softmax}
+        ${
+    pvSkip === null ? pv : `if (!(${perRow((r) => `skip${r}`, " && ")})) {
         ${pv}
+        }`
+  }
       }
     }
   }

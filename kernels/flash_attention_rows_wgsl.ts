@@ -21,7 +21,11 @@
  */
 
 import type { KernelMath } from "./attention_tiling.ts";
-import { flashAttentionHeaderWgsl, subTileMainWgsl } from "./flash_attention_shared_wgsl.ts";
+import {
+  flashAttentionHeaderWgsl,
+  subTileMainWgsl,
+  wgslFloat,
+} from "./flash_attention_shared_wgsl.ts";
 
 /** Compile-time shape of the row kernel. */
 export interface RowKernelConfig {
@@ -41,6 +45,8 @@ export interface RowKernelConfig {
   rowMasks: boolean;
   /** Compile the per-key token-mask path (forms with MASK_TOKENS ranges). */
   tokenMasks: boolean;
+  /** PV-skip threshold λ (form/form.ts `pvSkipThreshold`); absent or null: not compiled. */
+  pvSkip?: number | null;
 }
 
 /**
@@ -49,6 +55,7 @@ export interface RowKernelConfig {
  */
 export function rowKernelWgsl(config: RowKernelConfig): string {
   const { headDim, precision, math, blockQ, blockK, rowMasks, tokenMasks } = config;
+  const pvSkip = config.pvSkip ?? null;
   const d4 = headDim / 4;
   const f16Math = math === "f16";
   const tile = f16Math ? "f16" : "f32"; // type of q, the staged tiles and the products
@@ -120,6 +127,11 @@ ${precision === "f16" || f16Math ? "enable f16;" : ""}
 const D4: u32 = ${d4}u;          // head dim in vec4s
 const BLOCK_Q: u32 = ${blockQ}u; // query rows per workgroup (= threads)
 const BLOCK_K: u32 = ${blockK}u; // keys staged per step
+${
+    pvSkip === null
+      ? ""
+      : `const PV_SKIP: f32 = ${wgslFloat(pvSkip)}; // a step this far below the row max is skipped`
+  }
 ${flashAttentionHeaderWgsl(precision)}
 
 var<workgroup> kTile: array<vec4<${tile}>, ${blockK * d4}>;
@@ -175,7 +187,7 @@ ${subTileMainWgsl(blockQ)}
       if (rowOn) {
         ${keys((j) => `s${j} = select(EMPTY, s${j}, ${keyValid(j)});`)}
         let blockMax = ${blockMaxExpression};
-        if (blockMax > EMPTY) {
+        if (blockMax > EMPTY${pvSkip === null ? "" : " && blockMax - rowMax >= -PV_SKIP"}) {
           let newMax = max(rowMax, blockMax);
           let correction = exp2(rowMax - newMax);
           ${blockUpdate}

@@ -27,6 +27,12 @@ export const SUBTILE_WORDS: number = SUBTILE_FIELDS.length;
 /** `partSlot` of a sub-tile that writes its rows directly (not a part of a split sub-tile). */
 export const NO_PART = 0xffffffff;
 
+/** `x` as a WGSL f32 literal (always with a decimal point or exponent). */
+export function wgslFloat(x: number): string {
+  const text = String(x);
+  return /[.e]/.test(text) ? text : `${text}.0`;
+}
+
 /** The WGSL "no score" constant; finite so exp2 never sees inf − inf. */
 export const EMPTY_SCORE_WGSL = "const EMPTY: f32 = -1.0e30;";
 

@@ -24,7 +24,11 @@
  */
 
 import { type KernelMath, type TileKernelTiling, tilingThreads } from "./attention_tiling.ts";
-import { flashAttentionHeaderWgsl, subTileMainWgsl } from "./flash_attention_shared_wgsl.ts";
+import {
+  flashAttentionHeaderWgsl,
+  subTileMainWgsl,
+  wgslFloat,
+} from "./flash_attention_shared_wgsl.ts";
 
 /** Compile-time shape of the kernel. */
 export interface FlashAttentionConfig {
@@ -42,6 +46,8 @@ export interface FlashAttentionConfig {
   rowMasks: boolean;
   /** Compile the per-key token-mask path (forms with MASK_TOKENS ranges). */
   tokenMasks: boolean;
+  /** PV-skip threshold λ (form/form.ts `pvSkipThreshold`); absent or null: not compiled. */
+  pvSkip?: number | null;
 }
 
 const LANES = ["x", "y", "z", "w"];
@@ -57,6 +63,7 @@ function each(count: number, line: (i: number) => string, sep = "\n  "): string 
  */
 export function flashAttentionWgsl(config: FlashAttentionConfig): string {
   const { headDim, precision, math, tiling, rowMasks, tokenMasks } = config;
+  const pvSkip = config.pvSkip ?? null;
   const { blockQ, blockK, scoreRows, scoreKeys, outRows, outDims } = tiling;
   const threads = tilingThreads(tiling);
   const d4 = headDim / 4;
@@ -179,11 +186,16 @@ export function flashAttentionWgsl(config: FlashAttentionConfig): string {
     ) +
     "\n        " +
     each(outRowVecs, (rv) => `l${rv} = l${rv} + vec4<f32>(p${rv});`, "\n        ");
+  // PV skip: a thread whose rows all skip this step runs no P·V (their P is zero).
+  const [pvOpen, pvClose] = pvSkip === null ? ["", ""] : [
+    `if (${each(outRowVecs, (rv) => `any(rowSkips[oq${rv}] == vec4<u32>(0u))`, " || ")}) {\n`,
+    "\n      }",
+  ];
   const pvLoop = f16Math
     ? `${oVars((rv, c, dv) => `var h${rv}_${c}_${dv} = vec4<f16>(0.0);`, "\n      ")}
-      for (var key = 0u; key < BLOCK_K; key++) {
+      ${pvOpen}for (var key = 0u; key < BLOCK_K; key++) {
         ${pvProducts("h")}
-      }
+      }${pvClose}
       ${
       oVars((rv, c, dv) =>
         `o${rv}_${c}_${dv} = fma(o${rv}_${c}_${dv}, vec4<f32>(corr${rv}.${
@@ -194,9 +206,9 @@ export function flashAttentionWgsl(config: FlashAttentionConfig): string {
       oVars((rv, c, dv) =>
         `o${rv}_${c}_${dv} = o${rv}_${c}_${dv} * corr${rv}.${LANES[c]};`, "\n      ")
     }
-      for (var key = 0u; key < BLOCK_K; key++) {
+      ${pvOpen}for (var key = 0u; key < BLOCK_K; key++) {
         ${pvProducts("o")}
-      }`;
+      }${pvClose}`;
 
   return /* wgsl */ `
 ${enableF16 ? "enable f16;" : ""}
@@ -212,6 +224,11 @@ const OUT_DIM_GROUPS: u32 = ${headDim / outDims}u;    // threads sharing an outp
 const OUT_ROW_GROUPS: u32 = ${blockQ / outRows}u;
 const SCORE_CHUNK: u32 = ${chunk}u;        // f16 math: dims summed in f16 per flush
 const KEY_SWIZZLE: u32 = ${keySwizzle}u;
+${
+    pvSkip === null
+      ? ""
+      : `const PV_SKIP: f32 = ${wgslFloat(pvSkip)}; // a step this far below the row max is skipped`
+  }
 ${flashAttentionHeaderWgsl(precision)}
 
 var<workgroup> qRows: array<vec4<${tile}>, ${headDim * blockQ / 4}>;  // Q: [row][dim/4]
@@ -220,6 +237,11 @@ var<workgroup> pt: array<vec4<${tile}>, ${blockK * blockQ / 4}>;      // Pᵀ: [
 var<workgroup> rowMaxParts: array<f32, ${blockQ * (blockK / scoreKeys)}>; // [row][key group]
 var<workgroup> rowCorr: array<vec4<f32>, ${blockQ / 4}>;
 var<workgroup> rowMaxes: array<vec4<f32>, ${blockQ / 4}>;
+${
+    pvSkip === null
+      ? ""
+      : `var<workgroup> rowSkips: array<vec4<u32>, ${blockQ / 4}>; // 1 = row skips the step`
+  }
 
 fn rowBits(range: vec4<u32>, tileRow: u32) -> vec4<bool> {
   var bits: vec4<bool>;
@@ -355,10 +377,17 @@ ${subTileMainWgsl(threads)}
     each(scoreRowVecs, (rv) =>
       `{
         let row = 4u * sq${rv};
-        let newMax = max(rowMax${rv}, vec4<f32>(maxParts(row), maxParts(row + 1u), maxParts(row + 2u), maxParts(row + 3u)));
+        let blockMax = vec4<f32>(maxParts(row), maxParts(row + 1u), maxParts(row + 2u), maxParts(row + 3u));
+        let newMax = max(rowMax${rv}, blockMax);${
+        pvSkip === null ? "" : `
+        let skipped = blockMax - rowMax${rv} < vec4<f32>(-PV_SKIP);`
+      }
         if (tx == 0u) {
           rowCorr[sq${rv}] = exp2(rowMax${rv} - newMax);
-          rowMaxes[sq${rv}] = newMax;
+          rowMaxes[sq${rv}] = newMax;${
+        pvSkip === null ? "" : `
+          rowSkips[sq${rv}] = select(vec4<u32>(0u), vec4<u32>(1u), skipped | (blockMax <= vec4<f32>(EMPTY)));`
+      }
         }
         rowMax${rv} = newMax;
         ${
@@ -367,7 +396,9 @@ ${subTileMainWgsl(threads)}
           (j) =>
             `pt[(${
               keyIndex(j)
-            }) * BLOCK_Q4 + sq${rv}] = vec4<${tile}>(select(vec4<f32>(0.0), exp2(s${rv}_${j} - newMax), s${rv}_${j} > vec4<f32>(EMPTY)));`,
+            }) * BLOCK_Q4 + sq${rv}] = vec4<${tile}>(select(vec4<f32>(0.0), exp2(s${rv}_${j} - newMax), s${rv}_${j} > vec4<f32>(EMPTY)${
+              pvSkip === null ? "" : " & !skipped"
+            }));`,
           "\n        ",
         )
       }

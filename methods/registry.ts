@@ -8,6 +8,7 @@ import { moc } from "./moc.ts";
 import { mogaKmeans } from "./moga.ts";
 import { mogaPaper } from "./moga_paper.ts";
 import { radial } from "./radial.ts";
+import { sparge } from "./sparge.ts";
 import { sta } from "./sta.ts";
 import { svg2 } from "./svg2.ts";
 import { vsa } from "./vsa.ts";
@@ -18,7 +19,7 @@ import type { KnobGrid } from "./user_module.ts";
 
 /** Every built-in method, by name. */
 export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(
-  [dense, moc, mogaPaper, mogaKmeans, radial, sta, svg2, vsa].map((m) => [m.name, m]),
+  [dense, moc, mogaPaper, mogaKmeans, radial, sta, svg2, vsa, sparge].map((m) => [m.name, m]),
 );
 
 /** True when a spec names a module file rather than a registered method. */

@@ -14,7 +14,12 @@ const encoder = new TextEncoder();
 
 function formBytes(form: ExecutionForm): Uint8Array<ArrayBuffer> {
   const header = encoder.encode(
-    JSON.stringify([form.tokens, form.blockSize, form.permutationName]),
+    JSON.stringify([
+      form.tokens,
+      form.blockSize,
+      form.permutationName,
+      ...(form.pvSkipThreshold == null ? [] : [form.pvSkipThreshold]),
+    ]),
   );
   const parts: Uint8Array[] = [header];
   const arrays = [

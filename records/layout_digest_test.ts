@@ -38,3 +38,12 @@ Deno.test("layout digest: covers the key permutation; a form without one digests
     "sha256:32e4a4858727c41bdfda3954eb76de6f44389c94328498a3a83d5657ee3f0211",
   );
 });
+
+Deno.test("layoutDigest sees the PV-skip threshold, and null digests as absent", async () => {
+  const form = denseForm(256);
+  const plain = await layoutDigest([form]);
+  equal(await layoutDigest([{ ...form, pvSkipThreshold: null }]), plain);
+  const skip50 = await layoutDigest([{ ...form, pvSkipThreshold: 50 }]);
+  notEqual(skip50, plain);
+  notEqual(await layoutDigest([{ ...form, pvSkipThreshold: 10 }]), skip50);
+});
