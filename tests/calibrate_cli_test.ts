@@ -99,7 +99,7 @@ const BAD_OPTIONS: Array<[string, string[], RegExp]> = [
   [
     "a method without a knob",
     ["--scenario", "moc-multi-shot", "--target", "recall>=0.9", "--methods", "dense"],
-    /"dense" has no knob to calibrate \(allowed: moc, moga, moga-kmeans, radial, sta\)/,
+    /"dense" has no knob to calibrate \(allowed: moc, moga, moga-kmeans, radial, sta, svg2, vsa, sparge\)/,
   ],
   [
     "the knob given",
