@@ -22,6 +22,7 @@
  * @module
  */
 export * from "./form/form.ts";
+export type { TokenPooling } from "./form/pooling.ts";
 export * from "./methods/method.ts";
 export * from "./methods/spec.ts";
 export { METHODS, resolveMethod, type ResolveMethodOptions } from "./methods/registry.ts";
@@ -64,6 +65,7 @@ export {
   type AttentionTiling,
   type KernelMath,
   parseTiling,
+  type RowBlockTiling,
   type RowKernelTiling,
   type TileKernelTiling,
   tilingName,
@@ -76,7 +78,7 @@ export { denseFlops, type LayoutFigures, layoutFigures } from "./metrics/case_fi
 export type { AttentionDecay, DecayPoint } from "./metrics/decay.ts";
 export { type BenchConfig, type BenchOutcome, runBench, writeRunFiles } from "./bench/bench.ts";
 export type { CaseStepHook, ProgressHook, RunArtifacts, RunSettings } from "./bench/runner.ts";
-export { type Suite, SUITES } from "./bench/suites.ts";
+export { type Suite, type SuiteKind, SUITES } from "./bench/suites.ts";
 export {
   type CalibrationConfig,
   type CalibrationOutcome,
