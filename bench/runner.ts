@@ -338,6 +338,7 @@ async function runCase(
       totalMedian: routingMedian === null ? null : routingMedian + summary.median,
       samples,
       routingSamples,
+      ...(layout.routing?.stages ? { routingStages: layout.routing.stages } : {}),
     };
     record.latency = latency;
     record.tflops = figures.flops / (summary.median * 1e-3) / 1e12;

@@ -93,7 +93,7 @@ export async function timeComputePass(
 }
 
 /** Pass durations (ms) from the `runs` begin/end timestamp pairs of `querySet`. */
-async function readTimestamps(
+export async function readTimestamps(
   device: GPUDevice,
   querySet: GPUQuerySet,
   runs: number,

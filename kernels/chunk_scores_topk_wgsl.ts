@@ -3,34 +3,41 @@
  * video query scores its candidate chunks (the video chunks [0, anchorFirst) and
  * [candidateResume, C) of its own chunk: those no anchor covers, only earlier ones when routing
  * is causal) by q·descriptor and keeps the best k in registers by insertion,
- * which suits the small k of MoC. Candidates are scanned in ascending chunk order and displace
+ * which suits the small k of MoC. Every head runs in one dispatch (grid z = head;
+ * kernels/head_bindings.ts). Candidates are scanned in ascending chunk order and displace
  * the k-th only with a strictly higher score, so ties keep the lower chunk index (the rule of
  * methods/routing/moc_reference.ts). Empty slots hold 0xffffffff.
  *
  * @module
  */
 import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
+import { perHeadAccessorWgsl, perHeadBindings } from "./head_bindings.ts";
 import { NO_CHUNK } from "./moc_chunks.ts";
 
 /** Threads per workgroup (one query each). */
 export const CHUNK_SCORES_WORKGROUP = 64;
 
-/** Group 0: queries, descriptors, queryChunk, anchorFirst, candidateResume, chosen, params. */
-export const CHUNK_SCORES_BINDINGS = [
-  { name: "queries", kind: "read", type: "array<vec4<Stored>>" },
-  { name: "descriptors", kind: "read", type: "array<vec4<f32>>" },
-  { name: "queryChunk", kind: "read", type: "array<u32>" },
-  { name: "anchorFirst", kind: "read", type: "array<u32>" },
-  { name: "candidateResume", kind: "read", type: "array<u32>" },
-  { name: "chosen", kind: "read_write", type: "array<u32>" },
-  { name: "params", kind: "uniform", type: "Params" },
-] as const satisfies readonly Binding[];
+/** Storage bindings besides the queries (descriptors, chunk tables, chosen). */
+export const CHUNK_SCORES_OTHER_STORAGE = 5;
 
-/** The scoring and top-k kernel for `k` slots and queries of `headDim` (a multiple of 4). */
+/** Group 0 for `heads` query buffers: queries0…, descriptors, chunk tables, chosen, params. */
+export function chunkScoresBindings(heads: number): Binding[] {
+  return [
+    ...perHeadBindings("queries", heads),
+    { name: "descriptors", kind: "read", type: "array<vec4<f32>>" },
+    { name: "queryChunk", kind: "read", type: "array<u32>" },
+    { name: "anchorFirst", kind: "read", type: "array<u32>" },
+    { name: "candidateResume", kind: "read", type: "array<u32>" },
+    { name: "chosen", kind: "read_write", type: "array<u32>" },
+    { name: "params", kind: "uniform", type: "Params" },
+  ];
+}
+
+/** The scores and top-k kernel: `k` slots, `headDim` a multiple of 4; grid z = heads. */
 export function chunkScoresTopkWgsl(
-  config: { headDim: number; precision: "f32" | "f16"; k: number },
+  config: { headDim: number; precision: "f32" | "f16"; k: number; heads: number },
 ): string {
-  const { headDim, precision, k } = config;
+  const { headDim, precision, k, heads } = config;
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
 alias Stored = ${precision};
@@ -40,10 +47,13 @@ const NO_CHUNK: u32 = ${NO_CHUNK}u;
 
 struct Params { videoStart: u32, chunks: u32, videoTokens: u32, dispatchWidth: u32 }
 
-${bindingsWgsl(CHUNK_SCORES_BINDINGS)}
+${bindingsWgsl(chunkScoresBindings(heads))}
+
+${perHeadAccessorWgsl("queries", heads)}
 
 @compute @workgroup_size(${CHUNK_SCORES_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let head = gid.z;
   let query = gid.x + gid.y * params.dispatchWidth * ${CHUNK_SCORES_WORKGROUP}u;
   if (query >= params.videoTokens) {
     return;
@@ -54,13 +64,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let queryBase = (params.videoStart + query) * D4;
   var q: array<vec4<f32>, D4>;
   for (var j = 0u; j < D4; j++) {
-    q[j] = vec4<f32>(queries[queryBase + j]);
+    q[j] = queriesAt(head, queryBase + j);
   }
   var bestScore: array<f32, TOP_K>;
   var bestChunk: array<u32, TOP_K>;
   for (var s = 0u; s < TOP_K; s++) {
     bestChunk[s] = NO_CHUNK;
   }
+  let descriptorBase = head * params.chunks * D4;
   var filled = 0u;
   for (var c = 0u; c < params.chunks; c++) {
     if (c == skipFrom) {
@@ -71,7 +82,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     var score = 0.0;
     for (var j = 0u; j < D4; j++) {
-      score += dot(q[j], descriptors[c * D4 + j]);
+      score += dot(q[j], descriptors[descriptorBase + c * D4 + j]);
     }
     if (filled == TOP_K && !(score > bestScore[TOP_K - 1u])) {
       continue;
@@ -87,7 +98,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     bestChunk[at] = c;
   }
   for (var s = 0u; s < TOP_K; s++) {
-    chosen[query * TOP_K + s] = bestChunk[s];
+    chosen[(head * params.videoTokens + query) * TOP_K + s] = bestChunk[s];
   }
 }
 `;

@@ -1,107 +1,48 @@
 /**
- * WGSL of the centroid update of MoGA's default router, spherical k-means on the keys, in two
- * kernels over the group-sorted order (so every sum runs in the original token order inside a
- * group, as the CPU reference's does):
- * 1. partial sums: each group's segment is cut into {@link KMEANS_SPLITS} equal parts, one
- *    workgroup per (part, group) sums its part's keys (threads stride over the head dimension);
- * 2. normalise: one workgroup per group adds the parts in order and writes the sum scaled to unit
- *    length. A group with no token, or a zero sum, keeps its previous row (`keepEmpty` = 1) or
- *    gets a zero row (`keepEmpty` = 0: the initialisation, which runs the same kernels over one
- *    seed token a group).
+ * WGSL of the centroids of MoGA's default router, spherical k-means on the keys (docs/methods.md,
+ * "Mixture-of-Groups Attention"), one workgroup per (group, head), every head in one dispatch:
+ * 1. init: a group's centroid is its seed token's key scaled to unit length (a zero key gives a
+ *    zero row);
+ * 2. update: a group's centroid is the sum of the per-block partial sums the router kernel's
+ *    `accumulate` variant wrote (kernels/router_logits_wgsl.ts), in block order, scaled to unit
+ *    length; a group with no token, or a zero sum, keeps its previous row.
+ * Threads are (row, column) pairs: a column is a vec4 of the head dimension, the rows split the
+ * blocks (row r sums blocks r, r + rows, …) and are added in row order, so every run sums alike.
  *
  * @module
  */
 import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
+import { perHeadAccessorWgsl, perHeadBindings } from "./head_bindings.ts";
 
 /** Threads per workgroup of both kernels (a power of two: the norm is a tree reduction). */
-export const KMEANS_WORKGROUP = 64;
+export const KMEANS_WORKGROUP = 256;
 
-/** Parts a group's segment is summed in (workgroups per group of the partial-sum kernel). */
-export const KMEANS_SPLITS = 64;
+/** Storage bindings of the init kernel besides the keys: seeds, router. */
+export const KMEANS_INIT_OTHER_STORAGE = 2;
 
-/** Group 0 layout of the partial-sum kernel: keys, members, offsets, partials, params. */
-export const KMEANS_PARTIAL_BINDINGS = [
-  { name: "keys", kind: "read", type: "array<Stored>" },
-  { name: "members", kind: "read", type: "array<u32>" },
-  { name: "offsets", kind: "read", type: "array<u32>" },
-  { name: "partials", kind: "read_write", type: "array<f32>" },
+/** Group 0 layout of the init kernel for `heads` key buffers: keys0…, seeds, router, params. */
+export function kmeansInitBindings(heads: number): Binding[] {
+  return [
+    ...perHeadBindings("keys", heads),
+    { name: "seeds", kind: "read", type: "array<u32>" },
+    { name: "router", kind: "read_write", type: "array<vec4<f32>>" },
+    { name: "params", kind: "uniform", type: "Params" },
+  ];
+}
+
+/** Group 0 layout of the update kernel: partials, router, params. */
+export const KMEANS_UPDATE_BINDINGS = [
+  { name: "partials", kind: "read", type: "array<vec4<f32>>" },
+  { name: "router", kind: "read_write", type: "array<vec4<f32>>" },
   { name: "params", kind: "uniform", type: "Params" },
 ] as const satisfies readonly Binding[];
 
-/** Group 0 layout of the normalise kernel: partials, offsets, router, params. */
-export const KMEANS_NORMALIZE_BINDINGS = [
-  { name: "partials", kind: "read", type: "array<f32>" },
-  { name: "offsets", kind: "read", type: "array<u32>" },
-  { name: "router", kind: "read_write", type: "array<f32>" },
-  { name: "params", kind: "uniform", type: "Params" },
-] as const satisfies readonly Binding[];
+/** Both kernels read `count` routed tokens from `rowOffset`, in `blocks` router blocks. */
+const PARAMS = "struct Params { count: u32, rowOffset: u32, blocks: u32, _pad: u32 }";
 
-/** Kernel 1: partials[group][part][j], keys of `headDim` columns stored in `precision`. */
-export function kmeansPartialSumsWgsl(
-  config: { headDim: number; precision: "f32" | "f16" },
-): string {
-  const { headDim, precision } = config;
-  return /* wgsl */ `
-${precision === "f16" ? "enable f16;" : ""}
-alias Stored = ${precision};
-const D: u32 = ${headDim}u;
-const SPLITS: u32 = ${KMEANS_SPLITS}u;
-
-struct Params { rowOffset: u32, keepEmpty: u32, _pad0: u32, _pad1: u32 }
-
-${bindingsWgsl(KMEANS_PARTIAL_BINDINGS)}
-
-@compute @workgroup_size(${KMEANS_WORKGROUP})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let part = wid.x;
-  let group = wid.y;
-  let start = offsets[group];
-  let length = offsets[group + 1u] - start;
-  let first = start + (length * part) / SPLITS;
-  let last = start + (length * (part + 1u)) / SPLITS;
-  for (var j = lid.x; j < D; j += ${KMEANS_WORKGROUP}u) {
-    var sum = 0.0;
-    for (var p = first; p < last; p++) {
-      sum += f32(keys[(params.rowOffset + members[p]) * D + j]);
-    }
-    partials[(group * SPLITS + part) * D + j] = sum;
-  }
-}
-`;
-}
-
-/** Kernel 2: router[group] = Σ parts / |Σ parts|, for `headDim` columns. */
-export function kmeansNormalizeWgsl(headDim: number): string {
-  const perThread = Math.ceil(headDim / KMEANS_WORKGROUP);
-  return /* wgsl */ `
-const D: u32 = ${headDim}u;
-const SPLITS: u32 = ${KMEANS_SPLITS}u;
-const THREADS: u32 = ${KMEANS_WORKGROUP}u;
-const PER_THREAD: u32 = ${perThread}u;
-
-struct Params { rowOffset: u32, keepEmpty: u32, _pad0: u32, _pad1: u32 }
-
-${bindingsWgsl(KMEANS_NORMALIZE_BINDINGS)}
-
-var<workgroup> squares: array<f32, THREADS>;
-
-@compute @workgroup_size(${KMEANS_WORKGROUP})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let group = wid.x;
-  var sums: array<f32, PER_THREAD>;
-  var square = 0.0;
-  for (var m = 0u; m < PER_THREAD; m++) {
-    let j = lid.x + m * THREADS;
-    if (j < D) {
-      var sum = 0.0;
-      for (var part = 0u; part < SPLITS; part++) {
-        sum += partials[(group * SPLITS + part) * D + j];
-      }
-      sums[m] = sum;
-      square += sum * sum;
-    }
-  }
-  squares[lid.x] = square;
+/** The unit-length write shared by both kernels: `total` of thread `lid` is column `lid`. */
+function normalizeWgsl(keepEmpty: boolean): string {
+  return `  squares[lid.x] = select(0.0, dot(total, total), lid.x < D4);
   workgroupBarrier();
   for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {
     if (lid.x < stride) {
@@ -110,17 +51,89 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     workgroupBarrier();
   }
   let norm2 = squares[0];
-  let empty = offsets[group + 1u] == offsets[group] || norm2 == 0.0;
-  if (empty && params.keepEmpty == 1u) {
+  if (lid.x >= D4${keepEmpty ? " || norm2 == 0.0" : ""}) {
     return;
   }
-  let norm = sqrt(norm2);
-  for (var m = 0u; m < PER_THREAD; m++) {
-    let j = lid.x + m * THREADS;
-    if (j < D) {
-      router[group * D + j] = select(sums[m] / norm, 0.0, empty);
+  let at = (head * GROUPS + group) * D4 + lid.x;
+  router[at] = select(total / sqrt(norm2), vec4<f32>(0.0), norm2 == 0.0);`;
+}
+
+/** Kernel 1: router[head][group] = seed key / |seed key|; grid (groups, heads). */
+export function kmeansInitWgsl(
+  config: { headDim: number; precision: "f32" | "f16"; groups: number; heads: number },
+): string {
+  const { headDim, precision, groups, heads } = config;
+  return /* wgsl */ `
+${precision === "f16" ? "enable f16;" : ""}
+alias Stored = ${precision};
+const D4: u32 = ${headDim / 4}u;
+const GROUPS: u32 = ${groups}u;
+const THREADS: u32 = ${KMEANS_WORKGROUP}u;
+
+${PARAMS}
+
+${bindingsWgsl(kmeansInitBindings(heads))}
+
+${perHeadAccessorWgsl("keys", heads)}
+
+var<workgroup> squares: array<f32, THREADS>;
+
+@compute @workgroup_size(${KMEANS_WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let group = wid.x;
+  let head = wid.y;
+  var total = vec4<f32>(0.0);
+  if (lid.x < D4) {
+    let seed = seeds[head * GROUPS + group];
+    total = keysAt(head, (params.rowOffset + seed) * D4 + lid.x);
+  }
+${normalizeWgsl(false)}
+}
+`;
+}
+
+/** Kernel 2: router[head][group] = Σ block partials / |Σ|; grid (groups, heads). */
+export function kmeansUpdateWgsl(config: { headDim: number; groups: number }): string {
+  const { headDim, groups } = config;
+  const columns = headDim / 4;
+  if (columns > KMEANS_WORKGROUP) {
+    throw new RangeError(`moga: head dimension ${headDim} must be ≤ ${4 * KMEANS_WORKGROUP}`);
+  }
+  const rows = Math.floor(KMEANS_WORKGROUP / columns);
+  return /* wgsl */ `
+const D4: u32 = ${columns}u;
+const GROUPS: u32 = ${groups}u;
+const THREADS: u32 = ${KMEANS_WORKGROUP}u;
+const ROWS: u32 = ${rows}u;
+
+${PARAMS}
+
+${bindingsWgsl(KMEANS_UPDATE_BINDINGS)}
+
+var<workgroup> rowSums: array<vec4<f32>, ROWS * D4>;
+var<workgroup> squares: array<f32, THREADS>;
+
+@compute @workgroup_size(${KMEANS_WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let group = wid.x;
+  let head = wid.y;
+  let row = lid.x / D4;
+  let column = lid.x % D4;
+  if (row < ROWS) {
+    var sum = vec4<f32>(0.0);
+    for (var block = row; block < params.blocks; block += ROWS) {
+      sum += partials[((head * params.blocks + block) * GROUPS + group) * D4 + column];
+    }
+    rowSums[lid.x] = sum;
+  }
+  workgroupBarrier();
+  var total = vec4<f32>(0.0);
+  if (lid.x < D4) {
+    for (var r = 0u; r < ROWS; r++) {
+      total += rowSums[r * D4 + lid.x];
     }
   }
+${normalizeWgsl(true)}
 }
 `;
 }

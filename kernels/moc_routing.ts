@@ -1,23 +1,25 @@
 /**
- * MoC routing on the GPU (docs/methods.md, "Mixture of Contexts"): per head, chunk pooling
- * (kernels/chunk_pool_wgsl.ts) then scores and top-k (kernels/chunk_scores_topk_wgsl.ts), all
- * heads in one compute pass; the selections are read back and the form is built on the CPU.
- * Gives the same selections as methods/routing/moc_reference.ts wherever f32 and f64 scores
- * order the candidates alike.
+ * MoC routing on the GPU (docs/methods.md, "Mixture of Contexts"): chunk pooling
+ * (kernels/chunk_pool_wgsl.ts) then scores and top-k (kernels/chunk_scores_topk_wgsl.ts), each
+ * one dispatch for every head of a batch (kernels/head_bindings.ts), nothing read back between;
+ * the selections are read back and the form is built on the CPU. Gives the same selections as
+ * methods/routing/moc_reference.ts wherever f32 and f64 scores order the candidates alike.
  *
  * @module
  */
 import { bindingKinds, bindNamed } from "../gpu/bindings.ts";
 import type { CompiledPipeline, GpuRuntime } from "../gpu/runtime.ts";
 import { dispatchGrid } from "./attention.ts";
-import { CHUNK_POOL_BINDINGS, chunkPoolWgsl } from "./chunk_pool_wgsl.ts";
+import { CHUNK_POOL_OTHER_STORAGE, chunkPoolBindings, chunkPoolWgsl } from "./chunk_pool_wgsl.ts";
 import {
-  CHUNK_SCORES_BINDINGS,
+  CHUNK_SCORES_OTHER_STORAGE,
   CHUNK_SCORES_WORKGROUP,
+  chunkScoresBindings,
   chunkScoresTopkWgsl,
 } from "./chunk_scores_topk_wgsl.ts";
+import { batches, headsPerDispatch } from "./head_bindings.ts";
 import type { GpuQkv } from "../gpu/upload_qkv.ts";
-import { readUint32, type RoutingProgram } from "./routing_program.ts";
+import { readUint32, type RoutingProgram, type RoutingStep } from "./routing_program.ts";
 import {
   type MocChunks,
   mocQueryChunks,
@@ -40,38 +42,73 @@ export interface MocGpuOptions {
   headDim: number;
 }
 
-interface HeadWork {
-  pool: GPUBindGroup;
-  scores: GPUBindGroup;
+/** Stage names of the MoC routing steps (the keys of the record's routing stages). */
+export const MOC_STAGES = { pool: "chunk-pool", scores: "scores-topk" } as const;
+
+/** One batch of heads: its pipelines, bind groups and selections buffer. */
+interface BatchWork {
+  heads: number;
+  pool: { pipeline: GPUComputePipeline; group: GPUBindGroup };
+  scores: { pipeline: GPUComputePipeline; group: GPUBindGroup };
   chosen: GPUBuffer;
 }
 
-/** A compiled MoC routing: pipelines, per-head bind groups, grid sizes and owned buffers. */
-interface MocRoutingParts {
-  compileMs: number;
-  k: number;
-  chunks: number;
-  scoresGrid: [number, number];
-  pool: GPUComputePipeline;
-  scores: GPUComputePipeline;
-  heads: HeadWork[];
-  buffers: GPUBuffer[];
-}
-
-/** MoC's routing program: pooling and top-k for every requested head. */
+/** MoC's routing program: pooling, then scores and top-k, every head of a batch a dispatch. */
 export class MocGpuRouting implements RoutingProgram {
-  /** Compilation time of both pipelines, ms. */
+  /** Compilation time of the pipelines, ms. */
   readonly compileMs: number;
+  /** Pooling, then scoring. */
+  readonly steps: readonly RoutingStep[];
   readonly #runtime: GpuRuntime;
-  readonly #parts: MocRoutingParts;
+  readonly #k: number;
+  readonly #videoTokens: number;
+  readonly #batches: BatchWork[];
+  readonly #buffers: GPUBuffer[];
 
-  private constructor(runtime: GpuRuntime, parts: MocRoutingParts) {
+  private constructor(
+    runtime: GpuRuntime,
+    parts: {
+      compileMs: number;
+      k: number;
+      chunks: number;
+      videoTokens: number;
+      scoresGrid: [number, number];
+      batches: BatchWork[];
+      buffers: GPUBuffer[];
+    },
+  ) {
     this.#runtime = runtime;
     this.compileMs = parts.compileMs;
-    this.#parts = parts;
+    this.#k = parts.k;
+    this.#videoTokens = parts.videoTokens;
+    this.#batches = parts.batches;
+    this.#buffers = parts.buffers;
+    const work = parts.batches;
+    this.steps = [
+      {
+        stage: MOC_STAGES.pool,
+        encode(pass) {
+          for (const batch of work) {
+            pass.setPipeline(batch.pool.pipeline);
+            pass.setBindGroup(0, batch.pool.group);
+            pass.dispatchWorkgroups(parts.chunks, batch.heads);
+          }
+        },
+      },
+      {
+        stage: MOC_STAGES.scores,
+        encode(pass) {
+          for (const batch of work) {
+            pass.setPipeline(batch.scores.pipeline);
+            pass.setBindGroup(0, batch.scores.group);
+            pass.dispatchWorkgroups(...parts.scoresGrid, batch.heads);
+          }
+        },
+      },
+    ];
   }
 
-  /** Compiles the kernels and binds every head's buffers. */
+  /** Compiles the kernels and binds every batch of heads. */
   static async create(runtime: GpuRuntime, options: MocGpuOptions): Promise<MocGpuRouting> {
     const { chunks, k, inputs, heads, headDim } = options;
     const limit = runtime.device.limits.maxComputeWorkgroupsPerDimension;
@@ -79,11 +116,6 @@ export class MocGpuRouting implements RoutingProgram {
     if (chunkCount > limit) {
       throw new RangeError(`moc: ${chunkCount} chunks exceed ${limit} workgroups a dimension`);
     }
-    const { pool, scores } = await compilePipelines(runtime, {
-      headDim,
-      precision: inputs.precision,
-      k,
-    });
     const videoTokens = mocVideoTokens(chunks);
     const scoresGrid = dispatchGrid(Math.ceil(videoTokens / CHUNK_SCORES_WORKGROUP), limit);
     const buffers: GPUBuffer[] = [];
@@ -101,82 +133,100 @@ export class MocGpuRouting implements RoutingProgram {
         new Uint32Array([chunks.videoStart, chunkCount, videoTokens, scoresGrid[0]]),
       ),
     );
-    const work = heads.map((h): HeadWork => {
-      const descriptors = own(runtime.buffer(`moc-descriptors[${h}]`, chunkCount * headDim * 4));
-      const chosen = own(runtime.buffer(`moc-chosen[${h}]`, videoTokens * k * 4));
-      return {
-        pool: bindNamed(runtime, pool.pipeline, CHUNK_POOL_BINDINGS, {
-          keys: inputs.k[h],
-          chunkStart,
-          descriptors,
-          params: poolParams,
-        }),
-        scores: bindNamed(runtime, scores.pipeline, CHUNK_SCORES_BINDINGS, {
-          queries: inputs.q[h],
-          descriptors,
-          queryChunk,
-          anchorFirst,
-          candidateResume,
-          chosen,
-          params: scoresParams,
-        }),
-        chosen,
-      };
+    const size = headsPerDispatch(runtime.device, {
+      perHead: 1,
+      others: Math.max(CHUNK_POOL_OTHER_STORAGE, CHUNK_SCORES_OTHER_STORAGE),
     });
+    let compileMs = 0;
+    const work: BatchWork[] = [];
+    for (const batch of batches(heads, size)) {
+      const { pool, scores } = await compilePipelines(runtime, {
+        headDim,
+        precision: inputs.precision,
+        k,
+        heads: batch.length,
+      });
+      compileMs += pool.compileMs + scores.compileMs;
+      const descriptors = own(
+        runtime.buffer("moc-descriptors", batch.length * chunkCount * headDim * 4),
+      );
+      const chosen = own(runtime.buffer("moc-chosen", batch.length * videoTokens * k * 4));
+      const named = (prefix: string, tensors: GPUBuffer[]) =>
+        Object.fromEntries(batch.map((h, i) => [`${prefix}${i}`, tensors[h]])) as Record<
+          string,
+          GPUBuffer
+        >;
+      work.push({
+        heads: batch.length,
+        pool: {
+          pipeline: pool.pipeline,
+          group: bindNamed(runtime, pool.pipeline, chunkPoolBindings(batch.length), {
+            ...named("keys", inputs.k),
+            chunkStart,
+            descriptors,
+            params: poolParams,
+          }),
+        },
+        scores: {
+          pipeline: scores.pipeline,
+          group: bindNamed(runtime, scores.pipeline, chunkScoresBindings(batch.length), {
+            ...named("queries", inputs.q),
+            descriptors,
+            queryChunk,
+            anchorFirst,
+            candidateResume,
+            chosen,
+            params: scoresParams,
+          }),
+        },
+        chosen,
+      });
+    }
     return new MocGpuRouting(runtime, {
-      compileMs: pool.compileMs + scores.compileMs,
+      compileMs,
       k,
       chunks: chunkCount,
+      videoTokens,
       scoresGrid,
-      pool: pool.pipeline,
-      scores: scores.pipeline,
-      heads: work,
+      batches: work,
       buffers,
     });
-  }
-
-  /** Encodes pooling then scoring for every head. */
-  encode(pass: GPUComputePassEncoder): void {
-    for (const head of this.#parts.heads) {
-      pass.setPipeline(this.#parts.pool);
-      pass.setBindGroup(0, head.pool);
-      pass.dispatchWorkgroups(this.#parts.chunks);
-      pass.setPipeline(this.#parts.scores);
-      pass.setBindGroup(0, head.scores);
-      pass.dispatchWorkgroups(...this.#parts.scoresGrid);
-    }
   }
 
   /** The selections of the last run, one per head in the order asked for. */
   async read(): Promise<MocSelection[]> {
     const selections: MocSelection[] = [];
-    for (const head of this.#parts.heads) {
-      selections.push({ k: this.#parts.k, chosen: await readUint32(this.#runtime, head.chosen) });
+    const perHead = this.#videoTokens * this.#k;
+    for (const batch of this.#batches) {
+      const chosen = await readUint32(this.#runtime, batch.chosen);
+      for (let h = 0; h < batch.heads; h++) {
+        selections.push({ k: this.#k, chosen: chosen.slice(h * perHead, (h + 1) * perHead) });
+      }
     }
     return selections;
   }
 
   /** Frees the program's buffers (not the inputs). */
   release(): void {
-    this.#runtime.release(this.#parts.buffers);
+    this.#runtime.release(this.#buffers);
   }
 }
 
 /** Compiles (or takes from the runtime's cache) the pooling and the scoring/top-k pipelines. */
 async function compilePipelines(
   runtime: GpuRuntime,
-  config: { headDim: number; precision: "f32" | "f16"; k: number },
+  config: { headDim: number; precision: "f32" | "f16"; k: number; heads: number },
 ): Promise<{ pool: CompiledPipeline; scores: CompiledPipeline }> {
-  const { headDim, precision, k } = config;
+  const { headDim, precision, k, heads } = config;
   const pool = await runtime.pipeline(
-    `moc-chunk-pool:d${headDim}:${precision}`,
-    chunkPoolWgsl({ headDim, precision }),
-    bindingKinds(CHUNK_POOL_BINDINGS),
+    `moc-chunk-pool:d${headDim}:${precision}:h${heads}`,
+    chunkPoolWgsl({ headDim, precision, heads }),
+    bindingKinds(chunkPoolBindings(heads)),
   );
   const scores = await runtime.pipeline(
-    `moc-chunk-scores-topk:d${headDim}:${precision}:k${k}`,
-    chunkScoresTopkWgsl({ headDim, precision, k }),
-    bindingKinds(CHUNK_SCORES_BINDINGS),
+    `moc-chunk-scores-topk:d${headDim}:${precision}:k${k}:h${heads}`,
+    chunkScoresTopkWgsl({ headDim, precision, k, heads }),
+    bindingKinds(chunkScoresBindings(heads)),
   );
   return { pool, scores };
 }

@@ -1,38 +1,45 @@
 /**
- * MoGA routing on the GPU (docs/methods.md, "Mixture-of-Groups Attention"): per head, the seeded
- * spherical k-means that builds the default router (initialisation, then `iters` rounds of router
- * pass → stable group sort → centroid update), the final router pass (group and gate of every
- * routed token) and the stable counting sort that gives the group-sorted order, all heads in one
- * compute pass. With a given router the k-means is skipped. Rules: kernels/moga_groups.ts;
- * float64 twin: methods/routing/moga_reference.ts.
+ * MoGA routing on the GPU (docs/methods.md, "Mixture-of-Groups Attention"): the seeded spherical
+ * k-means that builds the default router (initialisation, then `iters` rounds of assignment with
+ * per-block key sums → centroid update), the final router pass (group, gate and in-block rank of
+ * every routed token) and the stable counting sort that gives the group-sorted order. Every
+ * dispatch covers every head of a batch (as many heads as the device's storage bindings allow,
+ * kernels/head_bindings.ts): 1 + 2·iters + 3 dispatches a batch, nothing read back between them.
+ * With a given router the k-means is skipped. Rules: kernels/moga_groups.ts; float64 twin:
+ * methods/routing/moga_reference.ts.
  *
  * @module
  */
 import { type Binding, bindingKinds, bindNamed } from "../gpu/bindings.ts";
 import type { GpuRuntime } from "../gpu/runtime.ts";
-import { dispatchGrid } from "./attention.ts";
 import {
   GROUP_BLOCK_SCAN_BINDINGS,
-  GROUP_HISTOGRAM_BINDINGS,
-  GROUP_OFFSETS_BINDINGS,
   GROUP_SCATTER_BINDINGS,
   groupBlockScanWgsl,
-  groupHistogramWgsl,
-  groupOffsetsWgsl,
   groupScatterWgsl,
-  SORT_BLOCK,
-  SORT_WORKGROUP,
 } from "./group_sort_wgsl.ts";
+import { batches, headsPerDispatch } from "./head_bindings.ts";
 import {
-  KMEANS_NORMALIZE_BINDINGS,
-  KMEANS_PARTIAL_BINDINGS,
-  KMEANS_SPLITS,
-  kmeansNormalizeWgsl,
-  kmeansPartialSumsWgsl,
+  KMEANS_INIT_OTHER_STORAGE,
+  KMEANS_UPDATE_BINDINGS,
+  kmeansInitBindings,
+  kmeansInitWgsl,
+  kmeansUpdateWgsl,
 } from "./kmeans_update_wgsl.ts";
-import { ROUTER_BINDINGS, ROUTER_WORKGROUP, routerLogitsWgsl } from "./router_logits_wgsl.ts";
+import {
+  ROUTE_BLOCK,
+  ROUTER_OTHER_STORAGE,
+  routerBindings,
+  routerLogitsWgsl,
+  type RouterVariant,
+} from "./router_logits_wgsl.ts";
 import type { GpuQkv } from "../gpu/upload_qkv.ts";
-import { readFloat32, readUint32, type RoutingProgram } from "./routing_program.ts";
+import {
+  readFloat32,
+  readUint32,
+  type RoutingProgram,
+  type RoutingStep,
+} from "./routing_program.ts";
 import type { MogaRouting, RoutedRange } from "./moga_groups.ts";
 
 /** The router: k-means from per-head seed tokens, or given weights [G, d] for every head. */
@@ -54,333 +61,353 @@ export interface MogaGpuOptions {
   headDim: number;
 }
 
-/** The k-means bind groups of one head: initialisation and update, each partial sums then normalise. */
-interface KmeansWork {
-  initPartial: GPUBindGroup;
-  initNormalize: GPUBindGroup;
-  updatePartial: GPUBindGroup;
-  updateNormalize: GPUBindGroup;
-}
+/** Stage names of the MoGA routing steps (the keys of the record's routing stages). */
+export const MOGA_STAGES = {
+  init: "kmeans-init",
+  assign: "kmeans-assign",
+  update: "kmeans-update",
+  route: "route",
+  scan: "sort-scan",
+  scatter: "sort-scatter",
+} as const;
 
-interface HeadWork {
-  kmeans: KmeansWork | null;
-  route: GPUBindGroup;
-  histogram: GPUBindGroup;
-  blockScan: GPUBindGroup;
-  groupOffsets: GPUBindGroup;
-  scatter: GPUBindGroup;
-  assignment: GPUBuffer;
-  gate: GPUBuffer;
-  permutation: GPUBuffer;
-  offsets: GPUBuffer;
-}
-
+/** The pipelines of one batch size (heads bound a dispatch). */
 interface Pipelines {
-  partial: GPUComputePipeline;
-  normalize: GPUComputePipeline;
+  init: GPUComputePipeline;
+  accumulate: GPUComputePipeline;
+  update: GPUComputePipeline;
   route: GPUComputePipeline;
-  histogram: GPUComputePipeline;
-  blockScan: GPUComputePipeline;
-  groupOffsets: GPUComputePipeline;
+  scan: GPUComputePipeline;
   scatter: GPUComputePipeline;
 }
 
-/** A compiled MoGA routing: pipelines, per-head bind groups, grid sizes and owned buffers. */
-interface MogaRoutingParts {
-  compileMs: number;
-  groups: number;
-  iters: number;
-  routerGrid: [number, number];
-  sortGroups: number;
+/** One batch of heads: its bind groups, grids and the outputs read back. */
+interface BatchWork {
+  heads: number;
+  kmeans: { init: GPUBindGroup; accumulate: GPUBindGroup; update: GPUBindGroup } | null;
+  route: GPUBindGroup;
+  scan: GPUBindGroup;
+  scatter: GPUBindGroup;
+  outputs: { assignment: GPUBuffer; gate: GPUBuffer; permutation: GPUBuffer; offsets: GPUBuffer };
   pipelines: Pipelines;
-  heads: HeadWork[];
-  buffers: GPUBuffer[];
 }
 
 /** MoGA's routing program for every requested head. */
 export class MogaGpuRouting implements RoutingProgram {
   /** Compilation time of the pipelines, ms. */
   readonly compileMs: number;
+  /** The dispatches in run order, by stage. */
+  readonly steps: readonly RoutingStep[];
   readonly #runtime: GpuRuntime;
-  readonly #parts: MogaRoutingParts;
+  readonly #groups: number;
+  readonly #count: number;
+  readonly #batches: BatchWork[];
+  readonly #buffers: GPUBuffer[];
 
-  private constructor(runtime: GpuRuntime, parts: MogaRoutingParts) {
+  private constructor(
+    runtime: GpuRuntime,
+    parts: {
+      compileMs: number;
+      groups: number;
+      count: number;
+      iters: number;
+      batches: BatchWork[];
+      buffers: GPUBuffer[];
+    },
+  ) {
     this.#runtime = runtime;
     this.compileMs = parts.compileMs;
-    this.#parts = parts;
+    this.#groups = parts.groups;
+    this.#count = parts.count;
+    this.#batches = parts.batches;
+    this.#buffers = parts.buffers;
+    this.steps = routingSteps(parts.batches, {
+      groups: parts.groups,
+      blocks: Math.ceil(parts.count / ROUTE_BLOCK),
+      iters: parts.batches[0]?.kmeans ? parts.iters : 0,
+    });
   }
 
-  /** Compiles the kernels and binds every head's buffers. */
+  /** Compiles the kernels and binds every batch of heads. */
   static async create(runtime: GpuRuntime, options: MogaGpuOptions): Promise<MogaGpuRouting> {
     const { routed, router, inputs, heads, headDim } = options;
     const groups = "seeds" in router ? router.seeds[0].length : router.groups;
-    const compiled = await compilePipelines(runtime, {
-      headDim,
-      precision: inputs.precision,
-      groups,
-    });
+    const blocks = Math.ceil(routed.count / ROUTE_BLOCK);
     const limit = runtime.device.limits.maxComputeWorkgroupsPerDimension;
-    const routerGrid = dispatchGrid(Math.ceil(routed.count / ROUTER_WORKGROUP), limit);
-    const blocks = Math.ceil(routed.count / SORT_BLOCK);
+    if (blocks > limit) {
+      throw new RangeError(
+        `moga: ${routed.count} routed tokens need ${blocks} router blocks, over ${limit}`,
+      );
+    }
+    const size = headsPerDispatch(runtime.device, {
+      perHead: 1,
+      others: Math.max(ROUTER_OTHER_STORAGE.route, KMEANS_INIT_OTHER_STORAGE),
+    });
     const buffers: GPUBuffer[] = [];
     const own = (b: GPUBuffer) => (buffers.push(b), b);
-    const shared = sharedBuffers(runtime, own, { routed, router, groups, routerGrid, blocks });
-    const sizes = { routed: routed.count, groups, blocks, headDim };
-    const work = heads.map((h, index): HeadWork => {
-      const seeds = "seeds" in router ? router.seeds[index] : null;
-      const head = headBuffers(runtime, own, { head: h, sizes, seeds, shared });
-      return bindHead(runtime, compiled.pipelines, { keys: inputs.k[h], head, shared });
-    });
+    const shared = sharedBuffers(runtime, own, { routed, router, groups, headDim });
+    const compiled = new Map<number, Promise<{ pipelines: Pipelines; compileMs: number }>>();
+    const work: BatchWork[] = [];
+    let compileMs = 0;
+    let first = 0;
+    for (const batch of batches(heads, size)) {
+      if (!compiled.has(batch.length)) {
+        compiled.set(
+          batch.length,
+          compilePipelines(runtime, {
+            headDim,
+            precision: inputs.precision,
+            groups,
+            heads: batch.length,
+          }),
+        );
+        compileMs += (await compiled.get(batch.length)!).compileMs;
+      }
+      const { pipelines } = await compiled.get(batch.length)!;
+      const seeds = "seeds" in router ? router.seeds.slice(first, first + batch.length) : null;
+      first += batch.length;
+      const keys = batch.map((h) => inputs.k[h]);
+      work.push(bindBatch(runtime, own, { pipelines, keys, seeds, shared, groups, headDim }));
+    }
     return new MogaGpuRouting(runtime, {
-      compileMs: compiled.compileMs,
+      compileMs,
       groups,
+      count: routed.count,
       iters: "seeds" in router ? router.iters : 0,
-      routerGrid,
-      sortGroups: Math.ceil(blocks / SORT_WORKGROUP),
-      pipelines: compiled.pipelines,
-      heads: work,
+      batches: work,
       buffers,
     });
-  }
-
-  #dispatch(
-    pass: GPUComputePassEncoder,
-    pipeline: GPUComputePipeline,
-    group: GPUBindGroup,
-    grid: [number, number?],
-  ): void {
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(...grid);
-  }
-
-  #centroids(pass: GPUComputePassEncoder, partial: GPUBindGroup, normalize: GPUBindGroup): void {
-    this.#dispatch(pass, this.#parts.pipelines.partial, partial, [
-      KMEANS_SPLITS,
-      this.#parts.groups,
-    ]);
-    this.#dispatch(pass, this.#parts.pipelines.normalize, normalize, [this.#parts.groups]);
-  }
-
-  #routeAndSort(pass: GPUComputePassEncoder, head: HeadWork): void {
-    const p = this.#parts.pipelines;
-    this.#dispatch(pass, p.route, head.route, this.#parts.routerGrid);
-    this.#dispatch(pass, p.histogram, head.histogram, [this.#parts.sortGroups]);
-    this.#dispatch(pass, p.blockScan, head.blockScan, [this.#parts.groups]);
-    this.#dispatch(pass, p.groupOffsets, head.groupOffsets, [1]);
-    this.#dispatch(pass, p.scatter, head.scatter, [this.#parts.sortGroups]);
-  }
-
-  /** Encodes k-means (when the router is built), the router pass and the sort, every head. */
-  encode(pass: GPUComputePassEncoder): void {
-    for (const head of this.#parts.heads) {
-      if (head.kmeans) {
-        this.#centroids(pass, head.kmeans.initPartial, head.kmeans.initNormalize);
-        for (let iter = 0; iter < this.#parts.iters; iter++) {
-          this.#routeAndSort(pass, head);
-          this.#centroids(pass, head.kmeans.updatePartial, head.kmeans.updateNormalize);
-        }
-      }
-      this.#routeAndSort(pass, head);
-    }
   }
 
   /** The routings of the last run, one per head in the order asked for. */
   async read(): Promise<MogaRouting[]> {
     const routings: MogaRouting[] = [];
-    for (const head of this.#parts.heads) {
-      routings.push({
-        groups: this.#parts.groups,
-        assignment: await readUint32(this.#runtime, head.assignment),
-        gate: await readFloat32(this.#runtime, head.gate),
-        permutation: await readUint32(this.#runtime, head.permutation),
-        groupOffsets: await readUint32(this.#runtime, head.offsets),
-      });
+    const count = this.#count;
+    const groups = this.#groups;
+    for (const batch of this.#batches) {
+      const { assignment, gate, permutation, offsets } = batch.outputs;
+      const read = {
+        assignment: await readUint32(this.#runtime, assignment),
+        gate: await readFloat32(this.#runtime, gate),
+        permutation: await readUint32(this.#runtime, permutation),
+        offsets: await readUint32(this.#runtime, offsets),
+      };
+      for (let h = 0; h < batch.heads; h++) {
+        routings.push({
+          groups,
+          assignment: read.assignment.slice(h * count, (h + 1) * count),
+          gate: read.gate.slice(h * count, (h + 1) * count),
+          permutation: read.permutation.slice(h * count, (h + 1) * count),
+          groupOffsets: read.offsets.slice(h * (groups + 1), (h + 1) * (groups + 1)),
+        });
+      }
     }
     return routings;
   }
 
   /** Frees the program's buffers (not the inputs). */
   release(): void {
-    this.#runtime.release(this.#parts.buffers);
+    this.#runtime.release(this.#buffers);
   }
 }
 
-/** Compiles (or takes from the runtime's cache) the seven MoGA pipelines. */
+/** The steps of a run: k-means init, `iters` rounds of assign + update, route, scan, scatter. */
+function routingSteps(
+  work: BatchWork[],
+  sizes: { groups: number; blocks: number; iters: number },
+): RoutingStep[] {
+  const { groups, blocks, iters } = sizes;
+  const step = (
+    stage: string,
+    pick: (batch: BatchWork) => [GPUComputePipeline, GPUBindGroup],
+    grid: (batch: BatchWork) => [number, number],
+  ): RoutingStep => ({
+    stage,
+    encode(pass) {
+      for (const batch of work) {
+        const [pipeline, group] = pick(batch);
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(...grid(batch));
+      }
+    },
+  });
+  const perGroup = (batch: BatchWork): [number, number] => [groups, batch.heads];
+  const perBlock = (batch: BatchWork): [number, number] => [blocks, batch.heads];
+  const steps: RoutingStep[] = [];
+  if (work[0]?.kmeans) {
+    steps.push(step(MOGA_STAGES.init, (b) => [b.pipelines.init, b.kmeans!.init], perGroup));
+    for (let iter = 0; iter < iters; iter++) {
+      steps.push(
+        step(MOGA_STAGES.assign, (b) => [b.pipelines.accumulate, b.kmeans!.accumulate], perBlock),
+        step(MOGA_STAGES.update, (b) => [b.pipelines.update, b.kmeans!.update], perGroup),
+      );
+    }
+  }
+  steps.push(
+    step(MOGA_STAGES.route, (b) => [b.pipelines.route, b.route], perBlock),
+    step(MOGA_STAGES.scan, (b) => [b.pipelines.scan, b.scan], perGroup),
+    step(MOGA_STAGES.scatter, (b) => [b.pipelines.scatter, b.scatter], perBlock),
+  );
+  return steps;
+}
+
+/** Compiles (or takes from the runtime's cache) the six MoGA pipelines for `heads` a dispatch. */
 async function compilePipelines(
   runtime: GpuRuntime,
-  config: { headDim: number; precision: "f32" | "f16"; groups: number },
+  config: { headDim: number; precision: "f32" | "f16"; groups: number; heads: number },
 ): Promise<{ pipelines: Pipelines; compileMs: number }> {
-  const { headDim, precision, groups } = config;
-  const keyOf = (name: string) => `moga-${name}:d${headDim}:${precision}:g${groups}`;
+  const { headDim, precision, groups, heads } = config;
+  const keyOf = (name: string) => `moga-${name}:d${headDim}:${precision}:g${groups}:h${heads}`;
   const compile = (name: string, code: string, bindings: readonly Binding[]) =>
     runtime.pipeline(keyOf(name), code, bindingKinds(bindings));
+  const router = (variant: RouterVariant) =>
+    compile(
+      `router-${variant}`,
+      routerLogitsWgsl({ variant, headDim, precision, groups, heads }),
+      routerBindings(variant, heads),
+    );
   const compiled = await Promise.all([
     compile(
-      "kmeans-partial",
-      kmeansPartialSumsWgsl({ headDim, precision }),
-      KMEANS_PARTIAL_BINDINGS,
+      "kmeans-init",
+      kmeansInitWgsl({ headDim, precision, groups, heads }),
+      kmeansInitBindings(heads),
     ),
-    compile("kmeans-normalize", kmeansNormalizeWgsl(headDim), KMEANS_NORMALIZE_BINDINGS),
-    compile("router", routerLogitsWgsl({ headDim, precision, groups }), ROUTER_BINDINGS),
-    compile("histogram", groupHistogramWgsl(groups), GROUP_HISTOGRAM_BINDINGS),
-    compile("block-scan", groupBlockScanWgsl(groups), GROUP_BLOCK_SCAN_BINDINGS),
-    compile("offsets", groupOffsetsWgsl(groups), GROUP_OFFSETS_BINDINGS),
-    compile("scatter", groupScatterWgsl(groups), GROUP_SCATTER_BINDINGS),
+    router("accumulate"),
+    compile("kmeans-update", kmeansUpdateWgsl({ headDim, groups }), KMEANS_UPDATE_BINDINGS),
+    router("route"),
+    compile("sort-scan", groupBlockScanWgsl(groups), GROUP_BLOCK_SCAN_BINDINGS),
+    compile("sort-scatter", groupScatterWgsl(groups), GROUP_SCATTER_BINDINGS),
   ]);
-  const [partial, normalize, route, histogram, blockScan, groupOffsets, scatter] = compiled.map(
-    (c) => c.pipeline,
-  );
+  const [init, accumulate, update, route, scan, scatter] = compiled.map((c) => c.pipeline);
   return {
-    pipelines: { partial, normalize, route, histogram, blockScan, groupOffsets, scatter },
+    pipelines: { init, accumulate, update, route, scan, scatter },
     compileMs: compiled.reduce((sum, c) => sum + c.compileMs, 0),
   };
 }
 
-/** Buffers every head shares: the uniforms, the seed offsets and a given router's weights. */
+/** Buffers every batch shares: the uniforms and a given router's weights. */
 interface SharedBuffers {
+  /** Router kernel params: count, rowOffset, blocks, routerStride (vec4s a head). */
   routerParams: GPUBuffer;
+  /** K-means params: count, rowOffset, blocks. */
+  kmeansParams: GPUBuffer;
+  /** Sort params: count, blocks. */
   sortParams: GPUBuffer;
-  initParams: GPUBuffer;
-  updateParams: GPUBuffer;
-  seedOffsets: GPUBuffer;
   givenWeights: GPUBuffer | null;
+  count: number;
+  blocks: number;
 }
 
 function sharedBuffers(
   runtime: GpuRuntime,
   own: (buffer: GPUBuffer) => GPUBuffer,
-  config: {
-    routed: RoutedRange;
-    router: MogaGpuRouter;
-    groups: number;
-    routerGrid: [number, number];
-    blocks: number;
-  },
+  config: { routed: RoutedRange; router: MogaGpuRouter; groups: number; headDim: number },
 ): SharedBuffers {
-  const { routed, router, groups, routerGrid, blocks } = config;
+  const { routed, router, groups, headDim } = config;
+  const blocks = Math.ceil(routed.count / ROUTE_BLOCK);
   const uniform = (label: string, words: number[]) =>
     own(runtime.uniform(label, Uint32Array.from(words)));
+  const routerStride = "weights" in router ? 0 : groups * headDim / 4;
   return {
-    routerParams: uniform("moga-router-params", [routed.count, routed.start, routerGrid[0], 0]),
+    routerParams: uniform("moga-router-params", [routed.count, routed.start, blocks, routerStride]),
+    kmeansParams: uniform("moga-kmeans-params", [routed.count, routed.start, blocks, 0]),
     sortParams: uniform("moga-sort-params", [routed.count, blocks, 0, 0]),
-    initParams: uniform("moga-init-params", [routed.start, 0, 0, 0]),
-    updateParams: uniform("moga-update-params", [routed.start, 1, 0, 0]),
-    seedOffsets: own(
-      runtime.upload("moga-seed-offsets", Uint32Array.from({ length: groups + 1 }, (_, g) => g)),
-    ),
     givenWeights: "weights" in router ? own(runtime.upload("moga-router", router.weights)) : null,
+    count: routed.count,
+    blocks,
   };
 }
 
-/** One head's own buffers; `seeds` and `partials` only when the router is k-means. */
-interface HeadBuffers {
-  weights: GPUBuffer;
-  assignment: GPUBuffer;
-  gate: GPUBuffer;
-  counts: GPUBuffer;
-  totals: GPUBuffer;
-  offsets: GPUBuffer;
-  permutation: GPUBuffer;
-  kmeans: { seeds: GPUBuffer; partials: GPUBuffer } | null;
-}
-
-function headBuffers(
+/** One batch's buffers and bind groups; the k-means ones only when `seeds` are given. */
+function bindBatch(
   runtime: GpuRuntime,
   own: (buffer: GPUBuffer) => GPUBuffer,
   config: {
-    head: number;
-    sizes: { routed: number; groups: number; blocks: number; headDim: number };
-    seeds: Uint32Array | null;
+    pipelines: Pipelines;
+    keys: GPUBuffer[];
+    seeds: Uint32Array[] | null;
     shared: SharedBuffers;
+    groups: number;
+    headDim: number;
   },
-): HeadBuffers {
-  const { head: h, seeds, shared } = config;
-  const { routed, groups, blocks, headDim } = config.sizes;
-  const buffer = (name: string, bytes: number) => own(runtime.buffer(`moga-${name}[${h}]`, bytes));
-  return {
-    weights: shared.givenWeights ?? buffer("router", groups * headDim * 4),
-    assignment: buffer("assignment", routed * 4),
-    gate: buffer("gate", routed * 4),
-    counts: buffer("counts", blocks * groups * 4),
-    totals: buffer("group-totals", groups * 4),
-    offsets: buffer("offsets", (groups + 1) * 4),
-    permutation: buffer("permutation", routed * 4),
-    kmeans: seeds === null ? null : {
-      seeds: own(runtime.upload(`moga-seeds[${h}]`, seeds)),
-      partials: buffer("partials", groups * KMEANS_SPLITS * headDim * 4),
-    },
-  };
-}
-
-/** The bind groups of one head, every buffer given by its WGSL name. */
-function bindHead(
-  runtime: GpuRuntime,
-  pipelines: Pipelines,
-  config: { keys: GPUBuffer; head: HeadBuffers; shared: SharedBuffers },
-): HeadWork {
-  const { keys, head, shared } = config;
-  const { weights, assignment, gate, counts, totals, offsets, permutation } = head;
-  const { routerParams, sortParams } = shared;
-  let kmeans: KmeansWork | null = null;
-  if (head.kmeans !== null) {
-    const { seeds, partials } = head.kmeans;
-    const { seedOffsets, initParams, updateParams } = shared;
-    const partial = (members: GPUBuffer, offsets: GPUBuffer, params: GPUBuffer) =>
-      bindNamed(runtime, pipelines.partial, KMEANS_PARTIAL_BINDINGS, {
-        keys,
-        members,
-        offsets,
-        partials,
-        params,
-      });
-    const normalize = (offsets: GPUBuffer, params: GPUBuffer) =>
-      bindNamed(runtime, pipelines.normalize, KMEANS_NORMALIZE_BINDINGS, {
-        partials,
-        offsets,
-        router: weights,
-        params,
-      });
+): BatchWork {
+  const { pipelines, keys, seeds, shared, groups, headDim } = config;
+  const { count, blocks, routerParams, kmeansParams, sortParams } = shared;
+  const heads = keys.length;
+  const buffer = (name: string, bytes: number) => own(runtime.buffer(`moga-${name}`, bytes));
+  const router = shared.givenWeights ?? buffer("router", heads * groups * headDim * 4);
+  const assignment = buffer("assignment", heads * count * 4);
+  const gate = buffer("gate", heads * count * 4);
+  const ranks = buffer("ranks", heads * count * 4);
+  const counts = buffer("counts", heads * blocks * groups * 4);
+  const groupTotals = buffer("group-totals", heads * groups * 4);
+  const offsets = buffer("offsets", heads * (groups + 1) * 4);
+  const permutation = buffer("permutation", heads * count * 4);
+  const named = (prefix: string) =>
+    Object.fromEntries(keys.map((k, h) => [`${prefix}${h}`, k])) as Record<string, GPUBuffer>;
+  let kmeans: BatchWork["kmeans"] = null;
+  if (seeds !== null) {
+    const seedBuffer = own(runtime.upload("moga-seeds", concatUint32(seeds)));
+    const partials = buffer("partials", heads * blocks * groups * headDim * 4);
     kmeans = {
-      initPartial: partial(seeds, seedOffsets, initParams),
-      initNormalize: normalize(seedOffsets, initParams),
-      updatePartial: partial(permutation, offsets, updateParams),
-      updateNormalize: normalize(offsets, updateParams),
+      init: bindNamed(runtime, pipelines.init, kmeansInitBindings(heads), {
+        ...named("keys"),
+        seeds: seedBuffer,
+        router,
+        params: kmeansParams,
+      }),
+      accumulate: bindNamed(runtime, pipelines.accumulate, routerBindings("accumulate", heads), {
+        ...named("keys"),
+        router,
+        partials,
+        params: routerParams,
+      }),
+      update: bindNamed(runtime, pipelines.update, KMEANS_UPDATE_BINDINGS, {
+        partials,
+        router,
+        params: kmeansParams,
+      }),
     };
   }
   return {
+    heads,
     kmeans,
-    route: bindNamed(runtime, pipelines.route, ROUTER_BINDINGS, {
-      keys,
-      router: weights,
+    route: bindNamed(runtime, pipelines.route, routerBindings("route", heads), {
+      ...named("keys"),
+      router,
       assignment,
       gate,
+      ranks,
+      counts,
       params: routerParams,
     }),
-    histogram: bindNamed(runtime, pipelines.histogram, GROUP_HISTOGRAM_BINDINGS, {
-      assignment,
+    scan: bindNamed(runtime, pipelines.scan, GROUP_BLOCK_SCAN_BINDINGS, {
       counts,
+      groupTotals,
       params: sortParams,
-    }),
-    blockScan: bindNamed(runtime, pipelines.blockScan, GROUP_BLOCK_SCAN_BINDINGS, {
-      counts,
-      groupTotals: totals,
-      params: sortParams,
-    }),
-    groupOffsets: bindNamed(runtime, pipelines.groupOffsets, GROUP_OFFSETS_BINDINGS, {
-      groupTotals: totals,
-      offsets,
     }),
     scatter: bindNamed(runtime, pipelines.scatter, GROUP_SCATTER_BINDINGS, {
       assignment,
+      ranks,
       counts,
+      groupTotals,
       offsets,
       permutation,
       params: sortParams,
     }),
-    assignment,
-    gate,
-    permutation,
-    offsets,
+    outputs: { assignment, gate, permutation, offsets },
+    pipelines,
   };
+}
+
+/** The lists one after another. */
+function concatUint32(lists: Uint32Array[]): Uint32Array {
+  const all = new Uint32Array(lists.reduce((n, l) => n + l.length, 0));
+  let at = 0;
+  for (const list of lists) {
+    all.set(list, at);
+    at += list.length;
+  }
+  return all;
 }

@@ -1,71 +1,233 @@
 /**
- * WGSL of MoGA's router (docs/methods.md, "Mixture-of-Groups Attention"; arXiv 2510.18692): one
- * thread per routed token computes the G logits W·k, its group g = argmax (ties to the lower
- * group: a group wins only with a strictly higher logit) and its gate p(g|k) = softmax(logits)_g
- * = 1 / Σ_j exp(l_j − l_g). The same kernel is the assignment step of the k-means that builds
- * the default router, whose centroids are unit vectors (spherical k-means), so the router's
- * argmax is exactly the k-means assignment.
+ * WGSL of MoGA's router (docs/methods.md, "Mixture-of-Groups Attention"; arXiv 2510.18692), one
+ * workgroup per block of {@link ROUTE_BLOCK} routed tokens of one head, every head in one
+ * dispatch (kernels/head_bindings.ts). Each thread computes its token's G logits W·k and group
+ * g = argmax (ties to the lower group: a group wins only with a strictly higher logit); the
+ * workgroup then ranks each token among the block's earlier tokens of its group (the stable
+ * order). Two variants:
+ * - `route` also writes the gate p(g|k) = softmax(logits)_g = 1 / Σ_j exp(l_j − l_g), the rank
+ *   and the block's count per group (the input of the counting sort, kernels/group_sort_wgsl.ts);
+ * - `accumulate` is the assignment step of the spherical k-means that builds the default router:
+ *   it orders the block's tokens by group (stable) and writes the block's per-group key sums
+ *   (partials, summed over blocks by kernels/kmeans_update_wgsl.ts), so a k-means round needs no
+ *   global sort. The centroids are unit vectors, so the router's argmax is the k-means assignment.
  *
  * @module
  */
 import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
+import { perHeadAccessorWgsl, perHeadBindings } from "./head_bindings.ts";
 
-/** Threads per workgroup (one token each). */
-export const ROUTER_WORKGROUP = 64;
+/** Routed tokens per workgroup (one thread each); also the block of the counting sort. */
+export const ROUTE_BLOCK = 256;
 
-/** Group 0 layout: keys, router, assignment, gate, params. */
-export const ROUTER_BINDINGS = [
-  { name: "keys", kind: "read", type: "array<vec4<Stored>>" },
-  { name: "router", kind: "read", type: "array<vec4<f32>>" },
-  { name: "assignment", kind: "read_write", type: "array<u32>" },
-  { name: "gate", kind: "read_write", type: "array<f32>" },
-  { name: "params", kind: "uniform", type: "Params" },
-] as const satisfies readonly Binding[];
+/** Which outputs the router kernel writes. */
+export type RouterVariant = "route" | "accumulate";
 
-/** The router kernel for `groups` rows of `headDim` (a multiple of 4) columns. */
-export function routerLogitsWgsl(
-  config: { headDim: number; precision: "f32" | "f16"; groups: number },
-): string {
-  const { headDim, precision, groups } = config;
+/** Storage bindings besides the keys: router plus the variant's outputs. */
+export const ROUTER_OTHER_STORAGE: Readonly<Record<RouterVariant, number>> = {
+  route: 5,
+  accumulate: 2,
+};
+
+/** Group 0 layout of `variant` for `heads` key buffers: keys0…, router, outputs, params. */
+export function routerBindings(variant: RouterVariant, heads: number): Binding[] {
+  const outputs: Binding[] = variant === "route"
+    ? [
+      { name: "assignment", kind: "read_write", type: "array<u32>" },
+      { name: "gate", kind: "read_write", type: "array<f32>" },
+      { name: "ranks", kind: "read_write", type: "array<u32>" },
+      { name: "counts", kind: "read_write", type: "array<u32>" },
+    ]
+    : [{ name: "partials", kind: "read_write", type: "array<vec4<f32>>" }];
+  return [
+    ...perHeadBindings("keys", heads),
+    { name: "router", kind: "read", type: "array<vec4<f32>>" },
+    ...outputs,
+    { name: "params", kind: "uniform", type: "Params" },
+  ];
+}
+
+/** What the router kernel is compiled for. */
+export interface RouterKernelConfig {
+  /** Which outputs it writes. */
+  variant: RouterVariant;
+  /** Head dimension d (a multiple of 4). */
+  headDim: number;
+  /** Key storage precision. */
+  precision: "f32" | "f16";
+  /** Groups G. */
+  groups: number;
+  /** Key buffers bound (heads of one dispatch). */
+  heads: number;
+}
+
+/** The router kernel: grid (blocks, heads). */
+export function routerLogitsWgsl(config: RouterKernelConfig): string {
+  const { variant, headDim, precision, groups, heads } = config;
+  const route = variant === "route";
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
 alias Stored = ${precision};
 const D4: u32 = ${headDim / 4}u;
 const GROUPS: u32 = ${groups}u;
+const BLOCK: u32 = ${ROUTE_BLOCK}u;
+const NO_GROUP: u32 = 0xffffffffu;
 
-struct Params { count: u32, rowOffset: u32, dispatchWidth: u32, _pad: u32 }
+// routerStride: vec4s between two heads' router rows (0 when every head shares one router).
+struct Params { count: u32, rowOffset: u32, blocks: u32, routerStride: u32 }
 
-${bindingsWgsl(ROUTER_BINDINGS)}
+${bindingsWgsl(routerBindings(variant, heads))}
 
-@compute @workgroup_size(${ROUTER_WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let token = gid.x + gid.y * params.dispatchWidth * ${ROUTER_WORKGROUP}u;
-  if (token >= params.count) {
-    return;
+${perHeadAccessorWgsl("keys", heads)}
+
+var<workgroup> groupOf: array<u32, BLOCK>;
+var<workgroup> members: array<atomic<u32>, GROUPS>;
+${route ? "" : accumulateDeclarations(headDim)}
+
+@compute @workgroup_size(${ROUTE_BLOCK})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let block = wid.x;
+  let head = wid.y;
+  let token = block * BLOCK + lid.x;
+  for (var g = lid.x; g < GROUPS; g += BLOCK) {
+    atomicStore(&members[g], 0u);
   }
-  let keyBase = (params.rowOffset + token) * D4;
-  var key: array<vec4<f32>, D4>;
-  for (var j = 0u; j < D4; j++) {
-    key[j] = vec4<f32>(keys[keyBase + j]);
-  }
-  var logits: array<f32, GROUPS>;
-  var best = 0u;
-  for (var g = 0u; g < GROUPS; g++) {
-    var logit = 0.0;
+  var best = NO_GROUP;
+  if (token < params.count) {
+    let keyBase = (params.rowOffset + token) * D4;
+    var key: array<vec4<f32>, D4>;
     for (var j = 0u; j < D4; j++) {
-      logit += dot(key[j], router[g * D4 + j]);
+      key[j] = keysAt(head, keyBase + j);
     }
-    logits[g] = logit;
-    if (logit > logits[best]) {
-      best = g;
+    let routerBase = head * params.routerStride;
+${route ? "    var logits: array<f32, GROUPS>;" : ""}
+    var bestLogit = 0.0;
+    for (var g = 0u; g < GROUPS; g++) {
+      var logit = 0.0;
+      for (var j = 0u; j < D4; j++) {
+        logit += dot(key[j], router[routerBase + g * D4 + j]);
+      }
+${route ? "      logits[g] = logit;" : ""}
+      if (g == 0u || logit > bestLogit) {
+        best = g;
+        bestLogit = logit;
+      }
     }
+${
+    route
+      ? `    var sum = 0.0;
+    for (var g = 0u; g < GROUPS; g++) {
+      sum += exp(logits[g] - bestLogit);
+    }
+    assignment[head * params.count + token] = best;
+    gate[head * params.count + token] = 1.0 / sum;`
+      : ""
   }
-  var sum = 0.0;
-  for (var g = 0u; g < GROUPS; g++) {
-    sum += exp(logits[g] - logits[best]);
   }
-  assignment[token] = best;
-  gate[token] = 1.0 / sum;
+  groupOf[lid.x] = best;
+  workgroupBarrier();
+  // Counts do not depend on the order of the adds; the rank is the stable order.
+  if (best != NO_GROUP) {
+    atomicAdd(&members[best], 1u);
+  }
+  var tokenRank = 0u;
+  for (var s = 0u; s < lid.x; s++) {
+    tokenRank += select(0u, 1u, groupOf[s] == best);
+  }
+  workgroupBarrier();
+${route ? routeTail() : accumulateTail()}
 }
 `;
+}
+
+/** Accumulate's workgroup memory and the helper that says whether a group stays in one row. */
+function accumulateDeclarations(headDim: number): string {
+  const columns = headDim / 4;
+  if (columns > ROUTE_BLOCK) {
+    throw new RangeError(`moga: head dimension ${headDim} must be ≤ ${4 * ROUTE_BLOCK}`);
+  }
+  const rows = Math.floor(ROUTE_BLOCK / columns);
+  return `const ROWS: u32 = ${rows}u;
+const SPAN: u32 = ${Math.ceil(ROUTE_BLOCK / rows)}u;
+var<workgroup> groupStart: array<u32, GROUPS + 1u>;
+var<workgroup> byGroup: array<u32, BLOCK>;
+// The run of each row's first group (slot 0) and last group (slot 1), per column.
+var<workgroup> runs: array<vec4<f32>, ROWS * 2u * D4>;
+
+fn inOneRow(g: u32) -> bool {
+  return groupStart[g] / SPAN == (groupStart[g + 1u] - 1u) / SPAN;
+}`;
+}
+
+/** Route: the rank of each token and the block's count per group. */
+function routeTail(): string {
+  return `  if (best != NO_GROUP) {
+    ranks[head * params.count + token] = tokenRank;
+  }
+  for (var g = lid.x; g < GROUPS; g += BLOCK) {
+    counts[(head * params.blocks + block) * GROUPS + g] = atomicLoad(&members[g]);
+  }`;
+}
+
+/**
+ * Accumulate: the block's tokens ordered by group (stable), then key sums per (group, column).
+ * Threads are (row, column) pairs; row r walks the sorted positions [r·P, (r + 1)·P) and sums
+ * runs of one group. A group inside one row's span is written by that row; a group that spans
+ * rows is written in a second step as the sum of its rows' runs in row order (each row keeps the
+ * run of its first group and of its last group), so no thread walks more than P tokens.
+ */
+function accumulateTail(): string {
+  return `  if (lid.x == 0u) {
+    var running = 0u;
+    for (var g = 0u; g < GROUPS; g++) {
+      groupStart[g] = running;
+      running += atomicLoad(&members[g]);
+    }
+    groupStart[GROUPS] = running;
+  }
+  workgroupBarrier();
+  if (best != NO_GROUP) {
+    byGroup[groupStart[best] + tokenRank] = lid.x;
+  }
+  workgroupBarrier();
+  let firstRow = params.rowOffset + block * BLOCK;
+  let routed = groupStart[GROUPS];
+  let partialBase = (head * params.blocks + block) * GROUPS;
+  let row = lid.x / D4;
+  let column = lid.x % D4;
+  if (row < ROWS) {
+    let first = row * SPAN;
+    let end = min(first + SPAN, routed);
+    var sum = vec4<f32>(0.0);
+    for (var s = first; s < end; s++) {
+      let member = byGroup[s];
+      sum += keysAt(head, (firstRow + member) * D4 + column);
+      let g = groupOf[member];
+      if (s + 1u == end || groupOf[byGroup[s + 1u]] != g) {
+        if (inOneRow(g)) {
+          partials[(partialBase + g) * D4 + column] = sum;
+        } else {
+          let slot = select(1u, 0u, groupStart[g] <= first);
+          runs[(row * 2u + slot) * D4 + column] = sum;
+        }
+        sum = vec4<f32>(0.0);
+      }
+    }
+  }
+  workgroupBarrier();
+  for (var pair = lid.x; pair < GROUPS * D4; pair += BLOCK) {
+    let g = pair / D4;
+    let c = pair % D4;
+    if (groupStart[g] == groupStart[g + 1u]) {
+      partials[(partialBase + g) * D4 + c] = vec4<f32>(0.0);
+    } else if (!inOneRow(g)) {
+      let lastRow = (groupStart[g + 1u] - 1u) / SPAN;
+      var total = vec4<f32>(0.0);
+      for (var r = groupStart[g] / SPAN; r <= lastRow; r++) {
+        let slot = select(1u, 0u, groupStart[g] <= r * SPAN);
+        total += runs[(r * 2u + slot) * D4 + c];
+      }
+      partials[(partialBase + g) * D4 + c] = total;
+    }
+  }`;
 }

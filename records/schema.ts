@@ -32,6 +32,11 @@ export interface Latency {
   samples: number[];
   /** Raw samples of the routing time, in run order (empty for static methods). */
   routingSamples: number[];
+  /**
+   * Median GPU time of each routing stage, ms (each step timed in a pass of its own); absent for
+   * static methods and without timestamp queries.
+   */
+  routingStages?: Record<string, number>;
 }
 
 /** Quality proxies against dense attention on the same inputs (docs/metrics.md). */

@@ -151,3 +151,18 @@ Deno.test("moc GPU routing agrees with float64 on Gaussian inputs up to near-tie
   }
   assert.ok(differing <= 2, `${differing} slots differ`);
 });
+
+Deno.test("moc GPU routing over more heads than one dispatch binds (several batches)", async () => {
+  const heads = runtime.device.limits.maxStorageBuffersPerShaderStage - 2;
+  const chunks = mocChunks(SCENARIO, { intraShot: false, causal: true, chunking: "frame" });
+  const source = seededQkv(
+    { tokens: totalTokens(SCENARIO), heads, headDim: SCENARIO.headDim },
+    { seed: 17, quantized: true },
+  );
+  const gpu = await gpuSelections(chunks, source.tensors, { k: 2, precision: "f32" });
+  assert.equal(gpu.length, heads);
+  for (let h = 0; h < heads; h++) {
+    const cpu = mocRoutingReference(source.tensors[h], { chunks, headDim: SCENARIO.headDim, k: 2 });
+    assert.deepEqual(gpu[h].chosen, cpu.chosen, `head ${h}`);
+  }
+});

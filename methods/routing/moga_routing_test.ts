@@ -5,8 +5,8 @@ import type { HeadTensors } from "../../scenarios/inputs.ts";
 import { Prng } from "../../scenarios/prng.ts";
 import { lacksShaderF16, testNeeding } from "../../tests/needs.ts";
 import { seededQkv, seededValues } from "../../tests/random_qkv.ts";
-import { runRoutingOnce } from "../../kernels/routing_program.ts";
-import { type MogaGpuRouter, MogaGpuRouting } from "../../kernels/moga_routing.ts";
+import { runRoutingOnce, timeRouting } from "../../kernels/routing_program.ts";
+import { MOGA_STAGES, type MogaGpuRouter, MogaGpuRouting } from "../../kernels/moga_routing.ts";
 import { kmeansSeedTokens, type MogaRouting, type RoutedRange } from "../../kernels/moga_groups.ts";
 import { mogaRoutingReference } from "./moga_reference.ts";
 
@@ -158,4 +158,56 @@ Deno.test("moga GPU sort = stable CPU sort over more blocks than scan threads", 
   });
   const cpu = mogaRoutingReference({ keys, headDim: D, ...routed }, { weights, groups: 3 });
   assertSameRouting(gpu, cpu, 1e-6);
+});
+
+Deno.test("moga GPU k-means over more heads than one dispatch binds (several batches)", async () => {
+  const heads = runtime.device.limits.maxStorageBuffersPerShaderStage - 2;
+  const tokens = 60;
+  const groups = 3;
+  const tensors = Array.from({ length: heads }, (_, h) => {
+    const keys = clusteredKeys(tokens, groups, 100 + h);
+    return { q: keys, k: keys, v: keys };
+  });
+  const routed = { start: 0, count: tokens };
+  const seeds = tensors.map((_, head) =>
+    kmeansSeedTokens({ count: tokens, groups }, { seed: 5, head })
+  );
+  const gpu = await gpuRouting(tensors, { routed, router: { seeds, iters: 2 }, precision: "f32" });
+  assert.equal(gpu.length, heads);
+  for (let h = 0; h < heads; h++) {
+    const cpu = mogaRoutingReference(
+      { keys: tensors[h].k, headDim: D, ...routed },
+      { seeds: seeds[h], iters: 2 },
+    );
+    assertSameRouting(gpu[h], cpu, 1e-5);
+  }
+});
+
+Deno.test("moga routing timing: whole-program samples and one median per stage", async () => {
+  const tokens = 300;
+  const source = seededQkv({ tokens, heads: 2, headDim: D }, { seed: 81, quantized: true });
+  const heads = uploadHeads(runtime, source.tensors, "f32");
+  const routed = { start: 0, count: tokens };
+  const program = await MogaGpuRouting.create(runtime, {
+    routed,
+    router: {
+      seeds: [0, 1].map((head) =>
+        kmeansSeedTokens({ count: tokens, groups: 4 }, { seed: 1, head })
+      ),
+      iters: 2,
+    },
+    headDim: D,
+    heads: [0, 1],
+    inputs: heads.inputs,
+  });
+  const timing = await timeRouting(runtime, program, { warmup: 1, repeats: 3 });
+  program.release();
+  heads.release();
+  assert.equal(timing?.samples.length, 3);
+  if (!runtime.facts.timestampQuery) {
+    assert.equal(timing?.stages, undefined, "no stages without timestamp queries");
+    return;
+  }
+  assert.deepEqual(Object.keys(timing?.stages ?? {}).sort(), Object.values(MOGA_STAGES).sort());
+  for (const ms of Object.values(timing!.stages!)) assert.ok(Number.isFinite(ms) && ms >= 0);
 });

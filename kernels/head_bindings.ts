@@ -1,0 +1,93 @@
+/**
+ * Every head of a routing stage in one dispatch: Q/K arrive one GPU buffer a head
+ * (gpu/upload_qkv.ts), so a batched kernel binds one variable per head (`keys0`, `keys1`, …) and
+ * reads them through a generated accessor that switches on the head (uniform across a workgroup,
+ * so it costs no divergence). The number of heads a dispatch can take is bounded by the device's
+ * storage buffers per shader stage: longer head lists run in several batches.
+ *
+ * @module
+ */
+import type { Binding } from "../gpu/bindings.ts";
+
+/**
+ * One read-only storage binding per head, `${name}0` … `${name}${heads - 1}`, each an
+ * `array<vec4<Stored>>` (the kernel declares the `Stored` alias: f32 or f16).
+ *
+ * @example
+ * ```ts
+ * import { perHeadBindings } from "./head_bindings.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(perHeadBindings("keys", 2).map((b) => b.name), ["keys0", "keys1"]);
+ * ```
+ */
+export function perHeadBindings(name: string, heads: number): Binding[] {
+  return Array.from(
+    { length: heads },
+    (_, h) => ({ name: `${name}${h}`, kind: "read", type: "array<vec4<Stored>>" }),
+  );
+}
+
+/**
+ * WGSL `fn ${name}At(head: u32, index: u32) -> vec4<f32>`: element `index` of head `head`'s
+ * binding (see {@link perHeadBindings}), converted to f32; a head past the last reads the last.
+ *
+ * @example
+ * ```ts
+ * import { perHeadAccessorWgsl } from "./head_bindings.ts";
+ * import { ok } from "node:assert/strict";
+ * ok(perHeadAccessorWgsl("keys", 2).includes("case 0u: { value = vec4<f32>(keys0[index]); }"));
+ * ```
+ */
+export function perHeadAccessorWgsl(name: string, heads: number): string {
+  const cases = Array.from({ length: heads }, (_, h) => {
+    const label = h === heads - 1 ? "default" : `case ${h}u`;
+    return `    ${label}: { value = vec4<f32>(${name}${h}[index]); }`;
+  });
+  return `fn ${name}At(head: u32, index: u32) -> vec4<f32> {
+  var value: vec4<f32>;
+  switch head {
+${cases.join("\n")}
+  }
+  return value;
+}`;
+}
+
+/**
+ * `items` cut into runs of at most `size` (the last shorter), in order.
+ *
+ * @example
+ * ```ts
+ * import { batches } from "./head_bindings.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(batches([0, 1, 2, 3, 4], 2), [[0, 1], [2, 3], [4]]);
+ * ```
+ */
+export function batches<T>(items: readonly T[], size: number): T[][] {
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`batch size must be an integer ≥ 1 (got ${size})`);
+  }
+  const runs: T[][] = [];
+  for (let first = 0; first < items.length; first += size) {
+    runs.push(items.slice(first, first + size));
+  }
+  return runs;
+}
+
+/**
+ * Heads one dispatch can bind: the device's storage buffers per shader stage, less the kernel's
+ * other storage bindings, shared among `perHead` bindings a head.
+ */
+export function headsPerDispatch(
+  device: GPUDevice,
+  bindings: { perHead: number; others: number },
+): number {
+  const free = device.limits.maxStorageBuffersPerShaderStage - bindings.others;
+  const heads = Math.floor(free / bindings.perHead);
+  if (heads < 1) {
+    throw new RangeError(
+      `routing: maxStorageBuffersPerShaderStage ${device.limits.maxStorageBuffersPerShaderStage} ` +
+        `leaves no binding for a head (${bindings.others} other storage bindings)`,
+    );
+  }
+  return heads;
+}
