@@ -91,3 +91,35 @@ export function headsPerDispatch(
   }
   return heads;
 }
+
+/**
+ * The bind-group entries of {@link perHeadBindings}: `${name}h` → `buffers[h]`.
+ *
+ * @example
+ * ```ts ignore
+ * bindNamed(runtime, pipeline, perHeadBindings("keys", 2), { ...perHeadBuffers("keys", [k0, k1]) });
+ * ```
+ */
+export function perHeadBuffers(name: string, buffers: GPUBuffer[]): Record<string, GPUBuffer> {
+  return Object.fromEntries(buffers.map((buffer, h) => [`${name}${h}`, buffer]));
+}
+
+/**
+ * One list a head, one after another (a per-head table in one buffer, head h at h·length).
+ *
+ * @example
+ * ```ts
+ * import { concatPerHead } from "./head_bindings.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual([...concatPerHead([Uint32Array.of(1, 2), Uint32Array.of(3, 4)])], [1, 2, 3, 4]);
+ * ```
+ */
+export function concatPerHead(lists: Uint32Array[]): Uint32Array {
+  const all = new Uint32Array(lists.reduce((n, l) => n + l.length, 0));
+  let at = 0;
+  for (const list of lists) {
+    all.set(list, at);
+    at += list.length;
+  }
+  return all;
+}

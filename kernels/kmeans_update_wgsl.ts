@@ -58,11 +58,23 @@ function normalizeWgsl(keepEmpty: boolean): string {
   router[at] = select(total / sqrt(norm2), vec4<f32>(0.0), norm2 == 0.0);`;
 }
 
-/** Kernel 1: router[head][group] = seed key / |seed key|; grid (groups, heads). */
+/**
+ * Kernel 1: router[head][group] = seed key / |seed key| (or the seed key itself when `unit` is
+ * false: the start of a Euclidean k-means, kernels/svg2_routing.ts); grid (groups, heads).
+ */
 export function kmeansInitWgsl(
-  config: { headDim: number; precision: "f32" | "f16"; groups: number; heads: number },
+  config: {
+    headDim: number;
+    precision: "f32" | "f16";
+    groups: number;
+    heads: number;
+    unit?: boolean;
+  },
 ): string {
-  const { headDim, precision, groups, heads } = config;
+  const { headDim, precision, groups, heads, unit = true } = config;
+  const write = unit ? normalizeWgsl(false) : `  if (lid.x < D4) {
+    router[(head * GROUPS + group) * D4 + lid.x] = total;
+  }`;
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
 alias Stored = ${precision};
@@ -87,7 +99,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let seed = seeds[head * GROUPS + group];
     total = keysAt(head, (params.rowOffset + seed) * D4 + lid.x);
   }
-${normalizeWgsl(false)}
+${write}
 }
 `;
 }

@@ -17,7 +17,7 @@ import {
   chunkScoresBindings,
   chunkScoresTopkWgsl,
 } from "./chunk_scores_topk_wgsl.ts";
-import { batches, headsPerDispatch } from "./head_bindings.ts";
+import { batches, headsPerDispatch, perHeadBuffers } from "./head_bindings.ts";
 import type { GpuQkv } from "../gpu/upload_qkv.ts";
 import { readUint32, type RoutingProgram, type RoutingStep } from "./routing_program.ts";
 import {
@@ -151,17 +151,12 @@ export class MocGpuRouting implements RoutingProgram {
         runtime.buffer("moc-descriptors", batch.length * chunkCount * headDim * 4),
       );
       const chosen = own(runtime.buffer("moc-chosen", batch.length * videoTokens * k * 4));
-      const named = (prefix: string, tensors: GPUBuffer[]) =>
-        Object.fromEntries(batch.map((h, i) => [`${prefix}${i}`, tensors[h]])) as Record<
-          string,
-          GPUBuffer
-        >;
       work.push({
         heads: batch.length,
         pool: {
           pipeline: pool.pipeline,
           group: bindNamed(runtime, pool.pipeline, chunkPoolBindings(batch.length), {
-            ...named("keys", inputs.k),
+            ...perHeadBuffers("keys", batch.map((h) => inputs.k[h])),
             chunkStart,
             descriptors,
             params: poolParams,
@@ -170,7 +165,7 @@ export class MocGpuRouting implements RoutingProgram {
         scores: {
           pipeline: scores.pipeline,
           group: bindNamed(runtime, scores.pipeline, chunkScoresBindings(batch.length), {
-            ...named("queries", inputs.q),
+            ...perHeadBuffers("queries", batch.map((h) => inputs.q[h])),
             descriptors,
             queryChunk,
             anchorFirst,

@@ -18,7 +18,7 @@ import {
   groupBlockScanWgsl,
   groupScatterWgsl,
 } from "./group_sort_wgsl.ts";
-import { batches, headsPerDispatch } from "./head_bindings.ts";
+import { batches, concatPerHead, headsPerDispatch, perHeadBuffers } from "./head_bindings.ts";
 import {
   KMEANS_INIT_OTHER_STORAGE,
   KMEANS_UPDATE_BINDINGS,
@@ -344,21 +344,19 @@ function bindBatch(
   const groupTotals = buffer("group-totals", heads * groups * 4);
   const offsets = buffer("offsets", heads * (groups + 1) * 4);
   const permutation = buffer("permutation", heads * count * 4);
-  const named = (prefix: string) =>
-    Object.fromEntries(keys.map((k, h) => [`${prefix}${h}`, k])) as Record<string, GPUBuffer>;
   let kmeans: BatchWork["kmeans"] = null;
   if (seeds !== null) {
-    const seedBuffer = own(runtime.upload("moga-seeds", concatUint32(seeds)));
+    const seedBuffer = own(runtime.upload("moga-seeds", concatPerHead(seeds)));
     const partials = buffer("partials", heads * blocks * groups * headDim * 4);
     kmeans = {
       init: bindNamed(runtime, pipelines.init, kmeansInitBindings(heads), {
-        ...named("keys"),
+        ...perHeadBuffers("keys", keys),
         seeds: seedBuffer,
         router,
         params: kmeansParams,
       }),
       accumulate: bindNamed(runtime, pipelines.accumulate, routerBindings("accumulate", heads), {
-        ...named("keys"),
+        ...perHeadBuffers("keys", keys),
         router,
         partials,
         params: routerParams,
@@ -374,7 +372,7 @@ function bindBatch(
     heads,
     kmeans,
     route: bindNamed(runtime, pipelines.route, routerBindings("route", heads), {
-      ...named("keys"),
+      ...perHeadBuffers("keys", keys),
       router,
       assignment,
       gate,
@@ -399,15 +397,4 @@ function bindBatch(
     outputs: { assignment, gate, permutation, offsets },
     pipelines,
   };
-}
-
-/** The lists one after another. */
-function concatUint32(lists: Uint32Array[]): Uint32Array {
-  const all = new Uint32Array(lists.reduce((n, l) => n + l.length, 0));
-  let at = 0;
-  for (const list of lists) {
-    all.set(list, at);
-    at += list.length;
-  }
-  return all;
 }

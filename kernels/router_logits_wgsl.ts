@@ -10,7 +10,11 @@
  * - `accumulate` is the assignment step of the spherical k-means that builds the default router:
  *   it orders the block's tokens by group (stable) and writes the block's per-group key sums
  *   (partials, summed over blocks by kernels/kmeans_update_wgsl.ts), so a k-means round needs no
- *   global sort. The centroids are unit vectors, so the router's argmax is the k-means assignment.
+ *   global sort. The centroids are unit vectors, so the router's argmax is the k-means assignment;
+ * - `nearest` is the assignment step of a Euclidean k-means (Sparse-VideoGen 2's clusters,
+ *   kernels/svg2_routing.ts): the logit of centroid c is −(‖c‖² − 2·k·c), so the argmax is the
+ *   nearest centroid (ties to the lower one); it writes the group, the rank and the block's counts
+ *   like `route`, without a gate.
  *
  * @module
  */
@@ -21,24 +25,27 @@ import { perHeadAccessorWgsl, perHeadBindings } from "./head_bindings.ts";
 export const ROUTE_BLOCK = 256;
 
 /** Which outputs the router kernel writes. */
-export type RouterVariant = "route" | "accumulate";
+export type RouterVariant = "route" | "accumulate" | "nearest";
 
 /** Storage bindings besides the keys: router plus the variant's outputs. */
 export const ROUTER_OTHER_STORAGE: Readonly<Record<RouterVariant, number>> = {
   route: 5,
   accumulate: 2,
+  nearest: 4,
 };
 
 /** Group 0 layout of `variant` for `heads` key buffers: keys0…, router, outputs, params. */
 export function routerBindings(variant: RouterVariant, heads: number): Binding[] {
-  const outputs: Binding[] = variant === "route"
-    ? [
+  const outputs: Binding[] = variant === "accumulate"
+    ? [{ name: "partials", kind: "read_write", type: "array<vec4<f32>>" }]
+    : [
       { name: "assignment", kind: "read_write", type: "array<u32>" },
-      { name: "gate", kind: "read_write", type: "array<f32>" },
+      ...(variant === "route"
+        ? [{ name: "gate", kind: "read_write", type: "array<f32>" } as const]
+        : []),
       { name: "ranks", kind: "read_write", type: "array<u32>" },
       { name: "counts", kind: "read_write", type: "array<u32>" },
-    ]
-    : [{ name: "partials", kind: "read_write", type: "array<vec4<f32>>" }];
+    ];
   return [
     ...perHeadBindings("keys", heads),
     { name: "router", kind: "read", type: "array<vec4<f32>>" },
@@ -65,6 +72,10 @@ export interface RouterKernelConfig {
 export function routerLogitsWgsl(config: RouterKernelConfig): string {
   const { variant, headDim, precision, groups, heads } = config;
   const route = variant === "route";
+  const sorted = variant !== "accumulate";
+  const term = variant === "nearest"
+    ? "2.0 * dot(key[j], centroid) - dot(centroid, centroid)"
+    : "dot(key[j], centroid)";
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
 alias Stored = ${precision};
@@ -82,7 +93,7 @@ ${perHeadAccessorWgsl("keys", heads)}
 
 var<workgroup> groupOf: array<u32, BLOCK>;
 var<workgroup> members: array<atomic<u32>, GROUPS>;
-${route ? "" : accumulateDeclarations(headDim)}
+${sorted ? "" : accumulateDeclarations(headDim)}
 
 @compute @workgroup_size(${ROUTE_BLOCK})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -105,7 +116,8 @@ ${route ? "    var logits: array<f32, GROUPS>;" : ""}
     for (var g = 0u; g < GROUPS; g++) {
       var logit = 0.0;
       for (var j = 0u; j < D4; j++) {
-        logit += dot(key[j], router[routerBase + g * D4 + j]);
+        let centroid = router[routerBase + g * D4 + j];
+        logit += ${term};
       }
 ${route ? "      logits[g] = logit;" : ""}
       if (g == 0u || logit > bestLogit) {
@@ -119,7 +131,6 @@ ${
     for (var g = 0u; g < GROUPS; g++) {
       sum += exp(logits[g] - bestLogit);
     }
-    assignment[head * params.count + token] = best;
     gate[head * params.count + token] = 1.0 / sum;`
       : ""
   }
@@ -135,7 +146,7 @@ ${
     tokenRank += select(0u, 1u, groupOf[s] == best);
   }
   workgroupBarrier();
-${route ? routeTail() : accumulateTail()}
+${sorted ? routeTail() : accumulateTail()}
 }
 `;
 }
@@ -159,9 +170,10 @@ fn inOneRow(g: u32) -> bool {
 }`;
 }
 
-/** Route: the rank of each token and the block's count per group. */
+/** Route and nearest: the group and rank of each token and the block's count per group. */
 function routeTail(): string {
   return `  if (best != NO_GROUP) {
+    assignment[head * params.count + token] = best;
     ranks[head * params.count + token] = tokenRank;
   }
   for (var g = lid.x; g < GROUPS; g += BLOCK) {

@@ -14,7 +14,14 @@ import { bindingKinds, bindNamed } from "../gpu/bindings.ts";
 import type { CompiledPipeline, GpuRuntime } from "../gpu/runtime.ts";
 import type { GpuQkv } from "../gpu/upload_qkv.ts";
 import type { SpargeRoutingOptions, SpargeSelection } from "./sparge_selection.ts";
-import { readUint32, type RoutingProgram } from "./routing_program.ts";
+import { readUint32, type RoutingProgram, type RoutingStep } from "./routing_program.ts";
+
+/** Stage names of the SpargeAttn routing steps (the keys of the record's routing stages). */
+export const SPARGE_STAGES = {
+  mean: "key-mean",
+  pool: "block-pool",
+  select: "block-select",
+} as const;
 import {
   BLOCK_POOL_BINDINGS,
   BLOCK_SELECT_BINDINGS,
@@ -181,27 +188,50 @@ export class SpargeGpuRouting implements RoutingProgram {
     });
   }
 
-  /** Encodes the K mean, Q and K pooling and the selection for every head. */
-  encode(pass: GPUComputePassEncoder): void {
+  /** The steps of a run: K mean (when smoothing), Q and K pooling, the selection; every head. */
+  get steps(): readonly RoutingStep[] {
     const { mean, pool, select } = this.#pipelines;
-    for (const head of this.#heads) {
-      if (head.mean) {
-        pass.setPipeline(pool);
-        pass.setBindGroup(0, head.mean.pool);
-        pass.dispatchWorkgroups(this.#blocks.key);
-        pass.setPipeline(mean);
-        pass.setBindGroup(0, head.mean.mean);
-        pass.dispatchWorkgroups(1);
-      }
-      pass.setPipeline(pool);
-      pass.setBindGroup(0, head.poolQ);
-      pass.dispatchWorkgroups(this.#blocks.query);
-      pass.setBindGroup(0, head.poolK);
-      pass.dispatchWorkgroups(this.#blocks.key);
-      pass.setPipeline(select);
-      pass.setBindGroup(0, head.select);
-      pass.dispatchWorkgroups(this.#blocks.query);
+    const heads = this.#heads;
+    const blocks = this.#blocks;
+    const steps: RoutingStep[] = [];
+    if (heads.some((head) => head.mean)) {
+      steps.push({
+        stage: SPARGE_STAGES.mean,
+        encode(pass) {
+          for (const head of heads) {
+            if (!head.mean) continue;
+            pass.setPipeline(pool);
+            pass.setBindGroup(0, head.mean.pool);
+            pass.dispatchWorkgroups(blocks.key);
+            pass.setPipeline(mean);
+            pass.setBindGroup(0, head.mean.mean);
+            pass.dispatchWorkgroups(1);
+          }
+        },
+      });
     }
+    steps.push({
+      stage: SPARGE_STAGES.pool,
+      encode(pass) {
+        pass.setPipeline(pool);
+        for (const head of heads) {
+          pass.setBindGroup(0, head.poolQ);
+          pass.dispatchWorkgroups(blocks.query);
+          pass.setBindGroup(0, head.poolK);
+          pass.dispatchWorkgroups(blocks.key);
+        }
+      },
+    }, {
+      stage: SPARGE_STAGES.select,
+      encode(pass) {
+        pass.setPipeline(select);
+        for (const head of heads) {
+          pass.setBindGroup(0, head.select);
+          pass.dispatchWorkgroups(blocks.query);
+        }
+      },
+    });
+    return steps;
   }
 
   /** The selections of the last run, one per head in the order asked for. */

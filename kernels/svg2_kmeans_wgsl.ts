@@ -1,32 +1,35 @@
 /**
  * WGSL of Sparse-VideoGen 2's routing kernels that MoGA's do not cover (rules:
- * kernels/svg2_clusters.ts): the Euclidean assignment, the mean centroid move (after MoGA's
- * partial sums over the cluster-sorted order, kernels/kmeans_update_wgsl.ts), and the cluster
- * masses with their top-p choice in three passes (scores, row max and total, rank and keep).
+ * kernels/svg2_clusters.ts), every head of a batch in one dispatch: the mean centroid move over
+ * the cluster-sorted order (the assignment is the router kernel's `nearest` variant,
+ * kernels/router_logits_wgsl.ts, the order MoGA's counting sort, kernels/group_sort_wgsl.ts), and
+ * the cluster masses with their top-p choice in three passes (scores, row max and total, rank and
+ * keep).
  *
  * @module
  */
 import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
-import { KMEANS_SPLITS, KMEANS_WORKGROUP } from "./kmeans_update_wgsl.ts";
+import { perHeadAccessorWgsl, perHeadBindings } from "./head_bindings.ts";
 
-/** Threads per workgroup of the assignment and mass kernels (one token or pair each). */
+/** Threads per workgroup of the mean kernel ((row, column) pairs). */
+export const CLUSTER_MEAN_WORKGROUP = 256;
+
+/** Threads per workgroup of the mass kernels (one pair or row each). */
 export const SVG2_WORKGROUP = 64;
 
-/** Group 0 of the assignment kernel: rows, centroids, assignment, params. */
-export const EUCLID_ASSIGN_BINDINGS = [
-  { name: "rows", kind: "read", type: "array<vec4<Stored>>" },
-  { name: "centroids", kind: "read", type: "array<vec4<f32>>" },
-  { name: "assignment", kind: "read_write", type: "array<u32>" },
-  { name: "params", kind: "uniform", type: "Params" },
-] as const satisfies readonly Binding[];
+/** Storage bindings of the mean kernel besides the rows: permutation, offsets, centroids. */
+export const CLUSTER_MEAN_OTHER_STORAGE = 3;
 
-/** Group 0 of the mean kernel: partials, offsets, centroids, params (MoGA's normalize layout). */
-export const KMEANS_MEAN_BINDINGS = [
-  { name: "partials", kind: "read", type: "array<f32>" },
-  { name: "offsets", kind: "read", type: "array<u32>" },
-  { name: "centroids", kind: "read_write", type: "array<f32>" },
-  { name: "params", kind: "uniform", type: "Params" },
-] as const satisfies readonly Binding[];
+/** Group 0 layout of the mean kernel for `heads` row buffers. */
+export function clusterMeanBindings(heads: number): Binding[] {
+  return [
+    ...perHeadBindings("rows", heads),
+    { name: "permutation", kind: "read", type: "array<u32>" },
+    { name: "offsets", kind: "read", type: "array<u32>" },
+    { name: "centroids", kind: "read_write", type: "array<vec4<f32>>" },
+    { name: "params", kind: "uniform", type: "Params" },
+  ];
+}
 
 /** Group 0 of the score kernel: query and key centroids, scores, params. */
 export const CLUSTER_SCORE_BINDINGS = [
@@ -36,92 +39,80 @@ export const CLUSTER_SCORE_BINDINGS = [
   { name: "params", kind: "uniform", type: "MassParams" },
 ] as const satisfies readonly Binding[];
 
-/** Group 0 of the row kernel: scores, key offsets, row max and total, params. */
+/** Group 0 of the row kernel: scores, key cluster sizes, row max and total, params. */
 export const CLUSTER_ROW_BINDINGS = [
   { name: "scores", kind: "read", type: "array<f32>" },
-  { name: "keyOffsets", kind: "read", type: "array<u32>" },
+  { name: "keySizes", kind: "read", type: "array<u32>" },
   { name: "rowMax", kind: "read_write", type: "array<f32>" },
   { name: "rowTotal", kind: "read_write", type: "array<f32>" },
   { name: "params", kind: "uniform", type: "MassParams" },
 ] as const satisfies readonly Binding[];
 
-/** Group 0 of the keep kernel: scores, key offsets, row max and total, kept, params. */
+/** Group 0 of the keep kernel: scores, key cluster sizes, row max and total, kept, params. */
 export const CLUSTER_KEEP_BINDINGS = [
   { name: "scores", kind: "read", type: "array<f32>" },
-  { name: "keyOffsets", kind: "read", type: "array<u32>" },
+  { name: "keySizes", kind: "read", type: "array<u32>" },
   { name: "rowMax", kind: "read", type: "array<f32>" },
   { name: "rowTotal", kind: "read", type: "array<f32>" },
   { name: "kept", kind: "read_write", type: "array<u32>" },
   { name: "params", kind: "uniform", type: "MassParams" },
 ] as const satisfies readonly Binding[];
 
-/** Assignment: each routed row to the centroid of least ‖c‖² − 2·x·c (ties to the lower one). */
-export function euclidAssignWgsl(
-  config: { headDim: number; precision: "f32" | "f16"; clusters: number },
+/**
+ * Mean move, grid (clusters, heads): a cluster's centroid becomes the mean of its rows, read
+ * through the cluster-sorted order; an empty cluster keeps its centroid. Threads are (row,
+ * column) pairs: row r sums members r, r + rows, … of the cluster (a column is a vec4 of the
+ * head dimension), and the rows are added in row order, so every run sums alike.
+ */
+export function clusterMeanWgsl(
+  config: { headDim: number; precision: "f32" | "f16"; clusters: number; heads: number },
 ): string {
-  const { headDim, precision, clusters } = config;
+  const { headDim, precision, clusters, heads } = config;
+  const columns = headDim / 4;
+  if (columns > CLUSTER_MEAN_WORKGROUP) {
+    throw new RangeError(`svg2: head dimension ${headDim} must be ≤ ${4 * CLUSTER_MEAN_WORKGROUP}`);
+  }
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
 alias Stored = ${precision};
-const D4: u32 = ${headDim / 4}u;
+const D4: u32 = ${columns}u;
 const CLUSTERS: u32 = ${clusters}u;
+const ROWS: u32 = ${Math.floor(CLUSTER_MEAN_WORKGROUP / columns)}u;
 
-struct Params { count: u32, rowOffset: u32, dispatchWidth: u32, _pad: u32 }
+struct Params { count: u32, rowOffset: u32, blocks: u32, _pad: u32 }
 
-${bindingsWgsl(EUCLID_ASSIGN_BINDINGS)}
+${bindingsWgsl(clusterMeanBindings(heads))}
 
-@compute @workgroup_size(${SVG2_WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let token = gid.x + gid.y * params.dispatchWidth * ${SVG2_WORKGROUP}u;
-  if (token >= params.count) {
-    return;
-  }
-  let base = (params.rowOffset + token) * D4;
-  var row: array<vec4<f32>, D4>;
-  for (var j = 0u; j < D4; j++) {
-    row[j] = vec4<f32>(rows[base + j]);
-  }
-  var best = 0u;
-  var bestDistance = 0.0;
-  for (var c = 0u; c < CLUSTERS; c++) {
-    var distance = 0.0;
-    for (var j = 0u; j < D4; j++) {
-      let centroid = centroids[c * D4 + j];
-      distance += dot(centroid, centroid) - 2.0 * dot(centroid, row[j]);
-    }
-    if (c == 0u || distance < bestDistance) {
-      best = c;
-      bestDistance = distance;
-    }
-  }
-  assignment[token] = best;
-}
-`;
-}
+${perHeadAccessorWgsl("rows", heads)}
 
-/** Mean move: centroid = Σ parts / tokens of the cluster; an empty cluster keeps its centroid. */
-export function kmeansMeanWgsl(headDim: number): string {
-  return /* wgsl */ `
-const D: u32 = ${headDim}u;
-const SPLITS: u32 = ${KMEANS_SPLITS}u;
+var<workgroup> rowSums: array<vec4<f32>, ROWS * D4>;
 
-struct Params { rowOffset: u32, keepEmpty: u32, _pad0: u32, _pad1: u32 }
-
-${bindingsWgsl(KMEANS_MEAN_BINDINGS)}
-
-@compute @workgroup_size(${KMEANS_WORKGROUP})
+@compute @workgroup_size(${CLUSTER_MEAN_WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let cluster = wid.x;
-  let size = offsets[cluster + 1u] - offsets[cluster];
-  if (size == 0u) {
+  let head = wid.y;
+  let first = offsets[head * (CLUSTERS + 1u) + cluster];
+  let end = offsets[head * (CLUSTERS + 1u) + cluster + 1u];
+  if (first == end) {
     return;
   }
-  for (var j = lid.x; j < D; j += ${KMEANS_WORKGROUP}u) {
-    var sum = 0.0;
-    for (var part = 0u; part < SPLITS; part++) {
-      sum += partials[(cluster * SPLITS + part) * D + j];
+  let row = lid.x / D4;
+  let column = lid.x % D4;
+  if (row < ROWS) {
+    var sum = vec4<f32>(0.0);
+    for (var at = first + row; at < end; at += ROWS) {
+      let token = permutation[head * params.count + at];
+      sum += rowsAt(head, (params.rowOffset + token) * D4 + column);
     }
-    centroids[cluster * D + j] = sum / f32(size);
+    rowSums[lid.x] = sum;
+  }
+  workgroupBarrier();
+  if (lid.x < D4) {
+    var total = vec4<f32>(0.0);
+    for (var r = 0u; r < ROWS; r++) {
+      total += rowSums[r * D4 + lid.x];
+    }
+    centroids[(head * CLUSTERS + cluster) * D4 + lid.x] = total / f32(end - first);
   }
 }
 `;
@@ -130,7 +121,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 const MASS_PARAMS = `struct MassParams {
   queryClusters: u32,
   keyClusters: u32,
-  dispatchWidth: u32,
+  _pad2: u32,
   minKept: u32,
   topP: f32,
   scale: f32,
@@ -138,7 +129,7 @@ const MASS_PARAMS = `struct MassParams {
   _pad1: u32,
 }`;
 
-/** Pass 1: scores[i][j] = c_i·k_j·scale, one thread a (Q cluster, K cluster) pair. */
+/** Pass 1: scores[i][j] = c_i·k_j·scale, one thread a (Q cluster, K cluster) pair; grid (⌈pairs / 64⌉, heads). */
 export function clusterScoresWgsl(headDim: number): string {
   return /* wgsl */ `
 const D4: u32 = ${headDim / 4}u;
@@ -148,22 +139,24 @@ ${bindingsWgsl(CLUSTER_SCORE_BINDINGS)}
 
 @compute @workgroup_size(${SVG2_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let pair = gid.x + gid.y * params.dispatchWidth * ${SVG2_WORKGROUP}u;
-  if (pair >= params.queryClusters * params.keyClusters) {
+  let pair = gid.x;
+  let head = gid.y;
+  let pairs = params.queryClusters * params.keyClusters;
+  if (pair >= pairs) {
     return;
   }
-  let i = pair / params.keyClusters;
-  let j = pair % params.keyClusters;
+  let i = head * params.queryClusters + pair / params.keyClusters;
+  let j = head * params.keyClusters + pair % params.keyClusters;
   var score = 0.0;
   for (var x = 0u; x < D4; x++) {
     score += dot(queryCentroids[i * D4 + x], keyCentroids[j * D4 + x]);
   }
-  scores[pair] = score * params.scale;
+  scores[head * pairs + pair] = score * params.scale;
 }
 `;
 }
 
-/** Pass 2: each Q cluster's largest score and Σ_j s_j·exp(score − max), one thread a row. */
+/** Pass 2: each Q cluster's largest score and Σ_j s_j·exp(score − max), one thread a row; grid (⌈C_q / 64⌉, heads). */
 export function clusterRowsWgsl(): string {
   return /* wgsl */ `
 ${MASS_PARAMS}
@@ -172,10 +165,11 @@ ${bindingsWgsl(CLUSTER_ROW_BINDINGS)}
 
 @compute @workgroup_size(${SVG2_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  if (i >= params.queryClusters) {
+  if (gid.x >= params.queryClusters) {
     return;
   }
+  let i = gid.y * params.queryClusters + gid.x;
+  let sizes = gid.y * params.keyClusters;
   let row = i * params.keyClusters;
   var largest = scores[row];
   for (var j = 1u; j < params.keyClusters; j++) {
@@ -183,7 +177,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   var total = 0.0;
   for (var j = 0u; j < params.keyClusters; j++) {
-    total += f32(keyOffsets[j + 1u] - keyOffsets[j]) * exp(scores[row + j] - largest);
+    total += f32(keySizes[sizes + j]) * exp(scores[row + j] - largest);
   }
   rowMax[i] = largest;
   rowTotal[i] = total;
@@ -193,7 +187,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 /**
  * Pass 3: the rank of pair (i, j) among row i's masses (descending, ties to the lower cluster)
- * and the mass ranked before it; kept when rank 0, that mass ≤ topP, or rank < minKept.
+ * and the mass ranked before it; kept when rank 0, that mass ≤ topP, or rank < minKept; grid
+ * (⌈pairs / 64⌉, heads).
  */
 export function clusterKeepWgsl(): string {
   return /* wgsl */ `
@@ -201,31 +196,32 @@ ${MASS_PARAMS}
 
 ${bindingsWgsl(CLUSTER_KEEP_BINDINGS)}
 
-fn mass(row: u32, i: u32, j: u32) -> f32 {
-  let size = f32(keyOffsets[j + 1u] - keyOffsets[j]);
+fn mass(sizes: u32, row: u32, i: u32, j: u32) -> f32 {
+  let size = f32(keySizes[sizes + j]);
   return size * exp(scores[row + j] - rowMax[i]) / rowTotal[i];
 }
 
 @compute @workgroup_size(${SVG2_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let pair = gid.x + gid.y * params.dispatchWidth * ${SVG2_WORKGROUP}u;
+  let pair = gid.x;
   if (pair >= params.queryClusters * params.keyClusters) {
     return;
   }
-  let i = pair / params.keyClusters;
+  let i = gid.y * params.queryClusters + pair / params.keyClusters;
   let j = pair % params.keyClusters;
+  let sizes = gid.y * params.keyClusters;
   let row = i * params.keyClusters;
-  let own = mass(row, i, j);
+  let own = mass(sizes, row, i, j);
   var rank = 0u;
   var before = 0.0;
   for (var other = 0u; other < params.keyClusters; other++) {
-    let m = mass(row, i, other);
+    let m = mass(sizes, row, i, other);
     if (m > own || (m == own && other < j)) {
       rank++;
       before += m;
     }
   }
-  kept[pair] = select(0u, 1u, rank == 0u || before <= params.topP || rank < params.minKept);
+  kept[row + j] = select(0u, 1u, rank == 0u || before <= params.topP || rank < params.minKept);
 }
 `;
 }

@@ -1,47 +1,51 @@
 /**
  * Sparse-VideoGen 2's routing on the GPU (rules: kernels/svg2_clusters.ts; float64 twin:
  * methods/routing/svg2_reference.ts): per head, the Euclidean k-means of the routed queries and of
- * the routed keys (centroids from seed tokens, then `iters` rounds of assignment → stable counting
- * sort by cluster (kernels/group_sort_wgsl.ts) → partial sums (kernels/kmeans_update_wgsl.ts) →
- * mean), then the cluster masses and their top-p choice, every head in one compute pass.
+ * the routed keys, then the cluster masses and their top-p choice. A k-means starts from seed
+ * tokens (kernels/kmeans_update_wgsl.ts, `unit: false`), then each of `iters` rounds assigns every
+ * token to its nearest centroid (the router kernel's `nearest` variant,
+ * kernels/router_logits_wgsl.ts), sorts the tokens by cluster (MoGA's counting sort,
+ * kernels/group_sort_wgsl.ts) and moves each centroid to the mean of its tokens
+ * (kernels/svg2_kmeans_wgsl.ts). Every dispatch covers every head of a batch (as many heads as the
+ * device's storage bindings allow, kernels/head_bindings.ts): 2 + 8·iters + 3 dispatches a batch,
+ * nothing read back between them.
  *
  * @module
  */
 import { type Binding, bindingKinds, bindNamed } from "../gpu/bindings.ts";
 import type { GpuRuntime } from "../gpu/runtime.ts";
 import type { GpuQkv } from "../gpu/upload_qkv.ts";
-import { dispatchGrid } from "./attention.ts";
 import {
   GROUP_BLOCK_SCAN_BINDINGS,
-  GROUP_HISTOGRAM_BINDINGS,
-  GROUP_OFFSETS_BINDINGS,
   GROUP_SCATTER_BINDINGS,
   groupBlockScanWgsl,
-  groupHistogramWgsl,
-  groupOffsetsWgsl,
   groupScatterWgsl,
-  SORT_BLOCK,
-  SORT_WORKGROUP,
 } from "./group_sort_wgsl.ts";
+import { batches, concatPerHead, headsPerDispatch, perHeadBuffers } from "./head_bindings.ts";
 import {
-  KMEANS_PARTIAL_BINDINGS,
-  KMEANS_SPLITS,
-  kmeansPartialSumsWgsl,
+  KMEANS_INIT_OTHER_STORAGE,
+  kmeansInitBindings,
+  kmeansInitWgsl,
 } from "./kmeans_update_wgsl.ts";
 import type { RoutedRange } from "./moga_groups.ts";
-import { readUint32, type RoutingProgram } from "./routing_program.ts";
+import {
+  ROUTE_BLOCK,
+  ROUTER_OTHER_STORAGE,
+  routerBindings,
+  routerLogitsWgsl,
+} from "./router_logits_wgsl.ts";
+import { readUint32, type RoutingProgram, type RoutingStep } from "./routing_program.ts";
 import type { Svg2Routing, Svg2RoutingOptions } from "./svg2_clusters.ts";
 import {
   CLUSTER_KEEP_BINDINGS,
+  CLUSTER_MEAN_OTHER_STORAGE,
   CLUSTER_ROW_BINDINGS,
   CLUSTER_SCORE_BINDINGS,
   clusterKeepWgsl,
+  clusterMeanBindings,
+  clusterMeanWgsl,
   clusterRowsWgsl,
   clusterScoresWgsl,
-  EUCLID_ASSIGN_BINDINGS,
-  euclidAssignWgsl,
-  KMEANS_MEAN_BINDINGS,
-  kmeansMeanWgsl,
   SVG2_WORKGROUP,
 } from "./svg2_kmeans_wgsl.ts";
 
@@ -61,333 +65,207 @@ export interface Svg2GpuOptions extends Svg2RoutingOptions {
   keySeeds: Uint32Array[];
 }
 
-/** The pipelines of one k-means (compiled for its cluster count). */
+/** Stage names of the SVG2 routing steps (the keys of the record's routing stages). */
+export const SVG2_STAGES = {
+  init: "kmeans-init",
+  assign: "kmeans-assign",
+  sort: "kmeans-sort",
+  update: "kmeans-update",
+  mass: "cluster-mass",
+} as const;
+
+/** The pipelines of one k-means (compiled for its cluster count and batch size). */
 interface KmeansPipelines {
+  init: GPUComputePipeline;
   assign: GPUComputePipeline;
-  histogram: GPUComputePipeline;
-  blockScan: GPUComputePipeline;
-  offsets: GPUComputePipeline;
+  scan: GPUComputePipeline;
   scatter: GPUComputePipeline;
-  partial: GPUComputePipeline;
   mean: GPUComputePipeline;
 }
 
-/** One k-means of one head: its bind groups and the buffers read back. */
+/** The k-means of one batch of heads over queries or keys: bind groups and outputs. */
 interface KmeansWork {
   clusters: number;
   pipelines: KmeansPipelines;
-  init: { partial: GPUBindGroup; mean: GPUBindGroup };
-  round: Record<keyof KmeansPipelines, GPUBindGroup>;
+  groups: Record<keyof KmeansPipelines, GPUBindGroup>;
   assignment: GPUBuffer;
-  offsets: GPUBuffer;
+  sizes: GPUBuffer;
   centroids: GPUBuffer;
 }
 
-interface HeadWork {
-  query: KmeansWork;
-  key: KmeansWork;
-  scores: GPUBindGroup;
-  rows: GPUBindGroup;
-  keep: GPUBindGroup;
-  kept: GPUBuffer;
-}
-
+/** The pipelines of the mass passes (one batch size). */
 interface MassPipelines {
   scores: GPUComputePipeline;
   rows: GPUComputePipeline;
   keep: GPUComputePipeline;
 }
 
+/** One batch of heads. */
+interface BatchWork {
+  heads: number;
+  query: KmeansWork;
+  key: KmeansWork;
+  mass: MassPipelines;
+  scores: GPUBindGroup;
+  rows: GPUBindGroup;
+  keep: GPUBindGroup;
+  kept: GPUBuffer;
+}
+
 /** SVG2's routing program for every requested head. */
 export class Svg2GpuRouting implements RoutingProgram {
   /** Compilation time of the pipelines, ms. */
   readonly compileMs: number;
+  /** The dispatches in run order, by stage. */
+  readonly steps: readonly RoutingStep[];
   readonly #runtime: GpuRuntime;
-  readonly #heads: HeadWork[];
+  readonly #batches: BatchWork[];
   readonly #buffers: GPUBuffer[];
-  readonly #mass: MassPipelines;
-  readonly #grids: { rows: [number, number]; sort: number; pairs: [number, number]; qc: number };
-  readonly #iters: number;
+  readonly #count: number;
+  readonly #pairs: number;
 
   private constructor(
     runtime: GpuRuntime,
     parts: {
       compileMs: number;
-      heads: HeadWork[];
+      batches: BatchWork[];
       buffers: GPUBuffer[];
-      mass: MassPipelines;
-      grids: { rows: [number, number]; sort: number; pairs: [number, number]; qc: number };
+      count: number;
+      qc: number;
+      kc: number;
       iters: number;
     },
   ) {
     this.#runtime = runtime;
     this.compileMs = parts.compileMs;
-    this.#heads = parts.heads;
+    this.#batches = parts.batches;
     this.#buffers = parts.buffers;
-    this.#mass = parts.mass;
-    this.#grids = parts.grids;
-    this.#iters = parts.iters;
+    this.#count = parts.count;
+    this.#pairs = parts.qc * parts.kc;
+    this.steps = routingSteps(parts.batches, {
+      blocks: Math.ceil(parts.count / ROUTE_BLOCK),
+      qc: parts.qc,
+      iters: parts.iters,
+    });
   }
 
-  /** Compiles the kernels and binds every head's buffers. */
+  /** Compiles the kernels and binds every batch of heads. */
   static async create(runtime: GpuRuntime, options: Svg2GpuOptions): Promise<Svg2GpuRouting> {
     const { routed, inputs, heads, headDim } = options;
     const qc = options.querySeeds[0].length;
     const kc = options.keySeeds[0].length;
-    const compile = (name: string, code: string, bindings: readonly Binding[]) =>
-      runtime.pipeline(
-        `svg2-${name}:d${headDim}:${inputs.precision}`,
-        code,
-        bindingKinds(bindings),
-      );
-    const kmeansPipelines = async (clusters: number) => {
-      const c = (name: string, code: string, bindings: readonly Binding[]) =>
-        compile(`${name}:c${clusters}`, code, bindings);
-      const all = await Promise.all([
-        c(
-          "assign",
-          euclidAssignWgsl({ headDim, precision: inputs.precision, clusters }),
-          EUCLID_ASSIGN_BINDINGS,
-        ),
-        c("histogram", groupHistogramWgsl(clusters), GROUP_HISTOGRAM_BINDINGS),
-        c("block-scan", groupBlockScanWgsl(clusters), GROUP_BLOCK_SCAN_BINDINGS),
-        c("offsets", groupOffsetsWgsl(clusters), GROUP_OFFSETS_BINDINGS),
-        c("scatter", groupScatterWgsl(clusters), GROUP_SCATTER_BINDINGS),
-        c(
-          "partial",
-          kmeansPartialSumsWgsl({ headDim, precision: inputs.precision }),
-          KMEANS_PARTIAL_BINDINGS,
-        ),
-        c("mean", kmeansMeanWgsl(headDim), KMEANS_MEAN_BINDINGS),
-      ]);
-      const [assign, histogram, blockScan, offsets, scatter, partial, mean] = all.map((x) =>
-        x.pipeline
-      );
-      return {
-        pipelines: { assign, histogram, blockScan, offsets, scatter, partial, mean },
-        compileMs: all.reduce((sum, x) => sum + x.compileMs, 0),
-      };
-    };
-    const [queryPipes, keyPipes, ...mass] = await Promise.all([
-      kmeansPipelines(qc),
-      kmeansPipelines(kc),
-      compile("scores", clusterScoresWgsl(headDim), CLUSTER_SCORE_BINDINGS),
-      compile("rows", clusterRowsWgsl(), CLUSTER_ROW_BINDINGS),
-      compile("keep", clusterKeepWgsl(), CLUSTER_KEEP_BINDINGS),
-    ]);
     const limit = runtime.device.limits.maxComputeWorkgroupsPerDimension;
-    const rowsGrid = dispatchGrid(Math.ceil(routed.count / SVG2_WORKGROUP), limit);
-    const pairsGrid = dispatchGrid(Math.ceil(qc * kc / SVG2_WORKGROUP), limit);
-    const blocks = Math.ceil(routed.count / SORT_BLOCK);
+    const blocks = Math.ceil(routed.count / ROUTE_BLOCK);
+    const pairBlocks = Math.ceil(qc * kc / SVG2_WORKGROUP);
+    if (Math.max(blocks, pairBlocks) > limit) {
+      throw new RangeError(
+        `svg2: ${routed.count} routed tokens and ${qc}×${kc} cluster pairs need ` +
+          `${Math.max(blocks, pairBlocks)} workgroups in one dimension, over ${limit}`,
+      );
+    }
+    const size = headsPerDispatch(runtime.device, {
+      perHead: 1,
+      others: Math.max(
+        ROUTER_OTHER_STORAGE.nearest,
+        KMEANS_INIT_OTHER_STORAGE,
+        CLUSTER_MEAN_OTHER_STORAGE,
+      ),
+    });
     const buffers: GPUBuffer[] = [];
     const own = (b: GPUBuffer) => (buffers.push(b), b);
     const uniform = (label: string, words: Uint32Array) => own(runtime.uniform(label, words));
-    const shared = {
-      assignParams: uniform(
-        "svg2-assign-params",
-        Uint32Array.from([routed.count, routed.start, rowsGrid[0], 0]),
+    const shared: SharedBuffers = {
+      kmeansParams: uniform(
+        "svg2-kmeans-params",
+        Uint32Array.from([routed.count, routed.start, blocks, 0]),
       ),
       sortParams: uniform("svg2-sort-params", Uint32Array.from([routed.count, blocks, 0, 0])),
-      sumParams: uniform("svg2-sum-params", Uint32Array.from([routed.start, 1, 0, 0])),
       massParams: uniform(
         "svg2-mass-params",
-        massParams({
+        massParams({ qc, kc, headDim, topP: options.topP, minKept: options.minKept }),
+      ),
+      routerParams: {
+        query: uniform(
+          "svg2-query-router-params",
+          Uint32Array.from([routed.count, routed.start, blocks, qc * headDim / 4]),
+        ),
+        key: uniform(
+          "svg2-key-router-params",
+          Uint32Array.from([routed.count, routed.start, blocks, kc * headDim / 4]),
+        ),
+      },
+    };
+    const compiled = new Map<number, Promise<BatchPipelines>>();
+    const work: BatchWork[] = [];
+    let compileMs = 0;
+    let first = 0;
+    for (const batch of batches(heads, size)) {
+      if (!compiled.has(batch.length)) {
+        const config = { headDim, precision: inputs.precision, heads: batch.length };
+        compiled.set(batch.length, compileBatch(runtime, { ...config, qc, kc }));
+        compileMs += (await compiled.get(batch.length)!).compileMs;
+      }
+      const pipelines = await compiled.get(batch.length)!;
+      const seeds = {
+        query: options.querySeeds.slice(first, first + batch.length),
+        key: options.keySeeds.slice(first, first + batch.length),
+      };
+      first += batch.length;
+      work.push(
+        bindBatch(runtime, own, {
+          pipelines,
+          queries: batch.map((h) => inputs.q[h]),
+          keys: batch.map((h) => inputs.k[h]),
+          seeds,
+          shared,
+          count: routed.count,
+          blocks,
           qc,
           kc,
-          grid: pairsGrid,
           headDim,
-          topP: options.topP,
-          minKept: options.minKept,
         }),
-      ),
-    };
-    const kmeansWork = (
-      h: number,
-      rows: GPUBuffer,
-      pipelines: KmeansPipelines,
-      seeds: Uint32Array,
-      name: string,
-    ): KmeansWork => {
-      const clusters = seeds.length;
-      const buffer = (what: string, bytes: number) =>
-        own(runtime.buffer(`svg2-${name}-${what}[${h}]`, bytes));
-      const assignment = buffer("assignment", routed.count * 4);
-      const counts = buffer("counts", blocks * clusters * 4);
-      const totals = buffer("totals", clusters * 4);
-      const offsets = buffer("offsets", (clusters + 1) * 4);
-      const members = buffer("members", routed.count * 4);
-      const partials = buffer("partials", clusters * KMEANS_SPLITS * headDim * 4);
-      const centroids = buffer("centroids", clusters * headDim * 4);
-      const seedMembers = own(runtime.upload(`svg2-${name}-seeds[${h}]`, seeds));
-      const seedOffsets = own(
-        runtime.upload(
-          `svg2-${name}-seed-offsets[${h}]`,
-          Uint32Array.from({ length: clusters + 1 }, (_, c) => c),
-        ),
       );
-      const partial = (members: GPUBuffer, offsets: GPUBuffer) =>
-        bindNamed(runtime, pipelines.partial, KMEANS_PARTIAL_BINDINGS, {
-          keys: rows,
-          members,
-          offsets,
-          partials,
-          params: shared.sumParams,
-        });
-      const mean = (offsets: GPUBuffer) =>
-        bindNamed(runtime, pipelines.mean, KMEANS_MEAN_BINDINGS, {
-          partials,
-          offsets,
-          centroids,
-          params: shared.sumParams,
-        });
-      return {
-        clusters,
-        pipelines,
-        init: { partial: partial(seedMembers, seedOffsets), mean: mean(seedOffsets) },
-        round: {
-          assign: bindNamed(runtime, pipelines.assign, EUCLID_ASSIGN_BINDINGS, {
-            rows,
-            centroids,
-            assignment,
-            params: shared.assignParams,
-          }),
-          histogram: bindNamed(runtime, pipelines.histogram, GROUP_HISTOGRAM_BINDINGS, {
-            assignment,
-            counts,
-            params: shared.sortParams,
-          }),
-          blockScan: bindNamed(runtime, pipelines.blockScan, GROUP_BLOCK_SCAN_BINDINGS, {
-            counts,
-            groupTotals: totals,
-            params: shared.sortParams,
-          }),
-          offsets: bindNamed(runtime, pipelines.offsets, GROUP_OFFSETS_BINDINGS, {
-            groupTotals: totals,
-            offsets,
-          }),
-          scatter: bindNamed(runtime, pipelines.scatter, GROUP_SCATTER_BINDINGS, {
-            assignment,
-            counts,
-            offsets,
-            permutation: members,
-            params: shared.sortParams,
-          }),
-          partial: partial(members, offsets),
-          mean: mean(offsets),
-        },
-        assignment,
-        offsets,
-        centroids,
-      };
-    };
-    const [scoresPipe, rowsPipe, keepPipe] = mass.map((m) => m.pipeline);
-    const work = heads.map((h, index): HeadWork => {
-      const query = kmeansWork(
-        h,
-        inputs.q[h],
-        queryPipes.pipelines,
-        options.querySeeds[index],
-        "query",
-      );
-      const key = kmeansWork(h, inputs.k[h], keyPipes.pipelines, options.keySeeds[index], "key");
-      const scores = own(runtime.buffer(`svg2-scores[${h}]`, qc * kc * 4));
-      const rowMax = own(runtime.buffer(`svg2-row-max[${h}]`, qc * 4));
-      const rowTotal = own(runtime.buffer(`svg2-row-total[${h}]`, qc * 4));
-      const kept = own(runtime.buffer(`svg2-kept[${h}]`, qc * kc * 4));
-      const params = shared.massParams;
-      return {
-        query,
-        key,
-        scores: bindNamed(runtime, scoresPipe, CLUSTER_SCORE_BINDINGS, {
-          queryCentroids: query.centroids,
-          keyCentroids: key.centroids,
-          scores,
-          params,
-        }),
-        rows: bindNamed(runtime, rowsPipe, CLUSTER_ROW_BINDINGS, {
-          scores,
-          keyOffsets: key.offsets,
-          rowMax,
-          rowTotal,
-          params,
-        }),
-        keep: bindNamed(runtime, keepPipe, CLUSTER_KEEP_BINDINGS, {
-          scores,
-          keyOffsets: key.offsets,
-          rowMax,
-          rowTotal,
-          kept,
-          params,
-        }),
-        kept,
-      };
-    });
+    }
     return new Svg2GpuRouting(runtime, {
-      compileMs: queryPipes.compileMs + keyPipes.compileMs +
-        mass.reduce((s, m) => s + m.compileMs, 0),
-      heads: work,
+      compileMs,
+      batches: work,
       buffers,
-      mass: { scores: scoresPipe, rows: rowsPipe, keep: keepPipe },
-      grids: { rows: rowsGrid, sort: Math.ceil(blocks / SORT_WORKGROUP), pairs: pairsGrid, qc },
+      count: routed.count,
+      qc,
+      kc,
       iters: options.iters,
     });
-  }
-
-  #kmeans(pass: GPUComputePassEncoder, work: KmeansWork): void {
-    const run = (pipeline: GPUComputePipeline, group: GPUBindGroup, grid: [number, number?]) => {
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(...grid);
-    };
-    const p = work.pipelines;
-    run(p.partial, work.init.partial, [KMEANS_SPLITS, work.clusters]);
-    run(p.mean, work.init.mean, [work.clusters]);
-    for (let iter = 0; iter < this.#iters; iter++) {
-      run(p.assign, work.round.assign, this.#grids.rows);
-      run(p.histogram, work.round.histogram, [this.#grids.sort]);
-      run(p.blockScan, work.round.blockScan, [work.clusters]);
-      run(p.offsets, work.round.offsets, [1]);
-      run(p.scatter, work.round.scatter, [this.#grids.sort]);
-      run(p.partial, work.round.partial, [KMEANS_SPLITS, work.clusters]);
-      run(p.mean, work.round.mean, [work.clusters]);
-    }
-  }
-
-  /** Encodes both k-means and the mass passes, every head. */
-  encode(pass: GPUComputePassEncoder): void {
-    for (const head of this.#heads) {
-      this.#kmeans(pass, head.query);
-      this.#kmeans(pass, head.key);
-      const steps: Array<[GPUComputePipeline, GPUBindGroup, [number, number?]]> = [
-        [this.#mass.scores, head.scores, this.#grids.pairs],
-        [this.#mass.rows, head.rows, [Math.ceil(this.#grids.qc / SVG2_WORKGROUP)]],
-        [this.#mass.keep, head.keep, this.#grids.pairs],
-      ];
-      for (const [pipeline, group, grid] of steps) {
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(...grid);
-      }
-    }
   }
 
   /** The routings of the last run, one per head in the order asked for. */
   async read(): Promise<Svg2Routing[]> {
     const routings: Svg2Routing[] = [];
-    for (const head of this.#heads) {
-      const clustering = async (work: KmeansWork) => {
-        const offsets = await readUint32(this.#runtime, work.offsets);
-        return {
-          clusters: work.clusters,
-          assignment: await readUint32(this.#runtime, work.assignment),
-          sizes: Uint32Array.from({ length: work.clusters }, (_, c) => offsets[c + 1] - offsets[c]),
-        };
-      };
-      routings.push({
-        query: await clustering(head.query),
-        key: await clustering(head.key),
-        kept: Uint8Array.from(await readUint32(this.#runtime, head.kept)),
+    const count = this.#count;
+    const pairs = this.#pairs;
+    for (const batch of this.#batches) {
+      const clustering = async (work: KmeansWork) => ({
+        assignment: await readUint32(this.#runtime, work.assignment),
+        sizes: await readUint32(this.#runtime, work.sizes),
       });
+      const query = await clustering(batch.query);
+      const key = await clustering(batch.key);
+      const kept = await readUint32(this.#runtime, batch.kept);
+      const slice = (
+        read: { assignment: Uint32Array; sizes: Uint32Array },
+        h: number,
+        c: number,
+      ) => ({
+        clusters: c,
+        assignment: read.assignment.slice(h * count, (h + 1) * count),
+        sizes: read.sizes.slice(h * c, (h + 1) * c),
+      });
+      for (let h = 0; h < batch.heads; h++) {
+        routings.push({
+          query: slice(query, h, batch.query.clusters),
+          key: slice(key, h, batch.key.clusters),
+          kept: Uint8Array.from(kept.subarray(h * pairs, (h + 1) * pairs)),
+        });
+      }
     }
     return routings;
   }
@@ -398,17 +276,264 @@ export class Svg2GpuRouting implements RoutingProgram {
   }
 }
 
-/** The mass kernels' uniform: cluster counts, dispatch width, minKept, topP, 1/√d. */
+/** The steps of a run: both inits, `iters` rounds of assign, sort and mean, then the masses. */
+function routingSteps(
+  work: BatchWork[],
+  sizes: { blocks: number; qc: number; iters: number },
+): RoutingStep[] {
+  const { blocks, qc, iters } = sizes;
+  type Grid = (kmeans: KmeansWork, heads: number) => [number, number];
+  const perCluster: Grid = (kmeans, heads) => [kmeans.clusters, heads];
+  const perBlock: Grid = (_, heads) => [blocks, heads];
+  // One stage: its kernels in order, each for the queries' then the keys' k-means.
+  const both = (stage: string, kernels: [keyof KmeansPipelines, Grid][]): RoutingStep => ({
+    stage,
+    encode(pass) {
+      for (const batch of work) {
+        for (const [name, grid] of kernels) {
+          for (const kmeans of [batch.query, batch.key]) {
+            pass.setPipeline(kmeans.pipelines[name]);
+            pass.setBindGroup(0, kmeans.groups[name]);
+            pass.dispatchWorkgroups(...grid(kmeans, batch.heads));
+          }
+        }
+      }
+    },
+  });
+  const steps: RoutingStep[] = [both(SVG2_STAGES.init, [["init", perCluster]])];
+  for (let iter = 0; iter < iters; iter++) {
+    steps.push(
+      both(SVG2_STAGES.assign, [["assign", perBlock]]),
+      both(SVG2_STAGES.sort, [["scan", perCluster], ["scatter", perBlock]]),
+      both(SVG2_STAGES.update, [["mean", perCluster]]),
+    );
+  }
+  steps.push({
+    stage: SVG2_STAGES.mass,
+    encode(pass) {
+      for (const batch of work) {
+        const pairBlocks = Math.ceil(batch.query.clusters * batch.key.clusters / SVG2_WORKGROUP);
+        const passes: Array<[GPUComputePipeline, GPUBindGroup, number]> = [
+          [batch.mass.scores, batch.scores, pairBlocks],
+          [batch.mass.rows, batch.rows, Math.ceil(qc / SVG2_WORKGROUP)],
+          [batch.mass.keep, batch.keep, pairBlocks],
+        ];
+        for (const [pipeline, group, width] of passes) {
+          pass.setPipeline(pipeline);
+          pass.setBindGroup(0, group);
+          pass.dispatchWorkgroups(width, batch.heads);
+        }
+      }
+    },
+  });
+  return steps;
+}
+
+/** Every pipeline one batch size needs: a k-means for each cluster count, and the masses. */
+interface BatchPipelines {
+  query: KmeansPipelines;
+  key: KmeansPipelines;
+  mass: MassPipelines;
+  compileMs: number;
+}
+
+/** Compiles (or takes from the runtime's cache) the pipelines for `heads` a dispatch. */
+async function compileBatch(
+  runtime: GpuRuntime,
+  config: { headDim: number; precision: "f32" | "f16"; heads: number; qc: number; kc: number },
+): Promise<BatchPipelines> {
+  const { headDim, precision, heads } = config;
+  const compile = (name: string, code: string, bindings: readonly Binding[]) =>
+    runtime.pipeline(
+      `svg2-${name}:d${headDim}:${precision}:h${heads}`,
+      code,
+      bindingKinds(bindings),
+    );
+  const kmeans = async (clusters: number) => {
+    const c = (name: string, code: string, bindings: readonly Binding[]) =>
+      compile(`${name}:c${clusters}`, code, bindings);
+    const groups = clusters;
+    const all = await Promise.all([
+      c(
+        "init",
+        kmeansInitWgsl({ headDim, precision, groups, heads, unit: false }),
+        kmeansInitBindings(heads),
+      ),
+      c(
+        "assign",
+        routerLogitsWgsl({ variant: "nearest", headDim, precision, groups, heads }),
+        routerBindings("nearest", heads),
+      ),
+      c("scan", groupBlockScanWgsl(groups), GROUP_BLOCK_SCAN_BINDINGS),
+      c("scatter", groupScatterWgsl(groups), GROUP_SCATTER_BINDINGS),
+      c(
+        "mean",
+        clusterMeanWgsl({ headDim, precision, clusters, heads }),
+        clusterMeanBindings(heads),
+      ),
+    ]);
+    const [init, assign, scan, scatter, mean] = all.map((x) => x.pipeline);
+    return {
+      pipelines: { init, assign, scan, scatter, mean },
+      compileMs: all.reduce((sum, x) => sum + x.compileMs, 0),
+    };
+  };
+  const [query, key, ...mass] = await Promise.all([
+    kmeans(config.qc),
+    kmeans(config.kc),
+    compile("scores", clusterScoresWgsl(headDim), CLUSTER_SCORE_BINDINGS),
+    compile("rows", clusterRowsWgsl(), CLUSTER_ROW_BINDINGS),
+    compile("keep", clusterKeepWgsl(), CLUSTER_KEEP_BINDINGS),
+  ]);
+  const [scores, rows, keep] = mass.map((m) => m.pipeline);
+  return {
+    query: query.pipelines,
+    key: key.pipelines,
+    mass: { scores, rows, keep },
+    compileMs: query.compileMs + key.compileMs + mass.reduce((s, m) => s + m.compileMs, 0),
+  };
+}
+
+/** Uniforms every batch shares. */
+interface SharedBuffers {
+  /** K-means init and mean params: count, rowOffset, blocks. */
+  kmeansParams: GPUBuffer;
+  /** Sort params: count, blocks. */
+  sortParams: GPUBuffer;
+  /** Mass params (cluster counts, minKept, topP, scale). */
+  massParams: GPUBuffer;
+  /** Assignment params of each k-means (their centroid stride a head differs). */
+  routerParams: { query: GPUBuffer; key: GPUBuffer };
+}
+
+/** One batch's buffers and bind groups. */
+function bindBatch(
+  runtime: GpuRuntime,
+  own: (buffer: GPUBuffer) => GPUBuffer,
+  config: {
+    pipelines: BatchPipelines;
+    queries: GPUBuffer[];
+    keys: GPUBuffer[];
+    seeds: { query: Uint32Array[]; key: Uint32Array[] };
+    shared: SharedBuffers;
+    count: number;
+    blocks: number;
+    qc: number;
+    kc: number;
+    headDim: number;
+  },
+): BatchWork {
+  const { pipelines, shared, count, blocks, qc, kc, headDim } = config;
+  const heads = config.keys.length;
+  const buffer = (name: string, bytes: number) => own(runtime.buffer(`svg2-${name}`, bytes));
+  const kmeansWork = (
+    name: "query" | "key",
+    rows: GPUBuffer[],
+    clusters: number,
+  ): KmeansWork => {
+    const p = pipelines[name];
+    const asKeys = perHeadBuffers("keys", rows);
+    const seeds = own(runtime.upload(`svg2-${name}-seeds`, concatPerHead(config.seeds[name])));
+    const centroids = buffer(`${name}-centroids`, heads * clusters * headDim * 4);
+    const assignment = buffer(`${name}-assignment`, heads * count * 4);
+    const ranks = buffer(`${name}-ranks`, heads * count * 4);
+    const counts = buffer(`${name}-counts`, heads * blocks * clusters * 4);
+    const sizes = buffer(`${name}-sizes`, heads * clusters * 4);
+    const offsets = buffer(`${name}-offsets`, heads * (clusters + 1) * 4);
+    const permutation = buffer(`${name}-permutation`, heads * count * 4);
+    return {
+      clusters,
+      pipelines: p,
+      groups: {
+        init: bindNamed(runtime, p.init, kmeansInitBindings(heads), {
+          ...asKeys,
+          seeds,
+          router: centroids,
+          params: shared.kmeansParams,
+        }),
+        assign: bindNamed(runtime, p.assign, routerBindings("nearest", heads), {
+          ...asKeys,
+          router: centroids,
+          assignment,
+          ranks,
+          counts,
+          params: shared.routerParams[name],
+        }),
+        scan: bindNamed(runtime, p.scan, GROUP_BLOCK_SCAN_BINDINGS, {
+          counts,
+          groupTotals: sizes,
+          params: shared.sortParams,
+        }),
+        scatter: bindNamed(runtime, p.scatter, GROUP_SCATTER_BINDINGS, {
+          assignment,
+          ranks,
+          counts,
+          groupTotals: sizes,
+          offsets,
+          permutation,
+          params: shared.sortParams,
+        }),
+        mean: bindNamed(runtime, p.mean, clusterMeanBindings(heads), {
+          ...perHeadBuffers("rows", rows),
+          permutation,
+          offsets,
+          centroids,
+          params: shared.kmeansParams,
+        }),
+      },
+      assignment,
+      sizes,
+      centroids,
+    };
+  };
+  const query = kmeansWork("query", config.queries, qc);
+  const key = kmeansWork("key", config.keys, kc);
+  const scores = buffer("scores", heads * qc * kc * 4);
+  const rowMax = buffer("row-max", heads * qc * 4);
+  const rowTotal = buffer("row-total", heads * qc * 4);
+  const kept = buffer("kept", heads * qc * kc * 4);
+  const params = shared.massParams;
+  const { mass } = pipelines;
+  return {
+    heads,
+    query,
+    key,
+    mass,
+    scores: bindNamed(runtime, mass.scores, CLUSTER_SCORE_BINDINGS, {
+      queryCentroids: query.centroids,
+      keyCentroids: key.centroids,
+      scores,
+      params,
+    }),
+    rows: bindNamed(runtime, mass.rows, CLUSTER_ROW_BINDINGS, {
+      scores,
+      keySizes: key.sizes,
+      rowMax,
+      rowTotal,
+      params,
+    }),
+    keep: bindNamed(runtime, mass.keep, CLUSTER_KEEP_BINDINGS, {
+      scores,
+      keySizes: key.sizes,
+      rowMax,
+      rowTotal,
+      kept,
+      params,
+    }),
+    kept,
+  };
+}
+
+/** The mass kernels' uniform: cluster counts, minKept, topP, 1/√d. */
 function massParams(config: {
   qc: number;
   kc: number;
-  grid: [number, number];
   headDim: number;
   topP: number;
   minKept: number;
 }): Uint32Array {
   const words = new Uint32Array(8);
-  words.set([config.qc, config.kc, config.grid[0], config.minKept]);
+  words.set([config.qc, config.kc, 0, config.minKept]);
   new Float32Array(words.buffer).set([config.topP, 1 / Math.sqrt(config.headDim)], 4);
   return words;
 }

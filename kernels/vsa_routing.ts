@@ -18,7 +18,10 @@ import {
   cubeScoresTopkWgsl,
   cubeScoresWorkgroupBytes,
 } from "./cube_scores_topk_wgsl.ts";
-import { readUint32, type RoutingProgram } from "./routing_program.ts";
+import { readUint32, type RoutingProgram, type RoutingStep } from "./routing_program.ts";
+
+/** Stage names of the VSA routing steps (the keys of the record's routing stages). */
+export const VSA_STAGES = { pool: "cube-pool", select: "cube-scores-topk" } as const;
 
 /** What {@link VsaGpuRouting.create} needs. */
 export interface VsaGpuOptions {
@@ -147,18 +150,34 @@ export class VsaGpuRouting implements RoutingProgram {
     });
   }
 
-  /** Encodes pooling then selection for every head. */
-  encode(pass: GPUComputePassEncoder): void {
-    for (const head of this.#heads) {
-      pass.setPipeline(this.#pool);
-      pass.setBindGroup(0, head.poolQ);
-      pass.dispatchWorkgroups(this.#cubes);
-      pass.setBindGroup(0, head.poolK);
-      pass.dispatchWorkgroups(this.#cubes);
-      pass.setPipeline(this.#scores);
-      pass.setBindGroup(0, head.scores);
-      pass.dispatchWorkgroups(...this.#grid);
-    }
+  /** The steps of a run: Q and K cube pooling, then the coarse scores and top-k; every head. */
+  get steps(): readonly RoutingStep[] {
+    const heads = this.#heads;
+    const pool = this.#pool;
+    const scores = this.#scores;
+    const cubes = this.#cubes;
+    const grid = this.#grid;
+    return [{
+      stage: VSA_STAGES.pool,
+      encode(pass) {
+        pass.setPipeline(pool);
+        for (const head of heads) {
+          pass.setBindGroup(0, head.poolQ);
+          pass.dispatchWorkgroups(cubes);
+          pass.setBindGroup(0, head.poolK);
+          pass.dispatchWorkgroups(cubes);
+        }
+      },
+    }, {
+      stage: VSA_STAGES.select,
+      encode(pass) {
+        pass.setPipeline(scores);
+        for (const head of heads) {
+          pass.setBindGroup(0, head.scores);
+          pass.dispatchWorkgroups(...grid);
+        }
+      },
+    }];
   }
 
   /** The choices of the last run, [C, k] per head in the order asked for. */
