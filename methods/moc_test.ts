@@ -255,6 +255,12 @@ Deno.test("moc end to end on the GPU: routed form + sparse kernel = float64 mask
     const cpuLayout = await method.layout(scenario, { inputs });
     assert.equal(layout.stats?.routedOn, "gpu");
     assert.equal(layout.routing?.samples.length, 2);
+    if (layout.routing?.timer === "gpu") {
+      assert.deepEqual(Object.keys(layout.routing.stages ?? {}).sort(), [
+        "chunk-pool",
+        "scores-topk",
+      ]);
+    }
     const program = await AttentionProgram.create(runtime, layout.forms, gpuInputs);
     const encoder = runtime.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
