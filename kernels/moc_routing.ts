@@ -1,6 +1,6 @@
 /**
  * MoC routing on the GPU (docs/methods.md, "Mixture of Contexts"): chunk pooling
- * (kernels/chunk_pool_wgsl.ts) then scores and top-k (kernels/chunk_scores_topk_wgsl.ts), each
+ * (kernels/segment_mean_wgsl.ts) then scores and top-k (kernels/chunk_scores_topk_wgsl.ts), each
  * one dispatch for every head of a batch (kernels/head_bindings.ts), nothing read back between;
  * the selections are read back and the form is built on the CPU. Gives the same selections as
  * methods/routing/moc_reference.ts wherever f32 and f64 scores order the candidates alike.
@@ -10,7 +10,12 @@
 import { bindingKinds, bindNamed } from "../gpu/bindings.ts";
 import type { CompiledPipeline, GpuRuntime } from "../gpu/runtime.ts";
 import { dispatchGrid } from "./attention.ts";
-import { CHUNK_POOL_OTHER_STORAGE, chunkPoolBindings, chunkPoolWgsl } from "./chunk_pool_wgsl.ts";
+import {
+  segmentMeanBindings,
+  segmentMeanOtherStorage,
+  segmentMeanParams,
+  segmentMeanWgsl,
+} from "./segment_mean_wgsl.ts";
 import {
   CHUNK_SCORES_OTHER_STORAGE,
   CHUNK_SCORES_WORKGROUP,
@@ -125,7 +130,15 @@ export class MocGpuRouting implements RoutingProgram {
     const anchorFirst = own(runtime.upload("moc-anchorFirst", chunks.anchorFirst));
     const candidateResume = own(runtime.upload("moc-candidateResume", chunks.candidateResume));
     const poolParams = own(
-      runtime.uniform("moc-pool-params", new Uint32Array([chunks.videoStart, chunkCount, 0, 0])),
+      runtime.uniform(
+        "moc-pool-params",
+        segmentMeanParams({
+          rowOffset: chunks.videoStart,
+          segments: chunkCount,
+          boundsStride: 0,
+          count: 0,
+        }),
+      ),
     );
     const scoresParams = own(
       runtime.uniform(
@@ -135,7 +148,7 @@ export class MocGpuRouting implements RoutingProgram {
     );
     const size = headsPerDispatch(runtime.device, {
       perHead: 1,
-      others: Math.max(CHUNK_POOL_OTHER_STORAGE, CHUNK_SCORES_OTHER_STORAGE),
+      others: Math.max(segmentMeanOtherStorage(false), CHUNK_SCORES_OTHER_STORAGE),
     });
     let compileMs = 0;
     const work: BatchWork[] = [];
@@ -155,10 +168,10 @@ export class MocGpuRouting implements RoutingProgram {
         heads: batch.length,
         pool: {
           pipeline: pool.pipeline,
-          group: bindNamed(runtime, pool.pipeline, chunkPoolBindings(batch.length), {
-            ...perHeadBuffers("keys", batch.map((h) => inputs.k[h])),
-            chunkStart,
-            descriptors,
+          group: bindNamed(runtime, pool.pipeline, segmentMeanBindings(batch.length, false), {
+            ...perHeadBuffers("rows", batch.map((h) => inputs.k[h])),
+            bounds: chunkStart,
+            means: descriptors,
             params: poolParams,
           }),
         },
@@ -215,8 +228,8 @@ async function compilePipelines(
   const { headDim, precision, k, heads } = config;
   const pool = await runtime.pipeline(
     `moc-chunk-pool:d${headDim}:${precision}:h${heads}`,
-    chunkPoolWgsl({ headDim, precision, heads }),
-    bindingKinds(chunkPoolBindings(heads)),
+    segmentMeanWgsl({ headDim, precision, heads, gather: false }),
+    bindingKinds(segmentMeanBindings(heads, false)),
   );
   const scores = await runtime.pipeline(
     `moc-chunk-scores-topk:d${headDim}:${precision}:k${k}:h${heads}`,

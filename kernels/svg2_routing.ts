@@ -6,7 +6,8 @@
  * token to its nearest centroid (the router kernel's `nearest` variant,
  * kernels/router_logits_wgsl.ts), sorts the tokens by cluster (MoGA's counting sort,
  * kernels/group_sort_wgsl.ts) and moves each centroid to the mean of its tokens
- * (kernels/svg2_kmeans_wgsl.ts). Every dispatch covers every head of a batch (as many heads as the
+ * (kernels/segment_mean_wgsl.ts, through the sorted order); the masses follow
+ * (kernels/svg2_mass_wgsl.ts). Every dispatch covers every head of a batch (as many heads as the
  * device's storage bindings allow, kernels/head_bindings.ts): 2 + 8·iters + 3 dispatches a batch,
  * nothing read back between them.
  *
@@ -35,19 +36,22 @@ import {
   routerLogitsWgsl,
 } from "./router_logits_wgsl.ts";
 import { readUint32, type RoutingProgram, type RoutingStep } from "./routing_program.ts";
+import {
+  segmentMeanBindings,
+  segmentMeanOtherStorage,
+  segmentMeanParams,
+  segmentMeanWgsl,
+} from "./segment_mean_wgsl.ts";
 import type { Svg2Routing, Svg2RoutingOptions } from "./svg2_clusters.ts";
 import {
   CLUSTER_KEEP_BINDINGS,
-  CLUSTER_MEAN_OTHER_STORAGE,
   CLUSTER_ROW_BINDINGS,
   CLUSTER_SCORE_BINDINGS,
   clusterKeepWgsl,
-  clusterMeanBindings,
-  clusterMeanWgsl,
   clusterRowsWgsl,
   clusterScoresWgsl,
   SVG2_WORKGROUP,
-} from "./svg2_kmeans_wgsl.ts";
+} from "./svg2_mass_wgsl.ts";
 
 /** What {@link Svg2GpuRouting.create} needs. */
 export interface Svg2GpuOptions extends Svg2RoutingOptions {
@@ -168,17 +172,28 @@ export class Svg2GpuRouting implements RoutingProgram {
       others: Math.max(
         ROUTER_OTHER_STORAGE.nearest,
         KMEANS_INIT_OTHER_STORAGE,
-        CLUSTER_MEAN_OTHER_STORAGE,
+        segmentMeanOtherStorage(true),
       ),
     });
     const buffers: GPUBuffer[] = [];
     const own = (b: GPUBuffer) => (buffers.push(b), b);
     const uniform = (label: string, words: Uint32Array) => own(runtime.uniform(label, words));
+    const meanParams = (clusters: number) =>
+      segmentMeanParams({
+        rowOffset: routed.start,
+        segments: clusters,
+        boundsStride: clusters + 1,
+        count: routed.count,
+      });
     const shared: SharedBuffers = {
       kmeansParams: uniform(
         "svg2-kmeans-params",
         Uint32Array.from([routed.count, routed.start, blocks, 0]),
       ),
+      meanParams: {
+        query: uniform("svg2-query-mean-params", meanParams(qc)),
+        key: uniform("svg2-key-mean-params", meanParams(kc)),
+      },
       sortParams: uniform("svg2-sort-params", Uint32Array.from([routed.count, blocks, 0, 0])),
       massParams: uniform(
         "svg2-mass-params",
@@ -368,8 +383,8 @@ async function compileBatch(
       c("scatter", groupScatterWgsl(groups), GROUP_SCATTER_BINDINGS),
       c(
         "mean",
-        clusterMeanWgsl({ headDim, precision, clusters, heads }),
-        clusterMeanBindings(heads),
+        segmentMeanWgsl({ headDim, precision, heads, gather: true }),
+        segmentMeanBindings(heads, true),
       ),
     ]);
     const [init, assign, scan, scatter, mean] = all.map((x) => x.pipeline);
@@ -396,8 +411,10 @@ async function compileBatch(
 
 /** Uniforms every batch shares. */
 interface SharedBuffers {
-  /** K-means init and mean params: count, rowOffset, blocks. */
+  /** K-means init params: count, rowOffset, blocks. */
   kmeansParams: GPUBuffer;
+  /** Mean params of each k-means (segments: its clusters). */
+  meanParams: { query: GPUBuffer; key: GPUBuffer };
   /** Sort params: count, blocks. */
   sortParams: GPUBuffer;
   /** Mass params (cluster counts, minKept, topP, scale). */
@@ -473,12 +490,12 @@ function bindBatch(
           permutation,
           params: shared.sortParams,
         }),
-        mean: bindNamed(runtime, p.mean, clusterMeanBindings(heads), {
+        mean: bindNamed(runtime, p.mean, segmentMeanBindings(heads, true), {
           ...perHeadBuffers("rows", rows),
+          bounds: offsets,
           permutation,
-          offsets,
-          centroids,
-          params: shared.kmeansParams,
+          means: centroids,
+          params: shared.meanParams[name],
         }),
       },
       assignment,

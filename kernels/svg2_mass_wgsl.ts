@@ -1,35 +1,15 @@
 /**
  * WGSL of Sparse-VideoGen 2's routing kernels that MoGA's do not cover (rules:
- * kernels/svg2_clusters.ts), every head of a batch in one dispatch: the mean centroid move over
- * the cluster-sorted order (the assignment is the router kernel's `nearest` variant,
- * kernels/router_logits_wgsl.ts, the order MoGA's counting sort, kernels/group_sort_wgsl.ts), and
- * the cluster masses with their top-p choice in three passes (scores, row max and total, rank and
- * keep).
+ * kernels/svg2_clusters.ts), every head of a batch in one dispatch: the cluster masses and
+ * their top-p choice in three passes (scores, row max and total, rank and keep). The k-means
+ * kernels are shared: kernels/svg2_routing.ts lists them.
  *
  * @module
  */
 import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
-import { perHeadAccessorWgsl, perHeadBindings } from "./head_bindings.ts";
-
-/** Threads per workgroup of the mean kernel ((row, column) pairs). */
-export const CLUSTER_MEAN_WORKGROUP = 256;
 
 /** Threads per workgroup of the mass kernels (one pair or row each). */
 export const SVG2_WORKGROUP = 64;
-
-/** Storage bindings of the mean kernel besides the rows: permutation, offsets, centroids. */
-export const CLUSTER_MEAN_OTHER_STORAGE = 3;
-
-/** Group 0 layout of the mean kernel for `heads` row buffers. */
-export function clusterMeanBindings(heads: number): Binding[] {
-  return [
-    ...perHeadBindings("rows", heads),
-    { name: "permutation", kind: "read", type: "array<u32>" },
-    { name: "offsets", kind: "read", type: "array<u32>" },
-    { name: "centroids", kind: "read_write", type: "array<vec4<f32>>" },
-    { name: "params", kind: "uniform", type: "Params" },
-  ];
-}
 
 /** Group 0 of the score kernel: query and key centroids, scores, params. */
 export const CLUSTER_SCORE_BINDINGS = [
@@ -57,66 +37,6 @@ export const CLUSTER_KEEP_BINDINGS = [
   { name: "kept", kind: "read_write", type: "array<u32>" },
   { name: "params", kind: "uniform", type: "MassParams" },
 ] as const satisfies readonly Binding[];
-
-/**
- * Mean move, grid (clusters, heads): a cluster's centroid becomes the mean of its rows, read
- * through the cluster-sorted order; an empty cluster keeps its centroid. Threads are (row,
- * column) pairs: row r sums members r, r + rows, … of the cluster (a column is a vec4 of the
- * head dimension), and the rows are added in row order, so every run sums alike.
- */
-export function clusterMeanWgsl(
-  config: { headDim: number; precision: "f32" | "f16"; clusters: number; heads: number },
-): string {
-  const { headDim, precision, clusters, heads } = config;
-  const columns = headDim / 4;
-  if (columns > CLUSTER_MEAN_WORKGROUP) {
-    throw new RangeError(`svg2: head dimension ${headDim} must be ≤ ${4 * CLUSTER_MEAN_WORKGROUP}`);
-  }
-  return /* wgsl */ `
-${precision === "f16" ? "enable f16;" : ""}
-alias Stored = ${precision};
-const D4: u32 = ${columns}u;
-const CLUSTERS: u32 = ${clusters}u;
-const ROWS: u32 = ${Math.floor(CLUSTER_MEAN_WORKGROUP / columns)}u;
-
-struct Params { count: u32, rowOffset: u32, blocks: u32, _pad: u32 }
-
-${bindingsWgsl(clusterMeanBindings(heads))}
-
-${perHeadAccessorWgsl("rows", heads)}
-
-var<workgroup> rowSums: array<vec4<f32>, ROWS * D4>;
-
-@compute @workgroup_size(${CLUSTER_MEAN_WORKGROUP})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let cluster = wid.x;
-  let head = wid.y;
-  let first = offsets[head * (CLUSTERS + 1u) + cluster];
-  let end = offsets[head * (CLUSTERS + 1u) + cluster + 1u];
-  if (first == end) {
-    return;
-  }
-  let row = lid.x / D4;
-  let column = lid.x % D4;
-  if (row < ROWS) {
-    var sum = vec4<f32>(0.0);
-    for (var at = first + row; at < end; at += ROWS) {
-      let token = permutation[head * params.count + at];
-      sum += rowsAt(head, (params.rowOffset + token) * D4 + column);
-    }
-    rowSums[lid.x] = sum;
-  }
-  workgroupBarrier();
-  if (lid.x < D4) {
-    var total = vec4<f32>(0.0);
-    for (var r = 0u; r < ROWS; r++) {
-      total += rowSums[r * D4 + lid.x];
-    }
-    centroids[(head * CLUSTERS + cluster) * D4 + lid.x] = total / f32(end - first);
-  }
-}
-`;
-}
 
 const MASS_PARAMS = `struct MassParams {
   queryClusters: u32,
