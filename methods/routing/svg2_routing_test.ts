@@ -62,7 +62,22 @@ Deno.test("svg2 GPU routing = float64 reference (clusters, sizes, kept pairs; L 
   for (let h = 0; h < 2; h++) {
     assert.deepEqual(gpu[h].query.assignment, cpu[h].query.assignment, `head ${h} Q labels`);
     assert.deepEqual(gpu[h].key.assignment, cpu[h].key.assignment, `head ${h} K labels`);
+    assert.deepEqual(gpu[h].query.sizes, cpu[h].query.sizes);
     assert.deepEqual(gpu[h].key.sizes, cpu[h].key.sizes);
+    assert.deepEqual(gpu[h].kept, cpu[h].kept, `head ${h} kept pairs`);
+  }
+});
+
+Deno.test("svg2 GPU routing over more heads than one dispatch binds (several batches)", async () => {
+  const heads = runtime.device.limits.maxStorageBuffersPerShaderStage - 2;
+  const routed = { start: 3, count: 61 };
+  const source = seededQkv({ tokens: 67, heads, headDim: D }, { seed: 12, quantized: true });
+  const rules = { iters: 2, topP: 0.8, minKept: 1, qc: 3, kc: 5 };
+  const { gpu, cpu } = await both(source.tensors, routed, rules);
+  assert.equal(gpu.length, heads);
+  for (let h = 0; h < heads; h++) {
+    assert.deepEqual(gpu[h].query.assignment, cpu[h].query.assignment, `head ${h} Q labels`);
+    assert.deepEqual(gpu[h].key.assignment, cpu[h].key.assignment, `head ${h} K labels`);
     assert.deepEqual(gpu[h].kept, cpu[h].kept, `head ${h} kept pairs`);
   }
 });
