@@ -12,9 +12,9 @@
  *   (partials, summed over blocks by kernels/kmeans_update_wgsl.ts), so a k-means round needs no
  *   global sort. The centroids are unit vectors, so the router's argmax is the k-means assignment;
  * - `nearest` is the assignment step of a Euclidean k-means (Sparse-VideoGen 2's clusters,
- *   kernels/svg2_routing.ts): the logit of centroid c is −(‖c‖² − 2·k·c), so the argmax is the
- *   nearest centroid (ties to the lower one); it writes the group, the rank and the block's counts
- *   like `route`, without a gate.
+ *   kernels/svg2_routing.ts): the logit of centroid c is 2·k·c − ‖c‖² (the norms computed once a
+ *   workgroup), so the argmax is the nearest centroid (ties to the lower one); it writes the
+ *   group, the rank and the block's counts like `route`, without a gate.
  *
  * @module
  */
@@ -73,9 +73,7 @@ export function routerLogitsWgsl(config: RouterKernelConfig): string {
   const { variant, headDim, precision, groups, heads } = config;
   const route = variant === "route";
   const sorted = variant !== "accumulate";
-  const term = variant === "nearest"
-    ? "2.0 * dot(key[j], centroid) - dot(centroid, centroid)"
-    : "dot(key[j], centroid)";
+  const nearest = variant === "nearest";
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
 alias Stored = ${precision};
@@ -93,6 +91,7 @@ ${perHeadAccessorWgsl("keys", heads)}
 
 var<workgroup> groupOf: array<u32, BLOCK>;
 var<workgroup> members: array<atomic<u32>, GROUPS>;
+${nearest ? "var<workgroup> norms: array<f32, GROUPS>;" : ""}
 ${sorted ? "" : accumulateDeclarations(headDim)}
 
 @compute @workgroup_size(${ROUTE_BLOCK})
@@ -103,7 +102,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var g = lid.x; g < GROUPS; g += BLOCK) {
     atomicStore(&members[g], 0u);
   }
-  var best = NO_GROUP;
+${nearest ? NORMS_WGSL : ""}  var best = NO_GROUP;
   if (token < params.count) {
     let keyBase = (params.rowOffset + token) * D4;
     var key: array<vec4<f32>, D4>;
@@ -116,9 +115,9 @@ ${route ? "    var logits: array<f32, GROUPS>;" : ""}
     for (var g = 0u; g < GROUPS; g++) {
       var logit = 0.0;
       for (var j = 0u; j < D4; j++) {
-        let centroid = router[routerBase + g * D4 + j];
-        logit += ${term};
+        logit += dot(key[j], router[routerBase + g * D4 + j]);
       }
+${nearest ? "      logit = 2.0 * logit - norms[g];" : ""}
 ${route ? "      logits[g] = logit;" : ""}
       if (g == 0u || logit > bestLogit) {
         best = g;
@@ -150,6 +149,17 @@ ${sorted ? routeTail() : accumulateTail()}
 }
 `;
 }
+
+/** Nearest's prologue: every centroid's squared norm in workgroup memory, then a barrier. */
+const NORMS_WGSL = `  for (var g = lid.x; g < GROUPS; g += BLOCK) {
+    var norm = 0.0;
+    for (var j = 0u; j < D4; j++) {
+      let centroid = router[head * params.routerStride + g * D4 + j];
+      norm += dot(centroid, centroid);
+    }
+    norms[g] = norm;
+  }
+  workgroupBarrier();`;
 
 /** Accumulate's workgroup memory and the helper that says whether a group stays in one row. */
 function accumulateDeclarations(headDim: number): string {
