@@ -182,15 +182,15 @@ function seedQuality(seed: number, { record, heads }: CaseOutcome): SeedQuality 
 }
 
 /** The worst case of one setting over seeds: quality, per-head quality, mean sparsity, error. */
-function combined(bySeed: SeedQuality[]) {
-  const sparsities = bySeed.map((s) => s.tokenSparsity);
+function combined(bySeed: SeedQuality[]): Omit<SeedQuality, "seed"> {
+  const sparsities = bySeed.flatMap((s) => s.tokenSparsity === null ? [] : [s.tokenSparsity]);
   const error = bySeed.find((s) => s.error);
   return {
     quality: worstCase(bySeed.map((s) => s.quality)),
     heads: worstCasePerHead(bySeed.map((s) => s.heads)),
-    tokenSparsity: sparsities.some((s) => s === null)
-      ? null
-      : sparsities.reduce((a, b) => a! + b!, 0)! / sparsities.length,
+    tokenSparsity: sparsities.length === bySeed.length
+      ? sparsities.reduce((sum, s) => sum + s, 0) / sparsities.length
+      : null,
     ...(error
       ? { error: bySeed.length > 1 ? `seed ${error.seed}: ${error.error}` : error.error }
       : {}),
