@@ -1,11 +1,11 @@
 /**
  * `deno task calibrate` as a library call (docs/cli.md, "calibrate"): for every method with a
  * knob, the sparsest setting of its grid (per head where the method takes per-head settings)
- * whose quality meets a target on calibration inputs, checked on held-out inputs. Quality is
- * bench's own: the cases run through the bench runner, dense first, every method against dense
- * on the same inputs. Three passes on one GPU runtime: the grid on the calibration inputs, then
- * the chosen specs on the calibration inputs and on the held-out inputs. Everything that can be
- * checked is checked before the GPU opens.
+ * whose worst case over the calibration seeds meets target + margin (bench/calibration_guard.ts),
+ * checked against the target on held-out inputs. Quality is bench's own: the cases run through
+ * the bench runner, dense first, every method against dense on the same inputs. Passes on one GPU
+ * runtime: the grid on each calibration seed, then the chosen specs on each calibration seed and
+ * on the held-out inputs. Everything that can be checked is checked before the GPU opens.
  *
  * @module
  */
@@ -38,11 +38,19 @@ import { type ProgressHook, qualityHeadsOf, runCases, type RunSettings } from ".
 import { formatTarget, meetsTarget, type QualityTarget } from "./calibration_search.ts";
 import { chooseSetting, targetValue } from "./calibration_choice.ts";
 import {
+  calibrationSeeds,
+  marginFor,
+  withMargin,
+  worstCase,
+  worstCasePerHead,
+} from "./calibration_guard.ts";
+import {
   CALIBRATION_SCHEMA,
   type CalibrationRecord,
   type CheckedSetting,
   type MethodCalibration,
   methodsFileOf,
+  type SeedQuality,
   type SweepPoint,
   type TargetFigures,
 } from "./calibration_record.ts";
@@ -57,11 +65,15 @@ export interface CalibrationConfig {
   holdoutInputs?: string;
   /** Method specs (`moc`, `moc:chunk=256`) without their knob; undefined = every method with a knob. */
   methods?: string[];
-  /** The quality each chosen setting must meet. */
+  /** The quality each chosen setting must meet on the held-out inputs. */
   target: QualityTarget;
+  /** Added to the target on the calibration inputs; undefined = a tenth of the target's slack. */
+  margin?: number;
+  /** Number of calibration seeds (`seed`, `seed` + 1, …); 1 with file inputs. */
+  seeds: number;
   /** Preset size; undefined = `ci` on a fallback adapter, `full` otherwise. */
   size?: PresetSize;
-  /** Seed of the synthetic calibration inputs, the sampled queries and any method randomness. */
+  /** First seed of the synthetic calibration inputs, the sampled queries and method randomness. */
   seed: number;
   /** The same for the held-out inputs. */
   holdoutSeed: number;
@@ -158,26 +170,63 @@ async function runPass(
   });
 }
 
-function checked(outcome: CaseOutcome, target: QualityTarget, inputs: string): CheckedSetting {
-  const { record, heads } = outcome;
-  const quality = figuresOf(record.quality);
+/** One setting's outcome on one seed, as the record keeps it. */
+function seedQuality(seed: number, { record, heads }: CaseOutcome): SeedQuality {
   return {
-    inputs,
-    quality,
+    seed,
+    quality: figuresOf(record.quality),
     heads,
     tokenSparsity: record.tokenSparsity,
-    met: meetsTarget(target, quality),
-    headsMissed: (heads ?? []).flatMap((q, h) => meetsTarget(target, q) ? [] : [h]),
     ...(record.error ? { error: record.error } : {}),
   };
 }
 
-/** The one-line note of a calibrated method. */
-function noteOf(entry: MethodCalibration, target: QualityTarget, why: string): string {
+/** The worst case of one setting over seeds: quality, per-head quality, mean sparsity, error. */
+function combined(bySeed: SeedQuality[]): Omit<SeedQuality, "seed"> {
+  const sparsities = bySeed.flatMap((s) => s.tokenSparsity === null ? [] : [s.tokenSparsity]);
+  const error = bySeed.find((s) => s.error);
+  return {
+    quality: worstCase(bySeed.map((s) => s.quality)),
+    heads: worstCasePerHead(bySeed.map((s) => s.heads)),
+    tokenSparsity: sparsities.length === bySeed.length
+      ? sparsities.reduce((sum, s) => sum + s, 0) / sparsities.length
+      : null,
+    ...(error
+      ? { error: bySeed.length > 1 ? `seed ${error.seed}: ${error.error}` : error.error }
+      : {}),
+  };
+}
+
+function checked(
+  bySeed: SeedQuality[],
+  target: QualityTarget,
+  inputs: string,
+): CheckedSetting {
+  const { quality, heads, tokenSparsity, ...error } = combined(bySeed);
+  return {
+    target: formatTarget(target),
+    inputs,
+    quality,
+    heads,
+    tokenSparsity,
+    bySeed,
+    met: meetsTarget(target, quality),
+    headsMissed: (heads ?? []).flatMap((q, h) => meetsTarget(target, q) ? [] : [h]),
+    ...error,
+  };
+}
+
+/** The one-line note of a calibrated method; `bar` is target + margin. */
+function noteOf(
+  entry: MethodCalibration,
+  targets: { target: QualityTarget; bar: QualityTarget },
+  why: string,
+): string {
+  const { target, bar } = targets;
   if (!entry.chosen) return `${why}: left out of the methods file`;
   const { calibration, holdout } = entry;
   if (!calibration?.met) {
-    return `${entry.chosen.spec} misses ${formatTarget(target)} on the calibration inputs ` +
+    return `${entry.chosen.spec} misses ${formatTarget(bar)} on the calibration inputs ` +
       `(${target.metric} ${targetValue(target, calibration?.quality ?? null)}` +
       `${calibration?.error ? `; ${calibration.error}` : ""}): left out of the methods file`;
   }
@@ -190,14 +239,16 @@ function noteOf(entry: MethodCalibration, target: QualityTarget, why: string): s
       `(${target.metric} ${targetValue(target, holdout?.quality ?? null)}` +
       `${holdout?.error ? `; ${holdout.error}` : ""})${heads}: left out of the methods file`;
   }
-  return `met on the calibration and held-out inputs${heads}`;
+  return `met ${formatTarget(bar)} on the calibration inputs and ${formatTarget(target)} on the ` +
+    `held-out inputs${heads}`;
 }
 
 /** The calibration inputs, the held-out inputs and the scenario, read and checked. */
 interface ResolvedInputs {
   scenario: Scenario;
   size: PresetSize | null;
-  calibration: QkvSource;
+  /** One source a calibration seed (one for file inputs). */
+  calibration: QkvSource[];
   holdout: QkvSource;
 }
 
@@ -232,7 +283,11 @@ async function resolveInputs(
   return {
     scenario,
     size: isPreset ? size : null,
-    calibration: files.calibration?.inputs ?? syntheticInputs(scenario, { seed: config.seed }),
+    calibration: files.calibration
+      ? [files.calibration.inputs]
+      : calibrationSeeds(config.seed, config.seeds).map((seed) =>
+        syntheticInputs(scenario, { seed })
+      ),
     holdout: files.holdout?.inputs ?? syntheticInputs(scenario, { seed: config.holdoutSeed }),
   };
 }
@@ -241,7 +296,7 @@ async function resolveInputs(
 export interface CalibrationOutcome {
   /** The calibration record. */
   record: CalibrationRecord;
-  /** The methods file: the chosen specs met on the calibration and held-out inputs. */
+  /** The methods file: the chosen specs that carried over to the held-out inputs. */
   methodsFile: MethodsFile;
 }
 
@@ -253,6 +308,14 @@ export async function runCalibration(
   const methods = methodsToCalibrate(config.methods);
   if (config.scenario === undefined && config.inputs === undefined) {
     throw new RangeError("--scenario or --inputs FILE is required");
+  }
+  const margin = marginFor(config.target, config.margin);
+  const bar = withMargin(config.target, margin);
+  const seedCount = config.inputs === undefined ? config.seeds : 1;
+  if (!Number.isInteger(config.seeds) || config.seeds < 1 || seedCount !== config.seeds) {
+    throw new RangeError(
+      `--seeds must be an integer ≥ 1, and 1 with --inputs FILE (got ${config.seeds})`,
+    );
   }
   if (config.scenario !== undefined) await resolveScenario(config.scenario, "ci");
   const files = {
@@ -298,28 +361,32 @@ export async function runCalibration(
       },
       onProgress: hooks.onProgress,
     };
-    const calibrationPass = { inputs: resolved.calibration, seed: config.seed };
+    const seeds = calibrationSeeds(config.seed, seedCount);
+    const calibrationPasses = seeds.map((seed, i) => ({ inputs: resolved.calibration[i], seed }));
     const holdoutPass = { inputs: resolved.holdout, seed: config.holdoutSeed };
+    /** Runs `methods` on every calibration seed: per method, one outcome a seed. */
+    const onEverySeed = async (methods: Method[]): Promise<SeedQuality[][]> => {
+      const perSeed: CaseOutcome[][] = [];
+      for (const pass of calibrationPasses) perSeed.push(await runPass(runner, pass, methods));
+      return methods.map((_, m) =>
+        perSeed.map((outcomes, s) => seedQuality(seeds[s], outcomes[m]))
+      );
+    };
     const grids = methods.map((m) => m.definition.knob.grid(scenario));
     const gridMethods = methods.flatMap((m, i) =>
       grids[i].map((setting) =>
         m.definition.create({ ...m.fixed, [m.definition.knob.param]: setting })
       )
     );
-    const sweepOutcomes = await runPass(runner, calibrationPass, gridMethods);
+    const sweepOutcomes = await onEverySeed(gridMethods);
     let next = 0;
     const entries: MethodCalibration[] = [];
     const whys: string[] = [];
     for (const [i, method] of methods.entries()) {
       const sweep = grids[i].map((setting): SweepPoint => {
-        const { record, heads } = sweepOutcomes[next++];
-        return {
-          setting,
-          quality: figuresOf(record.quality),
-          heads,
-          tokenSparsity: record.tokenSparsity,
-          ...(record.error ? { error: record.error } : {}),
-        };
+        const bySeed = sweepOutcomes[next++];
+        const { quality, heads, tokenSparsity, ...error } = combined(bySeed);
+        return { setting, quality, heads, tokenSparsity, bySeed, ...error };
       });
       const perHead = method.definition.knob.perHeadParam !== undefined && scenario.heads > 1 &&
         qualityHeads === scenario.heads;
@@ -327,7 +394,13 @@ export async function runCalibration(
       const { chosen, why } = chooseSetting(
         { method: name, param: knob.param, perHeadParam: knob.perHeadParam, fixed: method.fixed },
         sweep,
-        { target: config.target, perHead },
+        {
+          target: bar,
+          perHead,
+          inputs: seeds.length > 1
+            ? `the calibration inputs (worst of seeds ${seeds.join(", ")})`
+            : undefined,
+        },
       );
       whys.push(why);
       entries.push({
@@ -345,13 +418,16 @@ export async function runCalibration(
     const picked = entries.filter((e) => e.chosen);
     const chosenMethods = await Promise.all(picked.map((e) => resolveMethod(e.chosen!.spec)));
     const describe = (source: QkvSource) => source.description;
-    const onCalibration = picked.length
-      ? await runPass(runner, calibrationPass, chosenMethods)
-      : [];
+    const calibrationText = resolved.calibration.map(describe).join("; ");
+    const onCalibration = picked.length ? await onEverySeed(chosenMethods) : [];
     const onHoldout = picked.length ? await runPass(runner, holdoutPass, chosenMethods) : [];
     picked.forEach((entry, i) => {
-      entry.calibration = checked(onCalibration[i], config.target, describe(resolved.calibration));
-      entry.holdout = checked(onHoldout[i], config.target, describe(resolved.holdout));
+      entry.calibration = checked(onCalibration[i], bar, calibrationText);
+      entry.holdout = checked(
+        [seedQuality(config.holdoutSeed, onHoldout[i])],
+        config.target,
+        describe(resolved.holdout),
+      );
       entry.carriedOver = entry.calibration.met && entry.holdout.met;
     });
     // Per-head choice needs every head's quality; past the CPU budget one setting serves all.
@@ -361,7 +437,8 @@ export async function runCalibration(
       : "";
     entries.forEach((entry, i) => {
       const perHeadMethod = methods[i].definition.knob.perHeadParam !== undefined;
-      entry.note = noteOf(entry, config.target, whys[i]) + (perHeadMethod ? uncovered : "");
+      entry.note = noteOf(entry, { target: config.target, bar }, whys[i]) +
+        (perHeadMethod ? uncovered : "");
     });
     const record: CalibrationRecord = {
       schema: CALIBRATION_SCHEMA,
@@ -373,7 +450,12 @@ export async function runCalibration(
       size: resolved.size,
       precision,
       target: formatTarget(config.target),
-      calibrationInputs: { inputs: describe(resolved.calibration), seed: config.seed },
+      margin,
+      calibrationTarget: formatTarget(bar),
+      calibrationInputs: resolved.calibration.map((source, i) => ({
+        inputs: describe(source),
+        seed: seeds[i],
+      })),
       holdoutInputs: { inputs: describe(resolved.holdout), seed: config.holdoutSeed },
       methods: entries,
     };

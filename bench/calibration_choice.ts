@@ -65,6 +65,7 @@ function specWith(knob: CalibratedKnob, key: string, value: ParamValue): string 
  * The spec chosen from `sweep` (the knob's grid, densest first), or null and one line saying why
  * none was. With `perHead` (the method has a per-head parameter and the quality of every head was
  * measured), every head gets the sparsest setting that meets the target on its own quality.
+ * `context.inputs` names the inputs in that line (default "the calibration inputs").
  *
  * @example
  * ```ts
@@ -86,9 +87,10 @@ function specWith(knob: CalibratedKnob, key: string, value: ParamValue): string 
 export function chooseSetting(
   knob: CalibratedKnob,
   sweep: readonly ChoicePoint[],
-  context: { target: QualityTarget; perHead: boolean },
+  context: { target: QualityTarget; perHead: boolean; inputs?: string },
 ): { chosen: ChosenSetting | null; why: string } {
   const { target } = context;
+  const inputs = context.inputs ?? "the calibration inputs";
   if (sweep.length === 0) {
     return { chosen: null, why: `no ${knob.param} of the grid applies to this scenario` };
   }
@@ -104,7 +106,7 @@ export function chooseSetting(
       return {
         chosen: null,
         why: `no ${knob.param} of the grid meets ${formatTarget(target)} on head(s) ` +
-          `${missing.join(", ")} of the calibration inputs (${target.metric} ${best.join("; ")} ` +
+          `${missing.join(", ")} of ${inputs} (${target.metric} ${best.join("; ")} ` +
           `at ${knob.param}=${sweep.map((p) => settingText(p.setting)).join("|")})`,
       };
     }
@@ -123,8 +125,8 @@ export function chooseSetting(
     const values = sweep.map((p) => targetValue(target, p.quality)).join(", ");
     return {
       chosen: null,
-      why: `no ${knob.param} of the grid meets ${formatTarget(target)} on the calibration ` +
-        `inputs (${target.metric} ${values} at ${knob.param}=` +
+      why: `no ${knob.param} of the grid meets ${formatTarget(target)} on ${inputs} ` +
+        `(${target.metric} ${values} at ${knob.param}=` +
         `${sweep.map((p) => settingText(p.setting)).join("|")})`,
     };
   }

@@ -1,7 +1,8 @@
 /**
  * `deno task calibrate` end to end on the adapter at hand, at ci size (issue 17's acceptance
- * test): calibrate on moc-multi-shot writes a methods file, and `bench --methods FILE` on a third
- * seed meets the target with every method the file holds; bad input is one line, exit 2,
+ * test): calibrate on moc-multi-shot with the default margin and calibration seeds writes a
+ * methods file holding MoC, and `bench --methods FILE` on a seed used neither to calibrate nor to
+ * hold out meets the target with every method the file holds; bad input is one line, exit 2,
  * nothing written.
  *
  * @module
@@ -13,7 +14,13 @@ import type { ResultsFile } from "../records/schema.ts";
 import { isEmptyOrMissing, runCli } from "./_cli.ts";
 import { writeQkvFiles } from "../tools/make_qkv_files.ts";
 
-const TARGET = 0.9;
+/**
+ * A target MoC's grid reaches at ci size (k=16 keeps about 0.9 of the dense mass), so the choice
+ * is a real trade-off. Calibrated on seed 1 alone with no margin, MoC and STA both take their
+ * sparsest setting (recall 0.817 and 0.823) and miss on seed 2 (0.782, 0.797): the defaults
+ * (three seeds, margin 0.02) are what make them carry over.
+ */
+const TARGET = 0.8;
 
 Deno.test("calibrate on moc-multi-shot (ci) writes a methods file that bench meets on another seed", async () => {
   const out = await Deno.makeTempDir();
@@ -27,8 +34,6 @@ Deno.test("calibrate on moc-multi-shot (ci) writes a methods file that bench mee
       `recall>=${TARGET}`,
       "--methods",
       "moc,sta",
-      "--seed",
-      "1",
       "--quiet",
       "--out",
       `${out}/calibration`,
@@ -38,26 +43,47 @@ Deno.test("calibrate on moc-multi-shot (ci) writes a methods file that bench mee
       await Deno.readTextFile(`${out}/calibration/calibration.json`),
     );
     assert.equal(record.target, `recall>=${TARGET}`);
-    assert.equal(record.calibrationInputs.seed, 1);
-    assert.equal(record.holdoutInputs.seed, 2);
+    assert.equal(record.margin, 0.02, "default margin: a tenth of the slack");
+    assert.equal(record.calibrationTarget, "recall>=0.82");
+    assert.deepEqual(record.calibrationInputs.map((i) => i.seed), [1, 2, 3]);
+    assert.equal(record.holdoutInputs.seed, 4);
     assert.deepEqual(record.methods.map((m) => m.method), ["moc", "sta"]);
     for (const m of record.methods) {
       assert.ok(m.sweep.length > 0, `${m.method} swept its grid`);
-      assert.match(calibrate.stdout, new RegExp(`^${m.method}: `, "m"), "a note a method");
-      if (m.chosen) {
-        assert.ok(m.calibration!.quality!.recall! >= TARGET, `${m.method} met on calibration`);
+      for (const point of m.sweep) {
+        assert.deepEqual(point.bySeed.map((s) => s.seed), [1, 2, 3]);
+        const worst = Math.min(...point.bySeed.map((s) => s.quality!.recall!));
+        assert.equal(point.quality!.recall, worst, "a sweep point's quality is its worst seed");
       }
-      assert.equal(m.carriedOver, m.holdout?.met === true && m.calibration?.met === true);
+      assert.match(calibrate.stdout, new RegExp(`^${m.method}: `, "m"), "a note a method");
+      assert.ok(m.carriedOver, `${m.method} carried over: ${m.note}`);
+      assert.equal(m.calibration!.target, "recall>=0.82");
+      assert.equal(m.holdout!.target, `recall>=${TARGET}`);
+      for (const seed of m.calibration!.bySeed) {
+        for (const [h, head] of seed.heads!.entries()) {
+          assert.ok(head.recall! >= 0.82, `${m.chosen!.spec} head ${h} on seed ${seed.seed}`);
+        }
+      }
+      assert.deepEqual(m.calibration!.headsMissed, []);
     }
     const file: MethodsFile = JSON.parse(
       await Deno.readTextFile(`${out}/calibration/methods.json`),
     );
     assert.equal(file.schema, METHODS_FILE_SCHEMA);
-    assert.deepEqual(
-      file.methods,
-      record.methods.filter((m) => m.carriedOver).map((m) => m.chosen!.spec),
-    );
-    assert.ok(file.methods.length > 0, "at least one method carried over");
+    assert.deepEqual(file.methods, record.methods.map((m) => m.chosen!.spec));
+    assert.match(file.methods[0], /^moc:/);
+    assert.deepEqual(file.calibration, {
+      scenario: "moc-multi-shot",
+      size: "ci",
+      target: `recall>=${TARGET}`,
+      margin: 0.02,
+      calibrationTarget: "recall>=0.82",
+      seeds: [1, 2, 3],
+      holdoutSeed: 4,
+      leftOut: [],
+      commit: record.commit,
+      date: record.date,
+    });
 
     const bench = await runCli("cli/bench.ts", [
       "--scenario",
@@ -67,7 +93,7 @@ Deno.test("calibrate on moc-multi-shot (ci) writes a methods file that bench mee
       "--methods",
       `${out}/calibration/methods.json`,
       "--seed",
-      "3",
+      "5",
       "--warmup",
       "0",
       "--repeats",
@@ -80,11 +106,11 @@ Deno.test("calibrate on moc-multi-shot (ci) writes a methods file that bench mee
     assert.equal(bench.code, 0, bench.stderr);
     const results: ResultsFile = JSON.parse(await Deno.readTextFile(`${out}/bench/results.json`));
     const sparse = results.records.filter((r) => r.method !== "dense");
-    assert.equal(sparse.length, file.methods.length);
+    assert.deepEqual(sparse.map((r) => r.method), ["moc", "sta"]);
     for (const r of sparse) {
       assert.ok(
         r.quality!.recall! >= TARGET,
-        `${r.method} ${JSON.stringify(r.params)}: recall ${r.quality!.recall} on seed 3`,
+        `${r.method} ${JSON.stringify(r.params)}: recall ${r.quality!.recall} on seed 5`,
       );
     }
   } finally {
@@ -108,9 +134,29 @@ const BAD_OPTIONS: Array<[string, string[], RegExp]> = [
   ],
   ["an unknown preset", ["--scenario", "nope", "--target", "recall>=0.9"], /unknown preset "nope"/],
   [
-    "equal seeds",
-    ["--scenario", "moc-multi-shot", "--target", "recall>=0.9", "--holdout-seed", "1"],
-    /--holdout-seed must differ from --seed \(both 1\)/,
+    "a held-out seed among the calibration seeds",
+    ["--scenario", "moc-multi-shot", "--target", "recall>=0.9", "--holdout-seed", "3"],
+    /--holdout-seed must not be a calibration seed \(1, 2, 3; --seed 1, --seeds 3\) \(got 3\)/,
+  ],
+  [
+    "a margin past the target's slack",
+    ["--scenario", "moc-multi-shot", "--target", "recall>=0.95", "--margin", "0.1"],
+    /--margin must be a number 0\.\.0\.05 for recall>=0\.95 \(got "0\.1"\)/,
+  ],
+  [
+    "a margin that is not a number",
+    ["--scenario", "moc-multi-shot", "--target", "relL2<=0.1", "--margin", "x"],
+    /--margin must be a number 0\.\.0\.1 for relL2<=0\.1 \(got "x"\)/,
+  ],
+  [
+    "no calibration seed",
+    ["--scenario", "moc-multi-shot", "--target", "recall>=0.9", "--seeds", "0"],
+    /--seeds must be an integer 1\.\.64 \(got "0"\)/,
+  ],
+  [
+    "several seeds of one input file",
+    ["--inputs", "a.safetensors", "--target", "recall>=0.9", "--seeds", "2"],
+    /--seeds must be 1 with --inputs FILE \(one calibration file; got 2\)/,
   ],
 ];
 
@@ -155,7 +201,8 @@ Deno.test("calibrate reads calibration and held-out inputs from files of one sha
     );
     assert.equal(record.scenario, "clip");
     assert.equal(record.size, null);
-    assert.match(record.calibrationInputs.inputs, /a\.safetensors/);
+    assert.match(record.calibrationInputs[0].inputs, /a\.safetensors/);
+    assert.equal(record.calibrationInputs.length, 1, "one file: one calibration seed");
     assert.match(record.holdoutInputs.inputs, /b\.safetensors/);
     assert.equal(record.methods[0].sweep.length, 6, "radial's six decays");
 
