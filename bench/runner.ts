@@ -27,6 +27,8 @@ import {
   storagePrecision,
 } from "../records/schema.ts";
 import { type AttentionTiling, tilingName } from "../kernels/attention_tiling.ts";
+import type { TilingChoice } from "../kernels/attention_tuner.ts";
+import { kernelEfficiency } from "../kernels/row_block.ts";
 import {
   branchedFigures,
   caseIdentity,
@@ -166,6 +168,7 @@ export function emptyRecord(
     tflops: null,
     speedup: null,
     efficiency: null,
+    kernelEfficiency: null,
     quality: null,
     stats: null,
     notes: [],
@@ -297,7 +300,8 @@ async function runCase(
     const { latency, tflops, memoryBytes, notes } = earlier.record;
     const kernelNotes = notes.filter((note) => note.startsWith("kernel tiling"));
     record.notes.push(...kernelNotes, reusedLayoutNote(earlier.record));
-    Object.assign(record, { latency, tflops, memoryBytes });
+    const { kernelEfficiency } = earlier.record;
+    Object.assign(record, { latency, tflops, memoryBytes, kernelEfficiency });
     return { record, outputs: earlier.outputs, forms: earlier.forms };
   }
   const kernelOptions = {
@@ -312,8 +316,10 @@ async function runCase(
       { ...kernelOptions, lse: lseRule(layout) },
     )
     : await AttentionProgram.create(runtime, layout.forms, gpuInputs, kernelOptions);
-  record.notes.push(
-    `kernel tiling ${tilingName(program.tiling.tiling)} (${program.tiling.source})`,
+  record.notes.push(tilingNote(program.tilings));
+  record.kernelEfficiency = kernelEfficiency(
+    branches.map((forms, b) => ({ forms, rowBlock: program.tilings[b].tiling.blockQ })),
+    scenario.heads,
   );
   try {
     const timing = await timeComputePass(runtime, (pass) => program.encode(pass), {
@@ -349,6 +355,20 @@ async function runCase(
   } finally {
     program.release();
   }
+}
+
+/**
+ * The record's note on the kernel tilings: each distinct one with its source, and the tiling it
+ * was narrowed from where its row block was fitted to the forms (kernels/row_block.ts).
+ */
+function tilingNote(tilings: TilingChoice[]): string {
+  const named = tilings.map((choice) => {
+    const from = choice.narrowedFrom
+      ? `, rows narrowed from ${tilingName(choice.narrowedFrom)} to fit the forms' tiles`
+      : "";
+    return `${tilingName(choice.tiling)} (${choice.source}${from})`;
+  });
+  return `kernel tiling ${[...new Set(named)].join(" + ")}`;
 }
 
 function gpuBytes(inputs: GpuQkv): number {

@@ -60,6 +60,14 @@ export interface ExecutionForm {
    * "The execution form".
    */
   pvSkipThreshold?: number | null;
+  /**
+   * The form's query block: tiles hold a multiple of this many rows, except short tiles at the
+   * edges (VSA: a cube's 64 queries; partial cubes at the video's far edges, the last text
+   * tile). A kernel whose row block divides it runs idle rows only in those short tiles; absent
+   * or null = tiles of any length (the kernel then judges by the tiles themselves,
+   * kernels/row_block.ts).
+   */
+  queryBlock?: number | null;
 }
 
 /** Builds a form tile by tile (the one builder every method and compiler uses). */
@@ -211,6 +219,10 @@ export function validateForm(form: ExecutionForm): ExecutionForm {
   if (skip !== undefined && skip !== null && !(Number.isFinite(skip) && skip >= 0)) {
     throw new RangeError(`form: pvSkipThreshold must be null or a finite number ≥ 0 (got ${skip})`);
   }
+  const block = form.queryBlock;
+  if (block !== undefined && block !== null && !(Number.isInteger(block) && block >= 1)) {
+    throw new RangeError(`form: queryBlock must be null or an integer ≥ 1 (got ${block})`);
+  }
   return form;
 }
 
@@ -285,6 +297,37 @@ export function executedPairs(form: ExecutionForm): number {
     for (let r = form.rangeOffsets[t]; r < form.rangeOffsets[t + 1]; r++) {
       pairs += rows * (form.rangeEnds[r] - form.rangeStarts[r]);
     }
+  }
+  return pairs;
+}
+
+/**
+ * (query, key) pairs a kernel with a row block of `rowBlock` rows executes: each tile runs in
+ * blocks of `rowBlock` rows, every block against every key of the tile's ranges, and the last
+ * block of a tile is padded with idle rows (a workgroup's rows walk one key list together).
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { executedPairs, FormBuilder, tiledPairs } from "./form.ts";
+ * // Two tiles of 64 queries, each attending its own 64 keys.
+ * const form = new FormBuilder(128, 64).range(0, 64).endTile(64).range(64, 128).endTile(128).build();
+ * equal(tiledPairs(form, 64), executedPairs(form));
+ * equal(tiledPairs(form, 128), 2 * executedPairs(form)); // half of each 128-row block idles
+ * ```
+ */
+export function tiledPairs(form: ExecutionForm, rowBlock: number): number {
+  if (!(Number.isInteger(rowBlock) && rowBlock >= 1)) {
+    throw new RangeError(`rowBlock must be an integer ≥ 1 (got ${rowBlock})`);
+  }
+  let pairs = 0;
+  for (let t = 0; t < tileCount(form); t++) {
+    const rows = form.tileBounds[t + 1] - form.tileBounds[t];
+    let keys = 0;
+    for (let r = form.rangeOffsets[t]; r < form.rangeOffsets[t + 1]; r++) {
+      keys += form.rangeEnds[r] - form.rangeStarts[r];
+    }
+    pairs += Math.ceil(rows / rowBlock) * rowBlock * keys;
   }
   return pairs;
 }

@@ -19,6 +19,7 @@ import {
   tilingProblem,
 } from "./attention_tiling.ts";
 import { kernelTiling, type TilingChoice } from "./attention_tuner.ts";
+import { fitTilingToForms, rowBlockFor } from "./row_block.ts";
 import { MERGE_PARTIALS_BINDINGS, MERGE_WORDS, mergePartialsWgsl } from "./merge_partials_wgsl.ts";
 import { rowKernelWgsl } from "./flash_attention_rows_wgsl.ts";
 import { rowBlockKernelWgsl } from "./flash_attention_row_blocks_wgsl.ts";
@@ -87,6 +88,8 @@ export class AttentionProgram {
   readonly memoryBytes: number;
   /** The tiling that runs and where it came from. */
   readonly tiling: TilingChoice;
+  /** The tiling of each program the case runs: this one's alone. */
+  readonly tilings: TilingChoice[];
   readonly #runtime: GpuRuntime;
   readonly #buffers: GPUBuffer[];
   readonly #heads: HeadWork[];
@@ -111,6 +114,7 @@ export class AttentionProgram {
     this.#heads = parts.heads;
     this.#pipelines = parts.pipelines;
     this.tiling = parts.tiling;
+    this.tilings = [parts.tiling];
   }
 
   /**
@@ -124,7 +128,7 @@ export class AttentionProgram {
     options: AttentionProgramOptions = {},
   ): Promise<AttentionProgram> {
     const shape = checkInputs(forms, inputs, options);
-    const choice = await chooseTiling(runtime, shape, options);
+    const choice = await chooseTiling(runtime, { shape, forms }, options);
     const features = formFeatures(forms, choice.tiling);
     const { pipelines, compileMs } = await compilePipelines(
       runtime,
@@ -255,18 +259,36 @@ function checkInputs(
   return { tokens, headDim, precision: inputs.precision, math, f16ScoreChunk };
 }
 
-/** Step 2: the override or the tuned tiling, checked against the device's limits. */
+/**
+ * Step 2: the override or the tuned tiling, its row block fitted to the forms' tiles
+ * (kernels/row_block.ts): a tuned tiling is tuned again among candidates of at most the rows the
+ * forms ask for, an override or a software tiling narrowed; checked against the device's limits.
+ */
 async function chooseTiling(
   runtime: GpuRuntime,
-  shape: ProgramShape,
+  work: { shape: ProgramShape; forms: ExecutionForm[] },
   options: AttentionProgramOptions,
 ): Promise<TilingChoice> {
-  const { headDim, math } = shape;
-  const choice: TilingChoice = options.tiling
+  const { headDim, math } = work.shape;
+  const limits = runtime.device.limits;
+  const measure = (tiling: AttentionTiling) => measureDense(runtime, { headDim, math, tiling });
+  const chosen: TilingChoice = options.tiling
     ? { tiling: options.tiling, source: "override" }
-    : await kernelTiling(runtime, headDim, math, (tiling) =>
-      measureDense(runtime, { headDim, math, tiling }));
-  const problem = tilingProblem(choice.tiling, headDim, math, runtime.device.limits);
+    : await kernelTiling(runtime, { headDim, math }, measure);
+  const maxRows = rowBlockFor(work.forms, chosen.tiling.blockQ);
+  let choice = chosen;
+  if (maxRows < chosen.tiling.blockQ) {
+    const within = options.tiling ? chosen : await kernelTiling(
+      runtime,
+      { headDim, math, maxRows },
+      measure,
+    );
+    const tiling = fitTilingToForms(within.tiling, work.forms, { headDim, math, limits });
+    choice = tiling.blockQ < chosen.tiling.blockQ
+      ? { ...within, tiling, narrowedFrom: chosen.tiling }
+      : chosen;
+  }
+  const problem = tilingProblem(choice.tiling, headDim, math, limits);
   if (problem) throw new RangeError(problem);
   return choice;
 }

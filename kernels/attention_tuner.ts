@@ -3,7 +3,9 @@
  * candidate tiling that fits the device (kernels/attention_tiling.ts) is timed on one dense
  * problem and the fastest is kept, in memory and in a cache file, so later runs on the same
  * adapter and Deno (whose wgpu compiles the shaders) skip the measurement. A software adapter is
- * not tuned: it gets the small tiling that compiles fast.
+ * not tuned: it gets the small tiling that compiles fast. Forms whose tiles are shorter than the
+ * winner's row block (kernels/row_block.ts) get a tiling tuned apart among candidates of at most
+ * that many rows, cached under a key of its own.
  *
  * The cache file is `$LONGSHOT_TILING_CACHE`, else `$XDG_CACHE_HOME/longshot/kernel-tilings.json`,
  * else `~/.cache/longshot/kernel-tilings.json`; delete it to tune again.
@@ -29,6 +31,8 @@ export interface TilingChoice {
   tiling: AttentionTiling;
   /** `override` (given), `tuned` (measured now), `cached` (measured earlier), `software`. */
   source: "override" | "tuned" | "cached" | "software";
+  /** The tiling as chosen, where its row block was narrowed to the forms (kernels/row_block.ts). */
+  narrowedFrom?: AttentionTiling;
 }
 
 /** One cache entry: the winner and what each candidate measured (ms). */
@@ -48,11 +52,28 @@ export function tilingCachePath(): string {
   return `${base}/longshot/kernel-tilings.json`;
 }
 
-/** Cache key: the adapter as WebGPU describes it, the backend, Deno's version, d and math. */
-export function tilingCacheKey(runtime: GpuRuntime, headDim: number, math: KernelMath): string {
+/** What a tiling is chosen for: head dim, arithmetic and, optionally, the widest row block. */
+export interface TilingTarget {
+  /** Head dim d. */
+  headDim: number;
+  /** Arithmetic of the kernel. */
+  math: KernelMath;
+  /**
+   * Widest row block the forms to run allow (kernels/row_block.ts); candidates are narrowed to
+   * it, or kept where their row block divides it. Absent = any.
+   */
+  maxRows?: number;
+}
+
+/**
+ * Cache key: the adapter as WebGPU describes it, the backend, Deno's version, d and math, and
+ * the row limit where there is one.
+ */
+export function tilingCacheKey(runtime: GpuRuntime, target: TilingTarget): string {
   const { description, vendor, architecture, backend } = runtime.facts;
+  const rows = target.maxRows === undefined ? "" : `|rows≤${target.maxRows}`;
   return `${description}|${vendor}|${architecture}|${backend}|deno ${Deno.version.deno}|` +
-    `d${headDim}|${math}`;
+    `d${target.headDim}|${target.math}${rows}`;
 }
 
 /** Tile-kernel tilings the tuner times: the largest workgroup tiles that fit. */
@@ -64,11 +85,8 @@ const TILE_CANDIDATES = 4;
  * accumulators a thread, 128 at head dims of 128 and more, where few tilings fit): on an H200
  * the larger tiles were the faster ones throughout (docs/results/nvidia-h200/kernel-v4.md).
  */
-export function tuningCandidates(
-  runtime: GpuRuntime,
-  headDim: number,
-  math: KernelMath,
-): AttentionTiling[] {
+export function tuningCandidates(runtime: GpuRuntime, target: TilingTarget): AttentionTiling[] {
+  const { headDim, math } = target;
   const all = candidateTilings(headDim, math, runtime.device.limits);
   const accumulators = headDim >= 128 ? 128 : 64;
   const tiles = all.filter((t): t is TileKernelTiling => {
@@ -77,7 +95,28 @@ export function tuningCandidates(
     return threads >= 64 && threads <= 256 && t.blockQ >= 32 &&
       t.outRows * t.outDims <= accumulators;
   }).sort((a, b) => b.blockQ * b.blockK - a.blockQ * a.blockK);
-  return [...all.filter((t) => t.kernel !== "tiles"), ...tiles.slice(0, TILE_CANDIDATES)];
+  const chosen = [...all.filter((t) => t.kernel !== "tiles"), ...tiles.slice(0, TILE_CANDIDATES)];
+  return target.maxRows === undefined ? chosen : withinRows(chosen, target, runtime);
+}
+
+/**
+ * `tilings` fitted to `target.maxRows`: each kept where its row block divides the limit, else
+ * narrowed to it where it can run so, else left out; duplicates removed.
+ */
+function withinRows(
+  tilings: AttentionTiling[],
+  target: TilingTarget,
+  runtime: GpuRuntime,
+): AttentionTiling[] {
+  const maxRows = target.maxRows!;
+  const fitted = new Map<string, AttentionTiling>();
+  for (const tiling of tilings) {
+    if (tiling.blockQ < maxRows && maxRows % tiling.blockQ) continue;
+    const narrowed = { ...tiling, blockQ: Math.min(tiling.blockQ, maxRows) } as AttentionTiling;
+    const problem = tilingProblem(narrowed, target.headDim, target.math, runtime.device.limits);
+    if (problem === null) fitted.set(tilingName(narrowed), narrowed);
+  }
+  return [...fitted.values()];
 }
 
 async function readCache(path: string): Promise<Record<string, CacheEntry>> {
@@ -97,21 +136,20 @@ async function writeCache(path: string, key: string, entry: CacheEntry): Promise
 }
 
 /**
- * The tiling for `headDim` and `math` on `runtime`: the software tiling on a software adapter,
- * else the cached winner, else the fastest candidate by `measure` (ms), cached afterwards.
+ * The tiling for `target` on `runtime`: the software tiling on a software adapter, else the
+ * cached winner, else the fastest candidate by `measure` (ms), cached afterwards.
  */
 export function kernelTiling(
   runtime: GpuRuntime,
-  headDim: number,
-  math: KernelMath,
+  target: TilingTarget,
   measure: (tiling: AttentionTiling) => Promise<number>,
 ): Promise<TilingChoice> {
   let perRuntime = chosen.get(runtime);
   if (!perRuntime) chosen.set(runtime, perRuntime = new Map());
-  const key = tilingCacheKey(runtime, headDim, math);
+  const key = tilingCacheKey(runtime, target);
   let choice = perRuntime.get(key);
   if (!choice) {
-    choice = chooseTiling(runtime, key, { headDim, math }, measure);
+    choice = chooseTiling(runtime, { key, target }, measure);
     perRuntime.set(key, choice);
   }
   return choice;
@@ -119,11 +157,10 @@ export function kernelTiling(
 
 async function chooseTiling(
   runtime: GpuRuntime,
-  key: string,
-  kernel: { headDim: number; math: KernelMath },
+  { key, target }: { key: string; target: TilingTarget },
   measure: (tiling: AttentionTiling) => Promise<number>,
 ): Promise<TilingChoice> {
-  const { headDim, math } = kernel;
+  const { headDim, math } = target;
   const limits = runtime.device.limits;
   if (runtime.facts.fallback) {
     return { tiling: fallbackTiling(headDim, math, limits, true), source: "software" };
@@ -136,9 +173,9 @@ async function chooseTiling(
   }
   const measuredMs: Record<string, number> = {};
   let best: { tiling: AttentionTiling; ms: number } | null = null;
-  const candidates = tuningCandidates(runtime, headDim, math);
+  const candidates = tuningCandidates(runtime, target);
   // One untimed pass first: the first dispatches after start-up ran up to 4× slower on an H200.
-  await measure(candidates[0]).catch(() => 0);
+  if (candidates.length) await measure(candidates[0]).catch(() => 0);
   for (const tiling of candidates) {
     let ms: number;
     try {

@@ -37,7 +37,14 @@ import type { TilingChoice } from "./attention_tuner.ts";
 /** What the runner needs of a case's attention: one program or several branches. */
 export type CaseAttention = Pick<
   AttentionProgram,
-  "outputs" | "compileMs" | "memoryBytes" | "tiling" | "encode" | "poisonOutputs" | "release"
+  | "outputs"
+  | "compileMs"
+  | "memoryBytes"
+  | "tiling"
+  | "tilings"
+  | "encode"
+  | "poisonOutputs"
+  | "release"
 >;
 
 /** One branch of {@link BranchedAttention.create}. */
@@ -75,6 +82,8 @@ export class BranchedAttention implements CaseAttention {
   readonly memoryBytes: number;
   /** The tiling of the first branch. */
   readonly tiling: TilingChoice;
+  /** The tiling of each branch, in branch order (each fitted to its own forms). */
+  readonly tilings: TilingChoice[];
   readonly #runtime: GpuRuntime;
   readonly #branches: AttentionProgram[];
   readonly #pool: GPUComputePipeline | null;
@@ -108,6 +117,7 @@ export class BranchedAttention implements CaseAttention {
     this.#buffers = parts.buffers;
     this.outputs = parts.outputs;
     this.tiling = parts.branches[0].tiling;
+    this.tilings = parts.branches.map((b) => b.tiling);
     this.compileMs = parts.branches.reduce((sum, b) => sum + b.compileMs, parts.extraCompileMs);
     this.memoryBytes = parts.branches.reduce(
       (sum, b) => sum + b.memoryBytes,

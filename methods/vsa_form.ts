@@ -29,7 +29,10 @@ function addTextTiles(builder: FormBuilder, text: [number, number], rows: number
   }
 }
 
-/** The fine branch of one head: a tile per query cube over its chosen cubes and the text. */
+/**
+ * The fine branch of one head: a tile per query cube over its chosen cubes and the text, text
+ * tiles of `blockSize` queries; the form's query block is `blockSize` (the cube's volume).
+ */
 export function vsaFineForm(
   cubes: VsaCubes,
   selection: VsaSelection,
@@ -50,7 +53,8 @@ export function vsaFineForm(
     builder.endTile(cubeStart[c + 1]);
   }
   if (text[0] > 0) addTextTiles(builder, text, blockSize, L);
-  return builder.build(cubes.permutation, VSA_PERMUTATION);
+  // Whole cubes and text tiles hold `blockSize` (the cube's volume) rows: the kernel's row block.
+  return { ...builder.build(cubes.permutation, VSA_PERMUTATION), queryBlock: blockSize };
 }
 
 /** The coarse branch: every cube mean attends every cube mean (C pooled tokens). */

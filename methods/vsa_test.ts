@@ -6,6 +6,7 @@ import {
   attendedPairs,
   denseMask,
   type ExecutionForm,
+  tiledPairs,
   tokenSparsity,
   validateForm,
 } from "../form/form.ts";
@@ -14,6 +15,8 @@ import { GpuRuntime } from "../gpu/runtime.ts";
 import { submitComputePass } from "../gpu/compute_pass.ts";
 import { BranchedAttention } from "../kernels/branched_attention.ts";
 import { referenceAttention } from "../kernels/reference.ts";
+import { parseTiling } from "../kernels/attention_tiling.ts";
+import { fitTilingToForms, kernelEfficiency } from "../kernels/row_block.ts";
 import { uploadHeads } from "../tests/gpu_heads.ts";
 import { seededQkv } from "../tests/random_qkv.ts";
 import type { HeadTensors } from "../scenarios/inputs.ts";
@@ -276,4 +279,35 @@ Deno.test("vsa on the GPU: fine + gate × coarse = float64 reference of the same
     heads.release();
   }
   runtime.destroy();
+});
+
+Deno.test("vsa kernel rows: a cube's queries fill the kernel's row block at a non-multiple size", async () => {
+  // 10×12×14: partial cubes on every axis, 13 text tokens (a short text tile).
+  const scenario = scenarioOf([10, 12, 14], { tokens: 13, position: "suffix" });
+  const { tensors } = seededQkv({ tokens: totalTokens(scenario), heads: 2, headDim: 8 }, {
+    seed: 4,
+    quantized: false,
+  });
+  const fine = (await layoutOf(scenario, tensors, { topk: 5 })).forms[0];
+  assert.equal(fine.queryBlock, 64, "the fine form states the cube's volume as its query block");
+  const limits = { maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 1024 };
+  const kernel = { headDim: 128, math: "f32" as const, limits };
+  const rows = fitTilingToForms(parseTiling("rows128x16.r1s2"), [fine], kernel).blockQ;
+  assert.equal(64 % rows, 0, `row block ${rows} must divide the cube's 64 queries`);
+  // Executed = attended within the cube structure: only short tiles (partial cubes, text) pad.
+  let padded = 0;
+  let wholeCubes = 0;
+  for (let t = 0; t + 1 < fine.tileBounds.length; t++) {
+    const tileRows = fine.tileBounds[t + 1] - fine.tileBounds[t];
+    let keys = 0;
+    for (let r = fine.rangeOffsets[t]; r < fine.rangeOffsets[t + 1]; r++) {
+      keys += fine.rangeEnds[r] - fine.rangeStarts[r];
+    }
+    if (tileRows === 64) wholeCubes++;
+    else padded += (Math.ceil(tileRows / rows) * rows - tileRows) * keys;
+  }
+  assert.ok(wholeCubes > 0);
+  assert.equal(tiledPairs(fine, rows), attendedPairs(fine) + padded);
+  assert.ok(kernelEfficiency([{ forms: [fine], rowBlock: rows }], 1) >= 0.9);
+  assert.ok(kernelEfficiency([{ forms: [fine], rowBlock: 128 }], 1) < 0.6);
 });

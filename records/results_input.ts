@@ -105,6 +105,13 @@ function checkRecord(checker: FieldChecker, record: unknown, path: string): void
   checker.require(
     record,
     at,
+    "kernelEfficiency",
+    (v) => v === undefined || orNull(isNumber)(v),
+    "a number or null",
+  );
+  checker.require(
+    record,
+    at,
     "stats",
     orNull((v) => isObject(v) && Object.values(v).every((x) => isNumber(x) || isString(x))),
     "null or an object of numbers and strings",

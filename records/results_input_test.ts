@@ -35,6 +35,13 @@ Deno.test("validateResults names the file and the first bad field", () => {
     /e\.json: records\[1\] repeats the case of records\[0\]/,
   );
   throws(() => validateResults([], "f.json"), ResultsInputError);
+  throws(
+    () => validateResults(broken({ kernelEfficiency: "0.9" }), "g.json"),
+    /g\.json: records\[0\]\.kernelEfficiency must be a number or null/,
+  );
+  // Files written before kernelEfficiency existed lack it, and stay valid.
+  const older = makeResults([{ ...makeRecord(), kernelEfficiency: undefined }]);
+  deepEqual(validateResults(older, "h.json"), older);
 });
 
 Deno.test("loadResults reads a file, a folder with results.json, or a folder of shards", async () => {

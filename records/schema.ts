@@ -133,6 +133,12 @@ export interface BenchRecord {
   speedup: number | null;
   /** Speedup ÷ (dense FLOPs / counted FLOPs). */
   efficiency: number | null;
+  /**
+   * Attended pairs ÷ pairs the kernel's workgroups run at their row block (idle rows of short
+   * tiles counted), all heads and branches; a count, not a timing (docs/metrics.md). Absent in
+   * files written before it existed.
+   */
+  kernelEfficiency?: number | null;
   /** Quality proxies, or null with `--no-quality`. */
   quality: Quality | null;
   /** Method-specific figures (group sizes…). */

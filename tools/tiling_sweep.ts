@@ -142,7 +142,7 @@ async function main(): Promise<number> {
       if (math === "f16" && !runtime.facts.shaderF16) continue;
       const tilings = values.tilings
         ? values.tilings.split(",").map(parseTiling)
-        : tuningCandidates(runtime, headDim, math);
+        : tuningCandidates(runtime, { headDim, math });
       const small = inputsOf(runtime, { tokens: CHECK_TOKENS, headDim, heads: 1 }, math);
       const rounded = math === "f16"
         ? small.cpu.map((t) => Float32Array.from(Float16Array.from(t)))
