@@ -103,8 +103,10 @@ export function resultsTables(runs: Array<{ name: string; run: ResultsFile }>): 
         "TFLOP/s",
         "speedup",
         "efficiency",
+        "kernel efficiency",
         "routing share",
         "recall",
+        "relL2",
       ],
       sparse.map(({ name, record: r }) => {
         const identity = [
@@ -115,15 +117,17 @@ export function resultsTables(runs: Array<{ name: string; run: ResultsFile }>): 
           String(r.heads),
           r.dtype,
         ];
-        return r.error ? [...identity, errorCell(r.error), "", "", "", "", "", ""] : [
+        return r.error ? [...identity, errorCell(r.error), "", "", "", "", "", "", "", ""] : [
           ...identity,
           fixed(r.tokenSparsity, 3),
           fixed(r.latency?.median, 1),
           fixed(r.tflops, 1),
           fixed(r.speedup, 2),
           fixed(r.efficiency, 2),
+          fixed(r.kernelEfficiency, 3),
           routingShare(r),
           fixed(r.quality?.recall, 3),
+          fixed(r.quality?.relL2, 3),
         ];
       }),
     ),
