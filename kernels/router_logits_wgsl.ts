@@ -105,34 +105,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 ${nearest ? NORMS_WGSL : ""}  var best = NO_GROUP;
   if (token < params.count) {
     let keyBase = (params.rowOffset + token) * D4;
-    var key: array<vec4<f32>, D4>;
-    for (var j = 0u; j < D4; j++) {
-      key[j] = keysAt(head, keyBase + j);
-    }
+${keyRegistersWgsl(headDim)}
     let routerBase = head * params.routerStride;
-${route ? "    var logits: array<f32, GROUPS>;" : ""}
     var bestLogit = 0.0;
+${route ? "    var expSum = 0.0;" : ""}
     for (var g = 0u; g < GROUPS; g++) {
-      var logit = 0.0;
-      for (var j = 0u; j < D4; j++) {
-        logit += dot(key[j], router[routerBase + g * D4 + j]);
-      }
+      let row = routerBase + g * D4;
+      var logit = ${keyDotWgsl(headDim)};
 ${nearest ? "      logit = 2.0 * logit - norms[g];" : ""}
-${route ? "      logits[g] = logit;" : ""}
+${
+    route
+      ? `      // Σ exp(l − max) kept against the running max (online softmax): no array of logits.
+      if (g == 0u) {
+        expSum = 1.0;
+      } else if (logit > bestLogit) {
+        expSum = expSum * exp(bestLogit - logit) + 1.0;
+      } else {
+        expSum += exp(logit - bestLogit);
+      }`
+      : ""
+  }
       if (g == 0u || logit > bestLogit) {
         best = g;
         bestLogit = logit;
       }
     }
-${
-    route
-      ? `    var sum = 0.0;
-    for (var g = 0u; g < GROUPS; g++) {
-      sum += exp(logits[g] - bestLogit);
-    }
-    gate[head * params.count + token] = 1.0 / sum;`
-      : ""
-  }
+${route ? "    gate[head * params.count + token] = 1.0 / expSum;" : ""}
   }
   groupOf[lid.x] = best;
   workgroupBarrier();
@@ -148,6 +146,24 @@ ${
 ${sorted ? routeTail() : accumulateTail()}
 }
 `;
+}
+
+/**
+ * The token's key as one `let` a vec4 (`k0` … `k{d/4 − 1}`): named values can stay in registers,
+ * where a private array indexed in a loop may be put in local memory by the GPU compiler
+ * (docs/results/routing.md compares the two on the H200).
+ */
+function keyRegistersWgsl(headDim: number): string {
+  return Array.from(
+    { length: headDim / 4 },
+    (_, j) => `    let k${j} = keysAt(head, keyBase + ${j}u);`,
+  ).join("\n");
+}
+
+/** k · router row `row`, summed a vec4 at a time in column order. */
+function keyDotWgsl(headDim: number): string {
+  return Array.from({ length: headDim / 4 }, (_, j) => `dot(k${j}, router[row + ${j}u])`)
+    .join(" + ");
 }
 
 /** Nearest's prologue: every centroid's squared norm in workgroup memory, then a barrier. */
