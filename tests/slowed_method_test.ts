@@ -39,7 +39,7 @@ Deno.test("compare catches a real slowdown end to end: bench, bench slowed, comp
   const bench = (methods: string, out: string) =>
     cli("cli/bench.ts", [
       ...["--quiet", "--no-history", "--no-quality", "--warmup", "1", "--repeats", "10"],
-      ...["--scenario", "tests/fixtures/tiny_tiled.json", "--methods", methods, "--out", out],
+      ...["--scenario", "tests/fixtures/small_tiled.json", "--methods", methods, "--out", out],
     ]);
   const base = await bench(`dense,sta:${sta}`, `${dir}/base`);
   equal(base.code, 0, base.stderr);
@@ -47,6 +47,9 @@ Deno.test("compare catches a real slowdown end to end: bench, bench slowed, comp
   equal(slowed.code, 0, slowed.stderr);
   const compared = await cli("cli/compare.ts", [`${dir}/base`, `${dir}/slowed`]);
   equal(compared.code, 1, compared.stdout + compared.stderr);
-  match(compared.stdout, /\| tiny-tiled · sta:tile=2x4x4;window=1x1x1 · f32 · [^|]+ \| latency \|/);
+  match(
+    compared.stdout,
+    /\| small-tiled · sta:tile=2x4x4;window=1x1x1 · f32 · [^|]+ \| latency \|/,
+  );
   await Deno.remove(dir, { recursive: true });
 });
