@@ -48,3 +48,22 @@ Deno.test("the GPU group runs under its switch, ignored on a software adapter", 
     new RegExp(`${prefix}group on software \\(ignored: adapter "soft adapter" is a software`),
   );
 });
+
+Deno.test("deno task test:gpu names every test file that registers a GPU-group test", async () => {
+  const task: string = JSON.parse(await Deno.readTextFile("deno.json")).tasks["test:gpu"];
+  const files: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = dir === "." ? entry.name : `${dir}/${entry.name}`;
+      if (entry.isDirectory && !/^(\.|node_modules|results)/.test(entry.name)) await walk(path);
+      if (entry.isFile && path.endsWith("_test.ts")) {
+        if (/^\s*gpuGroupTest\(/m.test(await Deno.readTextFile(path))) files.push(path);
+      }
+    }
+  };
+  await walk(".");
+  assert.ok(files.length > 0, "no test file registers a GPU-group test");
+  for (const file of files) {
+    assert.ok(task.includes(file), `deno task test:gpu does not run ${file}`);
+  }
+});
