@@ -3,8 +3,7 @@
  * method with a knob, the sparsest setting (per head where the method allows) whose worst case over
  * the calibration seeds meets target + margin, checked against the target on held-out inputs;
  * writes `methods.json` (for `bench --methods`: the choices that carried over) and
- * `calibration.json`, prints the
- * table. Exit 0 when done, 1 when a case failed or no method's choice met the target on the
+ * `calibration.json`, prints the table. Exit 0 when done, 1 when a case failed or no method's choice met the target on the
  * held-out inputs (an empty methods file), 2 on bad options (one line, nothing written).
  *
  * @module

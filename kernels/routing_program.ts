@@ -52,7 +52,7 @@ export interface RoutingTimingOptions {
 }
 
 /** Encodes every step of `program` into `pass`. */
-export function encodeRouting(program: RoutingProgram, pass: GPUComputePassEncoder): void {
+function encodeRouting(program: RoutingProgram, pass: GPUComputePassEncoder): void {
   for (const step of program.steps) step.encode(pass);
 }
 
@@ -117,6 +117,31 @@ async function timeStages(
   return Object.fromEntries(
     [...perStage].map(([stage, samples]) => [stage, summarizeSamples(samples).median]),
   );
+}
+
+/**
+ * The routing time of heads routed in several programs (e.g. MoC, one program a distinct k): repeat i of the whole
+ * is the sum of every program's repeat i, and so is each stage's median.
+ */
+export function sumRoutingTimings(timings: RoutingTiming[]): RoutingTiming {
+  const repeats = Math.min(...timings.map((t) => t.samples.length));
+  return {
+    samples: Array.from(
+      { length: repeats },
+      (_, i) => timings.reduce((sum, t) => sum + t.samples[i], 0),
+    ),
+    timer: timings.every((t) => t.timer === "gpu") ? "gpu" : "wall",
+    ...(timings.every((t) => t.stages) ? { stages: sumStages(timings.map((t) => t.stages!)) } : {}),
+  };
+}
+
+/** Stage times of several programs, added stage by stage. */
+function sumStages(all: Record<string, number>[]): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const stages of all) {
+    for (const [stage, ms] of Object.entries(stages)) sums[stage] = (sums[stage] ?? 0) + ms;
+  }
+  return sums;
 }
 
 /** Reads a whole u32 buffer back. */

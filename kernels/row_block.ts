@@ -24,7 +24,7 @@ import {
   tilingProblem,
 } from "./attention_tiling.ts";
 
-/** Row efficiency a form without a query block must reach before rows are narrowed further. */
+/** Row efficiency the forms must reach at a row block before it is narrowed further. */
 export const MIN_ROW_EFFICIENCY = 0.9;
 
 /**

@@ -22,7 +22,19 @@ export function segmentMeanOtherStorage(gather: boolean): number {
   return gather ? 3 : 2;
 }
 
-/** Group 0 layout for `heads` row buffers: rows0…, bounds, [permutation], means, params. */
+/**
+ * Group 0 layout for `heads` row buffers: rows0…, bounds, [permutation], means, params.
+ *
+ * @example
+ * ```ts
+ * import { segmentMeanBindings } from "./segment_mean_wgsl.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   segmentMeanBindings(1, true).map((b) => b.name),
+ *   ["rows0", "bounds", "permutation", "means", "params"],
+ * );
+ * ```
+ */
 export function segmentMeanBindings(heads: number, gather: boolean): Binding[] {
   return [
     ...perHeadBindings("rows", heads),
@@ -36,6 +48,14 @@ export function segmentMeanBindings(heads: number, gather: boolean): Binding[] {
 /**
  * The uniform: `rowOffset` (added to every row index), `segments` a head, `boundsStride` (words
  * between two heads' bounds; 0 when the heads share them), `count` (permutation entries a head).
+ *
+ * @example
+ * ```ts
+ * import { segmentMeanParams } from "./segment_mean_wgsl.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const words = segmentMeanParams({ rowOffset: 7, segments: 3, boundsStride: 4, count: 90 });
+ * deepEqual([...words], [7, 3, 4, 90]);
+ * ```
  */
 export function segmentMeanParams(
   params: { rowOffset: number; segments: number; boundsStride: number; count: number },

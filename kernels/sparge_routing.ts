@@ -15,13 +15,6 @@ import type { CompiledPipeline, GpuRuntime } from "../gpu/runtime.ts";
 import type { GpuQkv } from "../gpu/upload_qkv.ts";
 import type { SpargeRoutingOptions, SpargeSelection } from "./sparge_selection.ts";
 import { readUint32, type RoutingProgram, type RoutingStep } from "./routing_program.ts";
-
-/** Stage names of the SpargeAttn routing steps (the keys of the record's routing stages). */
-export const SPARGE_STAGES = {
-  mean: "key-mean",
-  pool: "block-pool",
-  select: "block-select",
-} as const;
 import {
   BLOCK_POOL_BINDINGS,
   BLOCK_SELECT_BINDINGS,
@@ -32,6 +25,13 @@ import {
   columnMeanWgsl,
   SPARGE_WORKGROUP,
 } from "./sparge_routing_wgsl.ts";
+
+/** Stage names of the SpargeAttn routing steps (the keys of the record's routing stages). */
+export const SPARGE_STAGES = {
+  mean: "key-mean",
+  pool: "block-pool",
+  select: "block-select",
+} as const;
 
 /** What {@link SpargeGpuRouting.create} needs. */
 export interface SpargeGpuOptions extends SpargeRoutingOptions {

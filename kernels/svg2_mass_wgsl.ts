@@ -49,7 +49,10 @@ const MASS_PARAMS = `struct MassParams {
   _pad1: u32,
 }`;
 
-/** Pass 1: scores[i][j] = c_i·k_j·scale, one thread a (Q cluster, K cluster) pair; grid (⌈pairs / 64⌉, heads). */
+/**
+ * Pass 1: scores[i][j] = c_i·k_j·scale, one thread a (Q cluster, K cluster) pair; grid
+ * (⌈pairs / 64⌉, heads).
+ */
 export function clusterScoresWgsl(headDim: number): string {
   return /* wgsl */ `
 const D4: u32 = ${headDim / 4}u;
@@ -76,7 +79,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 }
 
-/** Pass 2: each Q cluster's largest score and Σ_j s_j·exp(score − max), one thread a row; grid (⌈C_q / 64⌉, heads). */
+/**
+ * Pass 2: each Q cluster's largest score and Σ_j s_j·exp(score − max), one thread a row; grid
+ * (⌈C_q / 64⌉, heads).
+ */
 export function clusterRowsWgsl(): string {
   return /* wgsl */ `
 ${MASS_PARAMS}

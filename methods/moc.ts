@@ -29,7 +29,7 @@ import {
   mocVideoTokens,
 } from "../kernels/moc_chunks.ts";
 import { MocGpuRouting } from "../kernels/moc_routing.ts";
-import type { RoutingTiming } from "../kernels/routing_program.ts";
+import { type RoutingTiming, sumRoutingTimings } from "../kernels/routing_program.ts";
 import { mocRoutingReference } from "./routing/moc_reference.ts";
 import { resolveParams } from "./spec.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
@@ -195,31 +195,6 @@ function mocSettingNotes(
     "stands for the paper's mean selected chunk length; the formula counts no anchors (text, " +
     "own chunk or shot), the counted FLOPs do",
   ];
-}
-
-/**
- * The routing time of heads routed in several programs (one a distinct k): repeat i of the whole
- * is the sum of every program's repeat i, and so is each stage's median.
- */
-function sumRoutingTimings(timings: RoutingTiming[]): RoutingTiming {
-  const repeats = Math.min(...timings.map((t) => t.samples.length));
-  return {
-    samples: Array.from(
-      { length: repeats },
-      (_, i) => timings.reduce((sum, t) => sum + t.samples[i], 0),
-    ),
-    timer: timings.every((t) => t.timer === "gpu") ? "gpu" : "wall",
-    ...(timings.every((t) => t.stages) ? { stages: sumStages(timings.map((t) => t.stages!)) } : {}),
-  };
-}
-
-/** Stage times of several programs, added stage by stage. */
-function sumStages(all: Record<string, number>[]): Record<string, number> {
-  const sums: Record<string, number> = {};
-  for (const stages of all) {
-    for (const [stage, ms] of Object.entries(stages)) sums[stage] = (sums[stage] ?? 0) + ms;
-  }
-  return sums;
 }
 
 /** The MoC method: per-query top-k chunk routing with text, frame and shot anchors. */

@@ -139,6 +139,16 @@ function checkRecord(checker: FieldChecker, record: unknown, path: string): void
     checker.require(latency, lat, "routingSamples", isSampleArray, "an array of finite numbers");
     checker.require(latency, lat, "median", isNumber, "a number");
     checker.require(latency, lat, "timer", (v) => v === "gpu" || v === "wall", '"gpu" or "wall"');
+    checker.require(
+      latency,
+      lat,
+      "routingStages",
+      (v) =>
+        v === undefined ||
+        (isObject(v) &&
+          Object.values(v).every((ms) => typeof ms === "number" && Number.isFinite(ms) && ms >= 0)),
+      "an object of stage names to finite ms ≥ 0 when present",
+    );
   }
   checker.require(record, at, "quality", orNull(isObject), "an object or null");
   if (isObject(record.quality)) {

@@ -39,6 +39,19 @@ Deno.test("validateResults names the file and the first bad field", () => {
     () => validateResults(broken({ kernelEfficiency: "0.9" }), "g.json"),
     /g\.json: records\[0\]\.kernelEfficiency must be a number or null/,
   );
+  throws(
+    () =>
+      validateResults(
+        broken({ latency: { ...makeRecord().latency, routingStages: { route: "2" } } }),
+        "i.json",
+      ),
+    /i\.json: records\[0\]\.latency\.routingStages must be an object of stage names/,
+  );
+  const staged = makeResults([{
+    ...makeRecord(),
+    latency: { ...makeRecord().latency, routingStages: { route: 2 } },
+  } as ReturnType<typeof makeRecord>]);
+  deepEqual(validateResults(staged, "j.json"), staged);
   // Files written before kernelEfficiency existed lack it, and stay valid.
   const older = makeResults([{ ...makeRecord(), kernelEfficiency: undefined }]);
   deepEqual(validateResults(older, "h.json"), older);
