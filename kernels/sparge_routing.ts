@@ -64,6 +64,7 @@ interface Pipelines {
 export class SpargeGpuRouting implements RoutingProgram {
   /** Compilation time of the pipelines, ms. */
   readonly compileMs: number;
+  #steps?: RoutingStep[];
   readonly #runtime: GpuRuntime;
   readonly #pipelines: Pipelines;
   readonly #heads: HeadWork[];
@@ -190,6 +191,10 @@ export class SpargeGpuRouting implements RoutingProgram {
 
   /** The steps of a run: K mean (when smoothing), Q and K pooling, the selection; every head. */
   get steps(): readonly RoutingStep[] {
+    return this.#steps ??= this.#buildSteps();
+  }
+
+  #buildSteps(): RoutingStep[] {
     const { mean, pool, select } = this.#pipelines;
     const heads = this.#heads;
     const blocks = this.#blocks;

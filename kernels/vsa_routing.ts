@@ -55,6 +55,7 @@ interface HeadWork {
 export class VsaGpuRouting implements RoutingProgram {
   /** Compilation time of both pipelines, ms (0 when cached). */
   readonly compileMs: number;
+  #steps?: RoutingStep[];
   readonly #runtime: GpuRuntime;
   readonly #pool: GPUComputePipeline;
   readonly #scores: GPUComputePipeline;
@@ -152,6 +153,10 @@ export class VsaGpuRouting implements RoutingProgram {
 
   /** The steps of a run: Q and K cube pooling, then the coarse scores and top-k; every head. */
   get steps(): readonly RoutingStep[] {
+    return this.#steps ??= this.#buildSteps();
+  }
+
+  #buildSteps(): RoutingStep[] {
     const heads = this.#heads;
     const pool = this.#pool;
     const scores = this.#scores;
