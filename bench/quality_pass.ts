@@ -10,8 +10,10 @@ import type { ExecutionForm } from "../form/form.ts";
 import type { HeadTensors } from "../scenarios/inputs.ts";
 import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
 import {
-  crossShotMass,
+  crossShotKept,
   crossShotRecall,
+  type CrossShotRows,
+  crossShotRows,
   outputQuality,
   recallFromLse,
   sampleQueries,
@@ -35,6 +37,20 @@ export interface QualityInputs {
   seed: number;
   /** Dense outputs of those heads, once dense has run. */
   dense: { out: Float32Array[]; lse: Float32Array[] } | null;
+  /**
+   * The sampled cross-shot softmax rows of each covered head, filled on first use: every case of
+   * a scenario is scored on the same rows (at 180k tokens a head's rows cost seconds).
+   */
+  crossShotRows?: CrossShotRows[];
+}
+
+/** Head `h`'s cross-shot rows, computed once per scenario. */
+function crossShotRowsOf(inputs: QualityInputs, h: number): CrossShotRows {
+  const cache = inputs.crossShotRows ??= [];
+  return cache[h] ??= crossShotRows(inputs.scenario, inputs.tensors[h], {
+    samples: CROSS_SHOT_SAMPLES,
+    seed: inputs.seed + h,
+  });
 }
 
 /** Outputs of a case, per covered head, in the original token order. */
@@ -130,11 +146,7 @@ function qualityOverHeads(
   if (scenario.shots.length > 1) {
     crossShot = crossShotRecall(
       heads.map((h) =>
-        crossShotMass(scenario, {
-          q: inputs.tensors[h].q,
-          k: inputs.tensors[h].k,
-          form: forms[forms.length === 1 ? 0 : h],
-        }, { samples: CROSS_SHOT_SAMPLES, seed: inputs.seed + h })
+        crossShotKept(crossShotRowsOf(inputs, h), forms[forms.length === 1 ? 0 : h])
       ),
     );
   }

@@ -1,6 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { headQualities, methodQuality, type QualityInputs } from "./quality_pass.ts";
-import { denseForm } from "../form/form.ts";
+import { denseForm, FormBuilder } from "../form/form.ts";
+import { crossShotMass, crossShotRecall } from "../metrics/quality.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 
 const scenario: Scenario = {
@@ -62,4 +63,29 @@ Deno.test("headQualities without a dense reference says so on every head", () =>
     headQualities(quality, outputs, [denseForm(8)]).map((q) => [q.recall, q.note]),
     [[null, "dense reference did not run"], [null, "dense reference did not run"]],
   );
+});
+
+Deno.test("methodQuality scores every case on each head's own cross-shot rows", () => {
+  // Two shots of one frame (4 tokens each); the heads' queries differ, so their rows differ.
+  const twoShots = { ...scenario, shots: [1, 1] };
+  const quality = { ...inputs(), scenario: twoShots };
+  const outputs = { out: [rows(() => 1), rows(() => 2)], lse: quality.dense!.lse };
+  // Keeps only the first key of shot 1 for every query, then only the last.
+  const first = new FormBuilder(8, 8).range(0, 1).range(4, 8).endTile(8).build();
+  const last = new FormBuilder(8, 8).range(3, 8).endTile(8).build();
+  for (const form of [first, last, first]) {
+    const expected = crossShotRecall(
+      [0, 1].map((h) =>
+        crossShotMass(twoShots, { ...quality.tensors[h], form }, { samples: 128, seed: 3 + h })
+      ),
+    );
+    const both = methodQuality(quality, outputs, [form]).crossShotRecall!;
+    ok(Math.abs(both - expected!) < 1e-6, `crossShotRecall ${both}, recomputed ${expected}`);
+    const [head1] = headQualities(quality, outputs, [form]).slice(1);
+    const alone = crossShotRecall([
+      crossShotMass(twoShots, { ...quality.tensors[1], form }, { samples: 128, seed: 4 }),
+    ]);
+    ok(Math.abs(head1.crossShotRecall! - alone!) < 1e-6, `head 1 ${head1.crossShotRecall}`);
+  }
+  equal(quality.crossShotRows?.length, 2);
 });

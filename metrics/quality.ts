@@ -198,10 +198,116 @@ export interface CrossShotOptions {
 }
 
 /**
- * For sampled video queries of the second shot on, the dense softmax mass (float64, all keys in
- * the denominator) on video keys of EARLIER shots, and the part of it the method attends. Text
- * keys are never "earlier shot" keys. Costs samples × L × d multiply-adds (256 queries at 180k
- * tokens, d = 128: a few seconds).
+ * The dense softmax rows of one head's sampled cross-shot queries, kept for the keys of earlier
+ * shots: what {@link crossShotKept} needs to score any number of methods on the same inputs
+ * without computing a softmax row again.
+ */
+export interface CrossShotRows {
+  /** Tokens of the joint sequence (a form scored against these rows must have as many). */
+  tokens: number;
+  /** Shot of each token; -1 for text ({@link videoShotOfTokens}). */
+  shots: Int32Array;
+  /** Sampled query tokens (video queries of shot ≥ 2). */
+  queries: Int32Array;
+  /**
+   * Per sampled query, the dense probability (float64, all keys in the denominator) of each
+   * video key of an earlier shot, in key order, stored as f32.
+   */
+  earlier: Float32Array[];
+}
+
+/**
+ * For sampled video queries of the second shot on, the dense softmax (float64, all keys in the
+ * denominator) over the video keys of EARLIER shots. Text keys are never "earlier shot" keys.
+ * Costs samples × L × d multiply-adds (128 queries at 180k tokens, d = 128: several seconds in
+ * V8), which is why the bench computes it once a head and scores every method on it.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { crossShotRows } from "./quality.ts";
+ * const scenario = { name: "two", latent: [2, 1, 1] as [number, number, number],
+ *   text: { tokens: 0, position: "none" as const }, shots: [1, 1], textSegments: [0],
+ *   heads: 1, headDim: 64, modelType: "wan" as const };
+ * const q = new Float32Array(128), k = new Float32Array(128);
+ * const rows = crossShotRows(scenario, { q, k });
+ * deepEqual([...rows.queries], [1]);
+ * deepEqual([...rows.earlier[0]], [0.5]);
+ * ```
+ */
+export function crossShotRows(
+  scenario: Scenario,
+  head: { q: Float32Array; k: Float32Array },
+  options: CrossShotOptions = {},
+): CrossShotRows {
+  const tokens = totalTokens(scenario);
+  const d = scenario.headDim;
+  checkQkShape(scenario, head);
+  const shots = videoShotOfTokens(scenario);
+  const candidates: number[] = [];
+  for (let t = 0; t < tokens; t++) if (shots[t] >= 1) candidates.push(t);
+  const picks = candidates.length === 0
+    ? []
+    : sampleIndices(candidates.length, options.samples ?? 256, options.seed ?? 0);
+  const queries = Int32Array.from(picks, (pick) => candidates[pick]);
+  const probabilities = new Float64Array(tokens);
+  const earlier = Array.from(queries, (query) => {
+    softmaxRow(head.q, head.k, { headDim: d, query, out: probabilities });
+    const shot = shots[query];
+    const kept: number[] = [];
+    for (let key = 0; key < tokens; key++) {
+      const keyShot = shots[key];
+      if (keyShot >= 0 && keyShot < shot) kept.push(probabilities[key]);
+    }
+    return Float32Array.from(kept);
+  });
+  return { tokens, shots, queries, earlier };
+}
+
+/**
+ * The dense mass on earlier-shot keys of `rows`' sampled queries, and the part of it `form`
+ * attends (a sum over queries, in float64).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { denseForm } from "../form/form.ts";
+ * import { crossShotKept, crossShotRows } from "./quality.ts";
+ * const scenario = { name: "two", latent: [2, 1, 1] as [number, number, number],
+ *   text: { tokens: 0, position: "none" as const }, shots: [1, 1], textSegments: [0],
+ *   heads: 1, headDim: 64, modelType: "wan" as const };
+ * const rows = crossShotRows(scenario, { q: new Float32Array(128), k: new Float32Array(128) });
+ * deepEqual(crossShotKept(rows, denseForm(2)), { queries: 1, kept: 0.5, earlier: 0.5 });
+ * ```
+ */
+export function crossShotKept(rows: CrossShotRows, form: ExecutionForm): CrossShotMass {
+  const { tokens, shots } = rows;
+  if (form.tokens !== tokens) {
+    throw new RangeError(`form.tokens must be ${tokens} (got ${form.tokens})`);
+  }
+  const listKeys = attendedKeyLister(form);
+  const attended = new Uint8Array(tokens);
+  let kept = 0;
+  let earlier = 0;
+  rows.queries.forEach((query, i) => {
+    listKeys(query, attended);
+    const mass = rows.earlier[i];
+    const shot = shots[query];
+    let j = 0;
+    for (let key = 0; key < tokens; key++) {
+      const keyShot = shots[key];
+      if (keyShot < 0 || keyShot >= shot) continue;
+      const p = mass[j++];
+      earlier += p;
+      if (attended[key]) kept += p;
+    }
+  });
+  return { queries: rows.queries.length, kept, earlier };
+}
+
+/**
+ * {@link crossShotRows} of one head scored for one form by {@link crossShotKept}: the dense
+ * softmax mass on earlier-shot video keys of sampled queries, and the part the method attends.
  *
  * @example
  * ```ts
@@ -222,34 +328,10 @@ export function crossShotMass(
   options: CrossShotOptions = {},
 ): CrossShotMass {
   const tokens = totalTokens(scenario);
-  const d = scenario.headDim;
-  checkQkShape(scenario, head);
   if (head.form.tokens !== tokens) {
     throw new RangeError(`form.tokens must be ${tokens} (got ${head.form.tokens})`);
   }
-  const shots = videoShotOfTokens(scenario);
-  const candidates: number[] = [];
-  for (let t = 0; t < tokens; t++) if (shots[t] >= 1) candidates.push(t);
-  if (candidates.length === 0) return { queries: 0, kept: 0, earlier: 0 };
-  const picks = sampleIndices(candidates.length, options.samples ?? 256, options.seed ?? 0);
-  const listKeys = attendedKeyLister(head.form);
-  const attended = new Uint8Array(tokens);
-  const probabilities = new Float64Array(tokens);
-  let kept = 0;
-  let earlier = 0;
-  for (const pick of picks) {
-    const query = candidates[pick];
-    softmaxRow(head.q, head.k, { headDim: d, query, out: probabilities });
-    listKeys(query, attended);
-    const shot = shots[query];
-    for (let key = 0; key < tokens; key++) {
-      const keyShot = shots[key];
-      if (keyShot < 0 || keyShot >= shot) continue;
-      earlier += probabilities[key];
-      if (attended[key]) kept += probabilities[key];
-    }
-  }
-  return { queries: picks.length, kept, earlier };
+  return crossShotKept(crossShotRows(scenario, head, options), head.form);
 }
 
 /**
