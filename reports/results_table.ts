@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { methodSpecOf } from "../records/case_key.ts";
 import { loadResults, RESULTS_FILE_NAME } from "../records/results_input.ts";
 import { growthExponents } from "./scaling.ts";
+import { frontierPoints, targetLabel, targetTable } from "../records/frontier.ts";
 import type { BenchRecord, ResultsFile } from "../records/schema.ts";
 
 /** Start and end markers of the generated block in a Markdown file. */
@@ -58,7 +59,10 @@ export async function loadResultsFolder(
   return runs;
 }
 
-/** The Markdown tables (dense throughput, sparse methods, scaling) of `runs`. */
+/**
+ * The Markdown tables of `runs`: dense throughput, sparse methods, latency growth (sweeps) and the
+ * fastest setting per quality target (frontier runs, records/frontier.ts).
+ */
 export function resultsTables(runs: Array<{ name: string; run: ResultsFile }>): string {
   const all = runs.flatMap(({ name, run }) => run.records.map((record) => ({ name, record })));
   const adapters = [...new Set(runs.map(({ run }) => run.adapter?.description ?? "unknown"))];
@@ -146,6 +150,24 @@ export function resultsTables(runs: Array<{ name: string; run: ResultsFile }>): 
           fixed(f.exponent, 2),
           `${f.tokens[0]}–${f.tokens[1]}`,
           `${fixed(f.medians[0], 1)}–${fixed(f.medians[1], 1)}`,
+        ]),
+      ),
+    );
+  }
+  const targets = targetTable(frontierPoints(all.map(({ record }) => record)));
+  if (targets.length > 0 && targets[0].fastest.length > 0) {
+    parts.push(
+      "",
+      "**Fastest setting per quality target** (frontier runs: the knob settings of each method; " +
+        "layer speedup against dense in the same run)",
+      "",
+      table(
+        ["target", ...targets[0].fastest.map(({ scenario }) => scenario)],
+        targets.map(({ target, fastest }) => [
+          targetLabel(target),
+          ...fastest.map(({ point }) =>
+            point ? `${point.method} ${point.setting} (${fixed(point.speedup, 2)}×)` : "none"
+          ),
         ]),
       ),
     );

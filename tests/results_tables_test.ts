@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { loadResultsFolder, replaceTableBlock, resultsTables } from "../reports/results_table.ts";
 import { runCli } from "./_cli.ts";
+import { makeRecord, makeResults } from "./results_fixtures.ts";
 
 const PAGE = "docs/results/nvidia-h200/README.md";
 
@@ -39,4 +40,23 @@ Deno.test("loadResultsFolder skips a sub-folder without results.json (a peers fo
   const runs = await loadResultsFolder(folder);
   assert.deepEqual(runs.map(({ name }) => name), ["run"]);
   await Deno.remove(folder, { recursive: true });
+});
+
+Deno.test("the GPU tables name the fastest frontier setting per quality target, or none", () => {
+  const point = (value: number, speedup: number, recall: number) =>
+    makeRecord({
+      params: { decay: value, block: 128 },
+      knob: { param: "decay", value },
+      speedup,
+      quality: { relL2: 0.2, cosine: 0.9, psnrDb: 20, recall, crossShotRecall: null },
+    });
+  // The faster setting meets recall ≥ 0.90 only; the slower one meets 0.95; none meets 0.99.
+  const run = makeResults([point(0.9, 3, 0.93), point(0.99, 1.5, 0.97)]);
+  const tables = resultsTables([{ name: "frontier", run }]);
+  assert.match(tables, /\| recall ≥ 0\.9 \| radial decay=0\.9 \(3\.00×\) \|/);
+  assert.match(tables, /\| recall ≥ 0\.95 \| radial decay=0\.99 \(1\.50×\) \|/);
+  assert.match(tables, /\| recall ≥ 0\.99 \| none \|/);
+  assert.match(tables, /\| relL2 ≤ 0\.1 \| none \|/);
+  const plain = resultsTables([{ name: "plain", run: makeResults([makeRecord()]) }]);
+  assert.doesNotMatch(plain, /Fastest setting/, "a run without knobs has no target table");
 });
