@@ -4,7 +4,10 @@
  * dispatch (kernels/head_bindings.ts). Each thread computes its token's G logits W·k and group
  * g = argmax (ties to the lower group: a group wins only with a strictly higher logit); the
  * workgroup then ranks each token among the block's earlier tokens of its group (the stable
- * order). Two variants:
+ * order). The router rows are staged in workgroup memory, 8 KiB at a time, and read from there
+ * by every thread; the rank is a count of set bits in per-group membership words. On the H200
+ * both choices were measured against the plain forms (tools/router_probe.ts,
+ * docs/results/routing.md). Three variants:
  * - `route` also writes the gate p(g|k) = softmax(logits)_g = 1 / Σ_j exp(l_j − l_g), the rank
  *   and the block's count per group (the input of the counting sort, kernels/group_sort_wgsl.ts);
  * - `accumulate` is the assignment step of the spherical k-means that builds the default router:
@@ -80,6 +83,8 @@ alias Stored = ${precision};
 const D4: u32 = ${headDim / 4}u;
 const GROUPS: u32 = ${groups}u;
 const BLOCK: u32 = ${ROUTE_BLOCK}u;
+const WORDS: u32 = ${ROUTE_BLOCK / 32}u;
+const CHUNK: u32 = ${routerChunk(headDim, groups)}u;
 const NO_GROUP: u32 = 0xffffffffu;
 
 // routerStride: vec4s between two heads' router rows (0 when every head shares one router).
@@ -91,6 +96,10 @@ ${perHeadAccessorWgsl("keys", heads)}
 
 var<workgroup> groupOf: array<u32, BLOCK>;
 var<workgroup> members: array<atomic<u32>, GROUPS>;
+// Bit t of word (g · WORDS + t / 32) is set when token t of the block joins group g: a token's
+// rank is the count of set bits before its own.
+var<workgroup> memberBits: array<atomic<u32>, GROUPS * WORDS>;
+var<workgroup> routerRows: array<vec4<f32>, CHUNK * D4>;
 ${nearest ? "var<workgroup> norms: array<f32, GROUPS>;" : ""}
 ${sorted ? "" : accumulateDeclarations(headDim)}
 
@@ -102,15 +111,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var g = lid.x; g < GROUPS; g += BLOCK) {
     atomicStore(&members[g], 0u);
   }
-${nearest ? NORMS_WGSL : ""}  var best = NO_GROUP;
-  if (token < params.count) {
-    let keyBase = (params.rowOffset + token) * D4;
+  for (var w = lid.x; w < GROUPS * WORDS; w += BLOCK) {
+    atomicStore(&memberBits[w], 0u);
+  }
+${nearest ? NORMS_WGSL : ""}
+  // Every thread computes (a token past the end reads the last one) so that all of them take
+  // part in staging the router rows; only routed tokens join a group.
+  let keyBase = (params.rowOffset + min(token, params.count - 1u)) * D4;
 ${keyRegistersWgsl(headDim)}
-    let routerBase = head * params.routerStride;
-    var bestLogit = 0.0;
-${route ? "    var expSum = 0.0;" : ""}
-    for (var g = 0u; g < GROUPS; g++) {
-      let row = routerBase + g * D4;
+  let routerBase = head * params.routerStride;
+  var best = 0u;
+  var bestLogit = 0.0;
+${route ? "  var expSum = 0.0;" : ""}
+  for (var first = 0u; first < GROUPS; first += CHUNK) {
+    let chunk = min(CHUNK, GROUPS - first);
+    workgroupBarrier();
+    for (var i = lid.x; i < chunk * D4; i += BLOCK) {
+      routerRows[i] = router[routerBase + first * D4 + i];
+    }
+    workgroupBarrier();
+    for (var c = 0u; c < chunk; c++) {
+      let g = first + c;
+      let row = c * D4;
       var logit = ${keyDotWgsl(headDim)};
 ${nearest ? "      logit = 2.0 * logit - norms[g];" : ""}
 ${
@@ -130,19 +152,33 @@ ${
         bestLogit = logit;
       }
     }
-${route ? "    gate[head * params.count + token] = 1.0 / expSum;" : ""}
+  }
+  if (token >= params.count) {
+    best = NO_GROUP;
+  }
+${
+    route
+      ? `  if (best != NO_GROUP) {
+    gate[head * params.count + token] = 1.0 / expSum;
+  }`
+      : ""
   }
   groupOf[lid.x] = best;
-  workgroupBarrier();
-  // Counts do not depend on the order of the adds; the rank is the stable order.
+  let word = lid.x / 32u;
   if (best != NO_GROUP) {
     atomicAdd(&members[best], 1u);
-  }
-  var tokenRank = 0u;
-  for (var s = 0u; s < lid.x; s++) {
-    tokenRank += select(0u, 1u, groupOf[s] == best);
+    atomicOr(&memberBits[best * WORDS + word], 1u << (lid.x % 32u));
   }
   workgroupBarrier();
+  // The rank is the stable order: the block's earlier tokens of the same group.
+  var tokenRank = 0u;
+  if (best != NO_GROUP) {
+    for (var w = 0u; w < word; w++) {
+      tokenRank += countOneBits(atomicLoad(&memberBits[best * WORDS + w]));
+    }
+    let before = (1u << (lid.x % 32u)) - 1u;
+    tokenRank += countOneBits(atomicLoad(&memberBits[best * WORDS + word]) & before);
+  }
 ${sorted ? routeTail() : accumulateTail()}
 }
 `;
@@ -160,10 +196,18 @@ function keyRegistersWgsl(headDim: number): string {
   ).join("\n");
 }
 
-/** k · router row `row`, summed a vec4 at a time in column order. */
+/** k · staged router row `row`, summed a vec4 at a time in column order. */
 function keyDotWgsl(headDim: number): string {
-  return Array.from({ length: headDim / 4 }, (_, j) => `dot(k${j}, router[row + ${j}u])`)
+  return Array.from({ length: headDim / 4 }, (_, j) => `dot(k${j}, routerRows[row + ${j}u])`)
     .join(" + ");
+}
+
+/** Router rows (vec4s) staged in workgroup memory at a time: 8 KiB. */
+const ROUTER_STAGE_VEC4S = 512;
+
+/** Groups whose router rows are staged in workgroup memory at a time (at least one). */
+function routerChunk(headDim: number, groups: number): number {
+  return Math.max(1, Math.min(groups, Math.floor(ROUTER_STAGE_VEC4S / (headDim / 4))));
 }
 
 /** Nearest's prologue: every centroid's squared norm in workgroup memory, then a barrier. */
@@ -190,6 +234,16 @@ var<workgroup> groupStart: array<u32, GROUPS + 1u>;
 var<workgroup> byGroup: array<u32, BLOCK>;
 // The run of each row's first group (slot 0) and last group (slot 1), per column.
 var<workgroup> runs: array<vec4<f32>, ROWS * 2u * D4>;
+
+const PREFETCH: u32 = 4u;
+
+// One column of the key at sorted position s of the block (zero at or past end).
+fn sortedKey(head: u32, firstRow: u32, s: u32, end: u32, column: u32) -> vec4<f32> {
+  if (s >= end) {
+    return vec4<f32>(0.0);
+  }
+  return keysAt(head, (firstRow + byGroup[s]) * D4 + column);
+}
 
 fn inOneRow(g: u32) -> bool {
   return groupStart[g] / SPAN == (groupStart[g + 1u] - 1u) / SPAN;
@@ -237,9 +291,19 @@ function accumulateTail(): string {
     let first = row * SPAN;
     let end = min(first + SPAN, routed);
     var sum = vec4<f32>(0.0);
+    // The walk keeps the next PREFETCH keys in flight (n0 … n3): each load is issued PREFETCH
+    // steps before its sum, so the loop does not wait on one load at a time.
+    var n0 = sortedKey(head, firstRow, first, end, column);
+    var n1 = sortedKey(head, firstRow, first + 1u, end, column);
+    var n2 = sortedKey(head, firstRow, first + 2u, end, column);
+    var n3 = sortedKey(head, firstRow, first + 3u, end, column);
     for (var s = first; s < end; s++) {
       let member = byGroup[s];
-      sum += keysAt(head, (firstRow + member) * D4 + column);
+      sum += n0;
+      n0 = n1;
+      n1 = n2;
+      n2 = n3;
+      n3 = sortedKey(head, firstRow, s + PREFETCH, end, column);
       let g = groupOf[member];
       if (s + 1u == end || groupOf[byGroup[s + 1u]] != g) {
         if (inOneRow(g)) {

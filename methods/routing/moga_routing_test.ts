@@ -129,6 +129,39 @@ Deno.test("moga GPU k-means = float64 k-means on clustered keys (identical group
   assertSameRouting(gpu, cpu, 1e-5);
 });
 
+Deno.test("moga GPU router and k-means with more groups than one staged chunk of router rows", async () => {
+  // d = 64 stages 32 router rows at a time: 41 groups take two chunks, the second a short one.
+  const tokens = 610;
+  const groups = 41;
+  const source = seededQkv({ tokens, heads: 1, headDim: D }, { seed: 51, quantized: true });
+  const weights = seededValues(groups * D, { seed: 52, stream: 0, quantized: true });
+  const routed = { start: 7, count: 590 };
+  const [gpu] = await gpuRouting(source.tensors, {
+    routed,
+    router: { weights, groups },
+    precision: "f32",
+  });
+  const cpu = mogaRoutingReference(
+    { keys: source.tensors[0].k, headDim: D, ...routed },
+    { weights, groups },
+  );
+  assertSameRouting(gpu, cpu, 1e-6);
+  assert.ok(cpu.assignment.some((g) => g >= 32), "a group of the second chunk wins somewhere");
+  const keys = clusteredKeys(tokens, groups, 53);
+  const seeds = kmeansSeedTokens({ count: tokens, groups }, { seed: 5, head: 0 });
+  const whole = { start: 0, count: tokens };
+  const [kmeans] = await gpuRouting([{ q: keys, k: keys, v: keys }], {
+    routed: whole,
+    router: { seeds: [seeds], iters: 3 },
+    precision: "f32",
+  });
+  assertSameRouting(
+    kmeans,
+    mogaRoutingReference({ keys, headDim: D, ...whole }, { seeds, iters: 3 }),
+    1e-5,
+  );
+});
+
 Deno.test("moga GPU k-means agrees with float64 on Gaussian keys", async () => {
   const tokens = 300;
   const source = seededQkv({ tokens, heads: 1, headDim: D }, { seed: 41, quantized: false });
