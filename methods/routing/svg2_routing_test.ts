@@ -5,6 +5,7 @@ import type { HeadTensors } from "../../scenarios/inputs.ts";
 import { seededQkv } from "../../tests/random_qkv.ts";
 import { runRoutingOnce } from "../../kernels/routing_program.ts";
 import { Svg2GpuRouting } from "../../kernels/svg2_routing.ts";
+import { RANK_BITS_MAX_GROUPS } from "../../kernels/router_logits_wgsl.ts";
 import { kmeansSeedTokens, type RoutedRange } from "../../kernels/moga_groups.ts";
 import type { Svg2Routing } from "../../kernels/svg2_clusters.ts";
 import { svg2RoutingReference } from "./svg2_reference.ts";
@@ -100,4 +101,17 @@ Deno.test("svg2 GPU k-means over several rounds agrees with float64 (routed rang
   gpu[0].kept.forEach((bit, pair) => keptSame += bit === cpu[0].kept[pair] ? 1 : 0);
   assert.ok(keptSame >= 0.95 * gpu[0].kept.length, `${keptSame} kept bits agree`);
   assert.equal(gpu[0].key.sizes.reduce((a, b) => a + b, 0), routed.count);
+});
+
+Deno.test("svg2 GPU routing with more key clusters than membership bits hold = float64 reference", async () => {
+  // Over RANK_BITS_MAX_GROUPS clusters the router counts ranks token by token.
+  const kc = RANK_BITS_MAX_GROUPS + 9;
+  const tokens = kc + 150;
+  const routed = { start: 3, count: kc + 140 };
+  const source = seededQkv({ tokens, heads: 1, headDim: D }, { seed: 17, quantized: true });
+  const rules = { iters: 1, topP: 0.5, minKept: 2, qc: 5, kc };
+  const { gpu, cpu } = await both(source.tensors, routed, rules);
+  assert.deepEqual(gpu[0].key.assignment, cpu[0].key.assignment, "K labels");
+  assert.deepEqual(gpu[0].key.sizes, cpu[0].key.sizes);
+  assert.deepEqual(gpu[0].kept, cpu[0].kept, "kept pairs");
 });
