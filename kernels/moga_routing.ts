@@ -27,6 +27,7 @@ import {
   kmeansUpdateWgsl,
 } from "./kmeans_update_wgsl.ts";
 import {
+  checkRouterFits,
   ROUTE_BLOCK,
   ROUTER_OTHER_STORAGE,
   routerBindings,
@@ -261,12 +262,11 @@ async function compilePipelines(
   const keyOf = (name: string) => `moga-${name}:d${headDim}:${precision}:g${groups}:h${heads}`;
   const compile = (name: string, code: string, bindings: readonly Binding[]) =>
     runtime.pipeline(keyOf(name), code, bindingKinds(bindings));
-  const router = (variant: RouterVariant) =>
-    compile(
-      `router-${variant}`,
-      routerLogitsWgsl({ variant, headDim, precision, groups, heads }),
-      routerBindings(variant, heads),
-    );
+  const router = (variant: RouterVariant) => {
+    const kernel = { variant, headDim, precision, groups, heads };
+    checkRouterFits(kernel, runtime.device.limits.maxComputeWorkgroupStorageSize);
+    return compile(`router-${variant}`, routerLogitsWgsl(kernel), routerBindings(variant, heads));
+  };
   const compiled = await Promise.all([
     compile(
       "kmeans-init",

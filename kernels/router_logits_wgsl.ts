@@ -71,6 +71,44 @@ export interface RouterKernelConfig {
   heads: number;
 }
 
+/**
+ * Bytes of workgroup memory the router kernel of `config` declares (the GPU refuses, or worse, a
+ * kernel over its limit: {@link checkRouterFits}).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { routerWorkgroupBytes } from "./router_logits_wgsl.ts";
+ * // groupOf 1,024 + counts 64 + membership bits 512 + 16 router rows of d = 128 (8,192).
+ * deepEqual(routerWorkgroupBytes({ variant: "route", headDim: 128, precision: "f32", groups: 16,
+ *   heads: 8 }), 9_792);
+ * ```
+ */
+export function routerWorkgroupBytes(config: RouterKernelConfig): number {
+  const { variant, headDim, groups } = config;
+  const columns = headDim / 4;
+  const common = 4 * ROUTE_BLOCK + 4 * groups + 16 * routerChunk(headDim, groups) * columns;
+  const bits = groups <= RANK_BITS_MAX_GROUPS ? 4 * groups * (ROUTE_BLOCK / 32) : 0;
+  const rows = Math.floor(ROUTE_BLOCK / columns);
+  const extra = variant === "nearest"
+    ? 4 * groups
+    : variant === "accumulate"
+    ? 4 * (groups + 1) + 4 * ROUTE_BLOCK + 16 * rows * 2 * columns
+    : 0;
+  return common + bits + extra;
+}
+
+/** Throws a RangeError naming G and d when the router kernel needs more than `maxBytes`. */
+export function checkRouterFits(config: RouterKernelConfig, maxBytes: number): void {
+  const bytes = routerWorkgroupBytes(config);
+  if (bytes > maxBytes) {
+    throw new RangeError(
+      `router kernel (${config.variant}, ${config.groups} groups, d = ${config.headDim}) needs ` +
+        `${bytes} bytes of workgroup memory, over this device's ${maxBytes}; use fewer groups`,
+    );
+  }
+}
+
 /** The router kernel: grid (blocks, heads). */
 export function routerLogitsWgsl(config: RouterKernelConfig): string {
   const { variant, headDim, precision, groups, heads } = config;

@@ -30,6 +30,7 @@ import {
 } from "./kmeans_update_wgsl.ts";
 import type { RoutedRange } from "./moga_groups.ts";
 import {
+  checkRouterFits,
   ROUTE_BLOCK,
   ROUTER_OTHER_STORAGE,
   routerBindings,
@@ -368,17 +369,15 @@ async function compileBatch(
     const c = (name: string, code: string, bindings: readonly Binding[]) =>
       compile(`${name}:c${clusters}`, code, bindings);
     const groups = clusters;
+    const nearest = { variant: "nearest" as const, headDim, precision, groups, heads };
+    checkRouterFits(nearest, runtime.device.limits.maxComputeWorkgroupStorageSize);
     const all = await Promise.all([
       c(
         "init",
         kmeansInitWgsl({ headDim, precision, groups, heads, unit: false }),
         kmeansInitBindings(heads),
       ),
-      c(
-        "assign",
-        routerLogitsWgsl({ variant: "nearest", headDim, precision, groups, heads }),
-        routerBindings("nearest", heads),
-      ),
+      c("assign", routerLogitsWgsl(nearest), routerBindings("nearest", heads)),
       c("scan", groupBlockScanWgsl(groups), GROUP_BLOCK_SCAN_BINDINGS),
       c("scatter", groupScatterWgsl(groups), GROUP_SCATTER_BINDINGS),
       c(
