@@ -259,12 +259,13 @@ async function compilePipelines(
   config: { headDim: number; precision: "f32" | "f16"; groups: number; heads: number },
 ): Promise<{ pipelines: Pipelines; compileMs: number }> {
   const { headDim, precision, groups, heads } = config;
+  const workgroupLimit = runtime.device.limits.maxComputeWorkgroupStorageSize;
   const keyOf = (name: string) => `moga-${name}:d${headDim}:${precision}:g${groups}:h${heads}`;
   const compile = (name: string, code: string, bindings: readonly Binding[]) =>
     runtime.pipeline(keyOf(name), code, bindingKinds(bindings));
   const router = (variant: RouterVariant) => {
-    const kernel = { variant, headDim, precision, groups, heads };
-    checkRouterFits(kernel, runtime.device.limits.maxComputeWorkgroupStorageSize);
+    const kernel = { variant, headDim, precision, groups, heads, workgroupLimit };
+    checkRouterFits(kernel);
     return compile(`router-${variant}`, routerLogitsWgsl(kernel), routerBindings(variant, heads));
   };
   const compiled = await Promise.all([

@@ -69,6 +69,11 @@ export interface RouterKernelConfig {
   groups: number;
   /** Key buffers bound (heads of one dispatch). */
   heads: number;
+  /**
+   * The device's workgroup memory limit (maxComputeWorkgroupStorageSize): the ranks come from
+   * membership bits where the kernel with them fits, else from a count token by token.
+   */
+  workgroupLimit: number;
 }
 
 /**
@@ -81,30 +86,52 @@ export interface RouterKernelConfig {
  * import { routerWorkgroupBytes } from "./router_logits_wgsl.ts";
  * // groupOf 1,024 + counts 64 + membership bits 512 + 16 router rows of d = 128 (8,192).
  * deepEqual(routerWorkgroupBytes({ variant: "route", headDim: 128, precision: "f32", groups: 16,
- *   heads: 8 }), 9_792);
+ *   heads: 8, workgroupLimit: 16_384 }), 9_792);
+ * // Without room for the bits, the ranks are counted token by token.
+ * deepEqual(routerWorkgroupBytes({ variant: "route", headDim: 128, precision: "f32", groups: 16,
+ *   heads: 8, workgroupLimit: 9_500 }), 9_280);
  * ```
  */
 export function routerWorkgroupBytes(config: RouterKernelConfig): number {
+  return bytesWithoutBits(config) + (usesRankBits(config) ? rankBitsBytes(config.groups) : 0);
+}
+
+/** Bytes of the membership bits: G words of 32 bits a 32 tokens of the block. */
+function rankBitsBytes(groups: number): number {
+  return 4 * groups * (ROUTE_BLOCK / 32);
+}
+
+/** Workgroup memory of the kernel without membership bits. */
+function bytesWithoutBits(config: RouterKernelConfig): number {
   const { variant, headDim, groups } = config;
   const columns = headDim / 4;
   const common = 4 * ROUTE_BLOCK + 4 * groups + 16 * routerChunk(headDim, groups) * columns;
-  const bits = groups <= RANK_BITS_MAX_GROUPS ? 4 * groups * (ROUTE_BLOCK / 32) : 0;
   const rows = Math.floor(ROUTE_BLOCK / columns);
   const extra = variant === "nearest"
     ? 4 * groups
     : variant === "accumulate"
     ? 4 * (groups + 1) + 4 * ROUTE_BLOCK + 16 * rows * 2 * columns
     : 0;
-  return common + bits + extra;
+  return common + extra;
 }
 
-/** Throws a RangeError naming G and d when the router kernel needs more than `maxBytes`. */
-export function checkRouterFits(config: RouterKernelConfig, maxBytes: number): void {
+/**
+ * Whether the kernel ranks tokens from membership bits (they fit `workgroupLimit`) rather than
+ * counting the block's earlier tokens one by one. On the H200 the bits made the router pass 2.4×
+ * faster at G = 16 (tools/router_probe.ts, docs/results/routing.md).
+ */
+export function usesRankBits(config: RouterKernelConfig): boolean {
+  return bytesWithoutBits(config) + rankBitsBytes(config.groups) <= config.workgroupLimit;
+}
+
+/** Throws a RangeError naming G, d and the limit when the router kernel cannot fit the device. */
+export function checkRouterFits(config: RouterKernelConfig): void {
   const bytes = routerWorkgroupBytes(config);
-  if (bytes > maxBytes) {
+  if (bytes > config.workgroupLimit) {
     throw new RangeError(
       `router kernel (${config.variant}, ${config.groups} groups, d = ${config.headDim}) needs ` +
-        `${bytes} bytes of workgroup memory, over this device's ${maxBytes}; use fewer groups`,
+        `${bytes} bytes of workgroup memory, over this device's ${config.workgroupLimit}; use ` +
+        "fewer groups",
     );
   }
 }
@@ -115,7 +142,7 @@ export function routerLogitsWgsl(config: RouterKernelConfig): string {
   const route = variant === "route";
   const sorted = variant !== "accumulate";
   const nearest = variant === "nearest";
-  const bits = groups <= RANK_BITS_MAX_GROUPS;
+  const bits = usesRankBits(config);
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
 alias Stored = ${precision};
@@ -231,13 +258,6 @@ function keyDotWgsl(headDim: number): string {
   return Array.from({ length: headDim / 4 }, (_, j) => `dot(k${j}, routerRows[row + ${j}u])`)
     .join(" + ");
 }
-
-/**
- * Most groups whose ranks come from membership bits (G × 32 bytes of workgroup memory: 16 KiB);
- * more groups count the block's earlier tokens one by one (on the H200 the bits made the router
- * pass 2.4× faster at G = 16, tools/router_probe.ts).
- */
-export const RANK_BITS_MAX_GROUPS = 512;
 
 // Bit t of word (g · WORDS + t / 32) is set when token t of the block joins group g.
 const MEMBER_BITS_DECLARATION = "var<workgroup> memberBits: array<atomic<u32>, GROUPS * WORDS>;";

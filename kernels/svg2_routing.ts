@@ -359,6 +359,7 @@ async function compileBatch(
   config: { headDim: number; precision: "f32" | "f16"; heads: number; qc: number; kc: number },
 ): Promise<BatchPipelines> {
   const { headDim, precision, heads } = config;
+  const workgroupLimit = runtime.device.limits.maxComputeWorkgroupStorageSize;
   const compile = (name: string, code: string, bindings: readonly Binding[]) =>
     runtime.pipeline(
       `svg2-${name}:d${headDim}:${precision}:h${heads}`,
@@ -369,8 +370,15 @@ async function compileBatch(
     const c = (name: string, code: string, bindings: readonly Binding[]) =>
       compile(`${name}:c${clusters}`, code, bindings);
     const groups = clusters;
-    const nearest = { variant: "nearest" as const, headDim, precision, groups, heads };
-    checkRouterFits(nearest, runtime.device.limits.maxComputeWorkgroupStorageSize);
+    const nearest = {
+      variant: "nearest" as const,
+      headDim,
+      precision,
+      groups,
+      heads,
+      workgroupLimit,
+    };
+    checkRouterFits(nearest);
     const all = await Promise.all([
       c(
         "init",

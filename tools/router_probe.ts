@@ -162,7 +162,14 @@ for (const groups of groupList) {
       : variant === "nearest"
       ? [...keys, router, assignment, ranks, counts, params]
       : [...keys, router, partials, params];
-    const code = routerLogitsWgsl({ variant, headDim: D, precision: "f32", groups, heads: HEADS });
+    const code = routerLogitsWgsl({
+      variant,
+      headDim: D,
+      precision: "f32",
+      groups,
+      heads: HEADS,
+      workgroupLimit: runtime.device.limits.maxComputeWorkgroupStorageSize,
+    });
     await time(
       `G${groups} product ${variant}`,
       code,
