@@ -60,6 +60,11 @@ export interface MogaGpuOptions {
   heads: number[];
   /** Head dimension d (a multiple of 4). */
   headDim: number;
+  /**
+   * Workgroup memory the router kernels may use, bytes (default, and at most, the device's
+   * maxComputeWorkgroupStorageSize): a smaller value lays them out as on a smaller device.
+   */
+  workgroupLimit?: number;
 }
 
 /** Stage names of the MoGA routing steps (the keys of the record's routing stages). */
@@ -72,11 +77,13 @@ export const MOGA_STAGES = {
   scatter: "sort-scatter",
 } as const;
 
-/** The pipelines of one batch size (heads bound a dispatch). */
+/** The pipelines of one batch size (heads bound a dispatch); k-means ones only for seeds. */
 interface Pipelines {
-  init: GPUComputePipeline;
-  accumulate: GPUComputePipeline;
-  update: GPUComputePipeline;
+  kmeans: {
+    init: GPUComputePipeline;
+    accumulate: GPUComputePipeline;
+    update: GPUComputePipeline;
+  } | null;
   route: GPUComputePipeline;
   scan: GPUComputePipeline;
   scatter: GPUComputePipeline;
@@ -132,6 +139,8 @@ export class MogaGpuRouting implements RoutingProgram {
   /** Compiles the kernels and binds every batch of heads. */
   static async create(runtime: GpuRuntime, options: MogaGpuOptions): Promise<MogaGpuRouting> {
     const { routed, router, inputs, heads, headDim } = options;
+    const deviceLimit = runtime.device.limits.maxComputeWorkgroupStorageSize;
+    const workgroupLimit = Math.min(options.workgroupLimit ?? deviceLimit, deviceLimit);
     const groups = "seeds" in router ? router.seeds[0].length : router.groups;
     const blocks = Math.ceil(routed.count / ROUTE_BLOCK);
     const limit = runtime.device.limits.maxComputeWorkgroupsPerDimension;
@@ -160,6 +169,8 @@ export class MogaGpuRouting implements RoutingProgram {
             precision: inputs.precision,
             groups,
             heads: batch.length,
+            workgroupLimit,
+            kmeans: "seeds" in router,
           }),
         );
         compileMs += (await compiled.get(batch.length)!).compileMs;
@@ -237,11 +248,15 @@ function routingSteps(
   const perBlock = (batch: BatchWork): [number, number] => [blocks, batch.heads];
   const steps: RoutingStep[] = [];
   if (work[0]?.kmeans) {
-    steps.push(step(MOGA_STAGES.init, (b) => [b.pipelines.init, b.kmeans!.init], perGroup));
+    steps.push(step(MOGA_STAGES.init, (b) => [b.pipelines.kmeans!.init, b.kmeans!.init], perGroup));
     for (let iter = 0; iter < iters; iter++) {
       steps.push(
-        step(MOGA_STAGES.assign, (b) => [b.pipelines.accumulate, b.kmeans!.accumulate], perBlock),
-        step(MOGA_STAGES.update, (b) => [b.pipelines.update, b.kmeans!.update], perGroup),
+        step(
+          MOGA_STAGES.assign,
+          (b) => [b.pipelines.kmeans!.accumulate, b.kmeans!.accumulate],
+          perBlock,
+        ),
+        step(MOGA_STAGES.update, (b) => [b.pipelines.kmeans!.update, b.kmeans!.update], perGroup),
       );
     }
   }
@@ -253,37 +268,65 @@ function routingSteps(
   return steps;
 }
 
-/** Compiles (or takes from the runtime's cache) the six MoGA pipelines for `heads` a dispatch. */
+/**
+ * Compiles (or takes from the runtime's cache) the MoGA pipelines for `heads` a dispatch: the
+ * router pass and the sort, and the three k-means kernels when `kmeans` is set.
+ */
 async function compilePipelines(
   runtime: GpuRuntime,
-  config: { headDim: number; precision: "f32" | "f16"; groups: number; heads: number },
+  config: {
+    headDim: number;
+    precision: "f32" | "f16";
+    groups: number;
+    heads: number;
+    workgroupLimit: number;
+    kmeans: boolean;
+  },
 ): Promise<{ pipelines: Pipelines; compileMs: number }> {
-  const { headDim, precision, groups, heads } = config;
-  const workgroupLimit = runtime.device.limits.maxComputeWorkgroupStorageSize;
-  const keyOf = (name: string) => `moga-${name}:d${headDim}:${precision}:g${groups}:h${heads}`;
+  const { headDim, precision, groups, heads, workgroupLimit } = config;
+  const keyOf = (name: string) =>
+    `moga-${name}:d${headDim}:${precision}:g${groups}:h${heads}:w${workgroupLimit}`;
   const compile = (name: string, code: string, bindings: readonly Binding[]) =>
     runtime.pipeline(keyOf(name), code, bindingKinds(bindings));
-  const router = (variant: RouterVariant) => {
-    const kernel = { variant, headDim, precision, groups, heads, workgroupLimit };
-    checkRouterFits(kernel);
-    return compile(`router-${variant}`, routerLogitsWgsl(kernel), routerBindings(variant, heads));
-  };
-  const compiled = await Promise.all([
-    compile(
-      "kmeans-init",
-      kmeansInitWgsl({ headDim, precision, groups, heads }),
-      kmeansInitBindings(heads),
-    ),
-    router("accumulate"),
-    compile("kmeans-update", kmeansUpdateWgsl({ headDim, groups }), KMEANS_UPDATE_BINDINGS),
+  const kernel = (variant: RouterVariant) => ({
+    variant,
+    headDim,
+    precision,
+    groups,
+    heads,
+    workgroupLimit,
+  });
+  const variants: RouterVariant[] = config.kmeans ? ["route", "accumulate"] : ["route"];
+  // Every router variant is checked before any pipeline starts compiling.
+  for (const variant of variants) checkRouterFits(kernel(variant));
+  const router = (variant: RouterVariant) =>
+    compile(`router-${variant}`, routerLogitsWgsl(kernel(variant)), routerBindings(variant, heads));
+  const always = await Promise.all([
     router("route"),
     compile("sort-scan", groupBlockScanWgsl(groups), GROUP_BLOCK_SCAN_BINDINGS),
     compile("sort-scatter", groupScatterWgsl(groups), GROUP_SCATTER_BINDINGS),
   ]);
-  const [init, accumulate, update, route, scan, scatter] = compiled.map((c) => c.pipeline);
+  const kmeans = config.kmeans
+    ? await Promise.all([
+      compile(
+        "kmeans-init",
+        kmeansInitWgsl({ headDim, precision, groups, heads }),
+        kmeansInitBindings(heads),
+      ),
+      router("accumulate"),
+      compile("kmeans-update", kmeansUpdateWgsl({ headDim, groups }), KMEANS_UPDATE_BINDINGS),
+    ])
+    : [];
+  const [route, scan, scatter] = always.map((c) => c.pipeline);
+  const [init, accumulate, update] = kmeans.map((c) => c.pipeline);
   return {
-    pipelines: { init, accumulate, update, route, scan, scatter },
-    compileMs: compiled.reduce((sum, c) => sum + c.compileMs, 0),
+    pipelines: {
+      kmeans: config.kmeans ? { init, accumulate, update } : null,
+      route,
+      scan,
+      scatter,
+    },
+    compileMs: [...always, ...kmeans].reduce((sum, c) => sum + c.compileMs, 0),
   };
 }
 
@@ -350,19 +393,24 @@ function bindBatch(
     const seedBuffer = own(runtime.upload("moga-seeds", concatPerHead(seeds)));
     const partials = buffer("partials", heads * blocks * groups * headDim * 4);
     kmeans = {
-      init: bindNamed(runtime, pipelines.init, kmeansInitBindings(heads), {
+      init: bindNamed(runtime, pipelines.kmeans!.init, kmeansInitBindings(heads), {
         ...perHeadBuffers("keys", keys),
         seeds: seedBuffer,
         router,
         params: kmeansParams,
       }),
-      accumulate: bindNamed(runtime, pipelines.accumulate, routerBindings("accumulate", heads), {
-        ...perHeadBuffers("keys", keys),
-        router,
-        partials,
-        params: routerParams,
-      }),
-      update: bindNamed(runtime, pipelines.update, KMEANS_UPDATE_BINDINGS, {
+      accumulate: bindNamed(
+        runtime,
+        pipelines.kmeans!.accumulate,
+        routerBindings("accumulate", heads),
+        {
+          ...perHeadBuffers("keys", keys),
+          router,
+          partials,
+          params: routerParams,
+        },
+      ),
+      update: bindNamed(runtime, pipelines.kmeans!.update, KMEANS_UPDATE_BINDINGS, {
         partials,
         router,
         params: kmeansParams,

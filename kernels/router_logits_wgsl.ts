@@ -4,10 +4,11 @@
  * dispatch (kernels/head_bindings.ts). Each thread computes its token's G logits W·k and group
  * g = argmax (ties to the lower group: a group wins only with a strictly higher logit); the
  * workgroup then ranks each token among the block's earlier tokens of its group (the stable
- * order). The router rows are staged in workgroup memory, 8 KiB at a time, and read from there
- * by every thread; the rank is a count of set bits in per-group membership words. On the H200
- * both choices were measured against the plain forms (tools/router_probe.ts,
- * docs/results/routing.md). Three variants:
+ * order). The router rows are staged in workgroup memory (8 KiB at a time where the device has
+ * room) and read from there by every thread; the rank is a count of set bits in per-group
+ * membership words where they fit, else a count over the block's earlier tokens
+ * ({@link routerMemoryPlan}). On the H200 the staged rows and the whole rework were measured
+ * against the plain forms (tools/router_probe.ts, docs/results/routing.md). Three variants:
  * - `route` also writes the gate p(g|k) = softmax(logits)_g = 1 / Σ_j exp(l_j − l_g), the rank
  *   and the block's count per group (the input of the counting sort, kernels/group_sort_wgsl.ts);
  * - `accumulate` is the assignment step of the spherical k-means that builds the default router:
@@ -70,68 +71,73 @@ export interface RouterKernelConfig {
   /** Key buffers bound (heads of one dispatch). */
   heads: number;
   /**
-   * The device's workgroup memory limit (maxComputeWorkgroupStorageSize): the ranks come from
-   * membership bits where the kernel with them fits, else from a count token by token.
+   * The device's workgroup memory limit (maxComputeWorkgroupStorageSize), which the kernel's
+   * layout is fitted to ({@link routerMemoryPlan}).
    */
   workgroupLimit: number;
 }
 
+/** How the router kernel of a config lays out its workgroup memory. */
+export interface RouterMemoryPlan {
+  /** Groups whose router rows are staged in workgroup memory at a time (≥ 1). */
+  chunk: number;
+  /** Whether the ranks come from membership bits (else a count token by token). */
+  bits: boolean;
+  /** Workgroup memory the kernel declares, bytes (each variable rounded up to 16, as WebGPU counts). */
+  bytes: number;
+}
+
 /**
- * Bytes of workgroup memory the router kernel of `config` declares (the GPU refuses, or worse, a
- * kernel over its limit: {@link checkRouterFits}).
+ * The router kernel's workgroup memory within `config.workgroupLimit`: the router rows staged 8 KiB
+ * at a time where they fit (fewer rows a chunk where they do not), and the membership bits where
+ * they fit beside them (the H200 measurements behind both: tools/router_probe.ts,
+ * docs/results/routing.md). {@link checkRouterFits} says when even one staged row does not fit.
  *
  * @example
  * ```ts
  * import { deepEqual } from "node:assert/strict";
- * import { routerWorkgroupBytes } from "./router_logits_wgsl.ts";
+ * import { routerMemoryPlan } from "./router_logits_wgsl.ts";
+ * const route = { variant: "route" as const, headDim: 128, precision: "f32" as const, groups: 16,
+ *   heads: 8 };
  * // groupOf 1,024 + counts 64 + membership bits 512 + 16 router rows of d = 128 (8,192).
- * deepEqual(routerWorkgroupBytes({ variant: "route", headDim: 128, precision: "f32", groups: 16,
- *   heads: 8, workgroupLimit: 16_384 }), 9_792);
- * // Without room for the bits, the ranks are counted token by token.
- * deepEqual(routerWorkgroupBytes({ variant: "route", headDim: 128, precision: "f32", groups: 16,
- *   heads: 8, workgroupLimit: 9_500 }), 9_280);
+ * deepEqual(routerMemoryPlan({ ...route, workgroupLimit: 16_384 }),
+ *   { chunk: 16, bits: true, bytes: 9_792 });
+ * // Less room: no bits, and 12 router rows a chunk.
+ * deepEqual(routerMemoryPlan({ ...route, workgroupLimit: 7_300 }),
+ *   { chunk: 12, bits: false, bytes: 7_232 });
  * ```
  */
-export function routerWorkgroupBytes(config: RouterKernelConfig): number {
-  return bytesWithoutBits(config) + (usesRankBits(config) ? rankBitsBytes(config.groups) : 0);
-}
-
-/** Bytes of the membership bits: G words of 32 bits a 32 tokens of the block. */
-function rankBitsBytes(groups: number): number {
-  return 4 * groups * (ROUTE_BLOCK / 32);
-}
-
-/** Workgroup memory of the kernel without membership bits. */
-function bytesWithoutBits(config: RouterKernelConfig): number {
-  const { variant, headDim, groups } = config;
+export function routerMemoryPlan(config: RouterKernelConfig): RouterMemoryPlan {
+  const { variant, headDim, groups, workgroupLimit } = config;
   const columns = headDim / 4;
-  const common = 4 * ROUTE_BLOCK + 4 * groups + 16 * routerChunk(headDim, groups) * columns;
   const rows = Math.floor(ROUTE_BLOCK / columns);
-  const extra = variant === "nearest"
-    ? 4 * groups
-    : variant === "accumulate"
-    ? 4 * (groups + 1) + 4 * ROUTE_BLOCK + 16 * rows * 2 * columns
-    : 0;
-  return common + extra;
+  const base = padded(4 * ROUTE_BLOCK) + padded(4 * groups) +
+    (variant === "nearest" ? padded(4 * groups) : 0) +
+    (variant === "accumulate"
+      ? padded(4 * (groups + 1)) + padded(4 * ROUTE_BLOCK) + padded(16 * rows * 2 * columns)
+      : 0);
+  const rowBytes = 16 * columns;
+  const fullChunk = Math.max(1, Math.min(groups, Math.floor(ROUTER_STAGE_VEC4S / columns)));
+  const bitsBytes = padded(4 * groups * (ROUTE_BLOCK / 32));
+  const bits = base + fullChunk * rowBytes + bitsBytes <= workgroupLimit;
+  const room = workgroupLimit - base - (bits ? bitsBytes : 0);
+  const chunk = Math.max(1, Math.min(fullChunk, Math.floor(room / rowBytes)));
+  return { chunk, bits, bytes: base + (bits ? bitsBytes : 0) + chunk * rowBytes };
 }
 
-/**
- * Whether the kernel ranks tokens from membership bits (they fit `workgroupLimit`) rather than
- * counting the block's earlier tokens one by one. On the H200 the bits made the router pass 2.4×
- * faster at G = 16 (tools/router_probe.ts, docs/results/routing.md).
- */
-export function usesRankBits(config: RouterKernelConfig): boolean {
-  return bytesWithoutBits(config) + rankBitsBytes(config.groups) <= config.workgroupLimit;
+/** `bytes` rounded up to a multiple of 16 (WebGPU's count of a workgroup variable). */
+function padded(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
 }
 
 /** Throws a RangeError naming G, d and the limit when the router kernel cannot fit the device. */
 export function checkRouterFits(config: RouterKernelConfig): void {
-  const bytes = routerWorkgroupBytes(config);
+  const { bytes } = routerMemoryPlan(config);
   if (bytes > config.workgroupLimit) {
     throw new RangeError(
       `router kernel (${config.variant}, ${config.groups} groups, d = ${config.headDim}) needs ` +
         `${bytes} bytes of workgroup memory, over this device's ${config.workgroupLimit}; use ` +
-        "fewer groups",
+        "fewer groups or a smaller head dimension",
     );
   }
 }
@@ -142,7 +148,7 @@ export function routerLogitsWgsl(config: RouterKernelConfig): string {
   const route = variant === "route";
   const sorted = variant !== "accumulate";
   const nearest = variant === "nearest";
-  const bits = usesRankBits(config);
+  const { chunk, bits } = routerMemoryPlan(config);
   return /* wgsl */ `
 ${precision === "f16" ? "enable f16;" : ""}
 alias Stored = ${precision};
@@ -150,7 +156,7 @@ const D4: u32 = ${headDim / 4}u;
 const GROUPS: u32 = ${groups}u;
 const BLOCK: u32 = ${ROUTE_BLOCK}u;
 const WORDS: u32 = ${ROUTE_BLOCK / 32}u;
-const CHUNK: u32 = ${routerChunk(headDim, groups)}u;
+const CHUNK: u32 = ${chunk}u;
 const NO_GROUP: u32 = 0xffffffffu;
 
 // routerStride: vec4s between two heads' router rows (0 when every head shares one router).
@@ -279,13 +285,8 @@ const RANK_BY_WALK = `    for (var s = 0u; s < lid.x; s++) {
       tokenRank += select(0u, 1u, groupOf[s] == best);
     }`;
 
-/** Router rows (vec4s) staged in workgroup memory at a time: 8 KiB. */
+/** Router rows (vec4s) staged in workgroup memory at a time, where they fit: 8 KiB. */
 const ROUTER_STAGE_VEC4S = 512;
-
-/** Groups whose router rows are staged in workgroup memory at a time (at least one). */
-function routerChunk(headDim: number, groups: number): number {
-  return Math.max(1, Math.min(groups, Math.floor(ROUTER_STAGE_VEC4S / (headDim / 4))));
-}
 
 /** Nearest's prologue: every centroid's squared norm in workgroup memory, then a barrier. */
 const NORMS_WGSL = `  for (var g = lid.x; g < GROUPS; g += BLOCK) {

@@ -8,6 +8,7 @@ import { seededQkv, seededValues } from "../../tests/random_qkv.ts";
 import { runRoutingOnce, timeRouting } from "../../kernels/routing_program.ts";
 import { MOGA_STAGES, type MogaGpuRouter, MogaGpuRouting } from "../../kernels/moga_routing.ts";
 import { kmeansSeedTokens, type MogaRouting, type RoutedRange } from "../../kernels/moga_groups.ts";
+import { routerMemoryPlan } from "../../kernels/router_logits_wgsl.ts";
 import { mogaRoutingReference } from "./moga_reference.ts";
 
 const runtime = await GpuRuntime.open();
@@ -15,7 +16,12 @@ const D = 64;
 
 async function gpuRouting(
   tensors: HeadTensors[],
-  options: { routed: RoutedRange; router: MogaGpuRouter; precision: "f32" | "f16" },
+  options: {
+    routed: RoutedRange;
+    router: MogaGpuRouter;
+    precision: "f32" | "f16";
+    workgroupLimit?: number;
+  },
 ): Promise<MogaRouting[]> {
   const heads = uploadHeads(runtime, tensors, options.precision);
   const program = await MogaGpuRouting.create(runtime, {
@@ -24,6 +30,7 @@ async function gpuRouting(
     headDim: D,
     heads: tensors.map((_, h) => h),
     inputs: heads.inputs,
+    workgroupLimit: options.workgroupLimit,
   });
   // Twice: every run must start from the inputs, not from the previous run's state.
   await runRoutingOnce(runtime, program);
@@ -160,6 +167,44 @@ Deno.test("moga GPU router and k-means with more groups than one staged chunk of
     mogaRoutingReference({ keys, headDim: D, ...whole }, { seeds, iters: 3 }),
     1e-5,
   );
+});
+
+Deno.test("moga GPU router and k-means laid out for small devices (few staged rows, no bits)", async () => {
+  const groups = 7;
+  const plan = (variant: "route" | "accumulate", workgroupLimit: number) =>
+    routerMemoryPlan({ variant, headDim: D, precision: "f32", groups, heads: 1, workgroupLimit });
+  // 1,600 bytes: the router pass stages 2 rows at a time and counts ranks token by token.
+  const small = plan("route", 1_600);
+  assert.ok(!small.bits && small.chunk === 2, JSON.stringify(small));
+  const tokens = 530;
+  const source = seededQkv({ tokens, heads: 1, headDim: D }, { seed: 62, quantized: true });
+  const weights = seededValues(groups * D, { seed: 63, stream: 0, quantized: true });
+  const routed = { start: 11, count: 500 };
+  const [routedGpu] = await gpuRouting(source.tensors, {
+    routed,
+    router: { weights, groups },
+    precision: "f32",
+    workgroupLimit: 1_600,
+  });
+  const cpu = mogaRoutingReference(
+    { keys: source.tensors[0].k, headDim: D, ...routed },
+    { weights, groups },
+  );
+  assertSameRouting(routedGpu, cpu, 1e-6);
+  // 11,000 bytes: the k-means pass does the same.
+  const kmeansPlan = plan("accumulate", 11_000);
+  assert.ok(!kmeansPlan.bits && kmeansPlan.chunk < groups, JSON.stringify(kmeansPlan));
+  const keys = clusteredKeys(tokens, groups, 61);
+  const whole = { start: 0, count: tokens };
+  const seeds = kmeansSeedTokens({ count: tokens, groups }, { seed: 9, head: 0 });
+  const [kmeans] = await gpuRouting([{ q: keys, k: keys, v: keys }], {
+    routed: whole,
+    router: { seeds: [seeds], iters: 3 },
+    precision: "f32",
+    workgroupLimit: 11_000,
+  });
+  const reference = mogaRoutingReference({ keys, headDim: D, ...whole }, { seeds, iters: 3 });
+  assertSameRouting(kmeans, reference, 1e-5);
 });
 
 Deno.test("moga GPU k-means agrees with float64 on Gaussian keys", async () => {

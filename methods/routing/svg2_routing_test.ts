@@ -5,7 +5,7 @@ import type { HeadTensors } from "../../scenarios/inputs.ts";
 import { seededQkv } from "../../tests/random_qkv.ts";
 import { runRoutingOnce } from "../../kernels/routing_program.ts";
 import { Svg2GpuRouting } from "../../kernels/svg2_routing.ts";
-import { usesRankBits } from "../../kernels/router_logits_wgsl.ts";
+import { routerMemoryPlan } from "../../kernels/router_logits_wgsl.ts";
 import { kmeansSeedTokens, type RoutedRange } from "../../kernels/moga_groups.ts";
 import type { Svg2Routing } from "../../kernels/svg2_clusters.ts";
 import { svg2RoutingReference } from "./svg2_reference.ts";
@@ -115,7 +115,7 @@ Deno.test("svg2 GPU routing with more key clusters than membership bits fit = fl
     heads: 1,
     workgroupLimit,
   });
-  while (usesRankBits(nearest(kc))) kc++;
+  while (routerMemoryPlan(nearest(kc)).bits) kc++;
   const tokens = kc + 150;
   const routed = { start: 3, count: kc + 140 };
   const source = seededQkv({ tokens, heads: 1, headDim: D }, { seed: 17, quantized: true });
