@@ -4,8 +4,10 @@
  * the key in named values (`lets`) or read a vec4 at a time against G running logits
  * (`chunked`), or staged through workgroup memory a column slice at a time (`staged`); the
  * router rows read from storage or from workgroup memory (`shared`). Each line prints the median
- * and p10/p90 of 15 timestamped runs after 3 warm-ups and a checksum of the assignment, which
- * must agree between variants. docs/results/routing.md gives what it measured on the H200.
+ * and p10/p90 of 15 timestamped runs after 3 warm-ups and a checksum of its output; a logits-only
+ * variant whose assignment differs from the product `route` kernel's is flagged, and one that
+ * would declare more workgroup memory than the device has is skipped.
+ * docs/results/routing.md gives what it measured on the H200.
  *
  * Usage: `deno run -A tools/router_probe.ts [TOKENS] [GROUPS…]` (default 69120 tokens, G 16 and 5).
  *
@@ -60,7 +62,7 @@ function probeWgsl(groups: number, shape: "lets" | "chunked" | "staged", shared:
       for (var i = lid.x; i < BLOCK * 8u; i += BLOCK) {
         let t = i / 8u;
         let jj = i % 8u;
-        keysShared[t * 9u + jj] = keysAt(head, min((params.rowOffset + wid.x * BLOCK + t), params.count - 1u) * D4 + c + jj);
+        keysShared[t * 9u + jj] = keysAt(head, (params.rowOffset + min(wid.x * BLOCK + t, params.count - 1u)) * D4 + c + jj);
       }
       workgroupBarrier();
       for (var jj = 0u; jj < 8u; jj++) {
@@ -121,13 +123,17 @@ ${body}
 }`;
 }
 
+/**
+ * Times one kernel over (blocks, heads) and prints its median, p10 and p90; returns a checksum of
+ * `out` (the sum of its u32 words, or of its f32 values for `float`).
+ */
 async function time(
   label: string,
   code: string,
   bindings: readonly Binding[],
   buffers: GPUBuffer[],
-  out: GPUBuffer,
-) {
+  out: { buffer: GPUBuffer; float: boolean },
+): Promise<string> {
   const { pipeline } = await runtime.pipeline(label, code, bindingKinds(bindings));
   const group = runtime.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
@@ -139,13 +145,24 @@ async function time(
     pass.dispatchWorkgroups(blocks, HEADS);
   }, { warmup: 3, repeats: 15 });
   const s = summarizeSamples(t.samples);
-  const a = new Uint32Array(await runtime.read(out));
+  const bytes = await runtime.read(out.buffer);
+  const checksum = out.float
+    ? new Float32Array(bytes).reduce((x, y) => x + y, 0).toPrecision(6)
+    : String(new Uint32Array(bytes).reduce((x, y) => (x + y) >>> 0, 0));
   console.log(
     `${label.padEnd(34)} median ${s.median.toFixed(3)} ms  p10 ${s.p10.toFixed(3)} p90 ${
       s.p90.toFixed(3)
-    }  check ${a[0]},${a[count * HEADS - 1]},${a.reduce((x, y) => (x + y) >>> 0, 0)}`,
+    }  checksum ${checksum}`,
   );
+  return checksum;
 }
+
+/** Workgroup bytes a probe variant declares (keys staged 9 vec4 a token; router rows). */
+function probeBytes(groups: number, shape: string, shared: boolean): number {
+  return (shape === "staged" ? ROUTE_BLOCK * 9 * 16 : 0) + (shared ? groups * D4 * 16 : 0);
+}
+
+const LIMIT = runtime.device.limits.maxComputeWorkgroupStorageSize;
 
 for (const groups of groupList) {
   const router = runtime.upload(`router${groups}`, rnd(HEADS * groups * D, 99));
@@ -155,6 +172,7 @@ for (const groups of groupList) {
   const ranks = runtime.buffer("ranks", HEADS * count * 4);
   const counts = runtime.buffer("counts", HEADS * blocks * groups * 4);
   const partials = runtime.buffer("partials", HEADS * blocks * groups * D * 4);
+  let routeChecksum = "";
   for (const variant of ["route", "nearest", "accumulate"] as const) {
     const b = routerBindings(variant, HEADS);
     const bufs = variant === "route"
@@ -168,25 +186,32 @@ for (const groups of groupList) {
       precision: "f32",
       groups,
       heads: HEADS,
-      workgroupLimit: runtime.device.limits.maxComputeWorkgroupStorageSize,
+      workgroupLimit: LIMIT,
     });
-    await time(
-      `G${groups} product ${variant}`,
-      code,
-      b,
-      bufs,
-      variant === "accumulate" ? counts : assignment,
-    );
+    // route's assignment is what the logits-only variants must reproduce; nearest's argmax is
+    // another rule (2·k·c − ‖c‖²) and accumulate writes key sums.
+    const out = variant === "accumulate"
+      ? { buffer: partials, float: true }
+      : { buffer: assignment, float: false };
+    const checksum = await time(`G${groups} product ${variant}`, code, b, bufs, out);
+    if (variant === "route") routeChecksum = checksum;
   }
   for (const shape of ["lets", "chunked", "staged"] as const) {
     for (const shared of [false, true]) {
-      await time(
-        `G${groups} probe ${shape}${shared ? " shared" : ""}`,
+      const label = `G${groups} probe ${shape}${shared ? " shared" : ""}`;
+      const bytes = probeBytes(groups, shape, shared);
+      if (bytes > LIMIT) {
+        console.log(`${label.padEnd(34)} skipped: ${bytes} bytes of workgroup memory > ${LIMIT}`);
+        continue;
+      }
+      const checksum = await time(
+        label,
         probeWgsl(groups, shape, shared),
         probeBindings,
         [...keys, router, assignment, params],
-        assignment,
+        { buffer: assignment, float: false },
       );
+      if (checksum !== routeChecksum) console.log(`  ^ assignment differs from route's`);
     }
   }
 }
