@@ -1,7 +1,9 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { headQualities, methodQuality, type QualityInputs } from "./quality_pass.ts";
 import { denseForm, FormBuilder } from "../form/form.ts";
-import { crossShotMass, crossShotRecall } from "../metrics/quality.ts";
+import { crossShotRecall } from "../metrics/quality.ts";
+import { crossShotMassOf } from "../tests/cross_shot_mass.ts";
+import { seededQkv } from "../tests/random_qkv.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 
 const scenario: Scenario = {
@@ -66,24 +68,34 @@ Deno.test("headQualities without a dense reference says so on every head", () =>
 });
 
 Deno.test("methodQuality scores every case on each head's own cross-shot rows", () => {
-  // Two shots of one frame (4 tokens each); the heads' queries differ, so their rows differ.
-  const twoShots = { ...scenario, shots: [1, 1] };
-  const quality = { ...inputs(), scenario: twoShots };
-  const outputs = { out: [rows(() => 1), rows(() => 2)], lse: quality.dense!.lse };
-  // Keeps only the first key of shot 1 for every query, then only the last.
-  const first = new FormBuilder(8, 8).range(0, 1).range(4, 8).endTile(8).build();
-  const last = new FormBuilder(8, 8).range(3, 8).endTile(8).build();
-  for (const form of [first, last, first]) {
+  // Two shots of one 12×12 frame: 144 candidate queries, more than the 128 sampled, so which
+  // queries a head samples depends on its seed (seed + head).
+  const twoShots: Scenario = { ...scenario, latent: [2, 12, 12], shots: [1, 1], headDim: 4 };
+  const tokens = 288;
+  const { tensors } = seededQkv({ tokens, heads: 2, headDim: 4 }, { seed: 8, quantized: false });
+  const zeros = () => new Float32Array(tokens * 4);
+  const quality: QualityInputs = {
+    scenario: twoShots,
+    heads: 2,
+    tensors,
+    seed: 3,
+    dense: { out: [zeros(), zeros()], lse: [new Float32Array(tokens), new Float32Array(tokens)] },
+  };
+  const outputs = { out: quality.dense!.out, lse: quality.dense!.lse };
+  // Each keeps a different part of shot 0 (keys 0–143) for every query.
+  const keeps = (start: number, end: number) =>
+    new FormBuilder(tokens, 8).range(start, end).range(144, tokens).endTile(tokens).build();
+  for (const form of [keeps(0, 40), keeps(100, 144), keeps(0, 40)]) {
     const expected = crossShotRecall(
       [0, 1].map((h) =>
-        crossShotMass(twoShots, { ...quality.tensors[h], form }, { samples: 128, seed: 3 + h })
+        crossShotMassOf(twoShots, { ...tensors[h], form }, { samples: 128, seed: 3 + h })
       ),
     );
     const both = methodQuality(quality, outputs, [form]).crossShotRecall!;
     ok(Math.abs(both - expected!) < 1e-6, `crossShotRecall ${both}, recomputed ${expected}`);
     const [head1] = headQualities(quality, outputs, [form]).slice(1);
     const alone = crossShotRecall([
-      crossShotMass(twoShots, { ...quality.tensors[1], form }, { samples: 128, seed: 4 }),
+      crossShotMassOf(twoShots, { ...tensors[1], form }, { samples: 128, seed: 4 }),
     ]);
     ok(Math.abs(head1.crossShotRecall! - alone!) < 1e-6, `head 1 ${head1.crossShotRecall}`);
   }

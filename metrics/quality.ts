@@ -169,16 +169,6 @@ export function recallFromLse(
   return sum / (denseLse.length * sample.length);
 }
 
-/** One head's inputs for {@link crossShotMass}. */
-export interface CrossShotHead {
-  /** Queries [tokens, d], original order. */
-  q: Float32Array;
-  /** Keys [tokens, d], original order. */
-  k: Float32Array;
-  /** The method's form for this head. */
-  form: ExecutionForm;
-}
-
 /** Dense probability mass on earlier-shot keys, summed over one head's sampled queries. */
 export interface CrossShotMass {
   /** Queries sampled (video queries of shot ≥ 2). */
@@ -189,7 +179,7 @@ export interface CrossShotMass {
   earlier: number;
 }
 
-/** Options of {@link crossShotMass}. */
+/** Options of {@link crossShotRows}. */
 export interface CrossShotOptions {
   /** Queries sampled per head (default 256). */
   samples?: number;
@@ -205,13 +195,13 @@ export interface CrossShotOptions {
 export interface CrossShotRows {
   /** Tokens of the joint sequence (a form scored against these rows must have as many). */
   tokens: number;
-  /** Shot of each token; -1 for text ({@link videoShotOfTokens}). */
-  shots: Int32Array;
   /** Sampled query tokens (video queries of shot ≥ 2). */
   queries: Int32Array;
+  /** Per sampled query, the video keys of earlier shots, ascending (shared by a shot's queries). */
+  earlierKeys: Int32Array[];
   /**
-   * Per sampled query, the dense probability (float64, all keys in the denominator) of each
-   * video key of an earlier shot, in key order, stored as f32.
+   * Per sampled query, the dense probability (float64, all keys in the denominator) of each key
+   * of `earlierKeys`, stored as f32.
    */
   earlier: Float32Array[];
 }
@@ -219,8 +209,8 @@ export interface CrossShotRows {
 /**
  * For sampled video queries of the second shot on, the dense softmax (float64, all keys in the
  * denominator) over the video keys of EARLIER shots. Text keys are never "earlier shot" keys.
- * Costs samples × L × d multiply-adds (128 queries at 180k tokens, d = 128: several seconds in
- * V8), which is why the bench computes it once a head and scores every method on it.
+ * Costs samples × L × d multiply-adds (128 queries at 180k tokens, d = 128: about 2 s in V8),
+ * which is why the bench computes it once a head and scores every method on it.
  *
  * @example
  * ```ts
@@ -232,6 +222,7 @@ export interface CrossShotRows {
  * const q = new Float32Array(128), k = new Float32Array(128);
  * const rows = crossShotRows(scenario, { q, k });
  * deepEqual([...rows.queries], [1]);
+ * deepEqual([...rows.earlierKeys[0]], [0]);
  * deepEqual([...rows.earlier[0]], [0.5]);
  * ```
  */
@@ -250,18 +241,26 @@ export function crossShotRows(
     ? []
     : sampleIndices(candidates.length, options.samples ?? 256, options.seed ?? 0);
   const queries = Int32Array.from(picks, (pick) => candidates[pick]);
-  const probabilities = new Float64Array(tokens);
-  const earlier = Array.from(queries, (query) => {
-    softmaxRow(head.q, head.k, { headDim: d, query, out: probabilities });
-    const shot = shots[query];
-    const kept: number[] = [];
-    for (let key = 0; key < tokens; key++) {
-      const keyShot = shots[key];
-      if (keyShot >= 0 && keyShot < shot) kept.push(probabilities[key]);
+  const keysBefore = new Map<number, Int32Array>();
+  const earlierKeysOf = (shot: number) => {
+    let keys = keysBefore.get(shot);
+    if (!keys) {
+      const list: number[] = [];
+      for (let key = 0; key < tokens; key++) {
+        if (shots[key] >= 0 && shots[key] < shot) list.push(key);
+      }
+      keys = Int32Array.from(list);
+      keysBefore.set(shot, keys);
     }
-    return Float32Array.from(kept);
+    return keys;
+  };
+  const probabilities = new Float64Array(tokens);
+  const earlierKeys = Array.from(queries, (query) => earlierKeysOf(shots[query]));
+  const earlier = Array.from(queries, (query, i) => {
+    softmaxRow(head.q, head.k, { headDim: d, query, out: probabilities });
+    return Float32Array.from(earlierKeys[i], (key) => probabilities[key]);
   });
-  return { tokens, shots, queries, earlier };
+  return { tokens, queries, earlierKeys, earlier };
 }
 
 /**
@@ -281,57 +280,23 @@ export function crossShotRows(
  * ```
  */
 export function crossShotKept(rows: CrossShotRows, form: ExecutionForm): CrossShotMass {
-  const { tokens, shots } = rows;
-  if (form.tokens !== tokens) {
-    throw new RangeError(`form.tokens must be ${tokens} (got ${form.tokens})`);
+  if (form.tokens !== rows.tokens) {
+    throw new RangeError(`form.tokens must be ${rows.tokens} (got ${form.tokens})`);
   }
   const listKeys = attendedKeyLister(form);
-  const attended = new Uint8Array(tokens);
+  const attended = new Uint8Array(rows.tokens);
   let kept = 0;
   let earlier = 0;
   rows.queries.forEach((query, i) => {
     listKeys(query, attended);
+    const keys = rows.earlierKeys[i];
     const mass = rows.earlier[i];
-    const shot = shots[query];
-    let j = 0;
-    for (let key = 0; key < tokens; key++) {
-      const keyShot = shots[key];
-      if (keyShot < 0 || keyShot >= shot) continue;
-      const p = mass[j++];
-      earlier += p;
-      if (attended[key]) kept += p;
+    for (let j = 0; j < keys.length; j++) {
+      earlier += mass[j];
+      if (attended[keys[j]]) kept += mass[j];
     }
   });
   return { queries: rows.queries.length, kept, earlier };
-}
-
-/**
- * {@link crossShotRows} of one head scored for one form by {@link crossShotKept}: the dense
- * softmax mass on earlier-shot video keys of sampled queries, and the part the method attends.
- *
- * @example
- * ```ts
- * import { deepEqual } from "node:assert/strict";
- * import { denseForm } from "../form/form.ts";
- * import { crossShotMass } from "./quality.ts";
- * const scenario = { name: "two", latent: [2, 1, 1] as [number, number, number],
- *   text: { tokens: 0, position: "none" as const }, shots: [1, 1], textSegments: [0],
- *   heads: 1, headDim: 64, modelType: "wan" as const };
- * const q = new Float32Array(128), k = new Float32Array(128);
- * deepEqual(crossShotMass(scenario, { q, k, form: denseForm(2) }),
- *   { queries: 1, kept: 0.5, earlier: 0.5 });
- * ```
- */
-export function crossShotMass(
-  scenario: Scenario,
-  head: CrossShotHead,
-  options: CrossShotOptions = {},
-): CrossShotMass {
-  const tokens = totalTokens(scenario);
-  if (head.form.tokens !== tokens) {
-    throw new RangeError(`form.tokens must be ${tokens} (got ${head.form.tokens})`);
-  }
-  return crossShotKept(crossShotRows(scenario, head, options), head.form);
 }
 
 /**

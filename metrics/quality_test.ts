@@ -2,13 +2,8 @@ import { deepEqual, ok, throws } from "node:assert/strict";
 import { denseForm, denseMask, type ExecutionForm, FormBuilder } from "../form/form.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 import { Prng } from "../scenarios/prng.ts";
-import {
-  crossShotMass,
-  crossShotRecall,
-  outputQuality,
-  recallFromLse,
-  sampleQueries,
-} from "./quality.ts";
+import { crossShotMassOf } from "../tests/cross_shot_mass.ts";
+import { crossShotRecall, outputQuality, recallFromLse, sampleQueries } from "./quality.ts";
 
 function assertClose(actual: number | null, expected: number, tolerance = 1e-9): void {
   ok(actual !== null, `expected ${expected}, got null`);
@@ -133,19 +128,19 @@ Deno.test("crossShotMass: a method keeping the key with e^s = 3 of two earlier k
   const k = new Float32Array(tokens * 2);
   k[0] = 1;
   const dropsKey1 = new FormBuilder(tokens, 2).range(0, 1).range(2, tokens).endTile(tokens).build();
-  const mass = crossShotMass(twoShots, { q, k, form: dropsKey1 });
+  const mass = crossShotMassOf(twoShots, { q, k, form: dropsKey1 });
   deepEqual(mass.queries, 4);
   assertClose(mass.earlier, 4 * 4 / 9, 1e-6);
   assertClose(mass.kept, 4 * 3 / 9, 1e-6);
   assertClose(crossShotRecall([mass]), 0.75, 1e-6);
-  const dense = crossShotMass(twoShots, { q, k, form: denseForm(tokens) });
+  const dense = crossShotMassOf(twoShots, { q, k, form: denseForm(tokens) });
   assertClose(crossShotRecall([dense]), 1);
 });
 
 Deno.test("crossShotMass: single shot has no earlier mass, so the recall is null", () => {
   const single = { ...twoShots, shots: [3] };
   const q = randomArray(14, 11);
-  const mass = crossShotMass(single, { q, k: q, form: denseForm(7) });
+  const mass = crossShotMassOf(single, { q, k: q, form: denseForm(7) });
   deepEqual(mass, { queries: 0, kept: 0, earlier: 0 });
   deepEqual(crossShotRecall([mass]), null);
 });
@@ -153,11 +148,11 @@ Deno.test("crossShotMass: single shot has no earlier mass, so the recall is null
 Deno.test("crossShotMass rejects tensors and forms of the wrong size", () => {
   const q = new Float32Array(14);
   throws(
-    () => crossShotMass(twoShots, { q: new Float32Array(12), k: q, form: denseForm(7) }),
+    () => crossShotMassOf(twoShots, { q: new Float32Array(12), k: q, form: denseForm(7) }),
     /q and k must be \[7, 2\]/,
   );
   throws(
-    () => crossShotMass(twoShots, { q, k: q, form: denseForm(6) }),
+    () => crossShotMassOf(twoShots, { q, k: q, form: denseForm(6) }),
     /form.tokens must be 7/,
   );
 });

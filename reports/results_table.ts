@@ -154,8 +154,9 @@ export function resultsTables(runs: Array<{ name: string; run: ResultsFile }>): 
       ),
     );
   }
-  const targets = targetTable(frontierPoints(all.map(({ record }) => record)));
-  if (targets.length > 0 && targets[0].fastest.length > 0) {
+  const points = frontierPoints(all.map(({ record }) => record));
+  if (points.length > 0) {
+    const targets = targetTable(points);
     parts.push(
       "",
       "**Fastest setting per quality target** (frontier runs: the knob settings of each method; " +
