@@ -120,7 +120,7 @@ const twoShots: Scenario = {
   modelType: "hunyuan",
 };
 
-Deno.test("crossShotMass: a method keeping the key with e^s = 3 of two earlier keys keeps 3/4", () => {
+Deno.test("cross-shot mass: a method keeping the key with e^s = 3 of two earlier keys keeps 3/4", () => {
   const tokens = 7;
   const a = Math.SQRT2 * Math.log(3); // score a/√2 = ln 3 on key 0, 0 on every other key
   const q = new Float32Array(tokens * 2);
@@ -137,7 +137,7 @@ Deno.test("crossShotMass: a method keeping the key with e^s = 3 of two earlier k
   assertClose(crossShotRecall([dense]), 1);
 });
 
-Deno.test("crossShotMass: single shot has no earlier mass, so the recall is null", () => {
+Deno.test("cross-shot mass: a single shot has no earlier mass, so the recall is null", () => {
   const single = { ...twoShots, shots: [3] };
   const q = randomArray(14, 11);
   const mass = crossShotMassOf(single, { q, k: q, form: denseForm(7) });
@@ -145,7 +145,7 @@ Deno.test("crossShotMass: single shot has no earlier mass, so the recall is null
   deepEqual(crossShotRecall([mass]), null);
 });
 
-Deno.test("crossShotMass rejects tensors and forms of the wrong size", () => {
+Deno.test("cross-shot rows and kept mass reject tensors and forms of the wrong size", () => {
   const q = new Float32Array(14);
   throws(
     () => crossShotMassOf(twoShots, { q: new Float32Array(12), k: q, form: denseForm(7) }),
