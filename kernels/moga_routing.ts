@@ -36,6 +36,7 @@ import {
 } from "./router_logits_wgsl.ts";
 import type { GpuQkv } from "../gpu/upload_qkv.ts";
 import {
+  poisonBuffers,
   readFloat32,
   readUint32,
   type RoutingProgram,
@@ -215,6 +216,11 @@ export class MogaGpuRouting implements RoutingProgram {
       }
     }
     return routings;
+  }
+
+  /** Poisons every output read back ({@link poisonBuffers}) before a run that must write it all. */
+  poisonOutputs(): void {
+    poisonBuffers(this.#runtime, this.#batches.flatMap((b) => Object.values(b.outputs)));
   }
 
   /** Frees the program's buffers (not the inputs). */

@@ -144,6 +144,16 @@ function sumStages(all: Record<string, number>[]): Record<string, number> {
   return sums;
 }
 
+/**
+ * Fills `buffers` with all-ones words (0xffffffff: no valid group, index or count, and NaN as f32),
+ * so that an entry a routing kernel fails to write is caught when it is read back.
+ */
+export function poisonBuffers(runtime: GpuRuntime, buffers: readonly GPUBuffer[]): void {
+  for (const buffer of buffers) {
+    runtime.device.queue.writeBuffer(buffer, 0, new Uint32Array(buffer.size / 4).fill(0xffffffff));
+  }
+}
+
 /** Reads a whole u32 buffer back. */
 export async function readUint32(runtime: GpuRuntime, buffer: GPUBuffer): Promise<Uint32Array> {
   return new Uint32Array(await runtime.read(buffer));

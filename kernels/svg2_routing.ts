@@ -36,7 +36,12 @@ import {
   routerBindings,
   routerLogitsWgsl,
 } from "./router_logits_wgsl.ts";
-import { readUint32, type RoutingProgram, type RoutingStep } from "./routing_program.ts";
+import {
+  poisonBuffers,
+  readUint32,
+  type RoutingProgram,
+  type RoutingStep,
+} from "./routing_program.ts";
 import {
   segmentMeanBindings,
   segmentMeanOtherStorage,
@@ -284,6 +289,20 @@ export class Svg2GpuRouting implements RoutingProgram {
       }
     }
     return routings;
+  }
+
+  /** Poisons every output read back ({@link poisonBuffers}) before a run that must write it all. */
+  poisonOutputs(): void {
+    poisonBuffers(
+      this.#runtime,
+      this.#batches.flatMap((b) => [
+        b.query.assignment,
+        b.query.sizes,
+        b.key.assignment,
+        b.key.sizes,
+        b.kept,
+      ]),
+    );
   }
 
   /** Frees the program's buffers (not the inputs). */

@@ -34,6 +34,8 @@ async function gpuRouting(
   });
   // Twice: every run must start from the inputs, not from the previous run's state.
   await runRoutingOnce(runtime, program);
+  // Outputs poisoned first: an entry the kernels do not write would show.
+  program.poisonOutputs();
   await runRoutingOnce(runtime, program);
   const routings = await program.read();
   program.release();

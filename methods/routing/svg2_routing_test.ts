@@ -39,6 +39,8 @@ async function both(
   try {
     // Twice: every run must start from the inputs, not from the previous run's state.
     await runRoutingOnce(runtime, program);
+    // Outputs poisoned first: an entry the kernels do not write would show.
+    program.poisonOutputs();
     await runRoutingOnce(runtime, program);
     const gpu = await program.read();
     const cpu = tensors.map((t, h) =>
