@@ -48,14 +48,25 @@ export interface AttentionOutputs {
   lse: GPUBuffer[];
 }
 
+/**
+ * The steps of a case in the order they run: gather into the permuted order, attention, merge
+ * of split sub-tiles, scatter back. Each step of a head reads what the step before it wrote.
+ */
+export const ATTENTION_STEPS = ["gather", "attention", "merge", "scatter"] as const;
+
+/** One of {@link ATTENTION_STEPS}. */
+export type AttentionStep = typeof ATTENTION_STEPS[number];
+
+/** A head's bind group and grid of each step it runs. */
 interface HeadWork {
   attention: GPUBindGroup;
   attentionGrid: [number, number];
   merge?: GPUBindGroup;
   mergeGrid: [number, number];
   gather?: GPUBindGroup;
+  gatherGrid: [number, number];
   scatter?: GPUBindGroup;
-  permuteGrid: [number, number];
+  scatterGrid: [number, number];
 }
 
 interface Pipelines {
@@ -159,28 +170,25 @@ export class AttentionProgram {
     });
   }
 
-  /** Encodes every head (gather, attention, merge of split sub-tiles, scatter) into `pass`. */
+  /**
+   * Encodes every head into `pass`, one step at a time ({@link ATTENTION_STEPS}): the heads'
+   * dispatches of a step depend on nothing of each other, so they run side by side, and the
+   * barriers WebGPU puts between dependent steps come once a step, not once a head.
+   */
   encode(pass: GPUComputePassEncoder): void {
-    const { attention, merge, gather, scatter } = this.#pipelines;
+    for (const step of ATTENTION_STEPS) this.encodeStep(pass, step);
+  }
+
+  /** Encodes `step` of every head (nothing where the case has no such step). */
+  encodeStep(pass: GPUComputePassEncoder, step: AttentionStep): void {
+    const pipeline = this.#pipelines[step];
+    if (!pipeline) return;
     for (const head of this.#heads) {
-      if (head.gather && gather) {
-        pass.setPipeline(gather);
-        pass.setBindGroup(0, head.gather);
-        pass.dispatchWorkgroups(...head.permuteGrid);
-      }
-      pass.setPipeline(attention);
-      pass.setBindGroup(0, head.attention);
-      pass.dispatchWorkgroups(...head.attentionGrid);
-      if (head.merge && merge) {
-        pass.setPipeline(merge);
-        pass.setBindGroup(0, head.merge);
-        pass.dispatchWorkgroups(...head.mergeGrid);
-      }
-      if (head.scatter && scatter) {
-        pass.setPipeline(scatter);
-        pass.setBindGroup(0, head.scatter);
-        pass.dispatchWorkgroups(...head.permuteGrid);
-      }
+      const group = head[step];
+      if (!group) continue;
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(...head[`${step}Grid`]);
     }
   }
 
@@ -449,7 +457,8 @@ function bindHead(
   const work: Partial<HeadWork> = {
     attentionGrid,
     mergeGrid,
-    permuteGrid,
+    gatherGrid: permuteGrid,
+    scatterGrid: permuteGrid,
     gather: permuted?.gather,
     scatter: permuted?.scatter,
   };

@@ -1,7 +1,7 @@
 /**
  * Attention of a layout with several branches (MoGA as published: group, spatial-temporal and
  * per-frame attention, averaged; VSA: fine attention plus its gated coarse branch): one
- * {@link AttentionProgram} per branch, encoded one after the other, then the accumulate kernel
+ * {@link AttentionProgram} per branch, encoded step by step side by side, then the accumulate kernel
  * adds `weight` × each branch's outputs into the case's outputs. LSE: the largest branch LSE (a
  * lower bound of the union's) or the first branch's; or outputs and LSEs merged by log-sum-exp
  * (the exact softmax over the union of disjoint branches). A pooled branch first pools Q/K/V into
@@ -27,6 +27,7 @@ import {
 } from "./accumulate_outputs_wgsl.ts";
 import { POOL_ROWS_BINDINGS, poolRowsWgsl } from "./pool_rows_wgsl.ts";
 import {
+  ATTENTION_STEPS,
   type AttentionOutputs,
   AttentionProgram,
   type AttentionProgramOptions,
@@ -240,19 +241,23 @@ export class BranchedAttention implements CaseAttention {
     });
   }
 
-  /** Encodes every branch (pooling first where pooled), then the weighted sum of their outputs. */
+  /**
+   * Encodes the pooling of every pooled branch, then the branches one attention step at a time
+   * (every branch's gather, then every branch's attention, …: see {@link AttentionProgram.encode}),
+   * then the weighted sum of their outputs.
+   */
   encode(pass: GPUComputePassEncoder): void {
-    this.#branches.forEach((branch, b) => {
-      const work = this.#pooling[b];
-      if (work && this.#pool) {
-        pass.setPipeline(this.#pool);
-        for (const group of work.bindGroups) {
-          pass.setBindGroup(0, group);
-          pass.dispatchWorkgroups(work.groups);
-        }
+    this.#pooling.forEach((work) => {
+      if (!work || !this.#pool) return;
+      pass.setPipeline(this.#pool);
+      for (const group of work.bindGroups) {
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(work.groups);
       }
-      branch.encode(pass);
     });
+    for (const step of ATTENTION_STEPS) {
+      for (const branch of this.#branches) branch.encodeStep(pass, step);
+    }
     this.#bindGroups.forEach((groups, b) => {
       pass.setPipeline(this.#accumulate[b]);
       for (const group of groups) {
