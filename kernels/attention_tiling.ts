@@ -12,8 +12,7 @@
  *   rows a workgroup, `blockK` keys staged a step. Written `rows128x16`.
  * - the row-block kernel (kernels/flash_attention_row_blocks_wgsl.ts): `slices` threads share
  *   `rowsPerThread` query rows, each owning d / `slices` of their dims. Written
- *   `rows64x16.r2s4` (blockQ x blockK . rows a thread, slices a row group); a trailing `q`
- *   (`rows128x8.r2s2q`) streams q from memory every key block instead of holding it (f32 math).
+ *   `rows64x16.r2s4` (blockQ x blockK . rows a thread, slices a row group).
  *
  * The written form is what `--tiling` takes and every record names.
  *
@@ -45,11 +44,6 @@ export interface RowBlockTiling {
   rowsPerThread: number;
   /** Threads splitting a row group's head dim (partial scores summed in workgroup memory). */
   slices: number;
-  /**
-   * Read q from memory once per key block rather than hold it in registers (f32 math only):
-   * the registers go to more rows a thread.
-   */
-  streamQ?: boolean;
 }
 
 /** Tile kernel: block sizes and per-thread micro-tiles. */
@@ -86,7 +80,7 @@ const OUT_ROW_SIZES = [4, 8];
 const OUT_DIM_SIZES = [4, 8, 16];
 const TILE_PATTERN = /^(\d+)x(\d+)\.s(\d+)x(\d+)\.o(\d+)x(\d+)$/;
 const ROW_PATTERN = /^rows(\d+)x(\d+)$/;
-const ROW_BLOCK_PATTERN = /^rows(\d+)x(\d+)\.r(\d+)s(\d+)(q?)$/;
+const ROW_BLOCK_PATTERN = /^rows(\d+)x(\d+)\.r(\d+)s(\d+)$/;
 
 /** The tiling's name, e.g. `64x32.s4x4.o8x8`, `rows128x16` or `rows64x16.r2s4`. */
 export function tilingName(t: AttentionTiling): string {
@@ -94,7 +88,7 @@ export function tilingName(t: AttentionTiling): string {
     case "rows":
       return `rows${t.blockQ}x${t.blockK}`;
     case "rowBlocks":
-      return `rows${t.blockQ}x${t.blockK}.r${t.rowsPerThread}s${t.slices}${t.streamQ ? "q" : ""}`;
+      return `rows${t.blockQ}x${t.blockK}.r${t.rowsPerThread}s${t.slices}`;
     case "tiles":
       return `${t.blockQ}x${t.blockK}.s${t.scoreRows}x${t.scoreKeys}.o${t.outRows}x${t.outDims}`;
   }
@@ -106,15 +100,14 @@ export function parseTiling(name: string): AttentionTiling {
   if (rows) return { kernel: "rows", blockQ: Number(rows[1]), blockK: Number(rows[2]) };
   const blocks = ROW_BLOCK_PATTERN.exec(name.trim());
   if (blocks) {
-    const [blockQ, blockK, rowsPerThread, slices] = blocks.slice(1, 5).map(Number);
-    const tiling: RowBlockTiling = { kernel: "rowBlocks", blockQ, blockK, rowsPerThread, slices };
-    return blocks[5] ? { ...tiling, streamQ: true } : tiling;
+    const [blockQ, blockK, rowsPerThread, slices] = blocks.slice(1).map(Number);
+    return { kernel: "rowBlocks", blockQ, blockK, rowsPerThread, slices };
   }
   const m = TILE_PATTERN.exec(name.trim());
   if (!m) {
     throw new RangeError(
       `--tiling must be rows<blockQ>x<blockK> (e.g. rows128x16), ` +
-        `rows<blockQ>x<blockK>.r<rows>s<slices>[q] (e.g. rows64x16.r2s4) or ` +
+        `rows<blockQ>x<blockK>.r<rows>s<slices> (e.g. rows64x16.r2s4) or ` +
         `<blockQ>x<blockK>.s<rows>x<keys>.o<rows>x<dims> (e.g. 64x32.s4x4.o8x8), got "${name}"`,
     );
   }
@@ -159,9 +152,6 @@ export function tilingProblem(
   const shape = shapeProblem(tiling, headDim);
   if (shape) return shape;
   const name = tilingName(tiling);
-  if (tiling.kernel === "rowBlocks" && tiling.streamQ && math !== "f32") {
-    return `tiling ${name}: streamed q (the trailing q) runs f32 math only`;
-  }
   const threads = tilingThreads(tiling);
   if (threads > limits.maxComputeInvocationsPerWorkgroup) {
     return `tiling ${name}: ${threads} threads, over this device's ` +

@@ -16,10 +16,6 @@
  *   thread of a group then reads the same partials in the same order, so the group's softmax
  *   statistics are bit-identical and need no further exchange.
  *
- * With `streamQ` a thread holds no q: once per key block it reads each owned vec4 of q of its
- * rows from memory (the workgroup's rows stay in the L1 cache) and dots it with that vec4 of every
- * staged key, so the registers q took go to the rows; scores are scaled after the sum.
- *
  * The next K and V block is loaded into registers while the kernel computes on the staged one
  * (the key index clamped to the block, keys past its end masked). Scores are pre-scaled by log2(e)/√d so the
  * softmax uses exp2; with `math: "f16"` q, the staged tiles and both products are f16 (vec4<f16>
@@ -61,8 +57,6 @@ export interface RowBlockKernelConfig {
   tokenMasks: boolean;
   /** PV-skip threshold λ (form/form.ts `pvSkipThreshold`); absent or null: not compiled. */
   pvSkip?: number | null;
-  /** Read q from memory once per key block instead of holding it (f32 math only). */
-  streamQ?: boolean;
 }
 
 /** Lines `line(0…count−1)` joined for the template. */
@@ -94,8 +88,6 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
     );
   }
   const f16Math = math === "f16";
-  const streamQ = config.streamQ ?? false;
-  if (streamQ && f16Math) throw new RangeError("row-block kernel: streamed q runs f32 math only");
   const tile = f16Math ? "f16" : "f32";
   const chunk4 = f16Math ? Math.min(config.f16ScoreChunk / 4, own4) : own4;
   if (own4 % chunk4 !== 0) {
@@ -171,27 +163,6 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
         ${sums}
       }`;
   };
-  // Streamed q: per owned vec4, q of every row read once and dotted with that vec4 of every key.
-  const streamedScores = `${
-    perDim((i) =>
-      `{
-        ${perRow((r) => `let qs${r} = vec4<f32>(q[qBase${r} + ${dim(i)}]);`, " ")}
-        ${
-        perKey((j) =>
-          `{
-          let k = kTile[${j * own4 + i}u][slice];
-          ${
-            perRow((r) =>
-              `s${r}_${j} = fma(qs${r}.w, k.w, fma(qs${r}.z, k.z, fma(qs${r}.y, k.y, ` +
-              `fma(qs${r}.x, k.x, s${r}_${j}))));`, "\n          ")
-          }
-        }`, "\n        ")
-      }
-      }`, "\n      ")
-  }
-      ${
-    perRow((r) => perKey((j) => `s${r}_${j} = s${r}_${j} * params.scaleLog2;`, " "), "\n      ")
-  }`;
   // Partial scores of every (row, 4 keys) as one vec4: [slice][row, keys][group], so a warp's
   // reads of one slice's partials are consecutive.
   const partialIndex = (r: number, j4: number) => `${r * keys4 + j4}u`;
@@ -275,21 +246,6 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
         }
         }`, "\n        ")
     }`;
-  // q of row r held in registers, pre-scaled; or (streamed q) where the row's q starts, an
-  // inactive row reading the sub-tile's last row (its scores are masked).
-  const heldQ = (r: number) =>
-    `${perDim((i) => `var q${r}_${i} = vec4<${tile}>(0.0);`, " ")}
-  if (active${r}) {
-    let qBase = row${r} * D4 + slice;
-    ${
-      perDim(
-        (i) => `q${r}_${i} = vec4<${tile}>(vec4<f32>(q[qBase + ${dim(i)}]) * params.scaleLog2);`,
-        "\n    ",
-      )
-    }
-  }`;
-  const streamedQBase = (r: number) =>
-    `let qBase${r} = select(st.rowEnd - 1u, row${r}, active${r}) * D4 + slice;`;
   const epilogue = perRow((r) =>
     `if (active${r}) {
     let inv = rowInverse(rowSum${r});
@@ -349,8 +305,18 @@ ${subTileMainWgsl(threads)}
   let tileRow${r} = row${r} - st.tileStart;
   var rowMax${r} = EMPTY;
   var rowSum${r} = 0.0;
+  ${perDim((i) => `var q${r}_${i} = vec4<${tile}>(0.0);`, " ")}
   ${perDim((i) => `var acc${r}_${i} = vec4<f32>(0.0);`, " ")}
-  ${streamQ ? streamedQBase(r) : heldQ(r)}`,
+  if (active${r}) {
+    let qBase = row${r} * D4 + slice;
+    ${
+          perDim(
+            (i) =>
+              `q${r}_${i} = vec4<${tile}>(vec4<f32>(q[qBase + ${dim(i)}]) * params.scaleLog2);`,
+            "\n    ",
+          )
+        }
+  }`,
       "\n  ",
     )
   }
@@ -372,7 +338,7 @@ ${subTileMainWgsl(threads)}
       if (kb + BLOCK_K < range.y) ${prefetch("(kb + BLOCK_K)")}
       ${perRow((r) => perKey((j) => `var s${r}_${j} = 0.0;`, " "), "\n      ")}
       if (anyOn) {
-        ${streamQ ? streamedScores : perKey(scoreOfKey, "\n      ")}
+        ${perKey(scoreOfKey, "\n      ")}
         ${publish}
       }
       ${slices > 1 ? "workgroupBarrier();" : ""}
