@@ -44,8 +44,11 @@ export function bindingKinds(bindings: readonly Binding[]): BindingKind[] {
   return bindings.map((binding) => binding.kind);
 }
 
-/** A buffer for every binding, keyed by the binding's name. */
-export type NamedBuffers<B extends readonly Binding[]> = Record<B[number]["name"], GPUBuffer>;
+/** A whole buffer, or a slice of one (`offset` a multiple of the device's storage alignment). */
+export type BufferResource = GPUBuffer | GPUBufferBinding;
+
+/** A buffer (or slice) for every binding, keyed by the binding's name. */
+export type NamedBuffers<B extends readonly Binding[]> = Record<B[number]["name"], BufferResource>;
 
 /**
  * The bind group of `pipeline`'s group 0 with each binding's buffer taken by name from `buffers`.
@@ -56,18 +59,21 @@ export function bindNamed<B extends readonly Binding[]>(
   bindings: B,
   buffers: NamedBuffers<B>,
 ): GPUBindGroup {
-  const named = buffers as Record<string, GPUBuffer>;
+  const named = buffers as Record<string, BufferResource>;
   return bindBuffers(runtime, pipeline, bindings.map((binding) => named[binding.name]));
 }
 
-/** A bind group of `buffers` at bindings 0, 1, … of `pipeline`'s group 0. */
+/** A bind group of `buffers` (or slices) at bindings 0, 1, … of `pipeline`'s group 0. */
 export function bindBuffers(
   runtime: GpuRuntime,
   pipeline: GPUComputePipeline,
-  buffers: readonly GPUBuffer[],
+  buffers: readonly BufferResource[],
 ): GPUBindGroup {
   return runtime.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: buffers.map((resource, binding) => ({
+      binding,
+      resource: resource instanceof GPUBuffer ? { buffer: resource } : resource,
+    })),
   });
 }

@@ -150,6 +150,9 @@ export class AttentionProgram {
     const buffers: GPUBuffer[] = [];
     const own = (b: GPUBuffer) => (buffers.push(b), b);
     const formBuffers = uploadForms(runtime, forms, features, own);
+    const permutedSlices = features.permuted
+      ? permutedInputs(runtime, shape, inputs.q.length, own)
+      : null;
     const heads = inputs.q.map((_, h) =>
       bindHead(runtime, h, {
         shape,
@@ -157,6 +160,7 @@ export class AttentionProgram {
         pipelines,
         inputs,
         form: formBuffers[forms.length === 1 ? 0 : h],
+        permuted: permutedSlices?.(h) ?? null,
         own,
       })
     );
@@ -419,7 +423,68 @@ function uploadForms(
 }
 
 /**
- * Step 6: head `h`'s outputs, scratch buffers and bind groups: gather into the permuted order
+ * How {@link permutedInputs} lays heads out: each head's slice of `size` bytes starts at a
+ * multiple of `align` (`stride` apart), and a buffer of at most `room` bytes holds `perBuffer`
+ * heads (at least one).
+ *
+ * @example
+ * ```ts
+ * import { headSlices } from "./attention.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(headSlices({ size: 1000, heads: 8, align: 256, room: 4000 }), { stride: 1024, perBuffer: 3 });
+ * deepEqual(headSlices({ size: 1024, heads: 2, align: 256, room: 1 << 20 }), { stride: 1024, perBuffer: 2 });
+ * ```
+ */
+export function headSlices(
+  layout: { size: number; heads: number; align: number; room: number },
+): { stride: number; perBuffer: number } {
+  const { size, heads, align, room } = layout;
+  const stride = Math.ceil(size / align) * align;
+  const fit = Math.floor((room - size) / stride) + 1;
+  return { stride, perBuffer: Math.max(1, Math.min(heads, fit)) };
+}
+
+/**
+ * Step 6 (permuted forms): where each head's permuted copy of Q, K and V goes. Every head's copy
+ * of a tensor is a slice of one buffer (head `h` at `h` × the copy's size rounded up to the
+ * storage offset alignment; several buffers when the device's buffer or binding size limit
+ * cannot hold all heads). WebGPU moves a buffer from the gather's writes to the attention's reads with a
+ * barrier, and a barrier waits for every dispatch before it: with a buffer a head, each head's
+ * attention waited for the previous head's, so a head's workgroups could not fill the GPU's
+ * idle cores; with shared buffers the move happens once, before the first head's attention.
+ */
+function permutedInputs(
+  runtime: GpuRuntime,
+  shape: ProgramShape,
+  heads: number,
+  own: (buffer: GPUBuffer) => GPUBuffer,
+): (h: number) => Record<"q" | "k" | "v", GPUBufferBinding> {
+  const { tokens, headDim, precision } = shape;
+  const size = tokens * headDim * (precision === "f16" ? 2 : 4);
+  const { maxBufferSize, maxStorageBufferBindingSize } = runtime.facts;
+  const { stride, perBuffer } = headSlices({
+    size,
+    heads,
+    align: runtime.device.limits.minStorageBufferOffsetAlignment,
+    room: Math.min(maxBufferSize, maxStorageBufferBindingSize), // runtime.buffer's check
+  });
+  const groups = Array.from({ length: Math.ceil(heads / perBuffer) }, (_, g) => {
+    const count = Math.min(perBuffer, heads - g * perBuffer);
+    const bytes = (count - 1) * stride + size;
+    const buffer = (n: string) =>
+      own(runtime.buffer(`${n}Permuted[heads ${g * perBuffer}…]`, bytes));
+    return { q: buffer("q"), k: buffer("k"), v: buffer("v") };
+  });
+  return (h) => {
+    const group = groups[Math.floor(h / perBuffer)];
+    const offset = (h % perBuffer) * stride;
+    const slice = (buffer: GPUBuffer) => ({ buffer, offset, size });
+    return { q: slice(group.q), k: slice(group.k), v: slice(group.v) };
+  };
+}
+
+/**
+ * Step 7: head `h`'s outputs, scratch buffers and bind groups: gather into the permuted order
  * (when the form has one), attention, merge of split sub-tiles, scatter back.
  */
 function bindHead(
@@ -431,6 +496,8 @@ function bindHead(
     pipelines: Pipelines;
     inputs: GpuQkv;
     form: FormBuffers;
+    /** The head's slices of the permuted Q, K and V ({@link permutedInputs}), or null. */
+    permuted: Record<"q" | "k" | "v", GPUBufferBinding> | null;
     own: (buffer: GPUBuffer) => GPUBuffer;
   },
 ): { work: HeadWork; out: GPUBuffer; lse: GPUBuffer } {
@@ -449,8 +516,14 @@ function bindHead(
   const params = new Uint32Array([subTileCount, attentionGrid[0], 0, 0]);
   new Float32Array(params.buffer)[2] = Math.LOG2E / Math.sqrt(headDim);
   const { attention, merge, gather, scatter } = pipelines;
-  const permuted = form.permutation && form.outputScale && gather && scatter
-    ? bindPermutation(runtime, h, { ...parts, permuteGrid, out, lse })
+  const permuted = parts.permuted && form.permutation && form.outputScale && gather && scatter
+    ? bindPermutation(runtime, h, {
+      ...parts,
+      inputsPermuted: parts.permuted,
+      permuteGrid,
+      out,
+      lse,
+    })
     : null;
   const { q, k, v, outRows, rowLse } = permuted?.buffers ??
     { q: inputs.q[h], k: inputs.k[h], v: inputs.v[h], outRows: out, rowLse: lse };
@@ -490,8 +563,8 @@ function bindHead(
 }
 
 /**
- * Head `h`'s permuted copies of Q, K and V, its outputs in the permuted order, and the bind
- * groups of the gather into that order and the scatter back to `out` and `lse`.
+ * Head `h`'s outputs in the permuted order, and the bind groups of the gather into that order
+ * (into the head's slices of the permuted Q, K and V) and of the scatter back to `out` and `lse`.
  */
 function bindPermutation(
   runtime: GpuRuntime,
@@ -502,18 +575,18 @@ function bindPermutation(
     inputs: GpuQkv;
     form: FormBuffers;
     own: (buffer: GPUBuffer) => GPUBuffer;
+    inputsPermuted: Record<"q" | "k" | "v", GPUBufferBinding>;
     permuteGrid: [number, number];
     out: GPUBuffer;
     lse: GPUBuffer;
   },
 ): {
-  buffers: Record<"q" | "k" | "v" | "outRows" | "rowLse", GPUBuffer>;
+  buffers: Record<"q" | "k" | "v", GPUBufferBinding> & Record<"outRows" | "rowLse", GPUBuffer>;
   gather: GPUBindGroup;
   scatter: GPUBindGroup;
 } {
-  const { shape: { tokens, headDim, precision }, inputs, form, own, permuteGrid } = parts;
-  const bytes = tokens * headDim * (precision === "f16" ? 2 : 4);
-  const [q, k, v] = ["q", "k", "v"].map((n) => own(runtime.buffer(`${n}Permuted[${h}]`, bytes)));
+  const { shape: { tokens, headDim }, inputs, form, own, permuteGrid } = parts;
+  const { q, k, v } = parts.inputsPermuted;
   const outRows = own(runtime.buffer(`outPermuted[${h}]`, tokens * headDim * 4));
   const rowLse = own(runtime.buffer(`lsePermuted[${h}]`, tokens * 4));
   const params = own(runtime.uniform(
