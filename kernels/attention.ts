@@ -14,6 +14,7 @@ import type { GpuQkv } from "../gpu/upload_qkv.ts";
 import { type EncodedWork, encodeWork } from "./attention_work.ts";
 import {
   type AttentionTiling,
+  f16ScoreChunkFor,
   type KernelMath,
   tilingName,
   tilingProblem,
@@ -82,12 +83,12 @@ export interface AttentionProgramOptions {
   tiling?: AttentionTiling;
   /** Arithmetic of the products (default f32; f16 needs f16 storage). */
   math?: KernelMath;
-  /** f16 math: products summed in f16 before a score is flushed to f32 (default 32). */
+  /**
+   * f16 math: products summed in f16 before a score is flushed to f32 (default: f16ScoreChunkFor
+   * of kernels/attention_tiling.ts).
+   */
   f16ScoreChunk?: number;
 }
-
-/** f16 math: products summed in f16 before a score is flushed to f32. */
-export const F16_SCORE_CHUNK = 32;
 
 /** Compiled kernels, bound buffers and outputs of one case; encode it as often as needed. */
 export class AttentionProgram {
@@ -264,7 +265,7 @@ function checkInputs(
     throw new RangeError(`input buffers do not hold [${tokens}, d] rows with d a multiple of 4`);
   }
   const math = options.math ?? "f32";
-  const f16ScoreChunk = options.f16ScoreChunk ?? F16_SCORE_CHUNK;
+  const f16ScoreChunk = options.f16ScoreChunk ?? f16ScoreChunkFor(headDim);
   if (math === "f16" && inputs.precision !== "f16") {
     throw new RangeError("f16 math needs f16 storage of Q, K and V");
   }

@@ -67,6 +67,31 @@ export interface TileKernelTiling {
 /** Arithmetic of the kernel: f32, or f16 products with f32 softmax statistics and outputs. */
 export type KernelMath = "f32" | "f16";
 
+/**
+ * f16 math: the most products summed in f16 before a score is flushed to f32. On the H200 (dense,
+ * L 32,768, 8 heads, docs/results/nvidia-h200/kernel-v4.md) 64 ran 2–4 % faster than 32 at the
+ * same error against float64; 128 (no flush within a d = 128 score) another 2 % at twice the error.
+ */
+export const F16_SCORE_CHUNK = 64;
+
+/**
+ * The default f16 score chunk at `headDim`: the largest multiple of 4 that divides the head dim
+ * and is at most {@link F16_SCORE_CHUNK}.
+ *
+ * @example
+ * ```ts
+ * import { f16ScoreChunkFor } from "./attention_tiling.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual([128, 96, 64, 40, 16].map(f16ScoreChunkFor), [64, 48, 64, 40, 16]);
+ * ```
+ */
+export function f16ScoreChunkFor(headDim: number): number {
+  for (let chunk = Math.min(F16_SCORE_CHUNK, headDim); chunk > 4; chunk -= 4) {
+    if (headDim % chunk === 0 && chunk % 4 === 0) return chunk;
+  }
+  return 4;
+}
+
 /** Device limits a tiling must respect. */
 export interface TilingLimits {
   /** Bytes of workgroup memory per workgroup. */

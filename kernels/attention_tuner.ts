@@ -16,6 +16,7 @@ import type { GpuRuntime } from "../gpu/runtime.ts";
 import {
   type AttentionTiling,
   candidateTilings,
+  f16ScoreChunkFor,
   fallbackTiling,
   type KernelMath,
   parseTiling,
@@ -66,14 +67,15 @@ export interface TilingTarget {
 }
 
 /**
- * Cache key: the adapter as WebGPU describes it, the backend, Deno's version, d and math, and
- * the row limit where there is one.
+ * Cache key: the adapter as WebGPU describes it, the backend, Deno's version, d and math (with
+ * f16 math, the score chunk the kernels flush at), and the row limit where there is one.
  */
 export function tilingCacheKey(runtime: GpuRuntime, target: TilingTarget): string {
   const { description, vendor, architecture, backend } = runtime.facts;
   const rows = target.maxRows === undefined ? "" : `|rows≤${target.maxRows}`;
+  const chunk = target.math === "f16" ? `c${f16ScoreChunkFor(target.headDim)}` : "";
   return `${description}|${vendor}|${architecture}|${backend}|deno ${Deno.version.deno}|` +
-    `d${target.headDim}|${target.math}${rows}`;
+    `d${target.headDim}|${target.math}${chunk}${rows}`;
 }
 
 /** Tile-kernel tilings the tuner times: the largest workgroup tiles that fit. */

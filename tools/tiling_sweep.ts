@@ -11,9 +11,10 @@ import { parseCommandLine, runCommand } from "../cli/_usage.ts";
 import { submitComputePass } from "../gpu/compute_pass.ts";
 import { GpuRuntime } from "../gpu/runtime.ts";
 import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
-import { AttentionProgram, F16_SCORE_CHUNK } from "../kernels/attention.ts";
+import { AttentionProgram } from "../kernels/attention.ts";
 import {
   type AttentionTiling,
+  f16ScoreChunkFor,
   type KernelMath,
   parseTiling,
   tilingName,
@@ -102,6 +103,8 @@ const USAGE = `usage: deno run -A tools/tiling_sweep.ts [options]
 --head-dims D[,…]   head dims to sweep (default 64,128)
 --math f32[,f16]    kernel arithmetic to sweep; f16 needs shader-f16 (default f32)
 --tilings NAME[,…]  tilings to try, e.g. rows128x16,64x32.s4x4.o8x8 (default: the tuner's)
+--f16-chunks N[,…]  f16 math: dims summed in f16 before a score's flush to f32 (default: the
+                    kernel's, f16ScoreChunkFor in kernels/attention.ts)
 --repeats N         timed runs per tiling (default 3)
 --out FILE          also write the table as JSON`;
 
@@ -115,7 +118,7 @@ async function main(): Promise<number> {
       "head-dims": { type: "string", default: "64,128" },
       math: { type: "string", default: "f32" },
       tilings: { type: "string" },
-      "f16-chunks": { type: "string", default: String(F16_SCORE_CHUNK) },
+      "f16-chunks": { type: "string" },
       repeats: { type: "string", default: "3" },
       out: { type: "string" },
     },
@@ -131,8 +134,7 @@ async function main(): Promise<number> {
   console.log(
     `${runtime.facts.description} (${runtime.facts.backend}, fallback: ${runtime.facts.fallback}), ` +
       `workgroup memory ${limits.maxComputeWorkgroupStorageSize} B, ` +
-      `${limits.maxComputeInvocationsPerWorkgroup} threads; L = ${tokens}, ${heads} heads, ` +
-      `f16 score chunk ${F16_SCORE_CHUNK}`,
+      `${limits.maxComputeInvocationsPerWorkgroup} threads; L = ${tokens}, ${heads} heads`,
   );
   const device = runtime.device as GPUDevice & { adapterInfo?: GPUAdapterInfo };
   console.log(JSON.stringify(device.adapterInfo ?? {}));
@@ -152,9 +154,9 @@ async function main(): Promise<number> {
         { tokens: CHECK_TOKENS, headDim },
       ).out;
       const big = inputsOf(runtime, { tokens, headDim, heads }, math);
-      const chunks = math === "f16"
+      const chunks = math === "f16" && values["f16-chunks"]
         ? values["f16-chunks"].split(",").map(Number)
-        : [F16_SCORE_CHUNK];
+        : [f16ScoreChunkFor(headDim)];
       const kernels = tilings.flatMap((tiling) =>
         chunks.map((f16ScoreChunk) => ({ math, tiling, f16ScoreChunk }))
       );
