@@ -53,6 +53,40 @@ ${cases.join("\n")}
 }
 
 /**
+ * WGSL that declares each of `loads`' variables (`var name: vec4<f32>`) and fills it with
+ * element `index` of head `head`'s binding (see {@link perHeadBindings}), converted to f32, under
+ * one switch on the head: every load of a case can be issued before the first is used, where a
+ * call of {@link perHeadAccessorWgsl} a load puts a switch between each two. A head past the
+ * last reads the last.
+ *
+ * @example
+ * ```ts
+ * import { perHeadLoadsWgsl } from "./head_bindings.ts";
+ * import { ok } from "node:assert/strict";
+ * const wgsl = perHeadLoadsWgsl("keys", 2, [{ variable: "k0", index: "base" }]);
+ * ok(wgsl.includes("var k0: vec4<f32>;") && wgsl.includes("default: { k0 = vec4<f32>(keys1[base]); }"));
+ * ```
+ */
+export function perHeadLoadsWgsl(
+  name: string,
+  heads: number,
+  loads: readonly { variable: string; index: string }[],
+): string {
+  const declarations = loads.map(({ variable }) => `  var ${variable}: vec4<f32>;`);
+  const cases = Array.from({ length: heads }, (_, h) => {
+    const label = h === heads - 1 ? "default" : `case ${h}u`;
+    const body = loads.map(({ variable, index }) =>
+      `${variable} = vec4<f32>(${name}${h}[${index}]);`
+    );
+    return `    ${label}: { ${body.join(" ")} }`;
+  });
+  return `${declarations.join("\n")}
+  switch head {
+${cases.join("\n")}
+  }`;
+}
+
+/**
  * `items` cut into runs of at most `size` (the last shorter), in order.
  *
  * @example

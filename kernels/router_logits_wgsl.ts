@@ -23,7 +23,7 @@
  * @module
  */
 import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
-import { perHeadAccessorWgsl, perHeadBindings } from "./head_bindings.ts";
+import { perHeadAccessorWgsl, perHeadBindings, perHeadLoadsWgsl } from "./head_bindings.ts";
 
 /** Routed tokens per workgroup (one thread each); also the block of the counting sort. */
 export const ROUTE_BLOCK = 256;
@@ -186,7 +186,7 @@ ${nearest ? NORMS_WGSL : ""}
   // Every thread computes (a token past the end reads the last one) so that all of them take
   // part in staging the router rows; only routed tokens join a group.
   let keyBase = (params.rowOffset + min(token, params.count - 1u)) * D4;
-${keyRegistersWgsl(headDim)}
+${keyRegistersWgsl(headDim, heads)}
   let routerBase = head * params.routerStride;
   var best = 0u;
   var bestLogit = 0.0;
@@ -248,15 +248,19 @@ ${sorted ? routeTail() : accumulateTail()}
 }
 
 /**
- * The token's key as one `let` a vec4 (`k0` … `k{d/4 − 1}`): named values can stay in registers,
- * where a private array indexed in a loop may be put in local memory by the GPU compiler
- * (docs/results/routing.md compares the two on the H200).
+ * The token's key as one variable a vec4 (`k0` … `k{d/4 − 1}`), all loaded under one switch on
+ * the head: named values can stay in registers, where a private array indexed in a loop may be
+ * put in local memory by the GPU compiler (docs/results/routing.md compares the two on the H200).
  */
-function keyRegistersWgsl(headDim: number): string {
-  return Array.from(
-    { length: headDim / 4 },
-    (_, j) => `    let k${j} = keysAt(head, keyBase + ${j}u);`,
-  ).join("\n");
+function keyRegistersWgsl(headDim: number, heads: number): string {
+  return perHeadLoadsWgsl(
+    "keys",
+    heads,
+    Array.from(
+      { length: headDim / 4 },
+      (_, j) => ({ variable: `k${j}`, index: `keyBase + ${j}u` }),
+    ),
+  );
 }
 
 /** k · staged router row `row`, summed a vec4 at a time in column order. */
