@@ -162,13 +162,16 @@ for (const name of ["64x16.s4x4.o8x8", "48x32.s4x4.o4x8"]) {
 }
 
 // The row-block kernel (rows a thread × head-dim slices, partial scores summed in workgroup
-// memory) at small blocks that compile fast on a software adapter: masked, permuted and scaled
+// memory; a trailing d double-buffers K/V) at small blocks that compile fast on a software adapter: masked, permuted and scaled
 // forms, and a dense form that is not a multiple of blockQ or blockK.
 for (
-  const [name, headDim] of [["rows32x8.r2s2", 64], ["rows16x4.r1s4", 128], [
-    "rows24x4.r3s1",
-    64,
-  ]] as const
+  const [name, headDim] of [
+    ["rows32x8.r2s2", 64],
+    ["rows16x4.r1s4", 128],
+    ["rows24x4.r3s1", 64],
+    ["rows32x8.r2s2d", 64],
+    ["rows16x4.r1s1d", 128],
+  ] as const
 ) {
   Deno.test(`row-block tiling ${name} = float64 reference (d=${headDim})`, async () => {
     const tiling = parseTiling(name);
@@ -190,6 +193,7 @@ for (
     ["48x32.s4x4.o8x8", 128],
     ["rows128x8.r2s2", 64],
     ["rows128x16.r1s2", 128],
+    ["rows128x16.r1s2d", 128],
   ] as const
 ) {
   gpuGroupTest(runtime.facts, {
@@ -211,10 +215,12 @@ for (
 // reference uses the same f16-rounded inputs, so the error is the arithmetic's alone.
 const F16_MATH_TOLERANCE = { out: 2e-3, lse: 5e-3 };
 for (
-  const [name, headDim] of [["rows64x4", 128], ["64x16.s4x4.o8x8", 64], [
-    "rows32x4.r2s4",
-    128,
-  ]] as const
+  const [name, headDim] of [
+    ["rows64x4", 128],
+    ["64x16.s4x4.o8x8", 64],
+    ["rows32x4.r2s4", 128],
+    ["rows32x4.r2s4d", 128],
+  ] as const
 ) {
   testNeeding("shader-f16", lacksShaderF16(runtime.facts), {
     name:

@@ -12,7 +12,8 @@
  *   rows a workgroup, `blockK` keys staged a step. Written `rows128x16`.
  * - the row-block kernel (kernels/flash_attention_row_blocks_wgsl.ts): `slices` threads share
  *   `rowsPerThread` query rows, each owning d / `slices` of their dims. Written
- *   `rows64x16.r2s4` (blockQ x blockK . rows a thread, slices a row group).
+ *   `rows64x16.r2s4` (blockQ x blockK . rows a thread, slices a row group); a trailing `d`
+ *   (`rows128x16.r1s2d`) double-buffers the K/V tiles.
  *
  * The written form is what `--tiling` takes and every record names.
  *
@@ -44,6 +45,8 @@ export interface RowBlockTiling {
   rowsPerThread: number;
   /** Threads splitting a row group's head dim (partial scores summed in workgroup memory). */
   slices: number;
+  /** Two K/V tiles, one stored while the other is used: one barrier fewer a key block. */
+  doubleBuffer?: boolean;
 }
 
 /** Tile kernel: block sizes and per-thread micro-tiles. */
@@ -105,7 +108,7 @@ const OUT_ROW_SIZES = [4, 8];
 const OUT_DIM_SIZES = [4, 8, 16];
 const TILE_PATTERN = /^(\d+)x(\d+)\.s(\d+)x(\d+)\.o(\d+)x(\d+)$/;
 const ROW_PATTERN = /^rows(\d+)x(\d+)$/;
-const ROW_BLOCK_PATTERN = /^rows(\d+)x(\d+)\.r(\d+)s(\d+)$/;
+const ROW_BLOCK_PATTERN = /^rows(\d+)x(\d+)\.r(\d+)s(\d+)(d?)$/;
 
 /** The tiling's name, e.g. `64x32.s4x4.o8x8`, `rows128x16` or `rows64x16.r2s4`. */
 export function tilingName(t: AttentionTiling): string {
@@ -113,7 +116,9 @@ export function tilingName(t: AttentionTiling): string {
     case "rows":
       return `rows${t.blockQ}x${t.blockK}`;
     case "rowBlocks":
-      return `rows${t.blockQ}x${t.blockK}.r${t.rowsPerThread}s${t.slices}`;
+      return `rows${t.blockQ}x${t.blockK}.r${t.rowsPerThread}s${t.slices}${
+        t.doubleBuffer ? "d" : ""
+      }`;
     case "tiles":
       return `${t.blockQ}x${t.blockK}.s${t.scoreRows}x${t.scoreKeys}.o${t.outRows}x${t.outDims}`;
   }
@@ -125,14 +130,15 @@ export function parseTiling(name: string): AttentionTiling {
   if (rows) return { kernel: "rows", blockQ: Number(rows[1]), blockK: Number(rows[2]) };
   const blocks = ROW_BLOCK_PATTERN.exec(name.trim());
   if (blocks) {
-    const [blockQ, blockK, rowsPerThread, slices] = blocks.slice(1).map(Number);
-    return { kernel: "rowBlocks", blockQ, blockK, rowsPerThread, slices };
+    const [blockQ, blockK, rowsPerThread, slices] = blocks.slice(1, 5).map(Number);
+    const tiling: RowBlockTiling = { kernel: "rowBlocks", blockQ, blockK, rowsPerThread, slices };
+    return blocks[5] ? { ...tiling, doubleBuffer: true } : tiling;
   }
   const m = TILE_PATTERN.exec(name.trim());
   if (!m) {
     throw new RangeError(
       `--tiling must be rows<blockQ>x<blockK> (e.g. rows128x16), ` +
-        `rows<blockQ>x<blockK>.r<rows>s<slices> (e.g. rows64x16.r2s4) or ` +
+        `rows<blockQ>x<blockK>.r<rows>s<slices>[d] (e.g. rows64x16.r2s4) or ` +
         `<blockQ>x<blockK>.s<rows>x<keys>.o<rows>x<dims> (e.g. 64x32.s4x4.o8x8), got "${name}"`,
     );
   }
@@ -159,7 +165,8 @@ export function workgroupBytes(tiling: AttentionTiling, headDim: number, math: K
   if (tiling.kernel === "rowBlocks") {
     const { blockQ, blockK, slices } = tiling;
     const partials = slices > 1 ? blockQ * slices * blockK * 4 : 0; // f32 partial scores
-    return 2 * blockK * headDim * element + partials;
+    const tiles = tiling.doubleBuffer ? 2 : 1;
+    return 2 * tiles * blockK * headDim * element + partials;
   }
   const { blockQ, blockK, scoreKeys } = tiling;
   const tiles = headDim * blockQ + blockK * headDim + blockK * blockQ; // Q, K or V, P

@@ -71,6 +71,14 @@ Deno.test("row-block tilings parse, count their threads and partials, and refuse
     slices: 4,
   });
   assert.equal(tilingName(tiling), "rows128x8.r2s4");
+  const double = parseTiling("rows128x8.r2s4d");
+  assert.deepEqual(double, { ...tiling, doubleBuffer: true });
+  assert.equal(tilingName(double), "rows128x8.r2s4d");
+  // Two K/V tiles, the same partials.
+  assert.equal(
+    workgroupBytes(double, 128, "f32") - workgroupBytes(tiling, 128, "f32"),
+    2 * 8 * 128 * 4,
+  );
   assert.equal(tilingThreads(tiling), 64 * 4);
   // K and V (8 keys × 128 dims, f32) plus one f32 partial score per row, slice and key.
   assert.equal(workgroupBytes(tiling, 128, "f32"), 2 * 8 * 128 * 4 + 128 * 4 * 8 * 4);

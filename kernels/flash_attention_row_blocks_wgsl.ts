@@ -17,7 +17,9 @@
  *   statistics are bit-identical and need no further exchange.
  *
  * The next K and V block is loaded into registers while the kernel computes on the staged one
- * (the key index clamped to the block, keys past its end masked). Scores are pre-scaled by log2(e)/√d so the
+ * (the key index clamped to the block, keys past its end masked). With `doubleBuffer` there are
+ * two K/V tiles: the kernel stores the next block into the other tile after it has used the
+ * current one, so a key block takes one barrier fewer (one with one slice, two with several). Scores are pre-scaled by log2(e)/√d so the
  * softmax uses exp2; with `math: "f16"` q, the staged tiles and both products are f16 (vec4<f16>
  * FMAs, score partial sums flushed to f32 every `f16ScoreChunk` dims, a block's P·V added to the
  * f32 output once), the softmax statistics stay f32. The kernel writes the output and the
@@ -57,6 +59,8 @@ export interface RowBlockKernelConfig {
   tokenMasks: boolean;
   /** PV-skip threshold λ (form/form.ts `pvSkipThreshold`); absent or null: not compiled. */
   pvSkip?: number | null;
+  /** Two K/V tiles: the next block is stored in one while the kernel computes on the other. */
+  doubleBuffer?: boolean;
 }
 
 /** Lines `line(0…count−1)` joined for the template. */
@@ -88,7 +92,11 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
     );
   }
   const f16Math = math === "f16";
+  const double = config.doubleBuffer ?? false;
   const tile = f16Math ? "f16" : "f32";
+  // A staged vec4: the only dynamic indices are the tile in use (double buffer) and the slice.
+  const staged = (name: string, index: number) =>
+    double ? `${name}[buf][${index}u][slice]` : `${name}[${index}u][slice]`;
   const chunk4 = f16Math ? Math.min(config.f16ScoreChunk / 4, own4) : own4;
   if (own4 % chunk4 !== 0) {
     throw new RangeError(`f16ScoreChunk ${config.f16ScoreChunk} must divide ${own4 * 4} dims`);
@@ -124,19 +132,20 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
     }
       }`;
   // Flat index f = key · D4 + dim vec4 c, with c = i · SLICES + slice, is [f / SLICES][slice].
-  const staging = each(stageSteps, (u) => {
-    const store = `{
+  const staging = (into: string) =>
+    each(stageSteps, (u) => {
+      const store = `{
         let f = lid + ${u * threads}u;
-        kTile[f / SLICES][f % SLICES] = vec4<${tile}>(kIn${u});
-        vTile[f / SLICES][f % SLICES] = vec4<${tile}>(vIn${u});
+        kTile${into}[f / SLICES][f % SLICES] = vec4<${tile}>(kIn${u});
+        vTile${into}[f / SLICES][f % SLICES] = vec4<${tile}>(vIn${u});
       }`;
-    return (u + 1) * threads <= blockK * d4
-      ? store
-      : `if (lid + ${u * threads}u < BLOCK_K * D4) ${store}`;
-  });
+      return (u + 1) * threads <= blockK * d4
+        ? store
+        : `if (lid + ${u * threads}u < BLOCK_K * D4) ${store}`;
+    });
   // One key: its K vec4s loaded once and dotted with every owned row.
   const scoreOfKey = (j: number) => {
-    const loads = perDim((i) => `let k${i} = kTile[${j * own4 + i}u][slice];`, "\n        ");
+    const loads = perDim((i) => `let k${i} = ${staged("kTile", j * own4 + i)};`, "\n        ");
     const sums = f16Math
       ? perRow((r) =>
         `var d${r} = 0.0;
@@ -220,7 +229,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
           ${
           perKey((j) =>
             `{
-            let vSlice = vTile[${j * own4 + i}u][slice];
+            let vSlice = ${staged("vTile", j * own4 + i)};
             ${perRow((r) => `h${r} = fma(ph${r}_${j}, vSlice, h${r});`, " ")}
           }`, "\n          ")
         }
@@ -240,11 +249,60 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
           ${
           perDim((i) =>
             `{
-            let vSlice = vTile[${j * own4 + i}u][slice];
+            let vSlice = ${staged("vTile", j * own4 + i)};
             ${perRow((r) => `acc${r}_${i} = fma(pv${r}, vSlice, acc${r}_${i});`, " ")}
           }`, "\n          ")
         }
         }`, "\n        ")
+    }`;
+  const zeroScores = perRow((r) => perKey((j) => `var s${r}_${j} = 0.0;`, " "), "\n      ");
+  const scoring = `if (anyOn) {
+        ${perKey(scoreOfKey, "\n      ")}
+        ${publish}
+      }
+      ${slices > 1 ? "workgroupBarrier();" : ""}
+      if (anyOn) {
+        ${slices > 1 ? gather : ""}
+        ${softmax}
+        ${
+    pvSkip === null ? pv : `if (!(${perRow((r) => `skip${r}`, " && ")})) {
+        ${pv}
+        }`
+  }
+      }`;
+  // One tile: a barrier before the block is stored (the last block's readers are done) and one
+  // after (it is complete), then the next block's loads are issued.
+  const singleBufferedWalk = `if (range.x < range.y) ${prefetch("range.x")}
+    for (var kb = range.x; kb < range.y; kb += BLOCK_K) {
+      let n = min(BLOCK_K, range.y - kb);
+      workgroupBarrier();
+      ${staging("")}
+      workgroupBarrier();
+      if (kb + BLOCK_K < range.y) ${prefetch("(kb + BLOCK_K)")}
+      ${zeroScores}
+      ${scoring}
+    }`;
+  // Two tiles: the range's first block is stored into tile 0 (after the previous range's readers
+  // are done); each step issues the next block's loads, computes on tile `buf`, stores the next
+  // block into the other tile and ends with the one barrier that makes it complete.
+  const doubleBufferedWalk = `workgroupBarrier();
+    if (range.x < range.y) {
+      ${prefetch("range.x")}
+      ${staging("[0]")}
+    }
+    workgroupBarrier();
+    var buf = 0u;
+    for (var kb = range.x; kb < range.y; kb += BLOCK_K) {
+      let n = min(BLOCK_K, range.y - kb);
+      let more = kb + BLOCK_K < range.y;
+      if (more) ${prefetch("(kb + BLOCK_K)")}
+      ${zeroScores}
+      ${scoring}
+      if (more) {
+        ${staging("[1u - buf]")}
+      }
+      workgroupBarrier();
+      buf = 1u - buf;
     }`;
   const epilogue = perRow((r) =>
     `if (active${r}) {
@@ -279,8 +337,12 @@ ${
 const SLICES: u32 = ${slices}u;    // threads sharing a row group's head dim
 ${flashAttentionHeaderWgsl(precision)}
 
-var<workgroup> kTile: array<array<vec4<${tile}>, SLICES>, ${blockK * own4}>;
-var<workgroup> vTile: array<array<vec4<${tile}>, SLICES>, ${blockK * own4}>;
+${
+    ["kTile", "vTile"].map((name) => {
+      const one = `array<array<vec4<${tile}>, SLICES>, ${blockK * own4}>`;
+      return `var<workgroup> ${name}: ${double ? `array<${one}, 2>` : one};`;
+    }).join("\n")
+  }
 ${
     slices > 1
       ? `var<workgroup> partials: array<array<array<vec4<f32>, ${groups}>, ${
@@ -329,29 +391,7 @@ ${subTileMainWgsl(threads)}
     ${
     each(stageSteps, (u) => `var kIn${u}: vec4<Stored>;\n    var vIn${u}: vec4<Stored>;`, "\n    ")
   }
-    if (range.x < range.y) ${prefetch("range.x")}
-    for (var kb = range.x; kb < range.y; kb += BLOCK_K) {
-      let n = min(BLOCK_K, range.y - kb);
-      workgroupBarrier();
-      ${staging}
-      workgroupBarrier();
-      if (kb + BLOCK_K < range.y) ${prefetch("(kb + BLOCK_K)")}
-      ${perRow((r) => perKey((j) => `var s${r}_${j} = 0.0;`, " "), "\n      ")}
-      if (anyOn) {
-        ${perKey(scoreOfKey, "\n      ")}
-        ${publish}
-      }
-      ${slices > 1 ? "workgroupBarrier();" : ""}
-      if (anyOn) {
-        ${slices > 1 ? gather : ""}
-        ${softmax}
-        ${
-    pvSkip === null ? pv : `if (!(${perRow((r) => `skip${r}`, " && ")})) {
-        ${pv}
-        }`
-  }
-      }
-    }
+    ${double ? doubleBufferedWalk : singleBufferedWalk}
   }
 
   ${epilogue}
