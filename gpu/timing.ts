@@ -17,6 +17,12 @@ export const MAX_RUNS_PER_QUERY_SET = 2048;
 export interface TimingOptions {
   /** Untimed runs first (compilation, first-use costs). */
   warmup: number;
+  /**
+   * Wall time the warm-up lasts at least, ms (default 0): more untimed runs until it has passed.
+   * A GPU that idled runs at lower clocks for a while, so a program of a few ms timed right after
+   * idle reads slow.
+   */
+  warmupMs?: number;
   /** Timed runs. */
   repeats: number;
   /** Wall-time budget of the timed repeats, ms: fewer repeats (at least 3) for slow workloads. */
@@ -58,10 +64,13 @@ export async function timeComputePass(
   };
   let firstRunMs = 0;
   let lastRunMs = 0;
-  for (let i = 0; i < options.warmup; i++) {
+  const warmStart = performance.now();
+  const warming = (i: number) =>
+    i < options.warmup || performance.now() - warmStart < (options.warmupMs ?? 0);
+  for (let i = 0; warming(i); i++) {
     lastRunMs = await runOnce();
     if (i === 0) firstRunMs = lastRunMs;
-    options.onRun?.("warmup", i + 1, options.warmup);
+    options.onRun?.("warmup", i + 1, Math.max(options.warmup, i + 1));
   }
   const repeats = options.budgetMs && lastRunMs > 0
     ? Math.max(

@@ -239,20 +239,25 @@ function shapeProblem(tiling: AttentionTiling, headDim: number): string | null {
  */
 const ROW_SHAPES = [[128, 16], [128, 24], [64, 16], [128, 8], [256, 8]];
 
-/** Row-block shapes worth measuring: blockQ, blockK, rows a thread, slices a row group. */
+/**
+ * Row-block shapes worth measuring: blockQ, blockK, rows a thread, slices a row group, and 1 for
+ * double-buffered K/V (the H200's fastest f16-math tiling at d = 128, `rows128x8.r2s2d`).
+ */
 const ROW_BLOCK_SHAPES = [
-  [128, 8, 2, 2],
-  [256, 8, 2, 2],
-  [128, 16, 1, 2],
-  [128, 8, 1, 2],
-  [128, 8, 2, 4],
-  [128, 16, 2, 4],
-  [128, 8, 4, 8],
+  [128, 8, 2, 2, 0],
+  [128, 8, 2, 2, 1],
+  [256, 8, 2, 2, 0],
+  [128, 16, 1, 2, 0],
+  [128, 8, 1, 2, 0],
+  [128, 8, 2, 4, 0],
+  [128, 16, 2, 4, 0],
+  [128, 8, 4, 8, 0],
 ];
 
 /**
- * Values of q (and as many of the output) a row-block thread may hold: more spill registers on an
- * H200 (the row kernel's 128 at d = 128 run at 0.74× its d = 64 speed).
+ * Values of q (and as many of the output) a row-block thread may hold, in f32 registers (an f16
+ * value takes half of one): more spill registers on an H200 (the row kernel's 128 at d = 128 run
+ * at 0.74× its d = 64 speed).
  */
 const ROW_BLOCK_VALUES = 64;
 
@@ -271,9 +276,11 @@ export function candidateTilings(
     const tiling: AttentionTiling = { kernel: "rows", blockQ, blockK };
     if (tilingProblem(tiling, headDim, math, limits) === null) found.push(tiling);
   }
-  for (const [blockQ, blockK, rowsPerThread, slices] of ROW_BLOCK_SHAPES) {
-    const tiling: AttentionTiling = { kernel: "rowBlocks", blockQ, blockK, rowsPerThread, slices };
-    if (rowsPerThread * headDim / slices > ROW_BLOCK_VALUES) continue;
+  const registersPerValue = math === "f16" ? 0.5 : 1;
+  for (const [blockQ, blockK, rowsPerThread, slices, double] of ROW_BLOCK_SHAPES) {
+    const tiling: RowBlockTiling = { kernel: "rowBlocks", blockQ, blockK, rowsPerThread, slices };
+    if (double) tiling.doubleBuffer = true;
+    if (rowsPerThread * headDim / slices * registersPerValue > ROW_BLOCK_VALUES) continue;
     if (tilingProblem(tiling, headDim, math, limits) === null) found.push(tiling);
   }
   for (const blockQ of [128, 96, 64, 48, 32, 16]) {

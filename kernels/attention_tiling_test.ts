@@ -91,8 +91,13 @@ Deno.test("row-block tilings parse, count their threads and partials, and refuse
     tilingProblem(parseTiling("rows128x16.r2s8"), 128, "f32", H200)!,
     /bytes of workgroup memory/,
   );
-  // Candidates keep a thread's share of q within 64 values: r2s2 at d = 64, not at d = 128.
-  const names = (d: number) => candidateTilings(d, "f32", H200).map(tilingName);
+  // Candidates keep a thread's share of q within 64 f32 registers: r2s2 at d = 64, not at
+  // d = 128, except in f16 math (two values a register), with and without double buffering.
+  const names = (d: number, math: "f32" | "f16" = "f32") =>
+    candidateTilings(d, math, H200).map(tilingName);
   assert.ok(names(64).includes("rows128x8.r2s2"));
   assert.ok(!names(128).includes("rows128x8.r2s2") && names(128).includes("rows128x16.r1s2"));
+  assert.ok(!names(128).includes("rows128x8.r2s2d"));
+  assert.ok(names(128, "f16").includes("rows128x8.r2s2d"));
+  assert.ok(names(128, "f16").includes("rows128x8.r2s2"));
 });

@@ -47,6 +47,8 @@ export interface RoutingTiming {
 export interface RoutingTimingOptions {
   /** Untimed runs first. */
   warmup: number;
+  /** Wall time the warm-up lasts at least, ms (gpu/timing.ts `warmupMs`). */
+  warmupMs?: number;
   /** Timed runs (0: no timing). */
   repeats: number;
 }

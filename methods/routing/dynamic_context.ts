@@ -97,8 +97,16 @@ export async function routeHeads<T>(
 }
 
 /**
+ * Warm-up wall time of a routing timing, ms: a routing program takes a few ms, and on the H200
+ * the same program timed after the layout's CPU work read up to 4× slower than after other GPU
+ * work (docs/results/routing.md, "Clocks").
+ */
+export const ROUTING_WARMUP_MS = 200;
+
+/**
  * Runs `program` once, reads its result with `read`, then times it (context.routingWarmup,
- * default 1; context.routingRepeats, default 3). The program is released in every case.
+ * default 1, and then at least {@link ROUTING_WARMUP_MS} of warm-up unless it is 0;
+ * context.routingRepeats, default 3). The program is released in every case.
  */
 export async function runGpuRouting<T>(
   runtime: GpuRuntime,
@@ -110,6 +118,7 @@ export async function runGpuRouting<T>(
     const result = await read();
     const routing = await timeRouting(runtime, program, {
       warmup: context.routingWarmup ?? 1,
+      warmupMs: context.routingWarmup === 0 ? 0 : ROUTING_WARMUP_MS,
       repeats: context.routingRepeats ?? 3,
     });
     return { result, routing };
