@@ -57,9 +57,11 @@ export {
   type OpenOptions,
 } from "./gpu/runtime.ts";
 export {
+  ATTENTION_STEPS,
   type AttentionOutputs,
   AttentionProgram,
   type AttentionProgramOptions,
+  type AttentionStep,
 } from "./kernels/attention.ts";
 export {
   type AttentionTiling,
