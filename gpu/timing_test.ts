@@ -122,6 +122,25 @@ Deno.test("timer: wall time submit → onSubmittedWorkDone without timestamp que
   assert.equal(beforeTimedAt, 40, "beforeTimed runs after the warm-up, before the repeats");
 });
 
+Deno.test("warmupMs: warm-up runs go on until that much wall time has passed", async () => {
+  const warmUps = async (warmupMs: number | undefined) => {
+    const fake = fakeRuntime({ timestampQuery: false, wallMs: () => 30 });
+    let runs = 0;
+    const timing = await withClock(fake.clock, () =>
+      timeComputePass(fake.runtime, () => {}, {
+        warmup: 1,
+        warmupMs,
+        repeats: 3,
+        onRun: (phase) => phase === "warmup" && runs++,
+      }));
+    assert.equal(timing.samples.length, 3);
+    return runs;
+  };
+  assert.equal(await warmUps(100), 4, "30 ms runs: 4 reach 100 ms");
+  assert.equal(await warmUps(undefined), 1, "none asked: the counted warm-up only");
+  assert.equal(await warmUps(10), 1, "the first run already took longer");
+});
+
 Deno.test("--budget-ms: repeats shrink to budget ÷ last warm-up, never below 3", async () => {
   const repeatsFor = async (budgetMs: number | undefined, repeats: number) => {
     const fake = fakeRuntime({ timestampQuery: false, wallMs: (pass) => (pass === 0 ? 500 : 20) });

@@ -79,7 +79,7 @@ interface Pipelines {
 
 /** Options of {@link AttentionProgram.create}. */
 export interface AttentionProgramOptions {
-  /** Kernel tiling; default: measured once per adapter and head dim (kernels/attention_tuner.ts). */
+  /** Kernel tiling; default: measured once per adapter and head dim (attention_tuner.ts). */
   tiling?: AttentionTiling;
   /** Arithmetic of the products (default f32; f16 needs f16 storage). */
   math?: KernelMath;
@@ -176,9 +176,10 @@ export class AttentionProgram {
   }
 
   /**
-   * Encodes every head into `pass`, one step at a time ({@link ATTENTION_STEPS}): the heads'
-   * dispatches of a step depend on nothing of each other, so they run side by side, and the
-   * barriers WebGPU puts between dependent steps come once a step, not once a head.
+   * Encodes every head into `pass`, one step at a time ({@link ATTENTION_STEPS}). With the heads'
+   * permuted Q/K/V in shared buffers ({@link headSlices}), the heads' attention dispatches need
+   * no barrier between them and run side by side; gathers (one shared buffer written), merges
+   * and scatters still get a barrier a head, as WebGPU puts one after every read-write use.
    */
   encode(pass: GPUComputePassEncoder): void {
     for (const step of ATTENTION_STEPS) this.encodeStep(pass, step);
@@ -188,10 +189,10 @@ export class AttentionProgram {
   encodeStep(pass: GPUComputePassEncoder, step: AttentionStep): void {
     const pipeline = this.#pipelines[step];
     if (!pipeline) return;
+    pass.setPipeline(pipeline);
     for (const head of this.#heads) {
       const group = head[step];
       if (!group) continue;
-      pass.setPipeline(pipeline);
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(...head[`${step}Grid`]);
     }
@@ -432,8 +433,10 @@ function uploadForms(
  * ```ts
  * import { headSlices } from "./attention.ts";
  * import { deepEqual } from "node:assert/strict";
- * deepEqual(headSlices({ size: 1000, heads: 8, align: 256, room: 4000 }), { stride: 1024, perBuffer: 3 });
- * deepEqual(headSlices({ size: 1024, heads: 2, align: 256, room: 1 << 20 }), { stride: 1024, perBuffer: 2 });
+ * const eight = headSlices({ size: 1000, heads: 8, align: 256, room: 4000 });
+ * deepEqual(eight, { stride: 1024, perBuffer: 3 });
+ * const two = headSlices({ size: 1024, heads: 2, align: 256, room: 1 << 20 });
+ * deepEqual(two, { stride: 1024, perBuffer: 2 });
  * ```
  */
 export function headSlices(
@@ -449,10 +452,11 @@ export function headSlices(
  * Step 6 (permuted forms): where each head's permuted copy of Q, K and V goes. Every head's copy
  * of a tensor is a slice of one buffer (head `h` at `h` × the copy's size rounded up to the
  * storage offset alignment; several buffers when the device's buffer or binding size limit
- * cannot hold all heads). WebGPU moves a buffer from the gather's writes to the attention's reads with a
- * barrier, and a barrier waits for every dispatch before it: with a buffer a head, each head's
- * attention waited for the previous head's, so a head's workgroups could not fill the GPU's
- * idle cores; with shared buffers the move happens once, before the first head's attention.
+ * cannot hold all heads). WebGPU moves a buffer from the gather's writes to the attention's
+ * reads with a barrier, and a barrier waits for every dispatch before it: with a buffer a head,
+ * each head's attention waited for the previous head's, so a head's workgroups could not fill
+ * the GPU's idle cores; with shared buffers the move happens once, before the first head's
+ * attention (docs/results/nvidia-h200/kernel-v4.md, "Third pass").
  */
 function permutedInputs(
   runtime: GpuRuntime,

@@ -162,8 +162,9 @@ for (const name of ["64x16.s4x4.o8x8", "48x32.s4x4.o4x8"]) {
 }
 
 // The row-block kernel (rows a thread × head-dim slices, partial scores summed in workgroup
-// memory; a trailing d double-buffers K/V) at small blocks that compile fast on a software adapter: masked, permuted and scaled
-// forms, and a dense form that is not a multiple of blockQ or blockK.
+// memory; a trailing d double-buffers K/V) at small blocks that compile fast on a software
+// adapter: masked, permuted and scaled forms, and a dense form that is not a multiple of blockQ
+// or blockK.
 for (
   const [name, headDim] of [
     ["rows32x8.r2s2", 64],
@@ -220,6 +221,8 @@ for (
     ["64x16.s4x4.o8x8", 64],
     ["rows32x4.r2s4", 128],
     ["rows32x4.r2s4d", 128],
+    // d = 192 in two slices: the default chunk (64 dims) does not divide a thread's 96.
+    ["rows16x4.r1s2", 192],
   ] as const
 ) {
   testNeeding("shader-f16", lacksShaderF16(runtime.facts), {

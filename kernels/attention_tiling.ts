@@ -72,8 +72,9 @@ export type KernelMath = "f32" | "f16";
 
 /**
  * f16 math: the most products summed in f16 before a score is flushed to f32. On the H200 (dense,
- * L 32,768, 8 heads, docs/results/nvidia-h200/kernel-v4.md) 64 ran 2–4 % faster than 32 at the
- * same error against float64; 128 (no flush within a d = 128 score) another 2 % at twice the error.
+ * L 32,768, 8 heads, docs/results/nvidia-h200/kernel-v4.md) the row kernel ran 2–3 % faster at
+ * 64 than at 32 with the same error against float64; at 128 (no flush within a d = 128 score)
+ * another 2–3 % at 2.6× the error.
  */
 export const F16_SCORE_CHUNK = 64;
 
@@ -240,30 +241,33 @@ function shapeProblem(tiling: AttentionTiling, headDim: number): string | null {
 const ROW_SHAPES = [[128, 16], [128, 24], [64, 16], [128, 8], [256, 8]];
 
 /**
- * Row-block shapes worth measuring: blockQ, blockK, rows a thread, slices a row group, and 1 for
- * double-buffered K/V (the H200's fastest f16-math tiling at d = 128, `rows128x8.r2s2d`).
+ * Row-block shapes worth measuring: blockQ, blockK, rows a thread, slices a row group, and
+ * whether K/V are double-buffered (the H200's fastest f16-math tiling at d = 128,
+ * `rows128x8.r2s2d`; in f32 it lost to the single-buffered shapes).
  */
-const ROW_BLOCK_SHAPES = [
-  [128, 8, 2, 2, 0],
-  [128, 8, 2, 2, 1],
-  [256, 8, 2, 2, 0],
-  [128, 16, 1, 2, 0],
-  [128, 8, 1, 2, 0],
-  [128, 8, 2, 4, 0],
-  [128, 16, 2, 4, 0],
-  [128, 8, 4, 8, 0],
+const ROW_BLOCK_SHAPES: readonly [number, number, number, number, boolean][] = [
+  [128, 8, 2, 2, false],
+  [128, 8, 2, 2, true],
+  [256, 8, 2, 2, false],
+  [128, 16, 1, 2, false],
+  [128, 8, 1, 2, false],
+  [128, 8, 2, 4, false],
+  [128, 16, 2, 4, false],
+  [128, 8, 4, 8, false],
 ];
 
 /**
- * Values of q (and as many of the output) a row-block thread may hold, in f32 registers (an f16
- * value takes half of one): more spill registers on an H200 (the row kernel's 128 at d = 128 run
- * at 0.74× its d = 64 speed).
+ * Values of q (and as many of the f32 output) a row-block thread may hold: more spill registers
+ * on an H200 (the row kernel's 128 at d = 128 run at 0.74× its d = 64 speed). In f16 math q is
+ * counted at half (its vec4s are f16; the output stays f32): an allowance set by measurement,
+ * under which `rows128x8.r2s2` at d = 128 (128 values of q) ran fastest on the H200.
  */
 const ROW_BLOCK_VALUES = 64;
 
 /**
  * Every tiling of the three kernels that runs at `headDim` within `limits`: the row kernel's
- * shapes, the row-block shapes whose threads hold at most {@link ROW_BLOCK_VALUES} values of q,
+ * shapes, the row-block shapes whose threads hold at most {@link ROW_BLOCK_VALUES} values of q
+ * (f16 math: counted at half),
  * then tile-kernel shapes from a fixed grid (32 to 512 threads), largest workgroup tile first.
  */
 export function candidateTilings(

@@ -68,7 +68,8 @@ export interface TilingTarget {
 
 /**
  * Cache key: the adapter as WebGPU describes it, the backend, Deno's version, d and math (with
- * f16 math, the score chunk the kernels flush at), and the row limit where there is one.
+ * f16 math, the default score chunk, which the tuner measures at), and the row limit where there
+ * is one.
  */
 export function tilingCacheKey(runtime: GpuRuntime, target: TilingTarget): string {
   const { description, vendor, architecture, backend } = runtime.facts;

@@ -1,9 +1,9 @@
 /**
  * Attention of a layout with several branches (MoGA as published: group, spatial-temporal and
  * per-frame attention, averaged; VSA: fine attention plus its gated coarse branch): one
- * {@link AttentionProgram} per branch, encoded step by step side by side, then the accumulate kernel
- * adds `weight` × each branch's outputs into the case's outputs. LSE: the largest branch LSE (a
- * lower bound of the union's) or the first branch's; or outputs and LSEs merged by log-sum-exp
+ * {@link AttentionProgram} per branch, encoded step by step side by side, then the accumulate
+ * kernel adds `weight` × each branch's outputs into the case's outputs. LSE: the largest branch
+ * LSE (a lower bound of the union's) or the first branch's; or outputs and LSEs merged by log-sum-exp
  * (the exact softmax over the union of disjoint branches). A pooled branch first pools Q/K/V into
  * group means (kernels/pool_rows_wgsl.ts) and runs on that shorter sequence; each token adds its
  * group's output row. Same surface as one program, so the runner times, checks and releases it
@@ -243,7 +243,7 @@ export class BranchedAttention implements CaseAttention {
 
   /**
    * Encodes the pooling of every pooled branch, then the branches one attention step at a time
-   * (every branch's gather, then every branch's attention, …: see {@link AttentionProgram.encode}),
+   * (every branch's gather, then every branch's attention, …; {@link AttentionProgram.encode}),
    * then the weighted sum of their outputs.
    */
   encode(pass: GPUComputePassEncoder): void {

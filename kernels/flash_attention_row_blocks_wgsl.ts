@@ -19,10 +19,12 @@
  * The next K and V block is loaded into registers while the kernel computes on the staged one
  * (the key index clamped to the block, keys past its end masked). With `doubleBuffer` there are
  * two K/V tiles: the kernel stores the next block into the other tile after it has used the
- * current one, so a key block takes one barrier fewer (one with one slice, two with several). Scores are pre-scaled by log2(e)/√d so the
- * softmax uses exp2; with `math: "f16"` q, the staged tiles and both products are f16 (vec4<f16>
- * FMAs, score partial sums flushed to f32 every `f16ScoreChunk` dims, a block's P·V added to the
- * f32 output once), the softmax statistics stay f32. The kernel writes the output and the
+ * current one, so a key block takes one barrier fewer (one with one slice, two with several),
+ * and a range one more (its first block is stored before its walk). Scores are pre-scaled by
+ * log2(e)/√d so the softmax uses exp2; with `math: "f16"` q, the staged tiles and both products
+ * are f16 (vec4<f16> FMAs, score partial sums flushed to f32 every `f16ScoreChunk` dims or the
+ * largest divisor of a thread's share below it, a block's P·V added to the f32 output once),
+ * the softmax statistics stay f32. The kernel writes the output and the
  * natural-log log-sum-exp of every row (or, for a part of a split sub-tile, a partial output).
  *
  * @module
@@ -97,10 +99,9 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   // A staged vec4: the only dynamic indices are the tile in use (double buffer) and the slice.
   const staged = (name: string, index: number) =>
     double ? `${name}[buf][${index}u][slice]` : `${name}[${index}u][slice]`;
-  const chunk4 = f16Math ? Math.min(config.f16ScoreChunk / 4, own4) : own4;
-  if (own4 % chunk4 !== 0) {
-    throw new RangeError(`f16ScoreChunk ${config.f16ScoreChunk} must divide ${own4 * 4} dims`);
-  }
+  // f16 math: vec4s summed before a flush, at most the chunk and a divisor of the thread's share.
+  let chunk4 = f16Math ? Math.max(1, Math.min(Math.floor(config.f16ScoreChunk / 4), own4)) : own4;
+  while (own4 % chunk4 !== 0) chunk4--;
   const perRow = (line: (r: number) => string, sep?: string) => each(rows, line, sep);
   const perKey = (line: (j: number) => string, sep?: string) => each(blockK, line, sep);
   const perDim = (line: (i: number) => string, sep?: string) => each(own4, line, sep);
@@ -282,11 +283,11 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
       ${zeroScores}
       ${scoring}
     }`;
-  // Two tiles: the range's first block is stored into tile 0 (after the previous range's readers
-  // are done); each step issues the next block's loads, computes on tile `buf`, stores the next
-  // block into the other tile and ends with the one barrier that makes it complete.
-  const doubleBufferedWalk = `workgroupBarrier();
-    if (range.x < range.y) {
+  // Two tiles: the range's first block is stored into tile 0 (every step of the previous range
+  // ended with a barrier, so nobody reads a tile then); each step issues the next block's loads,
+  // computes on tile `buf`, stores the next block into the other tile and ends with the one
+  // barrier that makes it complete.
+  const doubleBufferedWalk = `if (range.x < range.y) {
       ${prefetch("range.x")}
       ${staging("[0]")}
     }

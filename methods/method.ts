@@ -31,7 +31,10 @@ export interface LayoutContext {
   heads?: number[];
   /** Seed for any random choice a method makes (k-means initialisation). */
   seed?: number;
-  /** Untimed runs of a dynamic method's GPU routing before it is timed (default 1). */
+  /**
+   * Untimed runs of a dynamic method's GPU routing before it is timed (default 1, then more
+   * until 200 ms have passed; 0: none).
+   */
   routingWarmup?: number;
   /** Timed runs of a dynamic method's GPU routing (default 3; 0 = not timed). */
   routingRepeats?: number;

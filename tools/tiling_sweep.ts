@@ -104,7 +104,7 @@ const USAGE = `usage: deno run -A tools/tiling_sweep.ts [options]
 --math f32[,f16]    kernel arithmetic to sweep; f16 needs shader-f16 (default f32)
 --tilings NAME[,…]  tilings to try, e.g. rows128x16,64x32.s4x4.o8x8 (default: the tuner's)
 --f16-chunks N[,…]  f16 math: dims summed in f16 before a score's flush to f32 (default: the
-                    kernel's, f16ScoreChunkFor in kernels/attention.ts)
+                    kernel's, f16ScoreChunkFor in kernels/attention_tiling.ts)
 --repeats N         timed runs per tiling (default 3)
 --out FILE          also write the table as JSON`;
 
