@@ -90,10 +90,9 @@ export const F16_SCORE_CHUNK = 64;
  * ```
  */
 export function f16ScoreChunkFor(headDim: number): number {
-  for (let chunk = Math.min(F16_SCORE_CHUNK, headDim); chunk > 4; chunk -= 4) {
-    if (headDim % chunk === 0 && chunk % 4 === 0) return chunk;
-  }
-  return 4;
+  let chunk = Math.min(F16_SCORE_CHUNK, headDim - headDim % 4);
+  while (chunk > 4 && headDim % chunk !== 0) chunk -= 4;
+  return Math.max(chunk, 4);
 }
 
 /** Device limits a tiling must respect. */
