@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { GpuRuntime } from "../gpu/runtime.ts";
+import { GPU_WARMUP_MS } from "../gpu/timing.ts";
 import { type Method, UnsupportedScenarioError } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
 import { loadFileInputs } from "../scenarios/file_inputs.ts";
@@ -378,6 +379,8 @@ export async function runBench(
       ...config.settings,
       precision: f16Missing ? "f32" : config.settings.precision,
       warmup: config.settings.warmup >= 0 ? config.settings.warmup : fallback ? 1 : 2,
+      // A GPU's clocks rise only under steady work; a software adapter has none to raise.
+      warmupMs: fallback || config.settings.warmup === 0 ? 0 : GPU_WARMUP_MS,
       repeats: config.settings.repeats >= 1 ? config.settings.repeats : fallback ? 5 : 20,
     };
     const artifacts: RunArtifacts = { decay: [], masks: [] };

@@ -74,6 +74,8 @@ export interface RunSettings {
   tiling?: AttentionTiling;
   /** Untimed warm-up runs per case. */
   warmup: number;
+  /** Wall time a case's warm-up lasts at least, ms (gpu/timing.ts `warmupMs`; default 0). */
+  warmupMs?: number;
   /** Timed repeats per case (fewer, at least 3, when a case passes `budgetMs`). */
   repeats: number;
   /** Wall-time budget of one case's timed repeats, ms. */
@@ -324,6 +326,7 @@ async function runCase(
   try {
     const timing = await timeComputePass(runtime, (pass) => program.encode(pass), {
       warmup: settings.warmup,
+      warmupMs: settings.warmupMs,
       repeats: settings.repeats,
       budgetMs: settings.budgetMs,
       beforeTimed: () => program.poisonOutputs(),

@@ -13,14 +13,28 @@ import type { GpuRuntime } from "./runtime.ts";
  */
 export const MAX_RUNS_PER_QUERY_SET = 2048;
 
+/**
+ * Wall time of warm-up on a GPU, ms: a GPU that idled runs at low clocks and needs a moment of
+ * steady work to raise them. On the H200 the SM clock fell to 345–660 MHz within a second of
+ * idle and came back to 1,980 MHz within 300 ms of steady work; a routing program of 1–2 ms timed
+ * at the low clock read up to four times slower (docs/results/routing.md, "v5").
+ */
+export const GPU_WARMUP_MS = 300;
+
+/**
+ * GPU time one submission of short runs lasts at least, ms: runs shorter than this are
+ * submitted back to back, several before one wait, so that the GPU does not idle between them
+ * (waiting for each run of a 1 ms program left the H200 at 45 % use and 405 MHz).
+ */
+export const BATCH_MS = 25;
+
 /** Warm-up and repeat counts. */
 export interface TimingOptions {
   /** Untimed runs first (compilation, first-use costs). */
   warmup: number;
   /**
-   * Wall time the warm-up lasts at least, ms (default 0): more untimed runs until it has passed.
-   * A GPU that idled runs at lower clocks for a while, so a program of a few ms timed right after
-   * idle reads slow.
+   * Wall time the warm-up lasts at least, ms (default 0): more untimed runs until it has passed
+   * (see {@link GPU_WARMUP_MS}).
    */
   warmupMs?: number;
   /** Timed runs. */
@@ -29,7 +43,7 @@ export interface TimingOptions {
   budgetMs?: number;
   /** Called before the timed repeats (e.g. to poison outputs). */
   beforeTimed?: () => void;
-  /** Called after each run: its phase, runs of that phase done, and how many it has. */
+  /** Called after each run or batch of runs: its phase, runs of that phase done, and how many it has. */
   onRun?: (phase: "warmup" | "timed", done: number, of: number) => void;
 }
 
@@ -43,7 +57,31 @@ export interface TimingSamples {
   firstRunMs: number;
 }
 
-/** Times `encode` (everything it puts into one compute pass) on `runtime`. */
+/**
+ * Runs of `runMs` ms each to submit before one wait: enough to fill {@link BATCH_MS}, at least 1,
+ * at most `left`; 1 while the length of a run is not known yet (`runMs` 0).
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { runsPerBatch } from "./timing.ts";
+ * equal(runsPerBatch(1, 100), 25);
+ * equal(runsPerBatch(1, 10), 10);
+ * equal(runsPerBatch(40, 100), 1);
+ * equal(runsPerBatch(0, 100), 1);
+ * ```
+ */
+export function runsPerBatch(runMs: number, left: number): number {
+  if (!(runMs > 0)) return 1;
+  return Math.max(1, Math.min(left, Math.floor(BATCH_MS / runMs)));
+}
+
+/**
+ * Times `encode` (everything it puts into one compute pass) on `runtime`. Warm-up runs and, with
+ * timestamp queries, timed runs are submitted in batches of {@link runsPerBatch}, so a short
+ * program keeps the GPU busy; without timestamp queries each timed run is waited for (its wall
+ * time is the sample).
+ */
 export async function timeComputePass(
   runtime: GpuRuntime,
   encode: (pass: GPUComputePassEncoder) => void,
@@ -51,38 +89,49 @@ export async function timeComputePass(
 ): Promise<TimingSamples> {
   const { device } = runtime;
   const useGpuTimer = runtime.facts.timestampQuery;
-  const runOnce = async (timestampWrites?: GPUComputePassTimestampWrites) => {
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
-    encode(pass);
-    pass.end();
+  // Submits `runs` runs back to back, waits for all of them, returns the wall time a run.
+  const runBatch = async (
+    runs: number,
+    timestampWrites?: (run: number) => GPUComputePassTimestampWrites,
+  ) => {
     const start = performance.now();
-    device.queue.submit([encoder.finish()]);
+    for (let i = 0; i < runs; i++) {
+      const encoder = device.createCommandEncoder();
+      const writes = timestampWrites?.(i);
+      const pass = encoder.beginComputePass(writes ? { timestampWrites: writes } : {});
+      encode(pass);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+    }
     await device.queue.onSubmittedWorkDone();
     runtime.assertAlive();
-    return performance.now() - start;
+    return (performance.now() - start) / runs;
   };
   let firstRunMs = 0;
-  let lastRunMs = 0;
+  let runMs = 0;
+  let warmed = 0;
   const warmStart = performance.now();
-  const warming = (i: number) =>
-    i < options.warmup || performance.now() - warmStart < (options.warmupMs ?? 0);
-  for (let i = 0; warming(i); i++) {
-    lastRunMs = await runOnce();
-    if (i === 0) firstRunMs = lastRunMs;
-    options.onRun?.("warmup", i + 1, Math.max(options.warmup, i + 1));
+  const warming = () =>
+    warmed < options.warmup || performance.now() - warmStart < (options.warmupMs ?? 0);
+  while (warming()) {
+    const left = warmed < options.warmup ? options.warmup - warmed : Infinity;
+    const runs = runsPerBatch(runMs, left);
+    runMs = await runBatch(runs);
+    if (warmed === 0) firstRunMs = runMs;
+    warmed += runs;
+    options.onRun?.("warmup", warmed, Math.max(options.warmup, warmed));
   }
-  const repeats = options.budgetMs && lastRunMs > 0
+  const repeats = options.budgetMs && runMs > 0
     ? Math.max(
       Math.min(3, options.repeats),
-      Math.min(options.repeats, Math.floor(options.budgetMs / lastRunMs)),
+      Math.min(options.repeats, Math.floor(options.budgetMs / runMs)),
     )
     : options.repeats;
   options.beforeTimed?.();
   if (!useGpuTimer) {
     const samples: number[] = [];
     for (let i = 0; i < repeats; i++) {
-      samples.push(await runOnce());
+      samples.push(await runBatch(1));
       options.onRun?.("timed", i + 1, repeats);
     }
     return { samples, timer: "wall", firstRunMs };
@@ -91,9 +140,15 @@ export async function timeComputePass(
   for (let first = 0; first < repeats; first += MAX_RUNS_PER_QUERY_SET) {
     const runs = Math.min(MAX_RUNS_PER_QUERY_SET, repeats - first);
     const querySet = device.createQuerySet({ type: "timestamp", count: 2 * runs });
-    for (let i = 0; i < runs; i++) {
-      await runOnce({ querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
-      options.onRun?.("timed", first + i + 1, repeats);
+    for (let done = 0; done < runs;) {
+      const batch = runsPerBatch(runMs, runs - done);
+      runMs = await runBatch(batch, (i) => ({
+        querySet,
+        beginningOfPassWriteIndex: 2 * (done + i),
+        endOfPassWriteIndex: 2 * (done + i) + 1,
+      }));
+      done += batch;
+      options.onRun?.("timed", first + done, repeats);
     }
     samples.push(...await readTimestamps(device, querySet, runs));
     querySet.destroy();

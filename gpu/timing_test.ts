@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { GpuRuntime } from "./runtime.ts";
-import { MAX_RUNS_PER_QUERY_SET, summarizeSamples, timeComputePass } from "./timing.ts";
+import { BATCH_MS, MAX_RUNS_PER_QUERY_SET, summarizeSamples, timeComputePass } from "./timing.ts";
 
 /**
  * A runtime whose device only records what timing.ts asks of it. Wall time is a fake clock that
@@ -17,6 +17,9 @@ function fakeRuntime(options: {
   const ticks = new BigInt64Array(4096);
   const querySetSizes: number[] = [];
   const timedPasses: number[] = [];
+  // Submissions between two waits, one entry a wait.
+  const batches: number[] = [];
+  let submitted = 0;
   const device = {
     createCommandEncoder: () => ({
       beginComputePass: (descriptor: GPUComputePassDescriptor) => {
@@ -48,9 +51,12 @@ function fakeRuntime(options: {
       destroy: () => {},
     }),
     queue: {
-      submit: () => {},
+      submit: () => submitted++,
       onSubmittedWorkDone: () => {
-        now += pendingWalls.shift() ?? 0;
+        // A wait ends when every pass submitted so far has run.
+        now += pendingWalls.splice(0).reduce((sum, ms) => sum + ms, 0);
+        batches.push(submitted);
+        submitted = 0;
         return Promise.resolve();
       },
     },
@@ -60,7 +66,7 @@ function fakeRuntime(options: {
     facts: { timestampQuery: options.timestampQuery },
     assertAlive: () => {},
   } as unknown as GpuRuntime;
-  return { runtime, clock: () => now, timedPasses, querySetSizes };
+  return { runtime, clock: () => now, timedPasses, querySetSizes, batches };
 }
 
 /** Runs `body` with performance.now() reading `clock`. */
@@ -139,6 +145,28 @@ Deno.test("warmupMs: warm-up runs go on until that much wall time has passed", a
   assert.equal(await warmUps(100), 4, "30 ms runs: 4 reach 100 ms");
   assert.equal(await warmUps(undefined), 1, "none asked: the counted warm-up only");
   assert.equal(await warmUps(10), 1, "the first run already took longer");
+});
+
+Deno.test("short runs go to the GPU back to back, enough to fill BATCH_MS before each wait", async () => {
+  const fake = fakeRuntime({ timestampQuery: true, wallMs: () => 1, gpuMs: () => 1 });
+  const timing = await withClock(fake.clock, () =>
+    timeComputePass(fake.runtime, () => {}, {
+      warmup: 1,
+      warmupMs: 2 * BATCH_MS,
+      repeats: 3 * BATCH_MS,
+    }));
+  assert.equal(timing.samples.length, 3 * BATCH_MS);
+  assert.equal(timing.firstRunMs, 1);
+  // Warm-up: the first run alone (its cost is the first-use cost), then batches of BATCH_MS runs
+  // until 2 · BATCH_MS ms have passed; then the timed runs in batches of BATCH_MS.
+  assert.deepEqual(fake.batches, [1, BATCH_MS, BATCH_MS, BATCH_MS, BATCH_MS, BATCH_MS]);
+  // 40 ms runs: each is waited for.
+  const slow = fakeRuntime({ timestampQuery: true, wallMs: () => 40, gpuMs: () => 40 });
+  await withClock(
+    slow.clock,
+    () => timeComputePass(slow.runtime, () => {}, { warmup: 2, repeats: 3 }),
+  );
+  assert.deepEqual(slow.batches, [1, 1, 1, 1, 1]);
 });
 
 Deno.test("--budget-ms: repeats shrink to budget ÷ last warm-up, never below 3", async () => {

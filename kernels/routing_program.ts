@@ -80,7 +80,8 @@ export async function timeRouting(
 
 /**
  * The median time of each stage over `repeats` runs, every step in a compute pass of its own
- * with timestamps at its start and end, all the steps of a run in one submission.
+ * with timestamps at its start and end, all the steps of a run in one submission; the runs are
+ * submitted back to back before the first is read, so the GPU does not idle between them.
  */
 async function timeStages(
   runtime: GpuRuntime,
@@ -89,8 +90,7 @@ async function timeStages(
 ): Promise<Record<string, number>> {
   const { device } = runtime;
   const steps = program.steps;
-  const perStage = new Map<string, number[]>();
-  for (let run = 0; run < repeats; run++) {
+  const querySets = Array.from({ length: repeats }, () => {
     const querySet = device.createQuerySet({ type: "timestamp", count: 2 * steps.length });
     const encoder = device.createCommandEncoder();
     steps.forEach((step, i) => {
@@ -105,6 +105,10 @@ async function timeStages(
       pass.end();
     });
     device.queue.submit([encoder.finish()]);
+    return querySet;
+  });
+  const perStage = new Map<string, number[]>();
+  for (const querySet of querySets) {
     const durations = await readTimestamps(device, querySet, steps.length);
     runtime.assertAlive();
     querySet.destroy();

@@ -33,7 +33,7 @@ export interface LayoutContext {
   seed?: number;
   /**
    * Untimed runs of a dynamic method's GPU routing before it is timed (default 1, then more
-   * until 200 ms have passed; 0: none).
+   * until gpu/timing.ts GPU_WARMUP_MS have passed; 0: none).
    */
   routingWarmup?: number;
   /** Timed runs of a dynamic method's GPU routing (default 3; 0 = not timed). */

@@ -3,8 +3,10 @@
  * logits-only variants that differ in one choice each, on the adapter at hand, 8 heads, d 128:
  * the key in named values (`lets`) or read a vec4 at a time against G running logits
  * (`chunked`), or staged through workgroup memory a column slice at a time (`staged`); the
- * router rows read from storage or from workgroup memory (`shared`). Each line prints the median
- * and p10/p90 of 15 timestamped runs after 3 warm-ups and a checksum of its output; a logits-only
+ * router rows read from storage or from workgroup memory (`shared`); the logits in named values,
+ * the key read a vec4 at a time from storage or staged 4 or 8 vec4 a token at a time (`named`).
+ * Each line prints the median and p10/p90 of 15 timestamped runs after at least 3 warm-ups and
+ * gpu/timing.ts GPU_WARMUP_MS of them, and a checksum of its output; a logits-only
  * variant whose assignment differs from the product `route` kernel's is flagged, and one that
  * would declare more workgroup memory than the device has is skipped.
  * docs/results/routing.md gives what it measured on the H200.
@@ -14,7 +16,7 @@
  * @module
  */
 import { GpuRuntime } from "../gpu/runtime.ts";
-import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
+import { GPU_WARMUP_MS, summarizeSamples, timeComputePass } from "../gpu/timing.ts";
 import { type Binding, bindingKinds, bindingsWgsl } from "../gpu/bindings.ts";
 import { perHeadAccessorWgsl, perHeadBindings } from "../kernels/head_bindings.ts";
 import { ROUTE_BLOCK, routerBindings, routerLogitsWgsl } from "../kernels/router_logits_wgsl.ts";
@@ -124,6 +126,69 @@ ${body}
 }
 
 /**
+ * Logits in named values (`l0` … `l{G − 1}`), one pass over the key a vec4 at a time, router rows
+ * staged in workgroup memory: `chunk` 0 reads the token's own key from storage, `chunk` C stages
+ * every token's next C vec4 through workgroup memory first (coalesced loads; a token's row padded
+ * by one vec4 so that the reads do not share banks).
+ */
+function namedWgsl(groups: number, chunk: number): string {
+  const names = Array.from({ length: groups }, (_, g) => `l${g}`);
+  const sums = (kv: string, j: string) =>
+    names.map((l, g) => `      ${l} += dot(${kv}, routerShared[${g}u * D4 + ${j}]);`).join("\n");
+  const argmax = names.map((l, g) =>
+    g === 0
+      ? `    best = 0u; bestLogit = ${l};`
+      : `    if (${l} > bestLogit) { best = ${g}u; bestLogit = ${l}; }`
+  ).join("\n");
+  const walk = chunk === 0
+    ? `  let keyBase = (params.rowOffset + min(token, params.count - 1u)) * D4;
+  for (var j = 0u; j < D4; j++) {
+    let kv = keysAt(head, keyBase + j);
+${sums("kv", "j")}
+  }`
+    : `  for (var c = 0u; c < D4; c += CHUNK) {
+    workgroupBarrier();
+    for (var i = lid.x; i < BLOCK * CHUNK; i += BLOCK) {
+      let t = i / CHUNK;
+      keysShared[t * (CHUNK + 1u) + i % CHUNK] =
+        keysAt(head, (params.rowOffset + min(wid.x * BLOCK + t, params.count - 1u)) * D4 + c + i % CHUNK);
+    }
+    workgroupBarrier();
+    for (var jj = 0u; jj < CHUNK; jj++) {
+      let kv = keysShared[lid.x * (CHUNK + 1u) + jj];
+      let j = c + jj;
+${sums("kv", "j")}
+    }
+  }`;
+  return `
+alias Stored = f32;
+const D4: u32 = ${D4}u;
+const GROUPS: u32 = ${groups}u;
+const BLOCK: u32 = ${ROUTE_BLOCK}u;
+const CHUNK: u32 = ${Math.max(chunk, 1)}u;
+struct Params { count: u32, rowOffset: u32, blocks: u32, routerStride: u32 }
+${bindingsWgsl(probeBindings)}
+${perHeadAccessorWgsl("keys", HEADS)}
+${chunk ? "var<workgroup> keysShared: array<vec4<f32>, BLOCK * (CHUNK + 1u)>;" : ""}
+var<workgroup> routerShared: array<vec4<f32>, GROUPS * D4>;
+@compute @workgroup_size(${ROUTE_BLOCK})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let head = wid.y;
+  let token = wid.x * BLOCK + lid.x;
+  for (var i = lid.x; i < GROUPS * D4; i += BLOCK) { routerShared[i] = router[head * params.routerStride + i]; }
+  workgroupBarrier();
+${names.map((l) => `  var ${l} = 0.0;`).join("\n")}
+${walk}
+  var best = 0u;
+  var bestLogit = 0.0;
+  if (token < params.count) {
+${argmax}
+    assignment[head * params.count + token] = best;
+  }
+}`;
+}
+
+/**
  * Times one kernel over (blocks, heads) and prints its median, p10 and p90; returns a checksum of
  * `out` (the sum of its u32 words, or of its f32 values for `float`).
  */
@@ -143,7 +208,7 @@ async function time(
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(blocks, HEADS);
-  }, { warmup: 3, repeats: 15 });
+  }, { warmup: 3, warmupMs: GPU_WARMUP_MS, repeats: 15 });
   const s = summarizeSamples(t.samples);
   const bytes = await runtime.read(out.buffer);
   const checksum = out.float
@@ -195,6 +260,21 @@ for (const groups of groupList) {
       : { buffer: assignment, float: false };
     const checksum = await time(`G${groups} product ${variant}`, code, b, bufs, out);
     if (variant === "route") routeChecksum = checksum;
+  }
+  for (const chunk of [0, 4, 8]) {
+    const label = `G${groups} probe named${chunk ? ` staged ${chunk}` : ""}`;
+    const bytes = groups * D4 * 16 + (chunk ? ROUTE_BLOCK * (chunk + 1) * 16 : 0);
+    if (bytes > LIMIT) {
+      console.log(`${label.padEnd(34)} skipped: ${bytes} bytes of workgroup memory > ${LIMIT}`);
+      continue;
+    }
+    const checksum = await time(label, namedWgsl(groups, chunk), probeBindings, [
+      ...keys,
+      router,
+      assignment,
+      params,
+    ], { buffer: assignment, float: false });
+    if (checksum !== routeChecksum) console.log(`  ^ assignment differs from route's`);
   }
   for (const shape of ["lets", "chunked", "staged"] as const) {
     for (const shared of [false, true]) {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { GpuRuntime } from "../../gpu/runtime.ts";
+import { GPU_WARMUP_MS } from "../../gpu/timing.ts";
 import type { HeadTensors } from "../../scenarios/inputs.ts";
 import type { Scenario } from "../../scenarios/scenario.ts";
 import type { GpuQkv } from "../../gpu/upload_qkv.ts";
@@ -97,15 +98,8 @@ export async function routeHeads<T>(
 }
 
 /**
- * Warm-up wall time of a routing timing, ms: a routing program takes a few ms, and on the H200
- * SVG2's, timed after one warm-up run, read 79.9, 26.4 and 17.2 ms in turn; after 200 ms of
- * warm-up its samples agree to 0.1 % (docs/results/routing.md, "v4").
- */
-export const ROUTING_WARMUP_MS = 200;
-
-/**
  * Runs `program` once, reads its result with `read`, then times it (context.routingWarmup,
- * default 1, and then at least {@link ROUTING_WARMUP_MS} of warm-up unless it is 0;
+ * default 1, and then at least {@link GPU_WARMUP_MS} of warm-up unless it is 0;
  * context.routingRepeats, default 3). The program is released in every case.
  */
 export async function runGpuRouting<T>(
@@ -118,7 +112,7 @@ export async function runGpuRouting<T>(
     const result = await read();
     const routing = await timeRouting(runtime, program, {
       warmup: context.routingWarmup ?? 1,
-      warmupMs: context.routingWarmup === 0 ? 0 : ROUTING_WARMUP_MS,
+      warmupMs: context.routingWarmup === 0 ? 0 : GPU_WARMUP_MS,
       repeats: context.routingRepeats ?? 3,
     });
     return { result, routing };
