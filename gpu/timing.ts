@@ -22,9 +22,10 @@ export const MAX_RUNS_PER_QUERY_SET = 2048;
 export const GPU_WARMUP_MS = 300;
 
 /**
- * GPU time one submission of short runs lasts at least, ms: runs shorter than this are
- * submitted back to back, several before one wait, so that the GPU does not idle between them
- * (waiting for each run of a 1 ms program left the H200 at 45 % use and 405 MHz).
+ * GPU time a batch of short runs lasts at least, ms: runs shorter than this are submitted back to
+ * back, several before one wait, and the next batch is queued before that wait, so the GPU does
+ * not idle between them (waiting for each run of a 1 ms program left the H200 at 45 % use and
+ * 405 MHz; batches of 25 ms each waited for before the next, at 21–36 % and 555 MHz).
  */
 export const BATCH_MS = 25;
 
@@ -77,10 +78,11 @@ export function runsPerBatch(runMs: number, left: number): number {
 }
 
 /**
- * Times `encode` (everything it puts into one compute pass) on `runtime`. Warm-up runs and, with
- * timestamp queries, timed runs are submitted in batches of {@link runsPerBatch}, so a short
- * program keeps the GPU busy; without timestamp queries each timed run is waited for (its wall
- * time is the sample).
+ * Times `encode` (everything it puts into one compute pass) on `runtime`. After a first run alone,
+ * warm-up runs and, with timestamp queries, timed runs are submitted in batches of
+ * {@link runsPerBatch}, each batch queued before the wait for the one before, so a short program
+ * keeps the GPU busy; without timestamp queries each timed run is waited for (its wall time is the
+ * sample).
  */
 export async function timeComputePass(
   runtime: GpuRuntime,
@@ -89,37 +91,62 @@ export async function timeComputePass(
 ): Promise<TimingSamples> {
   const { device } = runtime;
   const useGpuTimer = runtime.facts.timestampQuery;
-  // Submits `runs` runs back to back, waits for all of them, returns the wall time a run.
-  const runBatch = async (
-    runs: number,
-    timestampWrites?: (run: number) => GPUComputePassTimestampWrites,
+  const submitRun = (timestampWrites?: GPUComputePassTimestampWrites) => {
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+    encode(pass);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+  };
+  let runMs = 0;
+  // Submits batches of runsPerBatch(runMs, wanted) runs while `wanted(submitted)` > 0, the next
+  // batch queued before the wait for the one before, so the GPU has work while the CPU waits and
+  // encodes. After each wait, runMs is the time between two finished batches, per run (the GPU's
+  // time once the queue stays full), and `onBatch` gets the runs finished.
+  const pipelined = async (
+    wanted: (submitted: number) => number,
+    writes: ((run: number) => GPUComputePassTimestampWrites) | undefined,
+    onBatch: (finished: number) => void,
   ) => {
-    const start = performance.now();
-    for (let i = 0; i < runs; i++) {
-      const encoder = device.createCommandEncoder();
-      const writes = timestampWrites?.(i);
-      const pass = encoder.beginComputePass(writes ? { timestampWrites: writes } : {});
-      encode(pass);
-      pass.end();
-      device.queue.submit([encoder.finish()]);
+    let submitted = 0;
+    let finished = 0;
+    let lastFinish = performance.now();
+    let inFlight: { runs: number; done: Promise<void> } | undefined;
+    const wait = async (batch: { runs: number; done: Promise<void> }) => {
+      await batch.done;
+      runtime.assertAlive();
+      const now = performance.now();
+      runMs = (now - lastFinish) / batch.runs;
+      lastFinish = now;
+      finished += batch.runs;
+      onBatch(finished);
+    };
+    for (let left = wanted(0); left > 0; left = wanted(submitted)) {
+      const runs = runsPerBatch(runMs, left);
+      for (let i = 0; i < runs; i++) submitRun(writes?.(submitted + i));
+      submitted += runs;
+      const batch = { runs, done: device.queue.onSubmittedWorkDone() };
+      if (inFlight) await wait(inFlight);
+      inFlight = batch;
     }
-    await device.queue.onSubmittedWorkDone();
-    runtime.assertAlive();
-    return (performance.now() - start) / runs;
+    if (inFlight) await wait(inFlight);
   };
   let firstRunMs = 0;
-  let runMs = 0;
-  let warmed = 0;
   const warmStart = performance.now();
-  const warming = () =>
-    warmed < options.warmup || performance.now() - warmStart < (options.warmupMs ?? 0);
-  while (warming()) {
-    const left = warmed < options.warmup ? options.warmup - warmed : Infinity;
-    const runs = runsPerBatch(runMs, left);
-    runMs = await runBatch(runs);
-    if (warmed === 0) firstRunMs = runMs;
-    warmed += runs;
-    options.onRun?.("warmup", warmed, Math.max(options.warmup, warmed));
+  if (options.warmup > 0 || (options.warmupMs ?? 0) > 0) {
+    // The first run alone: its wall time is the first-use cost.
+    await pipelined((submitted) => 1 - submitted, undefined, () => {});
+    firstRunMs = runMs;
+    options.onRun?.("warmup", 1, Math.max(options.warmup, 1));
+    await pipelined(
+      (submitted) => {
+        const counted = options.warmup - 1 - submitted;
+        if (counted > 0) return counted;
+        return performance.now() - warmStart < (options.warmupMs ?? 0) ? Infinity : 0;
+      },
+      undefined,
+      (finished) => options.onRun?.("warmup", 1 + finished, Math.max(options.warmup, 1 + finished)),
+    );
   }
   const repeats = options.budgetMs && runMs > 0
     ? Math.max(
@@ -129,9 +156,14 @@ export async function timeComputePass(
     : options.repeats;
   options.beforeTimed?.();
   if (!useGpuTimer) {
+    // Each timed run waited for: its wall time is the sample.
     const samples: number[] = [];
     for (let i = 0; i < repeats; i++) {
-      samples.push(await runBatch(1));
+      const start = performance.now();
+      submitRun();
+      await device.queue.onSubmittedWorkDone();
+      runtime.assertAlive();
+      samples.push(performance.now() - start);
       options.onRun?.("timed", i + 1, repeats);
     }
     return { samples, timer: "wall", firstRunMs };
@@ -140,16 +172,11 @@ export async function timeComputePass(
   for (let first = 0; first < repeats; first += MAX_RUNS_PER_QUERY_SET) {
     const runs = Math.min(MAX_RUNS_PER_QUERY_SET, repeats - first);
     const querySet = device.createQuerySet({ type: "timestamp", count: 2 * runs });
-    for (let done = 0; done < runs;) {
-      const batch = runsPerBatch(runMs, runs - done);
-      runMs = await runBatch(batch, (i) => ({
-        querySet,
-        beginningOfPassWriteIndex: 2 * (done + i),
-        endOfPassWriteIndex: 2 * (done + i) + 1,
-      }));
-      done += batch;
-      options.onRun?.("timed", first + done, repeats);
-    }
+    await pipelined(
+      (submitted) => runs - submitted,
+      (run) => ({ querySet, beginningOfPassWriteIndex: 2 * run, endOfPassWriteIndex: 2 * run + 1 }),
+      (finished) => options.onRun?.("timed", first + finished, repeats),
+    );
     samples.push(...await readTimestamps(device, querySet, runs));
     querySet.destroy();
   }

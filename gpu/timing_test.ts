@@ -19,6 +19,9 @@ function fakeRuntime(options: {
   const timedPasses: number[] = [];
   // Submissions between two waits, one entry a wait.
   const batches: number[] = [];
+  let counted = 0;
+  // Waits awaited while a later batch was already queued.
+  let queuedAtWait = 0;
   let submitted = 0;
   const device = {
     createCommandEncoder: () => ({
@@ -52,12 +55,19 @@ function fakeRuntime(options: {
     }),
     queue: {
       submit: () => submitted++,
+      // The wait for every pass begun so far: awaiting it advances the clock by those passes'
+      // wall times (the ones an earlier wait did not count).
       onSubmittedWorkDone: () => {
-        // A wait ends when every pass submitted so far has run.
-        now += pendingWalls.splice(0).reduce((sum, ms) => sum + ms, 0);
+        const upTo = passes;
         batches.push(submitted);
         submitted = 0;
-        return Promise.resolve();
+        return {
+          then: (resolve: () => void) => {
+            if (passes > upTo) queuedAtWait++;
+            for (; counted < upTo; counted++) now += pendingWalls[counted];
+            resolve();
+          },
+        };
       },
     },
   };
@@ -66,7 +76,14 @@ function fakeRuntime(options: {
     facts: { timestampQuery: options.timestampQuery },
     assertAlive: () => {},
   } as unknown as GpuRuntime;
-  return { runtime, clock: () => now, timedPasses, querySetSizes, batches };
+  return {
+    runtime,
+    clock: () => now,
+    timedPasses,
+    querySetSizes,
+    batches,
+    queuedAtWait: () => queuedAtWait,
+  };
 }
 
 /** Runs `body` with performance.now() reading `clock`. */
@@ -142,7 +159,8 @@ Deno.test("warmupMs: warm-up runs go on until that much wall time has passed", a
     assert.equal(timing.samples.length, 3);
     return runs;
   };
-  assert.equal(await warmUps(100), 4, "30 ms runs: 4 reach 100 ms");
+  // 30 ms runs: 4 reach 100 ms, and the run queued behind the fourth runs too.
+  assert.equal(await warmUps(100), 5, "30 ms runs: 4 reach 100 ms, one more queued");
   assert.equal(await warmUps(undefined), 1, "none asked: the counted warm-up only");
   assert.equal(await warmUps(10), 1, "the first run already took longer");
 });
@@ -158,8 +176,13 @@ Deno.test("short runs go to the GPU back to back, enough to fill BATCH_MS before
   assert.equal(timing.samples.length, 3 * BATCH_MS);
   assert.equal(timing.firstRunMs, 1);
   // Warm-up: the first run alone (its cost is the first-use cost), then batches of BATCH_MS runs
-  // until 2 · BATCH_MS ms have passed; then the timed runs in batches of BATCH_MS.
-  assert.deepEqual(fake.batches, [1, BATCH_MS, BATCH_MS, BATCH_MS, BATCH_MS, BATCH_MS]);
+  // until 2 · BATCH_MS ms have passed, one more queued behind them; then the timed runs in
+  // batches of BATCH_MS.
+  const batch = BATCH_MS;
+  assert.deepEqual(fake.batches, [1, batch, batch, batch, batch, batch, batch]);
+  // Each batch is queued before the wait for the one before: the GPU never waits on the CPU.
+  // The three warm-up batches and the three timed ones: at every wait but a phase's last.
+  assert.equal(fake.queuedAtWait(), 4, "the next batch is queued before each wait");
   // 40 ms runs: each is waited for.
   const slow = fakeRuntime({ timestampQuery: true, wallMs: () => 40, gpuMs: () => 40 });
   await withClock(
