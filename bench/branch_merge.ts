@@ -5,14 +5,14 @@
  * @module
  */
 import type { AttentionBranch } from "../kernels/branched_attention.ts";
-import type { MethodLayout } from "../methods/method.ts";
+import type { LayoutExecution } from "../methods/method.ts";
 
 /**
  * The branches of `layout` with their weights: `mean` gives every branch 1 / branches;
  * `gated-sum` gives the main forms 1 and each further branch its `gate` (default 1); `lse` weighs
  * by log-sum-exp on the GPU (weights 1, unused).
  */
-export function attentionBranches(layout: MethodLayout): AttentionBranch[] {
+export function attentionBranches(layout: LayoutExecution): AttentionBranch[] {
   const further = layout.branches ?? [];
   const merge = layout.merge ?? "mean";
   const mean = merge === "mean";
@@ -28,7 +28,7 @@ export function attentionBranches(layout: MethodLayout): AttentionBranch[] {
 }
 
 /** The accumulate kernel's LSE rule for a layout's merge. */
-export function lseRule(layout: MethodLayout): "max" | "first" | "merge" {
+export function lseRule(layout: LayoutExecution): "max" | "first" | "merge" {
   const merge = layout.merge ?? "mean";
   return merge === "mean" ? "max" : merge === "gated-sum" ? "first" : "merge";
 }
@@ -37,7 +37,7 @@ export function lseRule(layout: MethodLayout): "max" | "first" | "merge" {
  * What the layout digest adds for the merge besides the forms: nothing for a `mean` merge of
  * unpooled branches (so earlier digests stay), else the merge, the gates and every pooling.
  */
-export function branchMergeParts(layout: MethodLayout): (Uint32Array | Float64Array)[] {
+export function branchMergeParts(layout: LayoutExecution): (Uint32Array | Float64Array)[] {
   const further = layout.branches ?? [];
   if ((layout.merge ?? "mean") === "mean" && further.every((b) => !b.pooling)) return [];
   const parts: (Uint32Array | Float64Array)[] = [

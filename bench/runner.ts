@@ -14,7 +14,7 @@ import { AttentionProgram } from "../kernels/attention.ts";
 import { BranchedAttention, type CaseAttention } from "../kernels/branched_attention.ts";
 import { blockGrid, type ExecutionForm, validateForm } from "../form/form.ts";
 import { validatePooling } from "../form/pooling.ts";
-import type { Method } from "../methods/method.ts";
+import type { LayoutExecution, Method } from "../methods/method.ts";
 import { attentionBranches, branchMergeParts, lseRule } from "./branch_merge.ts";
 import type { HeadTensors, QkvSource } from "../scenarios/inputs.ts";
 import { type Scenario, totalTokens } from "../scenarios/scenario.ts";
@@ -273,24 +273,35 @@ async function runCase(
     inputs,
     seed: settings.seed,
   });
-  const branches = [layout.forms, ...(layout.branches ?? []).map((b) => b.forms)];
-  branches.flat().forEach(validateForm);
+  // `attended` defines the pairs (FLOPs, sparsity, quality); `run` is what the kernel runs.
+  const run: LayoutExecution = layout.execution ?? layout;
+  const attended = [layout.forms, ...(layout.branches ?? []).map((b) => b.forms)];
+  const branches = [run.forms, ...(run.branches ?? []).map((b) => b.forms)];
+  [...attended, ...branches].flat().forEach(validateForm);
   const tokens = totalTokens(scenario);
-  for (const branch of layout.branches ?? []) {
+  for (const branch of [...(layout.branches ?? []), ...(run.branches ?? [])]) {
     if (branch.pooling) validatePooling(branch.pooling, tokens);
   }
   // A user module's analytic FLOPs are known once its layout ran (methods/user_module.ts).
   record.analyticFlops = analyticFlopsOf(method, scenario);
   checkRoutingFlops(method, layout.routingFlops);
-  const figures = branches.length > 1
-    ? branchedFigures(branches, {
-      tokens,
-      headDim: scenario.headDim,
-      heads: scenario.heads,
-    })
-    : layoutFigures(layout.forms, scenario.headDim, scenario.heads);
+  const figuresOf = (forms: ExecutionForm[][]) =>
+    forms.length > 1
+      ? branchedFigures(forms, { tokens, headDim: scenario.headDim, heads: scenario.heads })
+      : layoutFigures(forms[0], scenario.headDim, scenario.heads);
+  const figures = figuresOf(attended);
+  if (layout.execution) {
+    const ran = figuresOf(branches);
+    if (ran.flops !== figures.flops) {
+      throw new RangeError(
+        `${method.name}: its execution attends ${ran.flops} FLOPs' worth of pairs, its layout ` +
+          `${figures.flops}: an execution must attend the layout's pairs`,
+      );
+    }
+    figures.executedFlops = ran.executedFlops;
+  }
   Object.assign(record, figures);
-  record.layoutDigest = await layoutDigest(branches.flat(), branchMergeParts(layout));
+  record.layoutDigest = await layoutDigest(branches.flat(), branchMergeParts(run));
   record.routingFlops = layout.routingFlops;
   record.stats = layout.stats ?? null;
   record.notes = [...(layout.notes ?? [])];
@@ -313,11 +324,11 @@ async function runCase(
   const program: CaseAttention = branches.length > 1
     ? await BranchedAttention.create(
       runtime,
-      attentionBranches(layout),
+      attentionBranches(run),
       gpuInputs,
-      { ...kernelOptions, lse: lseRule(layout) },
+      { ...kernelOptions, lse: lseRule(run) },
     )
-    : await AttentionProgram.create(runtime, layout.forms, gpuInputs, kernelOptions);
+    : await AttentionProgram.create(runtime, run.forms, gpuInputs, kernelOptions);
   record.notes.push(tilingNote(program.tilings));
   record.kernelEfficiency = kernelEfficiency(
     branches.map((forms, b) => ({ forms, rowBlock: program.tilings[b].tiling.blockQ })),

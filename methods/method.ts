@@ -67,6 +67,19 @@ export interface LayoutBranch {
  */
 export type BranchMerge = "mean" | "gated-sum" | "lse";
 
+/**
+ * How a layout runs when the kernel should run other forms than the ones that define its attended
+ * pairs (MoC's key-chunk-major execution: the same pairs as branches merged by log-sum-exp).
+ */
+export interface LayoutExecution {
+  /** One form for all heads, or one form per requested head. */
+  forms: ExecutionForm[];
+  /** Further branches, run and merged as {@link MethodLayout.branches}. */
+  branches?: LayoutBranch[];
+  /** How the branches merge (default `mean`). */
+  merge?: BranchMerge;
+}
+
 /** A method's layout for one scenario (and inputs). */
 export interface MethodLayout {
   /** One form for all heads, or one form per requested head. */
@@ -78,6 +91,12 @@ export interface MethodLayout {
   branches?: LayoutBranch[];
   /** How branches merge (default `mean`). */
   merge?: BranchMerge;
+  /**
+   * What the kernel runs instead of `forms` and `branches`, attending exactly their pairs (bench
+   * checks the count): the FLOPs, sparsity, mask pictures, quality proxies and layout exports
+   * come from `forms` and `branches`; the timing, kernel efficiency and layout digest from this.
+   */
+  execution?: LayoutExecution;
   /** FLOPs of routing work (pooling, scoring, router matmul, top-k compares), all heads. */
   routingFlops: number;
   /** Parameters as resolved for this scenario, when a default depends on it (Radial's decay). */

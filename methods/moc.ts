@@ -9,9 +9,9 @@
  * Assumptions where the paper is silent (stated in every layout's notes): candidates are the
  * video chunks not covered by an anchor, so with `intraShot` only other shots' chunks compete;
  * text chunks get no descriptor since text is always attended; routing is per head on that
- * head's Q/K. The paper also allows a key-chunk-major execution (gather the queries of each chunk,
- * merge partial results by log-sum-exp); here query tiles run the union of their queries'
- * choices with row masks instead.
+ * head's Q/K. Execution is the paper's key-chunk-major one by default (the anchors and each top-k
+ * slot as branches merged by log-sum-exp, methods/moc_chunk_major_form.ts); `form=union` runs
+ * query tiles over the union of their queries' choices with row masks instead.
  *
  * @module
  */
@@ -19,6 +19,7 @@ import { attendedPairs, executedPairs } from "../form/form.ts";
 import { type Method, type MethodDefinition, MethodSpecError, type Params } from "./method.ts";
 import { mocAnalyticFlops, mocRoutingFlops } from "./moc_flops.ts";
 import { MOC_PERMUTATION, MOC_TILE_ROWS, mocForm } from "./moc_form.ts";
+import { MOC_CHOICE_PERMUTATION, mocAnchorForm, mocChoiceForm } from "./moc_chunk_major_form.ts";
 import { layoutHeads, routeHeads } from "./routing/dynamic_context.ts";
 import {
   type MocChunking,
@@ -80,8 +81,18 @@ export function parseChunking(setting: string): MocChunking {
 }
 
 const DEFAULTS: Params = { k: 4, intraShot: "auto", chunk: "frame", causal: true, block: 128 };
-/** Per-head k; a record's params name it only when given. */
-const PER_HEAD_DEFAULTS: Params = { ks: "" };
+/** Per-head k and the execution form; a record's params name them only when given. */
+const PER_HEAD_DEFAULTS: Params = { ks: "", form: "" };
+
+/**
+ * MoC's execution forms: `chunk-major` (the default; the paper's: the anchors and each top-k slot
+ * as branches merged by log-sum-exp, methods/moc_chunk_major_form.ts) or `union` (query tiles
+ * that run the union of their queries' choices with row masks, methods/moc_form.ts).
+ */
+export const MOC_FORMS = ["chunk-major", "union"] as const;
+
+/** One of {@link MOC_FORMS}. */
+export type MocFormName = typeof MOC_FORMS[number];
 
 function checkK(k: number, name: string): void {
   if (!Number.isInteger(k) || k < 1 || k > MOC_MAX_K) {
@@ -120,6 +131,12 @@ export function mocParams(given: Params): Params {
     parseHeadKs(params.ks as string);
     if ("k" in given) throw new MethodSpecError(`moc: give "k" or per-head "ks", not both`);
     delete params.k;
+  }
+  if (params.form === "") delete params.form;
+  else if (!(MOC_FORMS as readonly string[]).includes(params.form as string)) {
+    throw new MethodSpecError(
+      `moc: parameter "form" must be one of ${MOC_FORMS.join(", ")} (got ${params.form})`,
+    );
   }
   const block = params.block as number;
   if (!Number.isInteger(block) || block < 1) {
@@ -213,6 +230,8 @@ export const moc: MethodDefinition = {
     causal: "true: only chunks before the query's anchor are candidates; false: every chunk " +
       "no anchor covers",
     block: "block size for block-sparsity figures and mask pictures (tokens)",
+    form: "execution: chunk-major (default; the paper's: anchors and each top-k slot as " +
+      "branches merged by log-sum-exp) or union (query tiles run their queries' union with masks)",
   },
   knob: {
     param: "k",
@@ -268,13 +287,32 @@ export const moc: MethodDefinition = {
           if (routed.routing) timings.push(routed.routing);
           routedOn = routed.routedOn;
         }
-        const forms = selections.map((selection) =>
-          mocForm(chunks, { selection, blockSize: params.block as number })
-        );
-        const attended = forms.reduce((sum, f) => sum + attendedPairs(f), 0);
-        const executed = forms.reduce((sum, f) => sum + executedPairs(f), 0);
+        const blockSize = params.block as number;
+        const chunkMajor = (params.form ?? "chunk-major") === "chunk-major";
+        // Chunk-major: every head runs the largest k's slots (a smaller k's extra slots are empty).
+        const slots = Math.max(...heads.map((h) => ks[h]));
+        // The attended pairs, one form a head (figures, masks, quality, exports).
+        const forms = selections.map((selection) => mocForm(chunks, { selection, blockSize }));
+        const anchors = mocAnchorForm(chunks, { blockSize });
+        const execution = chunkMajor && {
+          forms: [anchors],
+          branches: Array.from({ length: slots }, (_, slot) => ({
+            name: `slot-${slot + 1}`,
+            forms: selections.map((selection) =>
+              mocChoiceForm(chunks, { selection, slot, blockSize })
+            ),
+          })),
+          merge: "lse" as const,
+        };
+        // What runs: the anchor form is one for every head, so it counts once a head.
+        const ran = execution
+          ? [...heads.map(() => anchors), ...execution.branches.flatMap((b) => b.forms)]
+          : forms;
+        const attended = ran.reduce((sum, f) => sum + attendedPairs(f), 0);
+        const executed = ran.reduce((sum, f) => sum + executedPairs(f), 0);
         return {
           forms,
+          ...(execution ? { execution } : {}),
           // The routing work of a head depends on the layout only: every head is counted.
           routingFlops: ks.reduce((sum, k) => sum + mocRoutingFlops(chunks, { k, headDim }), 0),
           routing: timings.length > 0 ? sumRoutingTimings(timings) : undefined,
@@ -291,12 +329,17 @@ export const moc: MethodDefinition = {
             "MoC: candidates are the video chunks that no anchor covers (causal: only those " +
             "before the anchor; with intraShot, other shots' chunks only); text chunks get no " +
             "descriptor (text is always attended); routing is per head on that head's Q/K",
-            `MoC execution: the queries of each chunk are ordered by their chosen chunks ` +
-            `(${MOC_PERMUTATION}); query tiles of ≤ ${MOC_TILE_ROWS} of them run the union of ` +
-            `their queries' chosen chunks with row masks; executed/attended pairs = ${
-              (executed / attended).toFixed(3)
-            } (summed over ${heads.length} head(s)); the key-chunk-major alternative (gather ` +
-            `queries per chunk, merge by log-sum-exp) is not implemented`,
+            chunkMajor
+              ? `MoC execution: key-chunk-major (the paper's): the anchors (text, own chunk or ` +
+                `shot) and each of the ${slots} top-k slots run as branches merged by ` +
+                `log-sum-exp; a slot's queries are grouped by the chunk they chose ` +
+                `(${MOC_CHOICE_PERMUTATION}), in tiles of ≤ ${MOC_TILE_ROWS} that attend that ` +
+                `chunk alone; executed/attended pairs = ${(executed / attended).toFixed(3)} ` +
+                `(summed over ${heads.length} head(s))`
+              : `MoC execution (form=union): the queries of each chunk are ordered by their ` +
+                `chosen chunks (${MOC_PERMUTATION}); query tiles of ≤ ${MOC_TILE_ROWS} of them ` +
+                `run the union of their queries' chosen chunks with row masks; executed/attended ` +
+                `pairs = ${(executed / attended).toFixed(3)} (summed over ${heads.length} head(s))`,
           ],
         };
       },

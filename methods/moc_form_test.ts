@@ -5,6 +5,7 @@ import { frameOfToken, shotOfFrames, totalTokens } from "../scenarios/scenario.t
 import { attendedPairs, denseMask, executedPairs, MASK_ROWS } from "../form/form.ts";
 import { mocAttendedPairs } from "./moc_flops.ts";
 import { MOC_TILE_ROWS, mocForm } from "./moc_form.ts";
+import { mocAnchorForm, mocChoiceForm } from "./moc_chunk_major_form.ts";
 import { seededQkv } from "../tests/random_qkv.ts";
 import { mocChunks, mocVideoTokens, NO_CHUNK } from "../kernels/moc_chunks.ts";
 import { mocRoutingReference } from "./routing/moc_reference.ts";
@@ -102,6 +103,46 @@ Deno.test("moc form: anchors present, candidates only, k respected, pairs match 
       }
       assert.equal(attendedPairs(form), mocAttendedPairs(chunks, selection));
       assert.ok(executedPairs(form) >= attendedPairs(form));
+    }),
+    { numRuns: 60 },
+  );
+});
+
+Deno.test("moc chunk-major branches: disjoint, their union is the attended set, no masks, no mixed tiles", () => {
+  fc.assert(
+    fc.property(scenarioArbitrary, ({ scenario, k, options, seed }) => {
+      const L = totalTokens(scenario);
+      const chunks = mocChunks(scenario, options);
+      const source = seededQkv({ tokens: L, heads: 1, headDim: 64 }, { seed, quantized: false });
+      const selection = mocRoutingReference(source.tensors[0], { chunks, headDim: 64, k });
+      // The query-tile form's mask is checked against the definition by the test above.
+      const expected = denseMask(mocForm(chunks, { selection, blockSize: 16 }));
+      const branches = [
+        mocAnchorForm(chunks, { blockSize: 16 }),
+        // One slot past k: an empty branch (heads of a smaller k run with the largest k's slots).
+        ...Array.from(
+          { length: k + 1 },
+          (_, slot) => mocChoiceForm(chunks, { selection, slot, blockSize: 16 }),
+        ),
+      ];
+      const union = new Uint8Array(L * L);
+      for (const form of branches) {
+        const mask = denseMask(form);
+        mask.forEach((bit, i) => union[i] += bit);
+        assert.equal(executedPairs(form), attendedPairs(form), "no masked pairs");
+        for (let t = 0; t + 1 < form.tileBounds.length; t++) {
+          const rows = form.tileBounds[t + 1] - form.tileBounds[t];
+          const ranges = form.rangeOffsets[t + 1] - form.rangeOffsets[t];
+          if (form !== branches[0] && ranges > 0) {
+            assert.ok(rows <= MOC_TILE_ROWS, `tile ${t} has ${rows} rows`);
+            assert.equal(ranges, 1, "a choice tile attends one chunk");
+          }
+        }
+      }
+      assert.ok(union.every((n) => n <= 1), "no pair in two branches");
+      assert.deepEqual(union, expected);
+      const attended = branches.reduce((sum, form) => sum + attendedPairs(form), 0);
+      assert.equal(attended, mocAttendedPairs(chunks, selection));
     }),
     { numRuns: 60 },
   );

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { GpuRuntime } from "../gpu/runtime.ts";
 import { uploadQkv } from "../gpu/upload_qkv.ts";
 import { AttentionProgram } from "../kernels/attention.ts";
+import { BranchedAttention } from "../kernels/branched_attention.ts";
 import { referenceAttention } from "../kernels/reference.ts";
 import { preset } from "../scenarios/presets.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
@@ -248,8 +249,10 @@ Deno.test("moc end to end on the GPU: routed form + sparse kernel = float64 mask
   const inputs = seededQkv({ tokens: L, heads: 2, headDim: 64 }, { seed: 4, quantized: true });
   const gpuInputs = await uploadQkv(runtime, inputs, "f32");
   // Frame chunks with causal routing, and 7-token chunks (shots of 48 and 72 tokens are no
-  // multiple of 7) with non-causal routing.
-  for (const spec of [{ k: 1, intraShot: false }, { k: 2, chunk: 7, causal: false }] as Params[]) {
+  // multiple of 7) with non-causal routing; each run chunk-major (the default: branches merged by
+  // log-sum-exp) and as union tiles.
+  const specs = [{ k: 1, intraShot: false }, { k: 2, chunk: 7, causal: false }] as Params[];
+  for (const spec of specs.flatMap((s) => [s, { ...s, form: "union" }])) {
     const method = moc.create(spec);
     const layout = await method.layout(scenario, { gpu: runtime, gpuInputs, routingRepeats: 2 });
     const cpuLayout = await method.layout(scenario, { inputs });
@@ -261,7 +264,19 @@ Deno.test("moc end to end on the GPU: routed form + sparse kernel = float64 mask
         "scores-topk",
       ]);
     }
-    const program = await AttentionProgram.create(runtime, layout.forms, gpuInputs);
+    const execution = layout.execution;
+    assert.equal(execution === undefined, spec.form === "union", "chunk-major runs an execution");
+    const program = execution
+      ? await BranchedAttention.create(
+        runtime,
+        [execution.forms, ...execution.branches!.map((b) => b.forms)].map((forms) => ({
+          forms,
+          weight: 1,
+        })),
+        gpuInputs,
+        { lse: "merge" },
+      )
+      : await AttentionProgram.create(runtime, layout.forms, gpuInputs);
     const encoder = runtime.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     program.encode(pass);
@@ -277,7 +292,7 @@ Deno.test("moc end to end on the GPU: routed form + sparse kernel = float64 mask
       });
       let err = 0;
       for (let i = 0; i < out.length; i++) err = Math.max(err, Math.abs(out[i] - ref.out[i]));
-      assert.ok(err < 2e-5, `head ${h}: max error ${err}`);
+      assert.ok(err < 2e-5, `${JSON.stringify(spec)} head ${h}: max error ${err}`);
     }
     program.release();
   }
