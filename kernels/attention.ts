@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { PoisonFill } from "../gpu/poison_fill.ts";
 import { bindingKinds, bindNamed } from "../gpu/bindings.ts";
 import type { GpuRuntime } from "../gpu/runtime.ts";
 import { denseForm, type ExecutionForm, MASK_ROWS, MASK_TOKENS } from "../form/form.ts";
@@ -103,6 +104,7 @@ export class AttentionProgram {
   /** The tiling of each program the case runs: this one's alone. */
   readonly tilings: TilingChoice[];
   readonly #runtime: GpuRuntime;
+  readonly #poison: PoisonFill;
   readonly #buffers: GPUBuffer[];
   readonly #heads: HeadWork[];
   readonly #pipelines: Pipelines;
@@ -111,6 +113,7 @@ export class AttentionProgram {
     runtime: GpuRuntime,
     parts: {
       outputs: AttentionOutputs;
+      poison: PoisonFill;
       compileMs: number;
       buffers: GPUBuffer[];
       heads: HeadWork[];
@@ -119,6 +122,7 @@ export class AttentionProgram {
     },
   ) {
     this.#runtime = runtime;
+    this.#poison = parts.poison;
     this.outputs = parts.outputs;
     this.compileMs = parts.compileMs;
     this.#buffers = parts.buffers;
@@ -165,8 +169,10 @@ export class AttentionProgram {
         own,
       })
     );
+    const outputs = { out: heads.map((head) => head.out), lse: heads.map((head) => head.lse) };
     return new AttentionProgram(runtime, {
-      outputs: { out: heads.map((head) => head.out), lse: heads.map((head) => head.lse) },
+      outputs,
+      poison: await PoisonFill.create(runtime, [...outputs.out, ...outputs.lse]),
       compileMs,
       buffers,
       heads: heads.map((head) => head.work),
@@ -198,12 +204,12 @@ export class AttentionProgram {
     }
   }
 
-  /** Fills every output with NaN, so a row the kernel fails to write is caught. */
+  /**
+   * Fills every output with NaN on the GPU (gpu/poison_fill.ts), so a row the kernel fails to
+   * write is caught.
+   */
   poisonOutputs(): void {
-    for (const buffer of [...this.outputs.out, ...this.outputs.lse]) {
-      const nan = new Uint32Array(buffer.size / 4).fill(0x7fc00000);
-      this.#runtime.device.queue.writeBuffer(buffer, 0, nan);
-    }
+    this.#poison.submit();
   }
 
   /** Frees the program's buffers (not the inputs). */
