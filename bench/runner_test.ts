@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { GpuRuntime } from "../gpu/runtime.ts";
 import type { Method } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
-import { denseForm } from "../form/form.ts";
+import { denseForm, FormBuilder } from "../form/form.ts";
 import { preset } from "../scenarios/presets.ts";
 import { totalTokens } from "../scenarios/scenario.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
@@ -98,6 +98,49 @@ Deno.test("a layout with branches runs every branch: FLOPs summed, output = thei
     assert.notEqual(twice.layoutDigest, dense.layoutDigest);
     assert.ok(twice.quality!.relL2! < 1e-6, `relL2 ${twice.quality!.relL2}`);
     assert.ok(Math.abs(twice.quality!.recall! - 1) < 1e-5, `recall ${twice.quality!.recall}`);
+  } finally {
+    runtime.destroy();
+  }
+});
+
+/** Dense attention run as two key halves merged by log-sum-exp; `halves: 1` runs the first only. */
+function splitDense(halves: 1 | 2): Method {
+  return {
+    name: `split-dense-${halves}`,
+    params: {},
+    dynamic: false,
+    layout: (scenario) => {
+      const tokens = totalTokens(scenario);
+      const half = Math.floor(tokens / 2);
+      const keys = (start: number, end: number) =>
+        new FormBuilder(tokens, 128).range(start, end).endTile(tokens).build();
+      return {
+        forms: [denseForm(tokens)],
+        execution: {
+          forms: [keys(0, half)],
+          branches: halves === 2 ? [{ name: "second half", forms: [keys(half, tokens)] }] : [],
+          merge: "lse",
+        },
+        routingFlops: 0,
+      };
+    },
+  };
+}
+
+Deno.test("an execution runs instead of the forms: figures from the forms, same pairs or refused", async () => {
+  const runtime = await GpuRuntime.open();
+  try {
+    const cases = await group("moc-single-shot");
+    cases.methods = [cases.methods[0], splitDense(2), splitDense(1)];
+    cases.recorded = [true, true, true];
+    const [dense, split, short] = await runCases(runtime, [cases], { ...settings, quality: true });
+    assert.equal(split.error ?? null, null);
+    assert.equal(split.flops, dense.flops);
+    assert.equal(split.tokenSparsity, 0);
+    assert.notEqual(split.layoutDigest, dense.layoutDigest, "the digest is of what ran");
+    assert.ok(split.quality!.relL2! < 1e-5, `relL2 ${split.quality!.relL2}`);
+    assert.match(short.error ?? "", /an execution must attend the layout's pairs/);
+    assert.equal(short.latency, null);
   } finally {
     runtime.destroy();
   }
