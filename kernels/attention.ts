@@ -7,7 +7,7 @@
  * @module
  */
 import { PoisonFill } from "../gpu/poison_fill.ts";
-import { bindingKinds, bindNamed } from "../gpu/bindings.ts";
+import { bindingKinds, bindNamed, type BufferResource } from "../gpu/bindings.ts";
 import type { GpuRuntime } from "../gpu/runtime.ts";
 import { denseForm, type ExecutionForm, MASK_ROWS, MASK_TOKENS } from "../form/form.ts";
 import { summarizeSamples, timeComputePass } from "../gpu/timing.ts";
@@ -28,8 +28,8 @@ import { rowBlockKernelWgsl } from "./flash_attention_row_blocks_wgsl.ts";
 import { flashAttentionWgsl } from "./flash_attention_wgsl.ts";
 import { FLASH_ATTENTION_BINDINGS, SUBTILE_WORDS } from "./flash_attention_shared_wgsl.ts";
 import {
-  GATHER_BINDINGS,
-  GATHER_KEYED_BINDINGS,
+  gatherBindings,
+  type GatherKeys,
   gatherRowsWgsl,
   PERMUTE_WORKGROUP,
   SCATTER_BINDINGS,
@@ -156,7 +156,11 @@ export class AttentionProgram {
     const own = (b: GPUBuffer) => (buffers.push(b), b);
     const formBuffers = uploadForms(runtime, forms, features, own);
     const permutedSlices = features.permuted
-      ? permutedInputs(runtime, shape, inputs.q.length, own)
+      ? permutedInputs(runtime, shape, {
+        heads: inputs.q.length,
+        keys: features.gatherKeys !== "in place",
+        own,
+      })
       : null;
     const heads = inputs.q.map((_, h) =>
       bindHead(runtime, h, {
@@ -235,8 +239,11 @@ interface FormFeatures {
   pvSkip: number | null;
   /** Some form runs in a permuted order or scales its output: gather and scatter run. */
   permuted: boolean;
-  /** Some form orders its keys apart from its queries: the keyed gather runs. */
-  keyPermuted: boolean;
+  /**
+   * Where the gather takes K and V from: the query order, the forms' key orders (some form has
+   * one), or nowhere (every form's key order is the original one: K and V stay in place).
+   */
+  gatherKeys: GatherKeys;
   /** Some sub-tile is split: the merge kernel runs. */
   split: boolean;
   encoded: EncodedWork[];
@@ -325,7 +332,11 @@ function formFeatures(forms: ExecutionForm[], tiling: AttentionTiling): FormFeat
     tokenMasks: forms.some((f) => f.rangeMaskKinds.includes(MASK_TOKENS)),
     pvSkip,
     permuted: forms.some((f) => f.permutation !== null || f.outputScale !== null),
-    keyPermuted: forms.some((f) => (f.keyPermutation ?? null) !== null),
+    gatherKeys: forms.every((f) => f.keyPermutation && isIdentity(f.keyPermutation))
+      ? "in place"
+      : forms.some((f) => (f.keyPermutation ?? null) !== null)
+      ? "keyed"
+      : "permuted",
     split: encoded.some((e) => e.slots > 0),
     encoded,
   };
@@ -339,7 +350,7 @@ async function compilePipelines(
   features: FormFeatures,
 ): Promise<{ pipelines: Pipelines; compileMs: number }> {
   const { headDim, precision, math, f16ScoreChunk } = shape;
-  const { rowMasks, tokenMasks, pvSkip, permuted, keyPermuted, split } = features;
+  const { rowMasks, tokenMasks, pvSkip, permuted, gatherKeys, split } = features;
   const key = (name: string) =>
     `${name}:d${headDim}:${precision}:${math}${math === "f16" ? f16ScoreChunk : ""}:` +
     `${tilingName(tiling)}:` +
@@ -361,9 +372,9 @@ async function compilePipelines(
       : null,
     permuted
       ? runtime.pipeline(
-        key(keyPermuted ? "gather-keyed" : "gather"),
-        gatherRowsWgsl(headDim, precision, keyPermuted),
-        bindingKinds(keyPermuted ? GATHER_KEYED_BINDINGS : GATHER_BINDINGS),
+        key(`gather-${gatherKeys}`),
+        gatherRowsWgsl(headDim, precision, gatherKeys),
+        bindingKinds(gatherBindings(gatherKeys)),
       )
       : null,
     permuted
@@ -417,7 +428,7 @@ function uploadForms(
       merges: own(runtime.upload(`merges[${f}]`, nonEmpty(work.merges))),
       masks: own(runtime.upload(`maskWords[${f}]`, nonEmpty(form.maskWords))),
       permutation,
-      keyPermutation: features.keyPermuted
+      keyPermutation: features.gatherKeys === "keyed"
         ? (form.keyPermutation
           ? own(runtime.upload(`keyPermutation[${f}]`, form.keyPermutation))
           : permutation)
@@ -462,14 +473,15 @@ export function headSlices(
  * reads with a barrier, and a barrier waits for every dispatch before it: with a buffer a head,
  * each head's attention waited for the previous head's, so a head's workgroups could not fill
  * the GPU's idle cores; with shared buffers the move happens once, before the first head's
- * attention (docs/results/nvidia-h200/kernel-v4.md, "Third pass").
+ * attention (docs/results/nvidia-h200/kernel-v4.md, "Third pass"). Without `keys` (K and V stay
+ * in place) only Q is copied.
  */
 function permutedInputs(
   runtime: GpuRuntime,
   shape: ProgramShape,
-  heads: number,
-  own: (buffer: GPUBuffer) => GPUBuffer,
-): (h: number) => Record<"q" | "k" | "v", GPUBufferBinding> {
+  parts: { heads: number; keys: boolean; own: (buffer: GPUBuffer) => GPUBuffer },
+): (h: number) => PermutedInputs {
+  const { heads, keys, own } = parts;
   const { tokens, headDim, precision } = shape;
   const size = tokens * headDim * (precision === "f16" ? 2 : 4);
   const { maxBufferSize, maxStorageBufferBindingSize } = runtime.facts;
@@ -484,14 +496,29 @@ function permutedInputs(
     const bytes = (count - 1) * stride + size;
     const buffer = (n: string) =>
       own(runtime.buffer(`${n}Permuted[heads ${g * perBuffer}…]`, bytes));
-    return { q: buffer("q"), k: buffer("k"), v: buffer("v") };
+    return { q: buffer("q"), ...(keys ? { k: buffer("k"), v: buffer("v") } : {}) };
   });
   return (h) => {
     const group = groups[Math.floor(h / perBuffer)];
     const offset = (h % perBuffer) * stride;
     const slice = (buffer: GPUBuffer) => ({ buffer, offset, size });
-    return { q: slice(group.q), k: slice(group.k), v: slice(group.v) };
+    return {
+      q: slice(group.q),
+      ...(group.k && group.v ? { k: slice(group.k), v: slice(group.v) } : {}),
+    };
   };
+}
+
+/** A head's slices of the permuted copies: Q, and K and V unless they stay in place. */
+interface PermutedInputs {
+  q: GPUBufferBinding;
+  k?: GPUBufferBinding;
+  v?: GPUBufferBinding;
+}
+
+/** Whether `order` maps every position to itself. */
+function isIdentity(order: Uint32Array): boolean {
+  return order.every((token, p) => token === p);
 }
 
 /**
@@ -508,7 +535,7 @@ function bindHead(
     inputs: GpuQkv;
     form: FormBuffers;
     /** The head's slices of the permuted Q, K and V ({@link permutedInputs}), or null. */
-    permuted: Record<"q" | "k" | "v", GPUBufferBinding> | null;
+    permuted: PermutedInputs | null;
     own: (buffer: GPUBuffer) => GPUBuffer;
   },
 ): { work: HeadWork; out: GPUBuffer; lse: GPUBuffer } {
@@ -586,13 +613,13 @@ function bindPermutation(
     inputs: GpuQkv;
     form: FormBuffers;
     own: (buffer: GPUBuffer) => GPUBuffer;
-    inputsPermuted: Record<"q" | "k" | "v", GPUBufferBinding>;
+    inputsPermuted: PermutedInputs;
     permuteGrid: [number, number];
     out: GPUBuffer;
     lse: GPUBuffer;
   },
 ): {
-  buffers: Record<"q" | "k" | "v", GPUBufferBinding> & Record<"outRows" | "rowLse", GPUBuffer>;
+  buffers: Record<"q" | "k" | "v", BufferResource> & Record<"outRows" | "rowLse", GPUBuffer>;
   gather: GPUBindGroup;
   scatter: GPUBindGroup;
 } {
@@ -604,22 +631,15 @@ function bindPermutation(
     `permuteParams[${h}]`,
     new Uint32Array([tokens, permuteGrid[0], form.scaled, 0]),
   ));
-  const sources = {
+  const keys = k && v ? (form.keyPermutation ? "keyed" : "permuted") : "in place";
+  const gather = bindNamed(runtime, parts.pipelines.gather!, gatherBindings(keys), {
     permutation: form.permutation!,
     qSrc: inputs.q[h],
-    kSrc: inputs.k[h],
-    vSrc: inputs.v[h],
     qDst: q,
-    kDst: k,
-    vDst: v,
     params,
-  };
-  const gather = form.keyPermutation
-    ? bindNamed(runtime, parts.pipelines.gather!, GATHER_KEYED_BINDINGS, {
-      ...sources,
-      keyPermutation: form.keyPermutation,
-    })
-    : bindNamed(runtime, parts.pipelines.gather!, GATHER_BINDINGS, sources);
+    ...(k && v ? { kSrc: inputs.k[h], vSrc: inputs.v[h], kDst: k, vDst: v } : {}),
+    ...(keys === "keyed" ? { keyPermutation: form.keyPermutation! } : {}),
+  });
   const scatter = bindNamed(runtime, parts.pipelines.scatter!, SCATTER_BINDINGS, {
     permutation: form.permutation!,
     outPermuted: outRows,
@@ -629,7 +649,9 @@ function bindPermutation(
     lse: parts.lse,
     params,
   });
-  return { buffers: { q, k, v, outRows, rowLse }, gather, scatter };
+  // K and V in place: the attention reads the head's own.
+  const keyRows = k && v ? { k, v } : { k: inputs.k[h], v: inputs.v[h] };
+  return { buffers: { q, ...keyRows, outRows, rowLse }, gather, scatter };
 }
 
 /**

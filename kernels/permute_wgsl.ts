@@ -3,7 +3,8 @@
  * MoGA's group-sorted order): gather rows of Q/K/V into the permuted order, then scatter output
  * rows and log-sum-exps back to the original order, applying an optional per-token output scale
  * (MoGA's gate). A form whose keys run in an order of their own (SVG2's key clusters) gathers K and
- * V by the key permutation instead: a separate kernel, compiled only when some form has one.
+ * V by the key permutation instead, and forms whose key order is the original one (MoC's choice
+ * branches) gather Q alone: separate kernels, compiled only when the forms need them.
  *
  * @module
  */
@@ -27,6 +28,32 @@ export const GATHER_KEYED_BINDINGS = [
   ...GATHER_BINDINGS,
   { name: "keyPermutation", kind: "read", type: "array<u32>" },
 ] as const satisfies readonly Binding[];
+
+/**
+ * Group 0 of the gather kernel of forms whose keys stay in the original order (an identity key
+ * permutation, MoC's choice branches): queries only; K and V are read where they are.
+ */
+export const GATHER_QUERIES_BINDINGS = [
+  { name: "permutation", kind: "read", type: "array<u32>" },
+  { name: "qSrc", kind: "read", type: "array<vec4<Stored>>" },
+  { name: "qDst", kind: "read_write", type: "array<vec4<Stored>>" },
+  { name: "params", kind: "uniform", type: "Params" },
+] as const satisfies readonly Binding[];
+
+/**
+ * Where a gather takes K and V rows from: the query order (`permuted`), the form's key order
+ * (`keyed`), or nowhere, since they stay in place (`in place`: only Q is gathered).
+ */
+export type GatherKeys = "permuted" | "keyed" | "in place";
+
+/** The bindings of the gather kernel for `keys`. */
+export function gatherBindings(keys: GatherKeys): readonly Binding[] {
+  return keys === "keyed"
+    ? GATHER_KEYED_BINDINGS
+    : keys === "in place"
+    ? GATHER_QUERIES_BINDINGS
+    : GATHER_BINDINGS;
+}
 
 /** Group 0 of the scatter kernel: permutation, out/lse permuted, scale, out, lse, params. */
 export const SCATTER_BINDINGS = [
@@ -68,22 +95,28 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 /**
- * Gathers `dst[p] = src[permutation[p]]` for three tensors of `headDim` columns; with `keyed`, K
- * and V rows come from `keyPermutation[p]` instead ({@link GATHER_KEYED_BINDINGS}).
+ * Gathers `dst[p] = src[permutation[p]]` for Q, K and V rows of `headDim` columns; K and V rows
+ * come from `keyPermutation[p]` instead when `keys` is `keyed`, and are not gathered at all when it
+ * is `in place` ({@link gatherBindings}).
  */
-export function gatherRowsWgsl(headDim: number, precision: "f32" | "f16", keyed = false): string {
-  const keySource = keyed ? "keyPermutation[p] * D4 + index % D4" : "src";
+export function gatherRowsWgsl(
+  headDim: number,
+  precision: "f32" | "f16",
+  keys: GatherKeys = "permuted",
+): string {
+  const keySource = keys === "keyed" ? "keyPermutation[p] * D4 + index % D4" : "src";
+  const keyRows = keys === "in place" ? "" : `
+  let keySrc = ${keySource};
+  kDst[index] = kSrc[keySrc];
+  vDst[index] = vSrc[keySrc];`;
   return `${precision === "f16" ? "enable f16;" : ""}
 alias Stored = ${precision};
 ${
     permuteKernelWgsl(
       headDim,
-      keyed ? GATHER_KEYED_BINDINGS : GATHER_BINDINGS,
+      gatherBindings(keys),
       `let src = permutation[p] * D4 + index % D4;
-  let keySrc = ${keySource};
-  qDst[index] = qSrc[src];
-  kDst[index] = kSrc[keySrc];
-  vDst[index] = vSrc[keySrc];`,
+  qDst[index] = qSrc[src];${keyRows}`,
     )
   }`;
 }
