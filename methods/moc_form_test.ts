@@ -41,13 +41,25 @@ const scenarioArbitrary = fc.record({
   return { scenario, k: r.k, options, seed: r.seed };
 });
 
+/** The chunks of a drawn case and its float64 routing of random Q/K (d = 64). */
+function routed(
+  drawn: { scenario: Scenario; k: number; options: Parameters<typeof mocChunks>[1]; seed: number },
+) {
+  const { scenario, k, options, seed } = drawn;
+  const L = totalTokens(scenario);
+  const chunks = mocChunks(scenario, options);
+  const source = seededQkv({ tokens: L, heads: 1, headDim: 64 }, { seed, quantized: false });
+  return {
+    L,
+    chunks,
+    selection: mocRoutingReference(source.tensors[0], { chunks, headDim: 64, k }),
+  };
+}
+
 Deno.test("moc form: anchors present, candidates only, k respected, pairs match the selection", () => {
   fc.assert(
     fc.property(scenarioArbitrary, ({ scenario, k, options, seed }) => {
-      const L = totalTokens(scenario);
-      const chunks = mocChunks(scenario, options);
-      const source = seededQkv({ tokens: L, heads: 1, headDim: 64 }, { seed, quantized: false });
-      const selection = mocRoutingReference(source.tensors[0], { chunks, headDim: 64, k });
+      const { L, chunks, selection } = routed({ scenario, k, options, seed });
       const form = mocForm(chunks, { selection, blockSize: 16 });
       const mask = denseMask(form);
       const shotOf = shotOfFrames(scenario);
@@ -111,10 +123,7 @@ Deno.test("moc form: anchors present, candidates only, k respected, pairs match 
 Deno.test("moc chunk-major branches: disjoint, their union is the attended set, no masks, no mixed tiles", () => {
   fc.assert(
     fc.property(scenarioArbitrary, ({ scenario, k, options, seed }) => {
-      const L = totalTokens(scenario);
-      const chunks = mocChunks(scenario, options);
-      const source = seededQkv({ tokens: L, heads: 1, headDim: 64 }, { seed, quantized: false });
-      const selection = mocRoutingReference(source.tensors[0], { chunks, headDim: 64, k });
+      const { L, chunks, selection } = routed({ scenario, k, options, seed });
       // The query-tile form's mask is checked against the definition by the test above.
       const expected = denseMask(mocForm(chunks, { selection, blockSize: 16 }));
       const branches = [
