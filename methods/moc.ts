@@ -91,9 +91,6 @@ const PER_HEAD_DEFAULTS: Params = { ks: "", form: "" };
  */
 export const MOC_FORMS = ["chunk-major", "union"] as const;
 
-/** One of {@link MOC_FORMS}. */
-export type MocFormName = typeof MOC_FORMS[number];
-
 function checkK(k: number, name: string): void {
   if (!Number.isInteger(k) || k < 1 || k > MOC_MAX_K) {
     throw new MethodSpecError(
