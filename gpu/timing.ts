@@ -78,10 +78,10 @@ export function runsPerBatch(runMs: number, left: number): number {
 }
 
 /**
- * Times `encode` (everything it puts into one compute pass) on `runtime`. After a first run alone,
- * warm-up runs and, with timestamp queries, timed runs are submitted in batches of
+ * Times `encode` (everything it puts into one compute pass) on `runtime`. With timestamp queries,
+ * after a first run alone, warm-up and timed runs are submitted in batches of
  * {@link runsPerBatch}, each batch queued before the wait for the one before, so a short program
- * keeps the GPU busy; without timestamp queries each timed run is waited for (its wall time is the
+ * keeps the GPU busy. Without them every run is waited for (a timed run's wall time is its
  * sample).
  */
 export async function timeComputePass(
@@ -122,10 +122,15 @@ export async function timeComputePass(
       onBatch(finished);
     };
     for (let left = wanted(0); left > 0; left = wanted(submitted)) {
-      const runs = runsPerBatch(runMs, left);
+      // Without timestamps the budget needs a run's own wall time: one run a wait, none ahead.
+      const runs = useGpuTimer ? runsPerBatch(runMs, left) : 1;
       for (let i = 0; i < runs; i++) submitRun(writes?.(submitted + i));
       submitted += runs;
       const batch = { runs, done: device.queue.onSubmittedWorkDone() };
+      if (!useGpuTimer) {
+        await wait(batch);
+        continue;
+      }
       if (inFlight) await wait(inFlight);
       inFlight = batch;
     }

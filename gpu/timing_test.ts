@@ -159,20 +159,22 @@ Deno.test("warmupMs: warm-up runs go on until that much wall time has passed", a
     assert.equal(timing.samples.length, 3);
     return runs;
   };
-  // 30 ms runs: 4 reach 100 ms, and the run queued behind the fourth runs too.
-  assert.equal(await warmUps(100), 5, "30 ms runs: 4 reach 100 ms, one more queued");
+  assert.equal(await warmUps(100), 4, "30 ms runs: 4 reach 100 ms");
   assert.equal(await warmUps(undefined), 1, "none asked: the counted warm-up only");
   assert.equal(await warmUps(10), 1, "the first run already took longer");
 });
 
 Deno.test("short runs go to the GPU back to back, enough to fill BATCH_MS before each wait", async () => {
   const fake = fakeRuntime({ timestampQuery: true, wallMs: () => 1, gpuMs: () => 1 });
+  const timed: string[] = [];
   const timing = await withClock(fake.clock, () =>
     timeComputePass(fake.runtime, () => {}, {
       warmup: 1,
       warmupMs: 2 * BATCH_MS,
       repeats: 3 * BATCH_MS,
+      onRun: (phase, done, of) => phase === "timed" && timed.push(`${done}/${of}`),
     }));
+  assert.deepEqual(timed, [1, 2, 3].map((n) => `${n * BATCH_MS}/${3 * BATCH_MS}`));
   assert.equal(timing.samples.length, 3 * BATCH_MS);
   assert.equal(timing.firstRunMs, 1);
   // Warm-up: the first run alone (its cost is the first-use cost), then batches of BATCH_MS runs

@@ -372,7 +372,7 @@ async function compilePipelines(
       : null,
     permuted
       ? runtime.pipeline(
-        key(`gather-${gatherKeys}`),
+        key(`gather-${gatherKeys.replace(" ", "-")}`),
         gatherRowsWgsl(headDim, precision, gatherKeys),
         bindingKinds(gatherBindings(gatherKeys)),
       )

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { PoisonFill } from "../gpu/poison_fill.ts";
 import type { GpuRuntime } from "../gpu/runtime.ts";
 import type { ExecutionForm } from "../form/form.ts";
 import { pooledRowOfToken, pooledRows, type TokenPooling } from "../form/pooling.ts";
@@ -86,6 +87,7 @@ export class BranchedAttention implements CaseAttention {
   /** The tiling of each branch, in branch order (each fitted to its own forms). */
   readonly tilings: TilingChoice[];
   readonly #runtime: GpuRuntime;
+  readonly #poison: PoisonFill;
   readonly #branches: AttentionProgram[];
   readonly #pool: GPUComputePipeline | null;
   readonly #pooling: (PoolingWork | null)[];
@@ -98,6 +100,7 @@ export class BranchedAttention implements CaseAttention {
     runtime: GpuRuntime,
     parts: {
       branches: AttentionProgram[];
+      poison: PoisonFill;
       pool: GPUComputePipeline | null;
       pooling: (PoolingWork | null)[];
       accumulate: GPUComputePipeline[];
@@ -110,6 +113,7 @@ export class BranchedAttention implements CaseAttention {
   ) {
     this.#runtime = runtime;
     this.#branches = parts.branches;
+    this.#poison = parts.poison;
     this.#pool = parts.pool;
     this.#pooling = parts.pooling;
     this.#accumulate = parts.accumulate;
@@ -230,6 +234,7 @@ export class BranchedAttention implements CaseAttention {
     });
     return new BranchedAttention(runtime, {
       branches: programs,
+      poison: await PoisonFill.create(runtime, [...outputs.out, ...outputs.lse]),
       pool,
       pooling,
       accumulate,
@@ -270,10 +275,7 @@ export class BranchedAttention implements CaseAttention {
   /** Fills every branch's outputs and the merged outputs with NaN (an unwritten row shows). */
   poisonOutputs(): void {
     for (const branch of this.#branches) branch.poisonOutputs();
-    for (const buffer of [...this.outputs.out, ...this.outputs.lse]) {
-      const nan = new Uint32Array(buffer.size / 4).fill(0x7fc00000);
-      this.#runtime.device.queue.writeBuffer(buffer, 0, nan);
-    }
+    this.#poison.submit();
   }
 
   /** Frees every branch's buffers, the pooled inputs and the merged outputs (not the inputs). */

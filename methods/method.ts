@@ -92,9 +92,11 @@ export interface MethodLayout {
   /** How branches merge (default `mean`). */
   merge?: BranchMerge;
   /**
-   * What the kernel runs instead of `forms` and `branches`, attending exactly their pairs (bench
-   * checks the count): the FLOPs, sparsity, mask pictures, quality proxies and layout exports
-   * come from `forms` and `branches`; the timing, kernel efficiency and layout digest from this.
+   * What the kernel runs instead of `forms` and `branches`, attending exactly their pairs: the
+   * FLOPs, sparsity, mask pictures, quality proxies and layout exports come from `forms` and
+   * `branches`; the timing, kernel efficiency, executed FLOPs and layout digest from this. Bench
+   * checks the number of pairs only (an equal count of other pairs would pass): the method's own
+   * tests must show the two attend the same pairs (MoC: methods/moc_form_test.ts).
    */
   execution?: LayoutExecution;
   /** FLOPs of routing work (pooling, scoring, router matmul, top-k compares), all heads. */

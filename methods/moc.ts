@@ -81,8 +81,8 @@ export function parseChunking(setting: string): MocChunking {
 }
 
 const DEFAULTS: Params = { k: 4, intraShot: "auto", chunk: "frame", causal: true, block: 128 };
-/** Per-head k and the execution form; a record's params name them only when given. */
-const PER_HEAD_DEFAULTS: Params = { ks: "", form: "" };
+/** Per-head k and the execution form: a record's params name them only when given. */
+const UNNAMED_DEFAULTS: Params = { ks: "", form: "" };
 
 /**
  * MoC's execution forms: `chunk-major` (the default; the paper's: the anchors and each top-k slot
@@ -120,7 +120,7 @@ export function mocParams(given: Params): Params {
   if (typeof given.chunk === "number") spelled.chunk = String(given.chunk);
   // One head's ks is a plain number on the command line (`ks=4`).
   if (typeof given.ks === "number") spelled.ks = String(given.ks);
-  const params = resolveParams("moc", { ...DEFAULTS, ...PER_HEAD_DEFAULTS }, spelled);
+  const params = resolveParams("moc", { ...DEFAULTS, ...UNNAMED_DEFAULTS }, spelled);
   parseChunking(params.chunk as string);
   checkK(params.k as number, "k");
   if (params.ks === "") delete params.ks;
@@ -290,8 +290,8 @@ export const moc: MethodDefinition = {
         const slots = Math.max(...heads.map((h) => ks[h]));
         // The attended pairs, one form a head (figures, masks, quality, exports).
         const forms = selections.map((selection) => mocForm(chunks, { selection, blockSize }));
-        const anchors = mocAnchorForm(chunks, { blockSize });
-        const execution = chunkMajor && {
+        const anchors = chunkMajor ? mocAnchorForm(chunks, { blockSize }) : null;
+        const execution = anchors && {
           forms: [anchors],
           branches: Array.from({ length: slots }, (_, slot) => ({
             name: `slot-${slot + 1}`,
@@ -303,7 +303,7 @@ export const moc: MethodDefinition = {
         };
         // What runs: the anchor form is one for every head, so it counts once a head.
         const ran = execution
-          ? [...heads.map(() => anchors), ...execution.branches.flatMap((b) => b.forms)]
+          ? [...heads.map(() => execution.forms[0]), ...execution.branches.flatMap((b) => b.forms)]
           : forms;
         const attended = ran.reduce((sum, f) => sum + attendedPairs(f), 0);
         const executed = ran.reduce((sum, f) => sum + executedPairs(f), 0);

@@ -19,7 +19,7 @@ import {
   layoutFigures,
 } from "../metrics/case_figures.ts";
 import { blockGrid, blockMaskStrings, type ExecutionForm } from "../form/form.ts";
-import type { LayoutContext, Method, Params } from "../methods/method.ts";
+import type { LayoutContext, LayoutExecution, Method, Params } from "../methods/method.ts";
 import { methodLabels, safeFileName } from "../records/file_name.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { type Scenario, textTokens } from "../scenarios/scenario.ts";
@@ -176,20 +176,33 @@ export async function planCase(
     );
   }
   const pick = (forms: ExecutionForm[]) => forms.length === 1 ? forms[0] : forms[head ?? 0];
-  const branches = [[form], ...(layout.branches ?? []).map((b) => [pick(b.forms)])];
-  const figures = branches.length > 1
-    ? branchedFigures(branches, {
-      tokens: record.tokens,
-      headDim: scenario.headDim,
-      heads: scenario.heads,
-    })
-    : layoutFigures([form], scenario.headDim, scenario.heads);
+  const figuresOf = (run: LayoutExecution) => {
+    const branches = [[pick(run.forms)], ...(run.branches ?? []).map((b) => [pick(b.forms)])];
+    return branches.length > 1
+      ? branchedFigures(branches, {
+        tokens: record.tokens,
+        headDim: scenario.headDim,
+        heads: scenario.heads,
+      })
+      : layoutFigures(branches[0], scenario.headDim, scenario.heads);
+  };
+  const branches = 1 + (layout.branches?.length ?? 0);
+  const figures = figuresOf(layout);
+  // What the kernel runs: the execution when the layout has one (MoC's key-chunk-major branches).
+  const executed = layout.execution ? figuresOf(layout.execution) : figures;
   const grid = blockGrid(form);
   const params = layout.params ?? method.params;
   const notes = [...(layout.notes ?? [])];
   if (method.dynamic) notes.push(`figures from head ${head}, scaled to ${scenario.heads} heads`);
-  if (branches.length > 1) {
-    notes.push(`figures count all ${branches.length} branches; the mask shows the first`);
+  if (branches > 1) {
+    notes.push(`figures count all ${branches} branches; the mask shows the first`);
+  }
+  if (layout.execution) {
+    const ran = 1 + (layout.execution.branches?.length ?? 0);
+    notes.push(
+      `executed FLOPs count what the kernel runs (${ran} branch(es), merged by ` +
+        `${layout.execution.merge ?? "mean"}); the mask and permutation are of the attended form`,
+    );
   }
   Object.assign(record, {
     params,
@@ -198,7 +211,7 @@ export async function planCase(
     blockSparsity: figures.blockSparsity,
     blockSize: form.blockSize,
     flops: figures.flops,
-    executedFlops: figures.executedFlops,
+    executedFlops: executed.executedFlops,
     analyticFlops: method.analyticFlops?.(scenario) ?? null,
     routingFlops: layout.routingFlops,
     permutation: form.permutationName,

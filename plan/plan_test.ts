@@ -2,7 +2,9 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { denseForm } from "../form/form.ts";
 import { formFromSegments } from "../form/mask_predicate.ts";
-import type { LayoutContext, Method } from "../methods/method.ts";
+import type { LayoutContext, Method, Params } from "../methods/method.ts";
+import { moc } from "../methods/moc.ts";
+import { syntheticInputs } from "../scenarios/synthetic.ts";
 import { radial } from "../methods/radial.ts";
 import { sta } from "../methods/sta.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
@@ -87,4 +89,18 @@ Deno.test("text blocks are found wherever a permutation moves the text", () => {
   });
   // The text prefix (original 0..19) sits at permuted positions 384..403: block 3 and block 4.
   deepEqual(Array.from(textBlocks(scenario, form)), [0, 0, 0, 1, 1]);
+});
+
+Deno.test("plan counts what runs: MoC key-chunk-major executes its attended pairs, union tiles more", async () => {
+  const inputs = syntheticInputs(scenario, { seed: 3 });
+  const context: LayoutContext = { inputs, heads: [1], seed: 3 };
+  const plan = async (spec: Params) =>
+    (await planCase(scenario, moc.create({ k: 2, chunk: 40, ...spec }), context)).record;
+  const chunkMajor = await plan({});
+  const union = await plan({ form: "union" });
+  equal(chunkMajor.flops, union.flops, "the same attended pairs");
+  equal(chunkMajor.executedFlops, chunkMajor.flops, "no masked pairs run");
+  ok(union.executedFlops! > union.flops!, "union tiles run masked pairs");
+  ok(chunkMajor.notes.some((n) => n.startsWith("executed FLOPs count what the kernel runs")));
+  equal(chunkMajor.permutation, "moc-choice-sorted", "the mask's form");
 });
