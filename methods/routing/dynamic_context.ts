@@ -99,7 +99,7 @@ export async function routeHeads<T>(
 
 /**
  * Runs `program` once, reads its result with `read`, then times it (context.routingWarmup,
- * default 1, and then at least {@link GPU_WARMUP_MS} of warm-up unless it is 0;
+ * default 1, and then at least {@link GPU_WARMUP_MS} of warm-up on a GPU unless it is 0;
  * context.routingRepeats, default 3). The program is released in every case.
  */
 export async function runGpuRouting<T>(
@@ -112,7 +112,8 @@ export async function runGpuRouting<T>(
     const result = await read();
     const routing = await timeRouting(runtime, program, {
       warmup: context.routingWarmup ?? 1,
-      warmupMs: context.routingWarmup === 0 ? 0 : GPU_WARMUP_MS,
+      // A GPU's clocks rise only under steady work; a software adapter has none to raise.
+      warmupMs: context.routingWarmup === 0 || runtime.facts.fallback ? 0 : GPU_WARMUP_MS,
       repeats: context.routingRepeats ?? 3,
     });
     return { result, routing };
