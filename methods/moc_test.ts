@@ -33,6 +33,15 @@ Deno.test("moc parameters: defaults, spellings and clear errors", () => {
   assert.equal(moc.create({ intraShot: true }).params.intraShot, "true");
   assert.equal(moc.create({ chunk: 256 }).params.chunk, "256");
   assert.equal(moc.create({ chunk: "shot", causal: false }).params.causal, false);
+  // The execution form is named in the params only when given.
+  assert.equal(moc.create({ form: "union" }).params.form, "union");
+  assert.equal(moc.create({ form: "chunk-major" }).params.form, "chunk-major");
+  assert.throws(
+    () => moc.create({ form: "tiles" }),
+    (e: Error) =>
+      e instanceof MethodSpecError &&
+      e.message === `moc: parameter "form" must be one of chunk-major, union (got tiles)`,
+  );
   for (const k of [0, 1.5, -2, 257]) {
     assert.throws(() => moc.create({ k }), (e: Error) => {
       return e instanceof MethodSpecError && /"k" must be an integer 1\.\.256/.test(e.message);
