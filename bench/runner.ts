@@ -29,12 +29,7 @@ import {
 import { type AttentionTiling, tilingName } from "../kernels/attention_tiling.ts";
 import type { TilingChoice } from "../kernels/attention_tuner.ts";
 import { kernelEfficiency } from "../kernels/row_block.ts";
-import {
-  branchedFigures,
-  caseIdentity,
-  denseFlops,
-  layoutFigures,
-} from "../metrics/case_figures.ts";
+import { caseFigures, caseIdentity, denseFlops } from "../metrics/case_figures.ts";
 import {
   type CaseOutputs,
   denseReferenceQuality,
@@ -275,20 +270,22 @@ async function runCase(
   });
   // `attended` defines the pairs (FLOPs, sparsity, quality); `run` is what the kernel runs.
   const run: LayoutExecution = layout.execution ?? layout;
-  const attended = [layout.forms, ...(layout.branches ?? []).map((b) => b.forms)];
-  const branches = [run.forms, ...(run.branches ?? []).map((b) => b.forms)];
-  [...attended, ...branches].flat().forEach(validateForm);
   const tokens = totalTokens(scenario);
-  for (const branch of [...(layout.branches ?? []), ...(run.branches ?? [])]) {
-    if (branch.pooling) validatePooling(branch.pooling, tokens);
-  }
+  const branchesOf = (part: LayoutExecution) => {
+    for (const branch of part.branches ?? []) {
+      if (branch.pooling) validatePooling(branch.pooling, tokens);
+    }
+    const forms = [part.forms, ...(part.branches ?? []).map((b) => b.forms)];
+    forms.flat().forEach(validateForm);
+    return forms;
+  };
+  const attended = branchesOf(layout);
+  const branches = layout.execution ? branchesOf(layout.execution) : attended;
   // A user module's analytic FLOPs are known once its layout ran (methods/user_module.ts).
   record.analyticFlops = analyticFlopsOf(method, scenario);
   checkRoutingFlops(method, layout.routingFlops);
-  const figuresOf = (forms: ExecutionForm[][]) =>
-    forms.length > 1
-      ? branchedFigures(forms, { tokens, headDim: scenario.headDim, heads: scenario.heads })
-      : layoutFigures(forms[0], scenario.headDim, scenario.heads);
+  const shape = { tokens, headDim: scenario.headDim, heads: scenario.heads };
+  const figuresOf = (forms: ExecutionForm[][]) => caseFigures(forms, shape);
   const figures = figuresOf(attended);
   if (layout.execution) {
     const ran = figuresOf(branches);

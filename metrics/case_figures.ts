@@ -115,3 +115,16 @@ export function branchedFigures(
     blockSize: each[0].blockSize,
   };
 }
+
+/**
+ * Figures of a layout's branches (each a list of forms): {@link layoutFigures} of a single branch,
+ * {@link branchedFigures} of several.
+ */
+export function caseFigures(
+  branches: ExecutionForm[][],
+  shape: { tokens: number; headDim: number; heads: number },
+): LayoutFigures {
+  return branches.length > 1
+    ? branchedFigures(branches, shape)
+    : layoutFigures(branches[0], shape.headDim, shape.heads);
+}

@@ -12,11 +12,10 @@
  */
 import { join } from "node:path";
 import {
-  branchedFigures,
+  caseFigures,
   type CaseIdentity,
   caseIdentity,
   denseFlops,
-  layoutFigures,
 } from "../metrics/case_figures.ts";
 import { blockGrid, blockMaskStrings, type ExecutionForm } from "../form/form.ts";
 import type { LayoutContext, LayoutExecution, Method, Params } from "../methods/method.ts";
@@ -178,13 +177,11 @@ export async function planCase(
   const pick = (forms: ExecutionForm[]) => forms.length === 1 ? forms[0] : forms[head ?? 0];
   const figuresOf = (run: LayoutExecution) => {
     const branches = [[pick(run.forms)], ...(run.branches ?? []).map((b) => [pick(b.forms)])];
-    return branches.length > 1
-      ? branchedFigures(branches, {
-        tokens: record.tokens,
-        headDim: scenario.headDim,
-        heads: scenario.heads,
-      })
-      : layoutFigures(branches[0], scenario.headDim, scenario.heads);
+    return caseFigures(branches, {
+      tokens: record.tokens,
+      headDim: scenario.headDim,
+      heads: scenario.heads,
+    });
   };
   const branches = 1 + (layout.branches?.length ?? 0);
   const figures = figuresOf(layout);
