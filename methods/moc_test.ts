@@ -286,6 +286,8 @@ Deno.test("moc end to end on the GPU: routed form + sparse kernel = float64 mask
         { lse: "merge" },
       )
       : await AttentionProgram.create(runtime, layout.forms, gpuInputs);
+    // Outputs poisoned first: a row the kernels (or the merge) leave unwritten reads NaN below.
+    program.poisonOutputs();
     const encoder = runtime.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     program.encode(pass);
