@@ -22,7 +22,9 @@
  * current one, so a key block takes one barrier fewer (one with one slice, two with several),
  * and a range one more (its first block is stored before its walk). Scores are pre-scaled by
  * log2(e)/√d so the softmax uses exp2; with `math: "f16"` q, the staged tiles and both products
- * are f16 (vec4<f16> FMAs, score partial sums flushed to f32 every `f16ScoreChunk` dims or the
+ * are f16 (vec4<f16> FMAs; where a thread owns an even number of vec4s the tiles hold units of
+ * 8 halves, a mat2x4<f16>, so one 16-byte workgroup load feeds two of them; score partial sums
+ * flushed to f32 every `f16ScoreChunk` dims or the
  * largest divisor of a thread's share below it, a block's P·V added to the f32 output once),
  * the softmax statistics stay f32. The kernel writes the output and the
  * natural-log log-sum-exp of every row (or, for a part of a split sub-tile, a partial output).
@@ -95,10 +97,23 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   }
   const f16Math = math === "f16";
   const double = config.doubleBuffer ?? false;
-  const tile = f16Math ? "f16" : "f32";
-  // A staged vec4: the only dynamic indices are the tile in use (double buffer) and the slice.
+  // f16 math with an even share: K and V are staged as mat2x4<f16>, 8 halves a unit, and a
+  // thread owns pairs of neighbouring vec4s (`unit` = 2), so one 16-byte workgroup load feeds
+  // two vec4<f16>; single vec4<f16> loads left half the load width unused.
+  const unit = f16Math && own4 % 2 === 0 ? 2 : 1;
+  const ownUnits = own4 / unit;
+  const arith = f16Math ? "f16" : "f32"; // q and the products
+  const tileElement = unit === 2 ? "mat2x4<f16>" : `vec4<${arith}>`; // a staged unit
+  // A staged unit: the only dynamic indices are the tile in use (double buffer) and the slice.
   const staged = (name: string, index: number) =>
     double ? `${name}[buf][${index}u][slice]` : `${name}[${index}u][slice]`;
+  // The thread's vec4s of staged unit `m` of key `j` (`let <name><i> = …` for each).
+  const unpack = (name: string, tileName: string, j: number, m: number) =>
+    unit === 2
+      ? `let ${name}w${m} = ${staged(tileName, j * ownUnits + m)};
+        let ${name}${2 * m} = ${name}w${m}[0];
+        let ${name}${2 * m + 1} = ${name}w${m}[1];`
+      : `let ${name}${m} = ${staged(tileName, j * ownUnits + m)};`;
   // f16 math: vec4s summed before a flush, at most the chunk and a divisor of the thread's share.
   let chunk4 = f16Math ? Math.max(1, Math.min(Math.floor(config.f16ScoreChunk / 4), own4)) : own4;
   while (own4 % chunk4 !== 0) chunk4--;
@@ -106,9 +121,11 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   const perKey = (line: (j: number) => string, sep?: string) => each(blockK, line, sep);
   const perDim = (line: (i: number) => string, sep?: string) => each(own4, line, sep);
   const both = (line: (r: number, i: number) => string) => perRow((r) => perDim((i) => line(r, i)));
-  const dim = (i: number) => `${i * slices}u`; // offset of the thread's i-th vec4 from `slice`
+  // Offset of the thread's i-th vec4 from its first, `slice · unit`.
+  const dim = (i: number) => `${Math.floor(i / unit) * slices * unit + (i % unit)}u`;
   const keys4 = blockK / 4;
-  const stageSteps = Math.ceil((blockK * d4) / threads);
+  const units = blockK * (d4 / unit); // staged units of a key block
+  const stageSteps = Math.ceil(units / threads);
 
   const rowMaskCheck = (r: number) =>
     rowMasks
@@ -124,29 +141,35 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   // the loop loads the next block while it computes on the staged one.
   const prefetch = (start: string) =>
     `{
-        let last = min(BLOCK_K, range.y - ${start}) * D4 - 1u;
+        let last = min(BLOCK_K, range.y - ${start}) * ${d4 / unit}u - 1u;
         ${
       each(stageSteps, (u) =>
-        `let src${u} = ${start} * D4 + min(lid + ${u * threads}u, last);
-        kIn${u} = k[src${u}];
-        vIn${u} = v[src${u}];`, "\n        ")
+        `let src${u} = ${start} * D4 + min(lid + ${u * threads}u, last) * ${unit}u;
+        ${
+          each(unit, (h) =>
+            `kIn${u}_${h} = k[src${u} + ${h}u];
+        vIn${u}_${h} = v[src${u} + ${h}u];`, "\n        ")
+        }`, "\n        ")
     }
       }`;
-  // Flat index f = key · D4 + dim vec4 c, with c = i · SLICES + slice, is [f / SLICES][slice].
+  // Flat unit index f = key · d / (4 · unit) + c, with c = m · SLICES + slice, is
+  // [f / SLICES][slice].
+  const stagedValue = (name: string, u: number) =>
+    unit === 2
+      ? `mat2x4<f16>(vec4<f16>(${name}${u}_0), vec4<f16>(${name}${u}_1))`
+      : `vec4<${arith}>(${name}${u}_0)`;
   const staging = (into: string) =>
     each(stageSteps, (u) => {
       const store = `{
         let f = lid + ${u * threads}u;
-        kTile${into}[f / SLICES][f % SLICES] = vec4<${tile}>(kIn${u});
-        vTile${into}[f / SLICES][f % SLICES] = vec4<${tile}>(vIn${u});
+        kTile${into}[f / SLICES][f % SLICES] = ${stagedValue("kIn", u)};
+        vTile${into}[f / SLICES][f % SLICES] = ${stagedValue("vIn", u)};
       }`;
-      return (u + 1) * threads <= blockK * d4
-        ? store
-        : `if (lid + ${u * threads}u < BLOCK_K * D4) ${store}`;
+      return (u + 1) * threads <= units ? store : `if (lid + ${u * threads}u < ${units}u) ${store}`;
     });
   // One key: its K vec4s loaded once and dotted with every owned row.
   const scoreOfKey = (j: number) => {
-    const loads = perDim((i) => `let k${i} = ${staged("kTile", j * own4 + i)};`, "\n        ");
+    const loads = each(ownUnits, (m) => unpack("k", "kTile", j, m), "\n        ");
     const sums = f16Math
       ? perRow((r) =>
         `var d${r} = 0.0;
@@ -155,7 +178,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
             own4 / chunk4,
             (c) =>
               `{
-          var h = vec4<${tile}>(0.0);
+          var h = vec4<${arith}>(0.0);
           ${each(chunk4, (u) => `h = fma(q${r}_${c * chunk4 + u}, k${c * chunk4 + u}, h);`, " ")}
           let pair = h.xy + h.zw;
           d${r} = d${r} + f32(pair.x) + f32(pair.y);
@@ -224,19 +247,33 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   const pv = f16Math
     ? `${perRow((r) => perKey((j) => `let ph${r}_${j} = vec4<f16>(f16(p${r}_${j}));`, " "))}
         ${
-      perDim((i) =>
+      each(ownUnits, (m) =>
         `{
-          ${perRow((r) => `var h${r} = vec4<f16>(0.0);`, " ")}
+          ${perRow((r) => each(unit, (h) => `var h${r}_${h} = vec4<f16>(0.0);`, " "), " ")}
           ${
           perKey((j) =>
             `{
-            let vSlice = ${staged("vTile", j * own4 + i)};
-            ${perRow((r) => `h${r} = fma(ph${r}_${j}, vSlice, h${r});`, " ")}
+            ${unpack("v", "vTile", j, m)}
+            ${
+              perRow(
+                (r) =>
+                  each(
+                    unit,
+                    (h) => `h${r}_${h} = fma(ph${r}_${j}, v${m * unit + h}, h${r}_${h});`,
+                    " ",
+                  ),
+                " ",
+              )
+            }
           }`, "\n          ")
         }
           ${
           perRow(
-            (r) => `acc${r}_${i} = fma(acc${r}_${i}, vec4<f32>(correction${r}), vec4<f32>(h${r}));`,
+            (r) =>
+              each(unit, (h) => {
+                const i = m * unit + h;
+                return `acc${r}_${i} = fma(acc${r}_${i}, vec4<f32>(correction${r}), vec4<f32>(h${r}_${h}));`;
+              }, " "),
             " ",
           )
         }
@@ -250,8 +287,8 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
           ${
           perDim((i) =>
             `{
-            let vSlice = ${staged("vTile", j * own4 + i)};
-            ${perRow((r) => `acc${r}_${i} = fma(pv${r}, vSlice, acc${r}_${i});`, " ")}
+            ${unpack("v", "vTile", j, i)}
+            ${perRow((r) => `acc${r}_${i} = fma(pv${r}, v${i}, acc${r}_${i});`, " ")}
           }`, "\n          ")
         }
         }`, "\n        ")
@@ -311,7 +348,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
     let rowLse = logSumExp(rowMax${r}, rowSum${r});
     let localRow = group + ${r * groups}u;
     let dest = select(st.partSlot * BLOCK_Q + localRow, row${r}, st.partSlot == NO_PART);
-    let outBase = dest * D4 + slice;
+    let outBase = dest * D4 + slice * ${unit}u;
     if (st.partSlot == NO_PART) {
       ${perDim((i) => `outRows[outBase + ${dim(i)}] = acc${r}_${i} * inv;`, "\n      ")}
       if (slice == 0u) {
@@ -340,7 +377,7 @@ ${flashAttentionHeaderWgsl(precision)}
 
 ${
     ["kTile", "vTile"].map((name) => {
-      const one = `array<array<vec4<${tile}>, SLICES>, ${blockK * own4}>`;
+      const one = `array<array<${tileElement}, SLICES>, ${blockK * ownUnits}>`;
       return `var<workgroup> ${name}: ${double ? `array<${one}, 2>` : one};`;
     }).join("\n")
   }
@@ -368,14 +405,14 @@ ${subTileMainWgsl(threads)}
   let tileRow${r} = row${r} - st.tileStart;
   var rowMax${r} = EMPTY;
   var rowSum${r} = 0.0;
-  ${perDim((i) => `var q${r}_${i} = vec4<${tile}>(0.0);`, " ")}
+  ${perDim((i) => `var q${r}_${i} = vec4<${arith}>(0.0);`, " ")}
   ${perDim((i) => `var acc${r}_${i} = vec4<f32>(0.0);`, " ")}
   if (active${r}) {
-    let qBase = row${r} * D4 + slice;
+    let qBase = row${r} * D4 + slice * ${unit}u;
     ${
           perDim(
             (i) =>
-              `q${r}_${i} = vec4<${tile}>(vec4<f32>(q[qBase + ${dim(i)}]) * params.scaleLog2);`,
+              `q${r}_${i} = vec4<${arith}>(vec4<f32>(q[qBase + ${dim(i)}]) * params.scaleLog2);`,
             "\n    ",
           )
         }
@@ -390,7 +427,14 @@ ${subTileMainWgsl(threads)}
     let anyOn = ${perRow((i) => `on${i}`, " || ")};
     let rowWords = (range.y - range.x + 31u) / 32u;
     ${
-    each(stageSteps, (u) => `var kIn${u}: vec4<Stored>;\n    var vIn${u}: vec4<Stored>;`, "\n    ")
+    each(
+      stageSteps * unit,
+      (x) => {
+        const name = `${Math.floor(x / unit)}_${x % unit}`;
+        return `var kIn${name}: vec4<Stored>;\n    var vIn${name}: vec4<Stored>;`;
+      },
+      "\n    ",
+    )
   }
     ${double ? doubleBufferedWalk : singleBufferedWalk}
   }
