@@ -228,14 +228,32 @@ for (
   testNeeding("shader-f16", lacksShaderF16(runtime.facts), {
     name:
       `f16 math, tiling ${name} = float64 reference within ${F16_MATH_TOLERANCE.out} (d=${headDim})`,
-    fn: async () => {
-      const tiling = parseTiling(name);
-      const dense = await maxErrors(denseForm(97), headDim, "f16", 8, tiling, "f16");
-      assert.ok(dense.out < F16_MATH_TOLERANCE.out, `dense: ${JSON.stringify(dense)}`);
-      assert.ok(dense.lse < F16_MATH_TOLERANCE.lse, `dense: ${JSON.stringify(dense)}`);
-      const masked = await maxErrors(randomForm(150, 9), headDim, "f16", 9, tiling, "f16");
-      assert.ok(masked.out < F16_MATH_TOLERANCE.out, `masked: ${JSON.stringify(masked)}`);
-    },
+    fn: () => checkF16Math(parseTiling(name), headDim),
+  });
+}
+
+/** f16 math at `tiling` against float64 on a dense form of 97 rows and a random masked one. */
+async function checkF16Math(tiling: AttentionTiling, headDim: number): Promise<void> {
+  const dense = await maxErrors(denseForm(97), headDim, "f16", 8, tiling, "f16");
+  assert.ok(dense.out < F16_MATH_TOLERANCE.out, `dense: ${JSON.stringify(dense)}`);
+  assert.ok(dense.lse < F16_MATH_TOLERANCE.lse, `dense: ${JSON.stringify(dense)}`);
+  const masked = await maxErrors(randomForm(150, 9), headDim, "f16", 9, tiling, "f16");
+  assert.ok(masked.out < F16_MATH_TOLERANCE.out, `masked: ${JSON.stringify(masked)}`);
+}
+
+// The f16-math tilings an H200 picks (8-half units in the row-block ones; the row kernel), in
+// the GPU group.
+for (
+  const [name, headDim] of [
+    ["rows128x8.r2s2d", 128],
+    ["rows128x16.r1s2", 128],
+    ["rows128x16", 64],
+  ] as const
+) {
+  gpuGroupTest(runtime.facts, {
+    name: `GPU f16 math, tiling ${name} = float64 reference (d=${headDim}; needs shader-f16)`,
+    ignore: lacksShaderF16(runtime.facts) !== null,
+    fn: () => checkF16Math(parseTiling(name), headDim),
   });
 }
 
