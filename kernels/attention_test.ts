@@ -172,6 +172,10 @@ for (
     ["rows24x4.r3s1", 64],
     ["rows32x8.r2s2d", 64],
     ["rows16x4.r1s1d", 128],
+    // P·V mapped apart from Q·Kᵀ: two rows × four slices there, one row × two slices here.
+    ["rows16x4.r1s2.p2s4", 128],
+    ["rows16x4.r1s2d.p2s4", 64],
+    ["rows16x4.r1s1.p2s2", 64],
   ] as const
 ) {
   Deno.test(`row-block tiling ${name} = float64 reference (d=${headDim})`, async () => {
@@ -195,6 +199,7 @@ for (
     ["rows128x8.r2s2", 64],
     ["rows128x16.r1s2", 128],
     ["rows128x16.r1s2d", 128],
+    ["rows128x16.r1s2.p2s4", 128],
   ] as const
 ) {
   gpuGroupTest(runtime.facts, {

@@ -47,6 +47,13 @@ export interface RowBlockTiling {
   slices: number;
   /** Two K/V tiles, one stored while the other is used: one barrier fewer a key block. */
   doubleBuffer?: boolean;
+  /**
+   * P·V's own mapping (f32 math): query rows a thread owns in P·V, where it reads its rows'
+   * summed scores from workgroup memory. Absent: `rowsPerThread`.
+   */
+  pvRowsPerThread?: number;
+  /** P·V's own mapping: threads splitting a row group's output dims. Absent: `slices`. */
+  pvSlices?: number;
 }
 
 /** Tile kernel: block sizes and per-thread micro-tiles. */
@@ -108,7 +115,7 @@ const OUT_ROW_SIZES = [4, 8];
 const OUT_DIM_SIZES = [4, 8, 16];
 const TILE_PATTERN = /^(\d+)x(\d+)\.s(\d+)x(\d+)\.o(\d+)x(\d+)$/;
 const ROW_PATTERN = /^rows(\d+)x(\d+)$/;
-const ROW_BLOCK_PATTERN = /^rows(\d+)x(\d+)\.r(\d+)s(\d+)(d?)$/;
+const ROW_BLOCK_PATTERN = /^rows(\d+)x(\d+)\.r(\d+)s(\d+)(d?)(?:\.p(\d+)s(\d+))?$/;
 
 /** The tiling's name, e.g. `64x32.s4x4.o8x8`, `rows128x16` or `rows64x16.r2s4`. */
 export function tilingName(t: AttentionTiling): string {
@@ -118,7 +125,7 @@ export function tilingName(t: AttentionTiling): string {
     case "rowBlocks":
       return `rows${t.blockQ}x${t.blockK}.r${t.rowsPerThread}s${t.slices}${
         t.doubleBuffer ? "d" : ""
-      }`;
+      }${hasPvMapping(t) ? `.p${t.pvRowsPerThread}s${t.pvSlices}` : ""}`;
     case "tiles":
       return `${t.blockQ}x${t.blockK}.s${t.scoreRows}x${t.scoreKeys}.o${t.outRows}x${t.outDims}`;
   }
@@ -132,18 +139,30 @@ export function parseTiling(name: string): AttentionTiling {
   if (blocks) {
     const [blockQ, blockK, rowsPerThread, slices] = blocks.slice(1, 5).map(Number);
     const tiling: RowBlockTiling = { kernel: "rowBlocks", blockQ, blockK, rowsPerThread, slices };
-    return blocks[5] ? { ...tiling, doubleBuffer: true } : tiling;
+    if (blocks[5]) tiling.doubleBuffer = true;
+    if (blocks[6]) {
+      tiling.pvRowsPerThread = Number(blocks[6]);
+      tiling.pvSlices = Number(blocks[7]);
+    }
+    return tiling;
   }
   const m = TILE_PATTERN.exec(name.trim());
   if (!m) {
     throw new RangeError(
       `--tiling must be rows<blockQ>x<blockK> (e.g. rows128x16), ` +
-        `rows<blockQ>x<blockK>.r<rows>s<slices>[d] (e.g. rows64x16.r2s4) or ` +
+        `rows<blockQ>x<blockK>.r<rows>s<slices>[d][.p<rows>s<slices>] (e.g. rows64x16.r2s4) or ` +
         `<blockQ>x<blockK>.s<rows>x<keys>.o<rows>x<dims> (e.g. 64x32.s4x4.o8x8), got "${name}"`,
     );
   }
   const [blockQ, blockK, scoreRows, scoreKeys, outRows, outDims] = m.slice(1).map(Number);
   return { kernel: "tiles", blockQ, blockK, scoreRows, scoreKeys, outRows, outDims };
+}
+
+/** Whether a row-block tiling maps P·V apart from Q·Kᵀ (`.p<rows>s<slices>`). */
+export function hasPvMapping(tiling: RowBlockTiling): boolean {
+  return (tiling.pvRowsPerThread !== undefined &&
+    tiling.pvRowsPerThread !== tiling.rowsPerThread) ||
+    (tiling.pvSlices !== undefined && tiling.pvSlices !== tiling.slices);
 }
 
 /** Threads per workgroup of `tiling` (tile kernel: the score grid; the output grid must match). */
@@ -164,7 +183,7 @@ export function workgroupBytes(tiling: AttentionTiling, headDim: number, math: K
   if (tiling.kernel === "rows") return 2 * tiling.blockK * headDim * element; // K and V
   if (tiling.kernel === "rowBlocks") {
     const { blockQ, blockK, slices } = tiling;
-    const partials = slices > 1 ? blockQ * slices * blockK * 4 : 0; // f32 partial scores
+    const partials = slices > 1 || hasPvMapping(tiling) ? blockQ * slices * blockK * 4 : 0; // f32
     const tiles = tiling.doubleBuffer ? 2 : 1;
     return 2 * tiles * blockK * headDim * element + partials;
   }
@@ -184,6 +203,9 @@ export function tilingProblem(
   const shape = shapeProblem(tiling, headDim);
   if (shape) return shape;
   const name = tilingName(tiling);
+  if (tiling.kernel === "rowBlocks" && hasPvMapping(tiling) && math !== "f32") {
+    return `tiling ${name}: a P·V mapping of its own needs f32 math`;
+  }
   const threads = tilingThreads(tiling);
   if (threads > limits.maxComputeInvocationsPerWorkgroup) {
     return `tiling ${name}: ${threads} threads, over this device's ` +
@@ -211,9 +233,21 @@ function shapeProblem(tiling: AttentionTiling, headDim: number): string | null {
       return `tiling ${name}: rows a thread must divide blockQ and slices must divide ` +
         `d/4 = ${headDim / 4}`;
     }
-    return blockK < 1 || (slices > 1 && blockK % 4)
-      ? `tiling ${name}: blockK must be positive, and a multiple of 4 when slices > 1`
-      : null;
+    if (blockK < 1 || ((slices > 1 || hasPvMapping(tiling)) && blockK % 4)) {
+      return `tiling ${name}: blockK must be positive, and a multiple of 4 when slices > 1 or ` +
+        `P·V has its own mapping`;
+    }
+    if (hasPvMapping(tiling)) {
+      const { pvRowsPerThread: pvRows = 0, pvSlices = 0 } = tiling;
+      if (
+        pvRows < 1 || pvSlices < 1 || blockQ % pvRows || (headDim / 4) % pvSlices ||
+        (blockQ / pvRows) * pvSlices !== tilingThreads(tiling)
+      ) {
+        return `tiling ${name}: P·V's rows a thread must divide blockQ, its slices d/4 = ` +
+          `${headDim / 4}, and its threads must equal Q·Kᵀ's ${tilingThreads(tiling)}`;
+      }
+    }
+    return null;
   }
   const { blockQ, blockK, scoreRows, scoreKeys, outRows, outDims } = tiling;
   if (!SCORE_SIZES.includes(scoreRows) || !SCORE_SIZES.includes(scoreKeys)) {
@@ -240,11 +274,14 @@ function shapeProblem(tiling: AttentionTiling, headDim: number): string | null {
 const ROW_SHAPES = [[128, 16], [128, 24], [64, 16], [128, 8], [256, 8]];
 
 /**
- * Row-block shapes worth measuring: blockQ, blockK, rows a thread, slices a row group, and
- * whether K/V are double-buffered (the H200's fastest f16-math tiling at d = 128,
- * `rows128x8.r2s2d`; in f32 it lost to the single-buffered shapes).
+ * Row-block shapes worth measuring: blockQ, blockK, rows a thread, slices a row group, whether
+ * K/V are double-buffered (the H200's fastest f16-math tiling at d = 128, `rows128x8.r2s2d`; in
+ * f32 it lost to the single-buffered shapes), and optionally P·V's own rows a thread and slices.
  */
-const ROW_BLOCK_SHAPES: readonly [number, number, number, number, boolean][] = [
+const ROW_BLOCK_SHAPES: readonly (
+  | [number, number, number, number, boolean]
+  | [number, number, number, number, boolean, number, number]
+)[] = [
   [128, 8, 2, 2, false],
   [128, 8, 2, 2, true],
   [256, 8, 2, 2, false],
@@ -253,6 +290,9 @@ const ROW_BLOCK_SHAPES: readonly [number, number, number, number, boolean][] = [
   [128, 8, 2, 4, false],
   [128, 16, 2, 4, false],
   [128, 8, 4, 8, false],
+  [128, 16, 1, 2, false, 2, 4],
+  [128, 8, 1, 2, false, 2, 4],
+  [128, 8, 2, 4, false, 4, 8],
 ];
 
 /**
@@ -280,10 +320,14 @@ export function candidateTilings(
     if (tilingProblem(tiling, headDim, math, limits) === null) found.push(tiling);
   }
   const registersPerValue = math === "f16" ? 0.5 : 1;
-  for (const [blockQ, blockK, rowsPerThread, slices, double] of ROW_BLOCK_SHAPES) {
+  for (
+    const [blockQ, blockK, rowsPerThread, slices, double, pvRows, pvSlices] of ROW_BLOCK_SHAPES
+  ) {
     const tiling: RowBlockTiling = { kernel: "rowBlocks", blockQ, blockK, rowsPerThread, slices };
     if (double) tiling.doubleBuffer = true;
+    if (pvRows !== undefined) Object.assign(tiling, { pvRowsPerThread: pvRows, pvSlices });
     if (rowsPerThread * headDim / slices * registersPerValue > ROW_BLOCK_VALUES) continue;
+    if ((pvRows ?? 0) * headDim / (pvSlices ?? 1) > ROW_BLOCK_VALUES) continue;
     if (tilingProblem(tiling, headDim, math, limits) === null) found.push(tiling);
   }
   for (const blockQ of [128, 96, 64, 48, 32, 16]) {

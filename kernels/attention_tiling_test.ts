@@ -61,6 +61,37 @@ Deno.test("the software tiling is the smallest tile-kernel workgroup tile that f
   assert.ok(tilingThreads(tiling) >= 32);
 });
 
+Deno.test("a P·V mapping parses, names itself, needs equal threads and f32 math", () => {
+  const split = parseTiling("rows128x16.r1s2d.p2s4");
+  assert.deepEqual(split, {
+    kernel: "rowBlocks",
+    blockQ: 128,
+    blockK: 16,
+    rowsPerThread: 1,
+    slices: 2,
+    doubleBuffer: true,
+    pvRowsPerThread: 2,
+    pvSlices: 4,
+  });
+  assert.equal(tilingName(split), "rows128x16.r1s2d.p2s4");
+  // The same mapping as Q·Kᵀ's is no mapping of its own.
+  assert.equal(tilingName(parseTiling("rows128x16.r1s2.p1s2")), "rows128x16.r1s2");
+  assert.equal(tilingProblem(parseTiling("rows128x16.r1s2.p2s4"), 128, "f32", H200), null);
+  assert.match(
+    tilingProblem(parseTiling("rows128x16.r1s2.p2s2"), 128, "f32", H200)!,
+    /threads must equal Q·Kᵀ's 256/,
+  );
+  assert.match(
+    tilingProblem(parseTiling("rows128x16.r1s2.p2s4"), 128, "f16", H200)!,
+    /needs f32 math/,
+  );
+  // Partials are exchanged even with one slice in Q·Kᵀ.
+  assert.equal(
+    workgroupBytes(parseTiling("rows64x8.r1s1.p2s2"), 64, "f32"),
+    2 * 8 * 64 * 4 + 64 * 1 * 8 * 4,
+  );
+});
+
 Deno.test("row-block tilings parse, count their threads and partials, and refuse bad slices", () => {
   const tiling = parseTiling("rows128x8.r2s4");
   assert.deepEqual(tiling, {

@@ -65,6 +65,10 @@ export interface RowBlockKernelConfig {
   pvSkip?: number | null;
   /** Two K/V tiles: the next block is stored in one while the kernel computes on the other. */
   doubleBuffer?: boolean;
+  /** P·V mapping, f32 math only: query rows a thread owns there (default `rowsPerThread`). */
+  pvRowsPerThread?: number;
+  /** P·V mapping: threads sharing a row group's output dims (default `slices`). */
+  pvSlices?: number;
 }
 
 /** Lines `line(0…count−1)` joined for the template. */
@@ -97,6 +101,24 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   }
   const f16Math = math === "f16";
   const double = config.doubleBuffer ?? false;
+  // P·V may map threads to rows and dims apart from Q·Kᵀ (`split`): a thread then reads the
+  // summed scores of its P·V rows from the partials every thread published.
+  const pvRows = config.pvRowsPerThread ?? rows;
+  const pvSlices = config.pvSlices ?? slices;
+  const split = pvRows !== rows || pvSlices !== slices;
+  const pvOwn4 = d4 / pvSlices;
+  const pvGroups = blockQ / pvRows;
+  if (
+    split && (f16Math || !Number.isInteger(pvOwn4) || !Number.isInteger(pvGroups) ||
+      pvGroups * pvSlices !== threads || blockK % 4)
+  ) {
+    throw new RangeError(
+      `row-block kernel: a P·V mapping of ${pvRows} rows × ${pvSlices} slices needs f32 math, ` +
+        `the workgroup's ${threads} threads, slices dividing d/4 = ${d4} and blockK ${blockK} a ` +
+        `multiple of 4`,
+    );
+  }
+  const exchange = slices > 1 || split; // partial scores go through workgroup memory
   // f16 math with an even share: K and V are staged as mat2x4<f16>, 8 halves a unit, and a
   // thread owns pairs of neighbouring vec4s (`unit` = 2), so one 16-byte workgroup load feeds
   // two vec4<f16>; single vec4<f16> loads left half the load width unused.
@@ -105,24 +127,35 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   const arith = f16Math ? "f16" : "f32"; // q and the products
   const tileElement = unit === 2 ? "mat2x4<f16>" : `vec4<${arith}>`; // a staged unit
   // A staged unit: the only dynamic indices are the tile in use (double buffer) and the slice.
-  const staged = (name: string, index: number) =>
-    double ? `${name}[buf][${index}u][slice]` : `${name}[${index}u][slice]`;
+  const staged = (name: string, index: number, slice = "slice") =>
+    double ? `${name}[buf][${index}u][${slice}]` : `${name}[${index}u][${slice}]`;
+  const pvSlice = split ? "pvSlice" : "slice"; // the P·V mapping's slice and group
+  const pvGroup = split ? "pvGroup" : "group";
   // The thread's vec4s of staged unit `m` of key `j` (`let <name><i> = …` for each).
-  const unpack = (name: string, tileName: string, j: number, m: number) =>
-    unit === 2
-      ? `let ${name}w${m} = ${staged(tileName, j * ownUnits + m)};
+  const unpack = (name: string, tileName: string, j: number, m: number) => {
+    const k = name === "k";
+    const at = staged(tileName, j * (k ? ownUnits : pvOwn4 / unit) + m, k ? "slice" : pvSlice);
+    return unit === 2
+      ? `let ${name}w${m} = ${at};
         let ${name}${2 * m} = ${name}w${m}[0];
         let ${name}${2 * m + 1} = ${name}w${m}[1];`
-      : `let ${name}${m} = ${staged(tileName, j * ownUnits + m)};`;
+      : `let ${name}${m} = ${at};`;
+  };
   // f16 math: vec4s summed before a flush, at most the chunk and a divisor of the thread's share.
   let chunk4 = f16Math ? Math.max(1, Math.min(Math.floor(config.f16ScoreChunk / 4), own4)) : own4;
   while (own4 % chunk4 !== 0) chunk4--;
   const perRow = (line: (r: number) => string, sep?: string) => each(rows, line, sep);
   const perKey = (line: (j: number) => string, sep?: string) => each(blockK, line, sep);
   const perDim = (line: (i: number) => string, sep?: string) => each(own4, line, sep);
-  const both = (line: (r: number, i: number) => string) => perRow((r) => perDim((i) => line(r, i)));
-  // Offset of the thread's i-th vec4 from its first, `slice · unit`.
-  const dim = (i: number) => `${Math.floor(i / unit) * slices * unit + (i % unit)}u`;
+  // The P·V mapping's rows and output vec4s (the Q·Kᵀ mapping's unless `split`).
+  const pvPerRow = (line: (r: number) => string, sep?: string) => each(pvRows, line, sep);
+  const pvPerDim = (line: (i: number) => string, sep?: string) => each(pvOwn4, line, sep);
+  const pvBoth = (line: (r: number, i: number) => string) =>
+    pvPerRow((r) => pvPerDim((i) => line(r, i)));
+  // Offset of the thread's i-th vec4 from its first, `slice · unit`, with `n` slices.
+  const dim = (i: number, n = slices) => `${Math.floor(i / unit) * n * unit + (i % unit)}u`;
+  // Q·Kᵀ rows: the P·V rows unless `split`.
+  const qRow = (r: number) => split ? `qRow${r}` : `row${r}`;
   const keys4 = blockK / 4;
   const units = blockK * (d4 / unit); // staged units of a key block
   const stageSteps = Math.ceil(units / threads);
@@ -163,7 +196,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
       const store = `{
         let f = lid + ${u * threads}u;
         kTile${into}[f / SLICES][f % SLICES] = ${stagedValue("kIn", u)};
-        vTile${into}[f / SLICES][f % SLICES] = ${stagedValue("vIn", u)};
+        vTile${into}[f / PV_SLICES][f % PV_SLICES] = ${stagedValue("vIn", u)};
       }`;
       return (u + 1) * threads <= units ? store : `if (lid + ${u * threads}u < ${units}u) ${store}`;
     });
@@ -199,7 +232,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   // Partial scores of every (row, 4 keys) as one vec4: [slice][row, keys][group], so a warp's
   // reads of one slice's partials are consecutive.
   const partialIndex = (r: number, j4: number) => `${r * keys4 + j4}u`;
-  const publish = slices > 1
+  const publish = exchange
     ? perRow(
       (r) =>
         each(keys4, (j4) =>
@@ -211,13 +244,24 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
       "\n        ",
     )
     : "";
-  const gather = perRow((r) =>
+  // The summed scores of P·V row r, 4 keys at a time: of Q·Kᵀ row slot `r` and group `group`
+  // unless `split`, else of the slot and group that own the same row of the block (`pvSrc`).
+  const gather = pvPerRow((r) =>
     each(keys4, (j4) =>
       `{
-          let sum = ${each(slices, (t) => `partials[${t}u][${partialIndex(r, j4)}][group]`, " + ")};
+          let sum = ${
+        each(
+          slices,
+          (t) =>
+            split
+              ? `partials[${t}u][pvSlot${r} * ${keys4}u + ${j4}u][pvSrc${r}]`
+              : `partials[${t}u][${partialIndex(r, j4)}][group]`,
+          " + ",
+        )
+      };
           ${[0, 1, 2, 3].map((x) => `s${r}_${4 * j4 + x} = sum.${"xyzw"[x]};`).join(" ")}
         }`, "\n        "), "\n        ");
-  const softmax = perRow(
+  const softmax = pvPerRow(
     (r) =>
       `${perKey((j) => `s${r}_${j} = select(EMPTY, s${r}_${j}, ${keyValid(r, j)});`, "\n        ")}
         let blockMax${r} = ${
@@ -245,17 +289,17 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
   // f32: rescale, then one FMA per (key, row, owned vec4). f16: per owned vec4 the block's P·V
   // is summed in f16 (keys inner) and added to the rescaled f32 output.
   const pv = f16Math
-    ? `${perRow((r) => perKey((j) => `let ph${r}_${j} = vec4<f16>(f16(p${r}_${j}));`, " "))}
+    ? `${pvPerRow((r) => perKey((j) => `let ph${r}_${j} = vec4<f16>(f16(p${r}_${j}));`, " "))}
         ${
-      each(ownUnits, (m) =>
+      each(pvOwn4 / unit, (m) =>
         `{
-          ${perRow((r) => each(unit, (h) => `var h${r}_${h} = vec4<f16>(0.0);`, " "), " ")}
+          ${pvPerRow((r) => each(unit, (h) => `var h${r}_${h} = vec4<f16>(0.0);`, " "), " ")}
           ${
           perKey((j) =>
             `{
             ${unpack("v", "vTile", j, m)}
             ${
-              perRow(
+              pvPerRow(
                 (r) =>
                   each(
                     unit,
@@ -268,7 +312,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
           }`, "\n          ")
         }
           ${
-          perRow(
+          pvPerRow(
             (r) =>
               each(unit, (h) => {
                 const i = m * unit + h;
@@ -279,34 +323,49 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
         }
         }`, "\n        ")
     }`
-    : `${both((r, i) => `acc${r}_${i} = acc${r}_${i} * correction${r};`)}
+    : `${pvBoth((r, i) => `acc${r}_${i} = acc${r}_${i} * correction${r};`)}
         ${
       perKey((j) =>
         `{
-          ${perRow((r) => `let pv${r} = vec4<f32>(p${r}_${j});`, " ")}
+          ${pvPerRow((r) => `let pv${r} = vec4<f32>(p${r}_${j});`, " ")}
           ${
-          perDim((i) =>
+          pvPerDim((i) =>
             `{
             ${unpack("v", "vTile", j, i)}
-            ${perRow((r) => `acc${r}_${i} = fma(pv${r}, v${i}, acc${r}_${i});`, " ")}
+            ${pvPerRow((r) => `acc${r}_${i} = fma(pv${r}, v${i}, acc${r}_${i});`, " ")}
           }`, "\n          ")
         }
         }`, "\n        ")
     }`;
-  const zeroScores = perRow((r) => perKey((j) => `var s${r}_${j} = 0.0;`, " "), "\n      ");
-  const scoring = `if (anyOn) {
+  const zeroScoresOf = (rowsOf: typeof perRow) =>
+    rowsOf((r) => perKey((j) => `var s${r}_${j} = 0.0;`, " "), "\n      ");
+  const zeroScores = split ? "" : zeroScoresOf(perRow);
+  const pvStep = pvSkip === null ? pv : `if (!(${pvPerRow((r) => `skip${r}`, " && ")})) {
+        ${pv}
+        }`;
+  // `split`: each mapping's scores live in their own block.
+  const scoring = split
+    ? `if (${perRow((r) => `qActive${r}`, " || ")}) {
+        ${zeroScoresOf(perRow)}
         ${perKey(scoreOfKey, "\n      ")}
         ${publish}
       }
-      ${slices > 1 ? "workgroupBarrier();" : ""}
+      workgroupBarrier();
       if (anyOn) {
-        ${slices > 1 ? gather : ""}
+        ${zeroScoresOf(pvPerRow)}
+        ${gather}
         ${softmax}
-        ${
-    pvSkip === null ? pv : `if (!(${perRow((r) => `skip${r}`, " && ")})) {
-        ${pv}
-        }`
-  }
+        ${pvStep}
+      }`
+    : `if (anyOn) {
+        ${perKey(scoreOfKey, "\n      ")}
+        ${publish}
+      }
+      ${exchange ? "workgroupBarrier();" : ""}
+      if (anyOn) {
+        ${exchange ? gather : ""}
+        ${softmax}
+        ${pvStep}
       }`;
   // One tile: a barrier before the block is stored (the last block's readers are done) and one
   // after (it is complete), then the next block's loads are issued.
@@ -342,21 +401,26 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
       workgroupBarrier();
       buf = 1u - buf;
     }`;
-  const epilogue = perRow((r) =>
+  const epilogue = pvPerRow((r) =>
     `if (active${r}) {
     let inv = rowInverse(rowSum${r});
     let rowLse = logSumExp(rowMax${r}, rowSum${r});
-    let localRow = group + ${r * groups}u;
+    let localRow = ${pvGroup} + ${r * pvGroups}u;
     let dest = select(st.partSlot * BLOCK_Q + localRow, row${r}, st.partSlot == NO_PART);
-    let outBase = dest * D4 + slice * ${unit}u;
+    let outBase = dest * D4 + ${pvSlice} * ${unit}u;
     if (st.partSlot == NO_PART) {
-      ${perDim((i) => `outRows[outBase + ${dim(i)}] = acc${r}_${i} * inv;`, "\n      ")}
-      if (slice == 0u) {
+      ${pvPerDim((i) => `outRows[outBase + ${dim(i, pvSlices)}] = acc${r}_${i} * inv;`, "\n      ")}
+      if (${pvSlice} == 0u) {
         lse[dest] = rowLse;
       }
     } else {
-      ${perDim((i) => `partialRows[outBase + ${dim(i)}] = acc${r}_${i} * inv;`, "\n      ")}
-      if (slice == 0u) {
+      ${
+      pvPerDim(
+        (i) => `partialRows[outBase + ${dim(i, pvSlices)}] = acc${r}_${i} * inv;`,
+        "\n      ",
+      )
+    }
+      if (${pvSlice} == 0u) {
         partialLse[dest] = rowLse;
       }
     }
@@ -372,17 +436,19 @@ ${
       ? ""
       : `const PV_SKIP: f32 = ${wgslFloat(pvSkip)}; // a step this far below the row max is skipped`
   }
-const SLICES: u32 = ${slices}u;    // threads sharing a row group's head dim
+const SLICES: u32 = ${slices}u;    // threads sharing a row group's head dim in Q·Kᵀ
+const PV_SLICES: u32 = ${pvSlices}u; // and in P·V
 ${flashAttentionHeaderWgsl(precision)}
 
 ${
     ["kTile", "vTile"].map((name) => {
-      const one = `array<array<${tileElement}, SLICES>, ${blockK * ownUnits}>`;
+      const [n, units] = name === "kTile" ? ["SLICES", ownUnits] : ["PV_SLICES", pvOwn4 / unit];
+      const one = `array<array<${tileElement}, ${n}>, ${blockK * units}>`;
       return `var<workgroup> ${name}: ${double ? `array<${one}, 2>` : one};`;
     }).join("\n")
   }
 ${
-    slices > 1
+    exchange
       ? `var<workgroup> partials: array<array<array<vec4<f32>, ${groups}>, ${
         rows * keys4
       }>, SLICES>;`
@@ -398,17 +464,41 @@ ${subTileMainWgsl(threads)}
   let slice = lid % SLICES;
   let group = lid / SLICES;
   ${
-    perRow(
+    split
+      ? `let pvSlice = lid % PV_SLICES;
+  let pvGroup = lid / PV_SLICES;
+  ${
+        pvPerRow((r) =>
+          `let pvSlot${r} = (pvGroup + ${
+            r * pvGroups
+          }u) / ${groups}u; // its Q·Kᵀ row slot and group
+  let pvSrc${r} = (pvGroup + ${r * pvGroups}u) % ${groups}u;`, "\n  ")
+      }
+  ${
+        perRow((r) =>
+          `let qRow${r} = st.rowStart + group + ${r * groups}u;
+  let qActive${r} = qRow${r} < st.rowEnd;`, "\n  ")
+      }`
+      : ""
+  }
+  ${
+    pvPerRow(
       (r) =>
-        `let row${r} = st.rowStart + group + ${r * groups}u;
+        `let row${r} = st.rowStart + ${pvGroup} + ${r * pvGroups}u;
   let active${r} = row${r} < st.rowEnd;
   let tileRow${r} = row${r} - st.tileStart;
   var rowMax${r} = EMPTY;
   var rowSum${r} = 0.0;
-  ${perDim((i) => `var q${r}_${i} = vec4<${arith}>(0.0);`, " ")}
-  ${perDim((i) => `var acc${r}_${i} = vec4<f32>(0.0);`, " ")}
-  if (active${r}) {
-    let qBase = row${r} * D4 + slice * ${unit}u;
+  ${pvPerDim((i) => `var acc${r}_${i} = vec4<f32>(0.0);`, " ")}`,
+      "\n  ",
+    )
+  }
+  ${
+    perRow(
+      (r) =>
+        `${perDim((i) => `var q${r}_${i} = vec4<${arith}>(0.0);`, " ")}
+  if (${split ? `qActive${r}` : `active${r}`}) {
+    let qBase = ${qRow(r)} * D4 + slice * ${unit}u;
     ${
           perDim(
             (i) =>
@@ -423,8 +513,8 @@ ${subTileMainWgsl(threads)}
 
   for (var r = st.rangeBegin; r < st.rangeEnd; r++) {
     let range = ranges[r];
-    ${perRow((i) => `var on${i} = active${i};\n    ${rowMaskCheck(i)}`, "\n    ")}
-    let anyOn = ${perRow((i) => `on${i}`, " || ")};
+    ${pvPerRow((i) => `var on${i} = active${i};\n    ${rowMaskCheck(i)}`, "\n    ")}
+    let anyOn = ${pvPerRow((i) => `on${i}`, " || ")};
     let rowWords = (range.y - range.x + 31u) / 32u;
     ${
     each(
