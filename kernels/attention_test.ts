@@ -199,7 +199,7 @@ for (
     ["rows128x8.r2s2", 64],
     ["rows128x16.r1s2", 128],
     ["rows128x16.r1s2d", 128],
-    ["rows128x16.r1s2.p2s4", 128],
+    ["rows128x16.r1s2.p4s8", 128],
   ] as const
 ) {
   gpuGroupTest(runtime.facts, {

@@ -291,8 +291,8 @@ const ROW_BLOCK_SHAPES: readonly (
   [128, 16, 2, 4, false],
   [128, 8, 4, 8, false],
   [128, 16, 1, 2, false, 2, 4],
-  [128, 8, 1, 2, false, 2, 4],
-  [128, 8, 2, 4, false, 4, 8],
+  [128, 16, 1, 2, false, 4, 8],
+  [128, 8, 1, 2, false, 4, 8],
 ];
 
 /**

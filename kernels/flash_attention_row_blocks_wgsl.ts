@@ -425,6 +425,25 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
       }
     }
   }`, "\n  ");
+  // A P·V row's index, flags and statistics; its output accumulators; a Q·Kᵀ row's q.
+  const rowHead = (r: number) =>
+    `let row${r} = st.rowStart + ${pvGroup} + ${r * pvGroups}u;
+  let active${r} = row${r} < st.rowEnd;
+  let tileRow${r} = row${r} - st.tileStart;
+  var rowMax${r} = EMPTY;
+  var rowSum${r} = 0.0;`;
+  const accs = (r: number) => pvPerDim((i) => `var acc${r}_${i} = vec4<f32>(0.0);`, " ");
+  const qs = (r: number) => perDim((i) => `var q${r}_${i} = vec4<${arith}>(0.0);`, " ");
+  const qLoad = (r: number) =>
+    `if (${split ? `qActive${r}` : `active${r}`}) {
+    let qBase = ${qRow(r)} * D4 + slice * ${unit}u;
+    ${
+      perDim(
+        (i) => `q${r}_${i} = vec4<${arith}>(vec4<f32>(q[qBase + ${dim(i)}]) * params.scaleLog2);`,
+        "\n    ",
+      )
+    }
+  }`;
   return /* wgsl */ `
 ${precision === "f16" || f16Math ? "enable f16;" : ""}
 
@@ -482,33 +501,10 @@ ${subTileMainWgsl(threads)}
       : ""
   }
   ${
-    pvPerRow(
-      (r) =>
-        `let row${r} = st.rowStart + ${pvGroup} + ${r * pvGroups}u;
-  let active${r} = row${r} < st.rowEnd;
-  let tileRow${r} = row${r} - st.tileStart;
-  var rowMax${r} = EMPTY;
-  var rowSum${r} = 0.0;
-  ${pvPerDim((i) => `var acc${r}_${i} = vec4<f32>(0.0);`, " ")}`,
-      "\n  ",
-    )
-  }
-  ${
-    perRow(
-      (r) =>
-        `${perDim((i) => `var q${r}_${i} = vec4<${arith}>(0.0);`, " ")}
-  if (${split ? `qActive${r}` : `active${r}`}) {
-    let qBase = ${qRow(r)} * D4 + slice * ${unit}u;
-    ${
-          perDim(
-            (i) =>
-              `q${r}_${i} = vec4<${arith}>(vec4<f32>(q[qBase + ${dim(i)}]) * params.scaleLog2);`,
-            "\n    ",
-          )
-        }
-  }`,
-      "\n  ",
-    )
+    split
+      ? `${pvPerRow((r) => `${rowHead(r)}\n  ${accs(r)}`, "\n  ")}
+  ${perRow((r) => `${qs(r)}\n  ${qLoad(r)}`, "\n  ")}`
+      : perRow((r) => `${rowHead(r)}\n  ${qs(r)}\n  ${accs(r)}\n  ${qLoad(r)}`, "\n  ")
   }
 
   for (var r = st.rangeBegin; r < st.rangeEnd; r++) {
