@@ -13,7 +13,8 @@
  * - the row-block kernel (kernels/flash_attention_row_blocks_wgsl.ts): `slices` threads share
  *   `rowsPerThread` query rows, each owning d / `slices` of their dims. Written
  *   `rows64x16.r2s4` (blockQ x blockK . rows a thread, slices a row group); a trailing `d`
- *   (`rows128x16.r1s2d`) double-buffers the K/V tiles.
+ *   (`rows128x16.r1s2d`) double-buffers the K/V tiles, and `.p<rows>s<slices>`
+ *   (`rows128x16.r1s2.p4s8`) maps P·V's threads apart from Q·Kᵀ's.
  *
  * The written form is what `--tiling` takes and every record names.
  *

@@ -15,6 +15,10 @@
  *   The partial dot products are summed through workgroup memory once per key block; every
  *   thread of a group then reads the same partials in the same order, so the group's softmax
  *   statistics are bit-identical and need no further exchange.
+ * - P·V mapped apart (f32 math, `pvRowsPerThread` × `pvSlices`): the same threads own other
+ *   rows and dims in P·V (e.g. 4 rows × 1/8 of the dims, where Q·Kᵀ had 1 row × 1/2), so each
+ *   V vec4 feeds more rows than each K vec4. A thread reads its P·V rows' summed scores from the
+ *   partials every thread published, and computes their softmax; V is staged for that mapping.
  *
  * The next K and V block is loaded into registers while the kernel computes on the staged one
  * (the key index clamped to the block, keys past its end masked). With `doubleBuffer` there are
