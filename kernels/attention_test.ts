@@ -176,6 +176,10 @@ for (
     ["rows16x4.r1s2.p2s4", 128],
     ["rows16x4.r1s2d.p2s4", 64],
     ["rows16x4.r1s1.p2s2", 64],
+    // A row group's slices in different warps (32 row groups a warp), also with P·V apart.
+    ["rows64x4.r2s4w", 128],
+    ["rows64x4.r1s2w", 128],
+    ["rows64x4.r1s2w.p2s4", 64],
   ] as const
 ) {
   Deno.test(`row-block tiling ${name} = float64 reference (d=${headDim})`, async () => {
@@ -200,6 +204,7 @@ for (
     ["rows128x16.r1s2", 128],
     ["rows128x16.r1s2d", 128],
     ["rows128x16.r1s2.p4s8", 128],
+    ["rows64x8.r2s4w", 128],
   ] as const
 ) {
   gpuGroupTest(runtime.facts, {

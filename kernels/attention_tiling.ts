@@ -13,7 +13,8 @@
  * - the row-block kernel (kernels/flash_attention_row_blocks_wgsl.ts): `slices` threads share
  *   `rowsPerThread` query rows, each owning d / `slices` of their dims. Written
  *   `rows64x16.r2s4` (blockQ x blockK . rows a thread, slices a row group); a trailing `d`
- *   (`rows128x16.r1s2d`) double-buffers the K/V tiles, and `.p<rows>s<slices>`
+ *   (`rows128x16.r1s2d`) double-buffers the K/V tiles, a `w` (`rows64x8.r2s4w`) puts a row
+ *   group's slices in different warps, and `.p<rows>s<slices>`
  *   (`rows128x16.r1s2.p4s8`) maps P·V's threads apart from Q·Kᵀ's.
  *
  * The written form is what `--tiling` takes and every record names.
@@ -48,6 +49,8 @@ export interface RowBlockTiling {
   slices: number;
   /** Two K/V tiles, one stored while the other is used: one barrier fewer a key block. */
   doubleBuffer?: boolean;
+  /** A row group's slices in different warps, so a warp's K/V loads share one address. */
+  warpSlices?: boolean;
   /**
    * P·V's own mapping (f32 math): query rows a thread owns in P·V, where it reads its rows'
    * summed scores from workgroup memory. Absent: `rowsPerThread`.
@@ -116,7 +119,7 @@ const OUT_ROW_SIZES = [4, 8];
 const OUT_DIM_SIZES = [4, 8, 16];
 const TILE_PATTERN = /^(\d+)x(\d+)\.s(\d+)x(\d+)\.o(\d+)x(\d+)$/;
 const ROW_PATTERN = /^rows(\d+)x(\d+)$/;
-const ROW_BLOCK_PATTERN = /^rows(\d+)x(\d+)\.r(\d+)s(\d+)(d?)(?:\.p(\d+)s(\d+))?$/;
+const ROW_BLOCK_PATTERN = /^rows(\d+)x(\d+)\.r(\d+)s(\d+)(d?)(w?)(?:\.p(\d+)s(\d+))?$/;
 
 /** The tiling's name, e.g. `64x32.s4x4.o8x8`, `rows128x16` or `rows64x16.r2s4`. */
 export function tilingName(t: AttentionTiling): string {
@@ -126,7 +129,7 @@ export function tilingName(t: AttentionTiling): string {
     case "rowBlocks":
       return `rows${t.blockQ}x${t.blockK}.r${t.rowsPerThread}s${t.slices}${
         t.doubleBuffer ? "d" : ""
-      }${hasPvMapping(t) ? `.p${t.pvRowsPerThread}s${t.pvSlices}` : ""}`;
+      }${t.warpSlices ? "w" : ""}${hasPvMapping(t) ? `.p${t.pvRowsPerThread}s${t.pvSlices}` : ""}`;
     case "tiles":
       return `${t.blockQ}x${t.blockK}.s${t.scoreRows}x${t.scoreKeys}.o${t.outRows}x${t.outDims}`;
   }
@@ -141,9 +144,10 @@ export function parseTiling(name: string): AttentionTiling {
     const [blockQ, blockK, rowsPerThread, slices] = blocks.slice(1, 5).map(Number);
     const tiling: RowBlockTiling = { kernel: "rowBlocks", blockQ, blockK, rowsPerThread, slices };
     if (blocks[5]) tiling.doubleBuffer = true;
-    if (blocks[6]) {
-      tiling.pvRowsPerThread = Number(blocks[6]);
-      tiling.pvSlices = Number(blocks[7]);
+    if (blocks[6]) tiling.warpSlices = true;
+    if (blocks[7]) {
+      tiling.pvRowsPerThread = Number(blocks[7]);
+      tiling.pvSlices = Number(blocks[8]);
     }
     return tiling;
   }
@@ -151,7 +155,7 @@ export function parseTiling(name: string): AttentionTiling {
   if (!m) {
     throw new RangeError(
       `--tiling must be rows<blockQ>x<blockK> (e.g. rows128x16), ` +
-        `rows<blockQ>x<blockK>.r<rows>s<slices>[d][.p<rows>s<slices>] (e.g. rows64x16.r2s4) or ` +
+        `rows<blockQ>x<blockK>.r<rows>s<slices>[d][w][.p<rows>s<slices>] (e.g. rows64x16.r2s4) or ` +
         `<blockQ>x<blockK>.s<rows>x<keys>.o<rows>x<dims> (e.g. 64x32.s4x4.o8x8), got "${name}"`,
     );
   }
@@ -238,6 +242,11 @@ function shapeProblem(tiling: AttentionTiling, headDim: number): string | null {
       return `tiling ${name}: blockK must be positive, and a multiple of 4 when slices > 1 or ` +
         `P·V has its own mapping`;
     }
+    const pvGroups = blockQ / (tiling.pvRowsPerThread ?? rowsPerThread);
+    if (tiling.warpSlices && ((blockQ / rowsPerThread) % 32 || pvGroups % 32)) {
+      return `tiling ${name}: slices across warps (w) need blockQ / rows a thread in ` +
+        `multiples of 32`;
+    }
     if (hasPvMapping(tiling)) {
       const { pvRowsPerThread: pvRows = 0, pvSlices = 0 } = tiling;
       if (
@@ -275,25 +284,25 @@ function shapeProblem(tiling: AttentionTiling, headDim: number): string | null {
 const ROW_SHAPES = [[128, 16], [128, 24], [64, 16], [128, 8], [256, 8]];
 
 /**
- * Row-block shapes worth measuring: blockQ, blockK, rows a thread, slices a row group, whether
- * K/V are double-buffered (the H200's fastest f16-math tiling at d = 128, `rows128x8.r2s2d`; in
- * f32 it lost to the single-buffered shapes), and optionally P·V's own rows a thread and slices.
+ * Row-block tilings worth measuring (H200 sweeps, docs/results/nvidia-h200/kernel-v4.md): the
+ * f32 winners at d = 64 (`rows128x8.r2s2`) and d = 128 (`rows64x8.r2s4w`, slices across warps),
+ * the f16-math winner at d = 128 (`rows128x8.r2s2d`, double-buffered) and their neighbours.
  */
-const ROW_BLOCK_SHAPES: readonly (
-  | [number, number, number, number, boolean]
-  | [number, number, number, number, boolean, number, number]
-)[] = [
-  [128, 8, 2, 2, false],
-  [128, 8, 2, 2, true],
-  [256, 8, 2, 2, false],
-  [128, 16, 1, 2, false],
-  [128, 8, 1, 2, false],
-  [128, 8, 2, 4, false],
-  [128, 16, 2, 4, false],
-  [128, 8, 4, 8, false],
-  [128, 16, 1, 2, false, 2, 4],
-  [128, 16, 1, 2, false, 4, 8],
-  [128, 8, 1, 2, false, 4, 8],
+const ROW_BLOCK_CANDIDATES = [
+  "rows128x8.r2s2",
+  "rows128x8.r2s2d",
+  "rows128x8.r2s2dw",
+  "rows256x8.r2s2",
+  "rows128x16.r1s2",
+  "rows128x8.r1s2",
+  "rows128x8.r2s4",
+  "rows128x16.r2s4",
+  "rows128x8.r4s8",
+  "rows64x8.r2s4w",
+  "rows128x8.r2s4w",
+  "rows128x16.r1s2.p2s4",
+  "rows128x16.r1s2w.p2s4",
+  "rows128x16.r1s2.p4s8",
 ];
 
 /**
@@ -321,14 +330,11 @@ export function candidateTilings(
     if (tilingProblem(tiling, headDim, math, limits) === null) found.push(tiling);
   }
   const registersPerValue = math === "f16" ? 0.5 : 1;
-  for (
-    const [blockQ, blockK, rowsPerThread, slices, double, pvRows, pvSlices] of ROW_BLOCK_SHAPES
-  ) {
-    const tiling: RowBlockTiling = { kernel: "rowBlocks", blockQ, blockK, rowsPerThread, slices };
-    if (double) tiling.doubleBuffer = true;
-    if (pvRows !== undefined) Object.assign(tiling, { pvRowsPerThread: pvRows, pvSlices });
+  for (const name of ROW_BLOCK_CANDIDATES) {
+    const tiling = parseTiling(name) as RowBlockTiling;
+    const { rowsPerThread, slices, pvRowsPerThread = 0, pvSlices = 1 } = tiling;
     if (rowsPerThread * headDim / slices * registersPerValue > ROW_BLOCK_VALUES) continue;
-    if ((pvRows ?? 0) * headDim / (pvSlices ?? 1) > ROW_BLOCK_VALUES) continue;
+    if (pvRowsPerThread * headDim / pvSlices > ROW_BLOCK_VALUES) continue; // P·V's outputs
     if (tilingProblem(tiling, headDim, math, limits) === null) found.push(tiling);
   }
   for (const blockQ of [128, 96, 64, 48, 32, 16]) {

@@ -74,6 +74,18 @@ Deno.test("a P·V mapping parses, names itself, needs equal threads and f32 math
     pvSlices: 4,
   });
   assert.equal(tilingName(split), "rows128x16.r1s2d.p2s4");
+  // Slices across warps: the suffix round-trips; row groups must fill whole warps.
+  assert.equal(tilingName(parseTiling("rows64x8.r2s4w")), "rows64x8.r2s4w");
+  assert.equal(tilingName(parseTiling("rows128x16.r1s2dw.p2s4")), "rows128x16.r1s2dw.p2s4");
+  assert.equal(tilingProblem(parseTiling("rows64x8.r2s4w"), 128, "f32", H200), null);
+  assert.match(
+    tilingProblem(parseTiling("rows32x8.r2s4w"), 128, "f32", H200)!,
+    /multiples of 32/,
+  );
+  assert.match(
+    tilingProblem(parseTiling("rows128x16.r1s2w.p8s16"), 128, "f32", H200)!,
+    /multiples of 32/,
+  );
   // The same mapping as Q·Kᵀ's is no mapping of its own.
   assert.equal(tilingName(parseTiling("rows128x16.r1s2.p1s2")), "rows128x16.r1s2");
   assert.equal(tilingProblem(parseTiling("rows128x16.r1s2.p2s4"), 128, "f32", H200), null);

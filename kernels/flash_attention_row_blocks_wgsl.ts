@@ -15,6 +15,10 @@
  *   The partial dot products are summed through workgroup memory once per key block; every
  *   thread of a group then reads the same partials in the same order, so the group's softmax
  *   statistics are bit-identical and need no further exchange.
+ * - slices across warps (`warpSlices`): the threads of a row group sit 32 apart, so all of a
+ *   warp's threads own the same dims and every K or V load of a warp reads one address. On the
+ *   H200 this took `rows64x8.r2s4` at d = 128 from 25.4 to 31.4 TFLOP/s
+ *   (docs/results/nvidia-h200/kernel-v4.md, "Fifth pass").
  * - P·V mapped apart (f32 math, `pvRowsPerThread` × `pvSlices`): the same threads own other
  *   rows and dims in P·V (e.g. 4 rows × 1/8 of the dims, where Q·Kᵀ had 1 row × 1/2), so each
  *   V vec4 feeds more rows than each K vec4. A thread reads its P·V rows' summed scores from the
@@ -69,6 +73,11 @@ export interface RowBlockKernelConfig {
   pvSkip?: number | null;
   /** Two K/V tiles: the next block is stored in one while the kernel computes on the other. */
   doubleBuffer?: boolean;
+  /**
+   * The slices of a row group sit in different warps (32 threads of one slice, 32 row groups,
+   * a warp), so a warp's K and V loads all read one address; needs row groups in multiples of 32.
+   */
+  warpSlices?: boolean;
   /** P·V mapping, f32 math only: query rows a thread owns there (default `rowsPerThread`). */
   pvRowsPerThread?: number;
   /** P·V mapping: threads sharing a row group's output dims (default `slices`). */
@@ -123,6 +132,12 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
     );
   }
   const exchange = slices > 1 || split; // partial scores go through workgroup memory
+  if (config.warpSlices && (groups % 32 || pvGroups % 32)) {
+    throw new RangeError(
+      `row-block kernel: slices across warps need row groups in multiples of 32 (got ${groups}` +
+        `${split ? ` and ${pvGroups}` : ""})`,
+    );
+  }
   // f16 math with an even share: K and V are staged as mat2x4<f16>, 8 halves a unit, and a
   // thread owns pairs of neighbouring vec4s (`unit` = 2), so one 16-byte workgroup load feeds
   // two vec4<f16>; single vec4<f16> loads left half the load width unused.
@@ -429,6 +444,14 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
       }
     }
   }`, "\n  ");
+  // A thread's slice and row group: neighbours share a row group, or with `warpSlices` a warp
+  // holds one slice of 32 row groups.
+  const sliceAndGroup = (slice: string, group: string, count: string) =>
+    config.warpSlices
+      ? `let ${slice} = (lid / 32u) % ${count};
+  let ${group} = lid % 32u + lid / (32u * ${count}) * 32u;`
+      : `let ${slice} = lid % ${count};
+  let ${group} = lid / ${count};`;
   // A P·V row's index, flags and statistics; its output accumulators; a Q·Kᵀ row's q.
   const rowHead = (r: number) =>
     `let row${r} = st.rowStart + ${pvGroup} + ${r * pvGroups}u;
@@ -484,12 +507,10 @@ fn tokenBit(range: vec4<u32>, tileRow: u32, rowWords: u32, key: u32) -> bool {
 }
 
 ${subTileMainWgsl(threads)}
-  let slice = lid % SLICES;
-  let group = lid / SLICES;
+  ${sliceAndGroup("slice", "group", "SLICES")}
   ${
     split
-      ? `let pvSlice = lid % PV_SLICES;
-  let pvGroup = lid / PV_SLICES;
+      ? `${sliceAndGroup("pvSlice", "pvGroup", "PV_SLICES")}
   ${
         pvPerRow((r) =>
           `let pvSlot${r} = (pvGroup + ${
