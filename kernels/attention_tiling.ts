@@ -129,7 +129,9 @@ export function tilingName(t: AttentionTiling): string {
     case "rowBlocks":
       return `rows${t.blockQ}x${t.blockK}.r${t.rowsPerThread}s${t.slices}${
         t.doubleBuffer ? "d" : ""
-      }${t.warpSlices ? "w" : ""}${hasPvMapping(t) ? `.p${t.pvRowsPerThread}s${t.pvSlices}` : ""}`;
+      }${t.warpSlices ? "w" : ""}${
+        hasPvMapping(t) ? `.p${t.pvRowsPerThread ?? t.rowsPerThread}s${t.pvSlices ?? t.slices}` : ""
+      }`;
     case "tiles":
       return `${t.blockQ}x${t.blockK}.s${t.scoreRows}x${t.scoreKeys}.o${t.outRows}x${t.outDims}`;
   }
@@ -309,14 +311,15 @@ const ROW_BLOCK_CANDIDATES = [
  * Values of q (and as many of the f32 output) a row-block thread may hold: more spill registers
  * on an H200 (the row kernel's 128 at d = 128 run at 0.74× its d = 64 speed). In f16 math q is
  * counted at half (its vec4s are f16; the output stays f32): an allowance set by measurement,
- * under which `rows128x8.r2s2` at d = 128 (128 values of q) ran fastest on the H200.
+ * under which `rows128x8.r2s2` at d = 128 (128 values of q) ran fastest on the H200. A P·V
+ * mapping of its own is held to the same number of output accumulators.
  */
 const ROW_BLOCK_VALUES = 64;
 
 /**
  * Every tiling of the three kernels that runs at `headDim` within `limits`: the row kernel's
  * shapes, the row-block shapes whose threads hold at most {@link ROW_BLOCK_VALUES} values of q
- * (f16 math: counted at half),
+ * (f16 math: counted at half) and, where P·V is mapped apart, as many outputs there,
  * then tile-kernel shapes from a fixed grid (32 to 512 threads), largest workgroup tile first.
  */
 export function candidateTilings(

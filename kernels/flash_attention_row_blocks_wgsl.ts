@@ -10,8 +10,9 @@
  * - split head dim: each of the `slices` threads of a row group owns every `slices`-th vec4 of
  *   the head dim of q and of the output, which keeps q and the accumulators at
  *   `rowsPerThread × d / slices` values a thread. K and V are staged in their natural order,
- *   declared as [key · d/4/slices + vec4][slice] so every workgroup-memory index but the slice is
- *   a constant (the bounds clamp WGSL puts on a dynamic index is then computed once).
+ *   declared as [key · d/4/slices + vec4][slice] (V with P·V's slices when it is mapped apart;
+ *   units of two vec4s in place of vec4s in f16 math, below) so every workgroup-memory index but
+ *   the slice is a constant (the bounds clamp WGSL puts on a dynamic index is then computed once).
  *   The partial dot products are summed through workgroup memory once per key block; every
  *   thread of a group then reads the same partials in the same order, so the group's softmax
  *   statistics are bit-identical and need no further exchange.
@@ -27,7 +28,8 @@
  * The next K and V block is loaded into registers while the kernel computes on the staged one
  * (the key index clamped to the block, keys past its end masked). With `doubleBuffer` there are
  * two K/V tiles: the kernel stores the next block into the other tile after it has used the
- * current one, so a key block takes one barrier fewer (one with one slice, two with several),
+ * current one, so a key block takes one barrier fewer (one with one slice and no P·V mapping of
+ * its own, else two),
  * and a range one more (its first block is stored before its walk). Scores are pre-scaled by
  * log2(e)/√d so the softmax uses exp2; with `math: "f16"` q, the staged tiles and both products
  * are f16 (vec4<f16> FMAs; where a thread owns an even number of vec4s the tiles hold units of
@@ -49,7 +51,7 @@ import {
 
 /** Compile-time shape of the row-block kernel. */
 export interface RowBlockKernelConfig {
-  /** Head dimension d (multiple of 4 · `slices`). */
+  /** Head dimension d (multiple of 4 · `slices`, and of 4 · `pvSlices` when given). */
   headDim: number;
   /** Storage type of Q, K and V. */
   precision: "f32" | "f16";
@@ -59,7 +61,10 @@ export interface RowBlockKernelConfig {
   f16ScoreChunk: number;
   /** Query rows per workgroup. */
   blockQ: number;
-  /** Keys staged in workgroup memory per step (unrolled; a multiple of 4 when `slices` > 1). */
+  /**
+   * Keys staged in workgroup memory per step (unrolled; a multiple of 4 when `slices` > 1 or
+   * P·V is mapped apart).
+   */
   blockK: number;
   /** Query rows a thread owns (divides `blockQ`). */
   rowsPerThread: number;
@@ -205,7 +210,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
     }
       }`;
   // Flat unit index f = key · d / (4 · unit) + c, with c = m · SLICES + slice, is
-  // [f / SLICES][slice].
+  // [f / SLICES][slice] in K (and [f / PV_SLICES][pvSlice] in V).
   const stagedValue = (name: string, u: number) =>
     unit === 2
       ? `mat2x4<f16>(vec4<f16>(${name}${u}_0), vec4<f16>(${name}${u}_1))`
