@@ -155,10 +155,12 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
     double ? `${name}[buf][${index}u][${slice}]` : `${name}[${index}u][${slice}]`;
   const pvSlice = split ? "pvSlice" : "slice"; // the P·V mapping's slice and group
   const pvGroup = split ? "pvGroup" : "group";
-  // The thread's vec4s of staged unit `m` of key `j` (`let <name><i> = …` for each).
-  const unpack = (name: string, tileName: string, j: number, m: number) => {
-    const k = name === "k";
-    const at = staged(tileName, j * (k ? ownUnits : pvOwn4 / unit) + m, k ? "slice" : pvSlice);
+  // The thread's vec4s of staged unit `m` of key `j` of K (Q·Kᵀ's mapping) or V (P·V's), as
+  // `let k<i> = …` or `let v<i> = …`.
+  const unpack = (name: "k" | "v", j: number, m: number) => {
+    const at = name === "k"
+      ? staged("kTile", j * ownUnits + m)
+      : staged("vTile", j * (pvOwn4 / unit) + m, pvSlice);
     return unit === 2
       ? `let ${name}w${m} = ${at};
         let ${name}${2 * m} = ${name}w${m}[0];
@@ -226,7 +228,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
     });
   // One key: its K vec4s loaded once and dotted with every owned row.
   const scoreOfKey = (j: number) => {
-    const loads = each(ownUnits, (m) => unpack("k", "kTile", j, m), "\n        ");
+    const loads = each(ownUnits, (m) => unpack("k", j, m), "\n        ");
     const sums = f16Math
       ? perRow((r) =>
         `var d${r} = 0.0;
@@ -321,7 +323,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
           ${
           perKey((j) =>
             `{
-            ${unpack("v", "vTile", j, m)}
+            ${unpack("v", j, m)}
             ${
               pvPerRow(
                 (r) =>
@@ -355,7 +357,7 @@ export function rowBlockKernelWgsl(config: RowBlockKernelConfig): string {
           ${
           pvPerDim((i) =>
             `{
-            ${unpack("v", "vTile", j, i)}
+            ${unpack("v", j, i)}
             ${pvPerRow((r) => `acc${r}_${i} = fma(pv${r}, v${i}, acc${r}_${i});`, " ")}
           }`, "\n          ")
         }
