@@ -21,7 +21,7 @@ import {
   tilingProblem,
 } from "./attention_tiling.ts";
 import { kernelTiling, type TilingChoice } from "./attention_tuner.ts";
-import { fitTilingToForms, rowBlockFor } from "./row_block.ts";
+import { fitTilingToForms, quickestRowBlock, rowBlockFor } from "./row_block.ts";
 import { MERGE_PARTIALS_BINDINGS, MERGE_WORDS, mergePartialsWgsl } from "./merge_partials_wgsl.ts";
 import { rowKernelWgsl } from "./flash_attention_rows_wgsl.ts";
 import { rowBlockKernelWgsl } from "./flash_attention_row_blocks_wgsl.ts";
@@ -288,8 +288,9 @@ function checkInputs(
 
 /**
  * Step 2: the override or the tuned tiling, its row block fitted to the forms' tiles
- * (kernels/row_block.ts): a tuned tiling is tuned again among candidates of at most the rows the
- * forms ask for, an override or a software tiling narrowed; checked against the device's limits.
+ * (kernels/row_block.ts): a tuned tiling is weighed against tilings tuned apart at each narrower
+ * row block down to the one the forms ask for, an override or a software tiling narrowed;
+ * checked against the device's limits.
  */
 async function chooseTiling(
   runtime: GpuRuntime,
@@ -304,7 +305,13 @@ async function chooseTiling(
     : await kernelTiling(runtime, { headDim, math }, measure);
   const maxRows = rowBlockFor(work.forms, chosen.tiling.blockQ);
   let choice = chosen;
-  if (maxRows < chosen.tiling.blockQ) {
+  if (maxRows < chosen.tiling.blockQ && chosen.denseMs !== undefined) {
+    choice = await quickestRowBlock(
+      { ...chosen, denseMs: chosen.denseMs },
+      { forms: work.forms, maxRows },
+      (rows) => kernelTiling(runtime, { headDim, math, maxRows: rows }, measure),
+    );
+  } else if (maxRows < chosen.tiling.blockQ) {
     const within = options.tiling ? chosen : await kernelTiling(
       runtime,
       { headDim, math, maxRows },

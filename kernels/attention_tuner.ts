@@ -34,6 +34,8 @@ export interface TilingChoice {
   source: "override" | "tuned" | "cached" | "software";
   /** The tiling as chosen, where its row block was narrowed to the forms (kernels/row_block.ts). */
   narrowedFrom?: AttentionTiling;
+  /** Its time on the tuner's dense problem (ms), where the tuner measured it (tuned or cached). */
+  denseMs?: number;
 }
 
 /** One cache entry: the winner and what each candidate measured (ms). */
@@ -172,7 +174,9 @@ async function chooseTiling(
   const cached = (await readCache(path))[key];
   if (cached) {
     const tiling = parseTiling(cached.tiling);
-    if (tilingProblem(tiling, headDim, math, limits) === null) return { tiling, source: "cached" };
+    if (tilingProblem(tiling, headDim, math, limits) === null) {
+      return { tiling, source: "cached", denseMs: cached.measuredMs[cached.tiling] };
+    }
   }
   const measuredMs: Record<string, number> = {};
   let best: { tiling: AttentionTiling; ms: number } | null = null;
@@ -195,5 +199,5 @@ async function chooseTiling(
     measuredMs,
     date: new Date().toISOString(),
   });
-  return { tiling: best.tiling, source: "tuned" };
+  return { tiling: best.tiling, source: "tuned", denseMs: best.ms };
 }

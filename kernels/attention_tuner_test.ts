@@ -36,7 +36,7 @@ Deno.test("the tuner times every candidate once, keeps the fastest and caches it
       return Promise.resolve(tilingName(tiling) === tilingName(fastest) ? 1 : 2);
     };
     const choice = await kernelTiling(gpu, { headDim: 128, math: "f32" }, measure);
-    assert.deepEqual(choice, { tiling: fastest, source: "tuned" });
+    assert.deepEqual(choice, { tiling: fastest, source: "tuned", denseMs: 1 });
     // One untimed warm-up pass, then each candidate once.
     assert.equal(timed.length, candidates.length + 1);
     const cache = JSON.parse(await Deno.readTextFile(cachePath));
@@ -48,7 +48,7 @@ Deno.test("the tuner times every candidate once, keeps the fastest and caches it
     const later = await kernelTiling(fakeRuntime(false), { headDim: 128, math: "f32" }, () => {
       throw new Error("a cached tiling is not measured again");
     });
-    assert.deepEqual(later, { tiling: fastest, source: "cached" });
+    assert.deepEqual(later, { tiling: fastest, source: "cached", denseMs: 1 }); // its time kept
   } finally {
     Deno.env.delete("LONGSHOT_TILING_CACHE");
     await Deno.remove(dir, { recursive: true });

@@ -10,7 +10,9 @@
  *   and any of them does;
  * - of those it asks for the widest at which its row efficiency (executed pairs / pairs at that
  *   row block, {@link rowEfficiency}) reaches {@link MIN_ROW_EFFICIENCY}, else the narrowest;
- * - the narrowest block any form of the program asks for wins.
+ * - the narrowest block any form of the program asks for wins;
+ * - a tuned tiling is then weighed against the tunings at each narrower row block down to that
+ *   one, by time ({@link quickestForForms}): the narrower block is kept only where it saves time.
  *
  * Forms whose tiles already fit (dense, STA's and Radial's long tiles) keep the tiling as it is.
  *
@@ -23,6 +25,7 @@ import {
   type TilingLimits,
   tilingProblem,
 } from "./attention_tiling.ts";
+import type { TilingChoice } from "./attention_tuner.ts";
 
 /** Row efficiency the forms must reach at a row block before it is narrowed further. */
 export const MIN_ROW_EFFICIENCY = 0.9;
@@ -106,6 +109,57 @@ export function fitTilingToForms(
     }
   }
   return tiling;
+}
+
+/**
+ * Of `choices` (tilings with their time on the tuner's dense problem, ms), the one that runs
+ * `forms` in the least time: dense time × the pairs the forms run at its row block
+ * ({@link tiledPairs}: idle rows included). The first of equal ones. A narrower row block idles
+ * fewer rows but may run each pair slower (on an H200 at d = 128, 32-row tilings took 1.27× the
+ * time of 64-row ones: docs/results/nvidia-h200/kernel-v4.md), so the rows are weighed by time.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { FormBuilder } from "../form/form.ts";
+ * import { parseTiling } from "./attention_tiling.ts";
+ * import { quickestForForms } from "./row_block.ts";
+ * const wide = { tiling: parseTiling("rows64x8.r2s4w"), denseMs: 70 };
+ * const narrow = { tiling: parseTiling("rows32x8.r1s2"), denseMs: 89 };
+ * const tile30 = new FormBuilder(30, 30).range(0, 30).endTile(30).build();
+ * const tile100 = new FormBuilder(100, 100).range(0, 100).endTile(100).build();
+ * equal(quickestForForms([wide, narrow], [tile30]), narrow); // 64·30·70 > 32·30·89
+ * equal(quickestForForms([wide, narrow], [tile100]), wide); // 128·100·70 < 128·100·89
+ * ```
+ */
+export function quickestForForms<T extends { tiling: AttentionTiling; denseMs: number }>(
+  choices: T[],
+  forms: ExecutionForm[],
+): T {
+  if (!choices.length) throw new RangeError("quickestForForms: no tilings to choose from");
+  const time = (choice: T) =>
+    choice.denseMs * forms.reduce((sum, form) => sum + tiledPairs(form, choice.tiling.blockQ), 0);
+  return choices.reduce((best, choice) => time(choice) < time(best) ? choice : best);
+}
+
+/**
+ * The tuned `chosen` tiling, or one tuned apart at a narrower row block (`tuneWithin(rows)` for
+ * rows = chosen's blockQ / 2, / 4, … down to `maxRows`), whichever runs `forms` in the least time
+ * ({@link quickestForForms}; tunings without a measured time are left out). A narrower winner
+ * names `chosen` as the tiling it was narrowed from.
+ */
+export async function quickestRowBlock(
+  chosen: TilingChoice & { denseMs: number },
+  target: { forms: ExecutionForm[]; maxRows: number },
+  tuneWithin: (rows: number) => Promise<TilingChoice>,
+): Promise<TilingChoice> {
+  const timed = [chosen];
+  for (let rows = chosen.tiling.blockQ / 2; rows >= target.maxRows; rows /= 2) {
+    const within = await tuneWithin(rows);
+    if (within.denseMs !== undefined) timed.push({ ...within, denseMs: within.denseMs });
+  }
+  const quickest = quickestForForms(timed, target.forms);
+  return quickest === chosen ? chosen : { ...quickest, narrowedFrom: chosen.tiling };
 }
 
 /** The forms of one kernel program and the row block it ran them at. */

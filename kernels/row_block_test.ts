@@ -6,6 +6,8 @@ import {
   kernelEfficiency,
   MIN_ROW_BLOCK,
   MIN_ROW_EFFICIENCY,
+  quickestForForms,
+  quickestRowBlock,
   rowBlockFor,
   rowEfficiency,
 } from "./row_block.ts";
@@ -72,6 +74,58 @@ Deno.test("fitTilingToForms narrows every kernel's tiling, or keeps it where it 
   // 32 rows a thread: no narrower row block of 96 (48) holds whole threads, so it stays.
   const wide = parseTiling("rows96x16.r32s1");
   assert.equal(fitTilingToForms(wide, [cubes], KERNEL), wide);
+});
+
+Deno.test("quickestForForms: least dense time × rows run, idle rows counted, on random tiles", () => {
+  let seed = 7;
+  const next = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+  for (let trial = 0; trial < 50; trial++) {
+    const rows = Array.from({ length: 1 + next(12) }, () => 1 + next(300));
+    const choices = [128, 64, 32].map((blockQ) => ({
+      tiling: parseTiling(`rows${blockQ}x8.r1s2`),
+      denseMs: 50 + next(60),
+    }));
+    // Independently of tiledPairs: each tile of n rows attends n keys and runs ⌈n/b⌉·b rows.
+    const time = (c: (typeof choices)[number]) =>
+      c.denseMs *
+      rows.reduce((t, n) => t + Math.ceil(n / c.tiling.blockQ) * c.tiling.blockQ * n, 0);
+    const least = Math.min(...choices.map(time));
+    const picked = quickestForForms(choices, [tilesOf(rows)]);
+    assert.equal(time(picked), least, `rows ${rows}`);
+    assert.equal(picked, choices.find((c) => time(c) === least)); // the first of equal ones
+  }
+  // At equal dense time the narrowest block wins where tiles are short, the widest never loses.
+  const equalMs = [128, 32].map((b) => ({ tiling: parseTiling(`rows${b}x8.r1s2`), denseMs: 1 }));
+  assert.equal(quickestForForms(equalMs, [tilesOf([40, 40])]).tiling.blockQ, 32);
+  assert.equal(quickestForForms(equalMs, [denseForm(4096)]).tiling.blockQ, 128);
+});
+
+Deno.test("quickestRowBlock tunes each narrower row block and keeps the one that saves time", async () => {
+  const tuned = { tiling: parseTiling("rows128x8.r2s2"), source: "tuned" as const, denseMs: 60 };
+  const asked: number[] = [];
+  const tunings: Record<number, number | undefined> = { 64: 70, 32: 89 };
+  const tuneWithin = (rows: number) => {
+    asked.push(rows);
+    const denseMs = tunings[rows];
+    return Promise.resolve({
+      tiling: parseTiling(`rows${rows}x8.r1s2`),
+      source: "cached" as const,
+      denseMs,
+    });
+  };
+  const target = (rows: number[]) => ({ forms: [tilesOf(rows)], maxRows: 32 });
+  // 100-row tiles: 128·60 < 128·70 < 128·89 per key, the tuned tiling stays.
+  assert.equal(await quickestRowBlock(tuned, target([100, 100]), tuneWithin), tuned);
+  assert.deepEqual(asked, [64, 32]);
+  // 60-row tiles: 128·60 = 7680 > 64·70 = 4480 < 64·89: the 64-row tuning, narrowed from the tuned.
+  const at64 = await quickestRowBlock(tuned, target([60, 60]), tuneWithin);
+  assert.equal(tilingName(at64.tiling), "rows64x8.r1s2");
+  assert.equal(at64.narrowedFrom, tuned.tiling);
+  // 30-row tiles: 32·89 = 2848 is least.
+  assert.equal((await quickestRowBlock(tuned, target([30, 30]), tuneWithin)).tiling.blockQ, 32);
+  // A tuning with no measured time is left out.
+  tunings[32] = undefined;
+  assert.equal((await quickestRowBlock(tuned, target([30, 30]), tuneWithin)).tiling.blockQ, 64);
 });
 
 Deno.test("kernel efficiency: attended pairs over pairs at each program's row block", () => {
