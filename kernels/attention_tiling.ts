@@ -288,9 +288,7 @@ const ROW_SHAPES = [[128, 16], [128, 24], [64, 16], [128, 8], [256, 8]];
 /**
  * Row-block tilings worth measuring (H200 sweeps, docs/results/nvidia-h200/kernel-v4.md): the
  * f32 winners at d = 64 (`rows128x8.r2s2`) and d = 128 (`rows64x8.r2s4w`, slices across warps),
- * the f16-math winner at d = 128 (`rows128x8.r2s2d`, double-buffered), their neighbours, and
- * 32-row blocks whose slices sit in different warps (`w` needs 32 row groups: the 64-row winner
- * narrowed to 32 rows has 16), for forms of short tiles.
+ * the f16-math winner at d = 128 (`rows128x8.r2s2d`, double-buffered) and their neighbours.
  */
 const ROW_BLOCK_CANDIDATES = [
   "rows128x8.r2s2",
@@ -307,8 +305,6 @@ const ROW_BLOCK_CANDIDATES = [
   "rows128x16.r1s2.p2s4",
   "rows128x16.r1s2w.p2s4",
   "rows128x16.r1s2.p4s8",
-  "rows32x8.r1s2w",
-  "rows32x8.r1s4w",
 ];
 
 /**
