@@ -48,7 +48,13 @@ export {
   loadFileInputs,
 } from "./scenarios/file_inputs.ts";
 export type { TensorDtype, TensorLayout } from "./scenarios/tensor_file.ts";
-export type { IndexRange, MethodSchedule, Schedule, ScheduleRule } from "./scenarios/schedule.ts";
+export type {
+  IndexRange,
+  MethodSchedule,
+  RuleParams,
+  Schedule,
+  ScheduleRule,
+} from "./scenarios/schedule.ts";
 export {
   type AdapterFacts,
   type BindingKind,

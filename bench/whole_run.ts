@@ -11,6 +11,7 @@ import { formatParams, parseMethodSpec } from "../methods/spec.ts";
 import { readMaskStrategy, strategyWindow } from "../methods/sta_strategy.ts";
 import type { Schedule } from "../scenarios/schedule.ts";
 import type { BenchRecord, WholeRunConfig, WholeRunSummary } from "../records/schema.ts";
+import type { Params } from "../methods/method.ts";
 
 /**
  * Attention's share of a dense denoising step's time when `--attention-share` is not given:
@@ -31,6 +32,12 @@ function inRange(index: number, range: [number, number] | undefined): boolean {
   return range === undefined || (range[0] <= index && index < range[1]);
 }
 
+/** `spec` with the parameters of `set` replacing or adding to its own. */
+function specWith(spec: string, set: Params): string {
+  const { name, params } = parseMethodSpec(spec);
+  return `${name}:${formatParams({ ...params, ...set })}`;
+}
+
 /** `spec` with its `window` set to one window and no per-head keys: one STA configuration. */
 function staWindowSpec(spec: string, window: number[]): string {
   const { name, params } = parseMethodSpec(spec);
@@ -43,7 +50,8 @@ function staWindowSpec(spec: string, window: number[]): string {
  * The distinct configurations a whole run of `spec` executes under `schedule` with `heads`
  * heads, in first-use order. A method the schedule does not name runs `spec` on every cell.
  * Per cell: dense in the first `denseSteps` steps and `denseLayers` layers; else the last rule
- * that covers it; else the mask-strategy file's window (STA); else `spec`.
+ * that covers it (its `run`, or `spec` with its `set`); else the mask-strategy file's window
+ * (STA); else `spec`.
  *
  * @example
  * ```ts
@@ -76,7 +84,7 @@ export function expandSchedule(schedule: Schedule, spec: string, heads: number):
         const rule = plan?.rules.findLast((r) =>
           inRange(step, r.steps) && inRange(layer, r.layers) && inRange(head, r.heads)
         );
-        if (rule) add(rule.run, 1);
+        if (rule) add(rule.run ?? specWith(spec, rule.set!), 1);
         else if (strategy) add(staWindowSpec(spec, strategyWindow(strategy, step, layer, head)), 1);
         else add(spec, 1);
       }

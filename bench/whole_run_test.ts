@@ -20,6 +20,23 @@ Deno.test("the presets' Radial schedules are the official scripts': Hunyuan 12 o
   assert.equal(preset("hunyuan-117f-768x1280@x2", "full").schedule, undefined);
 });
 
+Deno.test("the presets' SVG2 runs: 50 k-means rounds at the first sparse step, then 2 a step", () => {
+  // Sparse-VideoGen's scripts: kmeans_iter_init=50, kmeans_iter_step=2; Hunyuan 5 of 50 steps
+  // and 1 of 60 layers dense, Wan 10 of 50 and 1 of 40.
+  const hunyuan = preset("hunyuan-117f-768x1280", "full");
+  assert.deepEqual(expandSchedule(hunyuan.schedule!, "svg2", 24), [
+    { spec: "dense", cells: (5 * 60 + 45 * 1) * 24 },
+    { spec: "svg2", cells: 1 * 59 * 24 },
+    { spec: "svg2:iters=2", cells: 44 * 59 * 24 },
+  ]);
+  const wan = preset("wan-69f-768x1280", "full");
+  assert.deepEqual(expandSchedule(wan.schedule!, "svg2:topP=0.95", 40), [
+    { spec: "dense", cells: (10 * 40 + 40 * 1) * 40 },
+    { spec: "svg2:topP=0.95", cells: 1 * 39 * 40 },
+    { spec: "svg2:iters=2;topP=0.95", cells: 39 * 39 * 40 },
+  ]);
+});
+
 Deno.test("rules and a mask-strategy file pick the configuration of each cell", async () => {
   const file = await Deno.makeTempFile({ suffix: ".json" });
   const strategy: Record<string, number[]> = {};
@@ -44,6 +61,17 @@ Deno.test("rules and a mask-strategy file pick the configuration of each cell", 
   assert.deepEqual(expandSchedule(schedule, "moc", 2), [
     { spec: "moc", cells: 6 },
     { spec: "moc:k=3", cells: 2 },
+  ]);
+  // A rule's `set` keeps the spec's other parameters and replaces the ones it names.
+  const svg2 = parseSchedule({
+    layers: 2,
+    steps: 4,
+    methods: { svg2: { denseSteps: 1, rules: [{ steps: [2, 4], set: { iters: 2 } }] } },
+  });
+  assert.deepEqual(expandSchedule(svg2, "svg2:topP=0.8;iters=40", 1), [
+    { spec: "dense", cells: 2 },
+    { spec: "svg2:topP=0.8;iters=40", cells: 2 },
+    { spec: "svg2:iters=2;topP=0.8", cells: 4 },
   ]);
   // A method the schedule does not name runs its spec on every cell.
   assert.deepEqual(expandSchedule(schedule, "radial", 2), [{ spec: "radial", cells: 8 }]);

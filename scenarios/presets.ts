@@ -20,7 +20,7 @@
  */
 import { type ModelType, type Scenario, ScenarioError, type TextPosition } from "./scenario.ts";
 import { validateScenario } from "./validate.ts";
-import type { Schedule } from "./schedule.ts";
+import type { Schedule, ScheduleRule } from "./schedule.ts";
 
 /** The two sizes of every preset. */
 export type PresetSize = "full" | "ci";
@@ -104,10 +104,22 @@ const WAN_MODEL = "Wan2.1-14B: 40 heads × 128; the prompt enters through cross-
   "text tokens in self-attention";
 
 const RADIAL_SCRIPTS = "mit-han-lab/radial-attention";
-/** STA's dense first steps: FastVideo's mask search (STA_tuning) keeps them full. */
 /** Sparse-VideoGen 2's repository (arXiv 2505.18875), where its dense steps and layers are set. */
 const SVG2_SCRIPTS = "Sparse-VideoGen (github.com/svg-project/Sparse-VideoGen)";
 
+/**
+ * SVG2's k-means over a whole run: the scripts' kmeans_iter_init = 50 rounds once, then the
+ * centroids are kept per layer and kmeans_iter_step = 2 rounds run each later step. The first
+ * sparse step runs the spec as given (50 rounds by default); the steps after it, `iters` = 2.
+ */
+function svg2Rounds(denseSteps: number, steps: number): ScheduleRule[] {
+  return [{ steps: [denseSteps + 1, steps], set: { iters: 2 } }];
+}
+
+const SVG2_ROUNDS = "kmeans_iter_init=50 rounds at the first sparse step, then " +
+  "kmeans_iter_step=2 a step from the kept centroids (timed as 2 rounds from a cold start)";
+
+/** STA's dense first steps: FastVideo's mask search (STA_tuning) keeps them full. */
 const STA_DENSE_STEPS = {
   denseSteps: 12,
   source: "STA (arXiv 2502.04507) Algorithm 1 keeps the first T0 steps full; T0 = 12 is " +
@@ -138,9 +150,12 @@ const HUNYUAN_SCHEDULE: Schedule = {
     svg2: {
       denseSteps: 5,
       denseLayers: 1,
-      rules: [],
+      rules: svg2Rounds(5, 50),
       source: `${SVG2_SCRIPTS} scripts/hyvideo/hyvideo_t2v_720p_sap.sh: first_times_fp=0.1, ` +
-        "first_layers_fp=0.03 → floor(0.1·50) = 5 steps and floor(0.03·60) = 1 layer dense",
+        "first_layers_fp=0.03 → floor(0.1·50) = 5 steps and floor(0.03·60) = 1 layer dense; " +
+        `${SVG2_ROUNDS}; with --zero_step_kmeans_init the script also clusters in its dense ` +
+        "cells (50 rounds at step 0, then 2 a step, dense layer included), k-means time the " +
+        "dense cells here do not count",
     },
   },
 };
@@ -162,9 +177,10 @@ const WAN_SCHEDULE: Schedule = {
     svg2: {
       denseSteps: 10,
       denseLayers: 1,
-      rules: [],
+      rules: svg2Rounds(10, 50),
       source: `${SVG2_SCRIPTS} scripts/wan/wan_t2v_720p_sap.sh: first_times_fp=0.2, ` +
-        "first_layers_fp=0.03 → floor(0.2·50) = 10 steps and floor(0.03·40) = 1 layer dense",
+        "first_layers_fp=0.03 → floor(0.2·50) = 10 steps and floor(0.03·40) = 1 layer dense; " +
+        SVG2_ROUNDS,
     },
   },
 };

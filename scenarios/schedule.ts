@@ -10,7 +10,8 @@
  * { "layers": 60, "steps": 50, "source": "…",
  *   "methods": { "radial": { "denseSteps": 12, "denseLayers": 0 },
  *                "sta": { "denseSteps": 12, "strategy": "mask_strategy.json" },
- *                "moc": { "rules": [{ "steps": [0, 10], "heads": [0, 1], "run": "moc:k=3" }] } } }
+ *                "moc": { "rules": [{ "steps": [0, 10], "heads": [0, 1], "run": "moc:k=3" }] },
+ *                "svg2": { "rules": [{ "steps": [6, 50], "set": { "iters": 2 } }] } } }
  * ```
  *
  * @module
@@ -30,7 +31,13 @@ export class ScheduleError extends RangeError {
 /** A half-open range [from, to) of steps, layers or heads. */
 export type IndexRange = [number, number];
 
-/** One rule: run `run` (a method spec) on the cells inside every range given. */
+/** Parameter values a rule may set: as a method spec's (methods/spec.ts), in JSON. */
+export type RuleParams = Record<string, number | boolean | string | number[]>;
+
+/**
+ * One rule, on the cells inside every range given: run `run` (a method spec), or the spec the
+ * run was given with the parameters in `set` (exactly one of the two).
+ */
 export interface ScheduleRule {
   /** Steps [from, to); the whole run when absent. */
   steps?: IndexRange;
@@ -39,7 +46,9 @@ export interface ScheduleRule {
   /** Heads [from, to); every head when absent. */
   heads?: IndexRange;
   /** The method spec that runs there (`dense`, `sta:window=1x6x10`, …). */
-  run: string;
+  run?: string;
+  /** Parameters set on the given spec there (`{ "iters": 2 }`: SVG2's warm steps). */
+  set?: RuleParams;
 }
 
 /** How one method runs over the whole generation. */
@@ -73,7 +82,7 @@ export const MAX_SCHEDULE_SIZE = 10_000;
 
 const SCHEDULE_KEYS = ["layers", "steps", "source", "methods"];
 const METHOD_KEYS = ["denseSteps", "denseLayers", "rules", "strategy", "source"];
-const RULE_KEYS = ["steps", "layers", "heads", "run"];
+const RULE_KEYS = ["steps", "layers", "heads", "run", "set"];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -118,11 +127,14 @@ function range(value: unknown, where: string, size: number): IndexRange | undefi
 }
 
 function parseRule(json: unknown, where: string, layers: number, steps: number): ScheduleRule {
-  if (!isRecord(json)) fail(where, " must be an object { steps?, layers?, heads?, run }");
+  if (!isRecord(json)) fail(where, " must be an object { steps?, layers?, heads?, run | set }");
   rejectUnknown(json, RULE_KEYS, where);
   const run = optionalString(json.run, `${where}.run`);
-  if (run === undefined) fail(`${where}.run`, " is required (a method spec, e.g. dense)");
-  const rule: ScheduleRule = { run };
+  const set = json.set === undefined ? undefined : paramSet(json.set, `${where}.set`);
+  if ((run === undefined) === (set === undefined)) {
+    fail(where, " must have exactly one of run (a method spec, e.g. dense) and set (parameters)");
+  }
+  const rule: ScheduleRule = run === undefined ? { set } : { run };
   const stepRange = range(json.steps, `${where}.steps`, steps);
   const layerRange = range(json.layers, `${where}.layers`, layers);
   const headRange = range(json.heads, `${where}.heads`, Number.MAX_SAFE_INTEGER);
@@ -130,6 +142,25 @@ function parseRule(json: unknown, where: string, layers: number, steps: number):
   if (layerRange) rule.layers = layerRange;
   if (headRange) rule.heads = headRange;
   return rule;
+}
+
+/** A rule's `set`: parameter names to numbers, booleans, strings or lists of numbers. */
+function paramSet(value: unknown, where: string): RuleParams {
+  if (!isRecord(value) || Object.keys(value).length === 0) {
+    fail(where, ` must be a non-empty object of parameters, e.g. {"iters": 2}`);
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const ok = typeof v === "number" || typeof v === "boolean" ||
+      (typeof v === "string" && v.length > 0) ||
+      (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number"));
+    if (!ok) {
+      fail(
+        `${where}.${key}`,
+        ` must be a number, boolean, string or list of numbers (got ${JSON.stringify(v)})`,
+      );
+    }
+  }
+  return value as RuleParams;
 }
 
 function parseMethodSchedule(

@@ -12,7 +12,22 @@ Deno.test("a schedule is checked strictly, one line naming the field", () => {
       { layers: 2, steps: 5, methods: { sta: { rules: [{ steps: [3, 9], run: "dense" }] } } },
       /rules\[0\].steps must be \[from, to\) with 0 ≤ from < to ≤ 5/,
     ],
-    [{ layers: 2, steps: 5, methods: { sta: { rules: [{}] } } }, /rules\[0\].run is required/],
+    [
+      { layers: 2, steps: 5, methods: { sta: { rules: [{}] } } },
+      /rules\[0\] must have exactly one of run \(a method spec, e.g. dense\) and set/,
+    ],
+    [
+      { layers: 2, steps: 5, methods: { svg2: { rules: [{ run: "dense", set: { iters: 2 } }] } } },
+      /rules\[0\] must have exactly one of run/,
+    ],
+    [
+      { layers: 2, steps: 5, methods: { svg2: { rules: [{ set: {} }] } } },
+      /rules\[0\].set must be a non-empty object of parameters/,
+    ],
+    [
+      { layers: 2, steps: 5, methods: { svg2: { rules: [{ set: { iters: null } }] } } },
+      /rules\[0\].set.iters must be a number, boolean, string or list of numbers \(got null\)/,
+    ],
   ];
   for (const [json, message] of bad) assert.throws(() => parseSchedule(json), message);
 });
@@ -28,4 +43,13 @@ Deno.test("a scenario file's schedule names its strategy file relative to the sc
     () => parseScenario({ latent: [6, 8, 16], heads: 2, schedule: { steps: 5 } }, "c.json"),
     /scenario file "c.json": schedule.layers must be an integer/,
   );
+});
+
+Deno.test("a rule sets parameters on the spec given, or runs a spec of its own", () => {
+  const schedule = parseSchedule({
+    layers: 1,
+    steps: 4,
+    methods: { svg2: { rules: [{ steps: [2, 4], set: { iters: 2, topP: 0.8 } }] } },
+  });
+  assert.deepEqual(schedule.methods.svg2.rules, [{ steps: [2, 4], set: { iters: 2, topP: 0.8 } }]);
 });
