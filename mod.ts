@@ -51,6 +51,7 @@ export type { TensorDtype, TensorLayout } from "./scenarios/tensor_file.ts";
 export type {
   IndexRange,
   MethodSchedule,
+  RuleCells,
   RuleParams,
   Schedule,
   ScheduleRule,

@@ -11,11 +11,13 @@ import { GpuRuntime } from "../gpu/runtime.ts";
 import { GPU_WARMUP_MS } from "../gpu/timing.ts";
 import { type Method, UnsupportedScenarioError } from "../methods/method.ts";
 import { resolveMethod } from "../methods/registry.ts";
+import { parseMethodSpec } from "../methods/spec.ts";
 import { loadFileInputs } from "../scenarios/file_inputs.ts";
 import type { QkvSource } from "../scenarios/inputs.ts";
 import type { PresetSize } from "../scenarios/presets.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 import { resolveScenario } from "../scenarios/scenario_file.ts";
+import { ScheduleError } from "../scenarios/schedule.ts";
 import { syntheticInputs } from "../scenarios/synthetic.ts";
 import {
   type BenchRecord,
@@ -47,6 +49,7 @@ import { methodSpecOf } from "../records/case_key.ts";
 import {
   DEFAULT_ATTENTION_SHARE,
   expandSchedule,
+  ruleSpec,
   type ScheduledConfig,
   wholeRunSummary,
 } from "./whole_run.ts";
@@ -143,10 +146,40 @@ async function resolveSpecs(config: BenchConfig): Promise<ResolvedSpecs> {
   for (const spec of specs) {
     // A preset's name is checked at ci size here; its size is chosen once the adapter is known.
     const scenario = await resolveScenario(spec, "ci");
+    await checkScheduleRules(spec, scenario, config.methods ?? config.suite.methods, options);
     if (isScenarioFile(spec)) scenarioFiles.set(spec, scenario);
     else presets.push(spec);
   }
   return { methods, dense, file: null, scenarioFiles, presets };
+}
+
+/**
+ * Every rule of `scenario`'s schedule resolved as it would run: on each spec given for its method
+ * (or the method's name where none is), so that a bad rule fails before the adapter opens, in one
+ * line naming the scenario and the rule.
+ */
+async function checkScheduleRules(
+  name: string,
+  scenario: Scenario,
+  specs: string[],
+  options: { userTimeLimitMs?: number },
+): Promise<void> {
+  for (const [method, plan] of Object.entries(scenario.schedule?.methods ?? {})) {
+    const given = specs.filter((spec) => parseMethodSpec(spec).name === method);
+    for (const [i, rule] of plan.rules.entries()) {
+      for (const spec of given.length ? given : [method]) {
+        const runs = ruleSpec(rule, spec);
+        try {
+          await resolveMethod(runs, options);
+        } catch (error) {
+          throw new ScheduleError(
+            `${name}: schedule.methods.${method}.rules[${i}] runs "${runs}": ` +
+              (error as Error).message,
+          );
+        }
+      }
+    }
+  }
 }
 
 /** The methods one scenario runs: specs as given (matrix suites) or swept over knobs (frontier). */

@@ -9,9 +9,8 @@
  */
 import { formatParams, parseMethodSpec } from "../methods/spec.ts";
 import { readMaskStrategy, strategyWindow } from "../methods/sta_strategy.ts";
-import type { Schedule } from "../scenarios/schedule.ts";
+import type { Schedule, ScheduleRule } from "../scenarios/schedule.ts";
 import type { BenchRecord, WholeRunConfig, WholeRunSummary } from "../records/schema.ts";
-import type { Params } from "../methods/method.ts";
 
 /**
  * Attention's share of a dense denoising step's time when `--attention-share` is not given:
@@ -32,10 +31,24 @@ function inRange(index: number, range: [number, number] | undefined): boolean {
   return range === undefined || (range[0] <= index && index < range[1]);
 }
 
-/** `spec` with the parameters of `set` replacing or adding to its own. */
-function specWith(spec: string, set: Params): string {
+/**
+ * The spec a schedule rule runs where the run was given `spec`: its `run`, or `spec` with the
+ * parameters of its `set` replacing or adding to its own (`spec` itself where that changes none).
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { ruleSpec } from "./whole_run.ts";
+ * equal(ruleSpec({ run: "dense" }, "svg2"), "dense");
+ * equal(ruleSpec({ set: { iters: 2 } }, "svg2:topP=0.8"), "svg2:iters=2;topP=0.8");
+ * equal(ruleSpec({ set: { iters: 2 } }, "svg2:topP=0.8;iters=2"), "svg2:topP=0.8;iters=2");
+ * ```
+ */
+export function ruleSpec(rule: ScheduleRule, spec: string): string {
+  if (rule.run !== undefined) return rule.run;
   const { name, params } = parseMethodSpec(spec);
-  return `${name}:${formatParams({ ...params, ...set })}`;
+  const merged = formatParams({ ...params, ...rule.set });
+  return merged === formatParams(params) ? spec : `${name}:${merged}`;
 }
 
 /** `spec` with its `window` set to one window and no per-head keys: one STA configuration. */
@@ -84,7 +97,7 @@ export function expandSchedule(schedule: Schedule, spec: string, heads: number):
         const rule = plan?.rules.findLast((r) =>
           inRange(step, r.steps) && inRange(layer, r.layers) && inRange(head, r.heads)
         );
-        if (rule) add(rule.run ?? specWith(spec, rule.set!), 1);
+        if (rule) add(ruleSpec(rule, spec), 1);
         else if (strategy) add(staWindowSpec(spec, strategyWindow(strategy, step, layer, head)), 1);
         else add(spec, 1);
       }

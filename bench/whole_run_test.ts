@@ -73,6 +73,11 @@ Deno.test("rules and a mask-strategy file pick the configuration of each cell", 
     { spec: "svg2:topP=0.8;iters=40", cells: 2 },
     { spec: "svg2:iters=2;topP=0.8", cells: 4 },
   ]);
+  // A `set` that changes nothing runs the spec as given: one configuration, not two names.
+  assert.deepEqual(expandSchedule(svg2, "svg2:topP=0.8;iters=2", 1), [
+    { spec: "dense", cells: 2 },
+    { spec: "svg2:topP=0.8;iters=2", cells: 6 },
+  ]);
   // A method the schedule does not name runs its spec on every cell.
   assert.deepEqual(expandSchedule(schedule, "radial", 2), [{ spec: "radial", cells: 8 }]);
 });

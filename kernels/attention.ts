@@ -289,8 +289,8 @@ function checkInputs(
 /**
  * Step 2: the override or the tuned tiling, its row block fitted to the forms' tiles
  * (kernels/row_block.ts): a tuned tiling is weighed against tilings tuned apart at each narrower
- * row block down to the one the forms ask for, an override or a software tiling narrowed;
- * checked against the device's limits.
+ * row block down to the one the forms ask for; an override, a software tiling or one without a
+ * measured time is narrowed; checked against the device's limits.
  */
 async function chooseTiling(
   runtime: GpuRuntime,
@@ -312,15 +312,10 @@ async function chooseTiling(
       (rows) => kernelTiling(runtime, { headDim, math, maxRows: rows }, measure),
     );
   } else if (maxRows < chosen.tiling.blockQ) {
-    const within = options.tiling ? chosen : await kernelTiling(
-      runtime,
-      { headDim, math, maxRows },
-      measure,
-    );
-    const tiling = fitTilingToForms(within.tiling, work.forms, { headDim, math, limits });
-    choice = tiling.blockQ < chosen.tiling.blockQ
-      ? { ...within, tiling, narrowedFrom: chosen.tiling }
-      : chosen;
+    const tiling = fitTilingToForms(chosen.tiling, work.forms, { headDim, math, limits });
+    if (tiling.blockQ < chosen.tiling.blockQ) {
+      choice = { ...chosen, tiling, narrowedFrom: chosen.tiling };
+    }
   }
   const problem = tilingProblem(choice.tiling, headDim, math, limits);
   if (problem) throw new RangeError(problem);

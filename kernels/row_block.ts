@@ -147,6 +147,21 @@ export function quickestForForms<T extends { tiling: AttentionTiling; denseMs: n
  * rows = chosen's blockQ / 2, / 4, … down to `maxRows`), whichever runs `forms` in the least time
  * ({@link quickestForForms}; tunings without a measured time are left out). A narrower winner
  * names `chosen` as the tiling it was narrowed from.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { FormBuilder } from "../form/form.ts";
+ * import { parseTiling } from "./attention_tiling.ts";
+ * import { quickestRowBlock } from "./row_block.ts";
+ * const tuned = { tiling: parseTiling("rows64x8.r2s4w"), source: "tuned" as const, denseMs: 70 };
+ * const at32 = { tiling: parseTiling("rows32x8.r1s2"), source: "tuned" as const, denseMs: 89 };
+ * const short = new FormBuilder(30, 30).range(0, 30).endTile(30).build(); // 64·70 > 32·89
+ * const choice = await quickestRowBlock(tuned, { forms: [short], maxRows: 32 }, () =>
+ *   Promise.resolve(at32));
+ * equal(choice.tiling, at32.tiling);
+ * equal(choice.narrowedFrom, tuned.tiling);
+ * ```
  */
 export async function quickestRowBlock(
   chosen: TilingChoice & { denseMs: number },
@@ -154,7 +169,8 @@ export async function quickestRowBlock(
   tuneWithin: (rows: number) => Promise<TilingChoice>,
 ): Promise<TilingChoice> {
   const timed = [chosen];
-  for (let rows = chosen.tiling.blockQ / 2; rows >= target.maxRows; rows /= 2) {
+  const narrower = halvings(chosen.tiling.blockQ).slice(1).filter((b) => b >= target.maxRows);
+  for (const rows of narrower) {
     const within = await tuneWithin(rows);
     if (within.denseMs !== undefined) timed.push({ ...within, denseMs: within.denseMs });
   }

@@ -34,22 +34,24 @@ export type IndexRange = [number, number];
 /** Parameter values a rule may set: as a method spec's (methods/spec.ts), in JSON. */
 export type RuleParams = Record<string, number | boolean | string | number[]>;
 
-/**
- * One rule, on the cells inside every range given: run `run` (a method spec), or the spec the
- * run was given with the parameters in `set` (exactly one of the two).
- */
-export interface ScheduleRule {
+/** The cells a rule covers: every range given (a missing one covers the whole). */
+export interface RuleCells {
   /** Steps [from, to); the whole run when absent. */
   steps?: IndexRange;
   /** Layers [from, to); every layer when absent. */
   layers?: IndexRange;
   /** Heads [from, to); every head when absent. */
   heads?: IndexRange;
-  /** The method spec that runs there (`dense`, `sta:window=1x6x10`, …). */
-  run?: string;
-  /** Parameters set on the given spec there (`{ "iters": 2 }`: SVG2's warm steps). */
-  set?: RuleParams;
 }
+
+/**
+ * One rule, on the cells it covers: run `run` (a method spec: `dense`, `sta:window=1x6x10`, …),
+ * or the spec the run was given with the parameters in `set` replaced or added (`{ "iters": 2 }`:
+ * SVG2's warm steps). Exactly one of the two.
+ */
+export type ScheduleRule =
+  & RuleCells
+  & ({ run: string; set?: never } | { set: RuleParams; run?: never });
 
 /** How one method runs over the whole generation. */
 export interface MethodSchedule {
@@ -134,7 +136,7 @@ function parseRule(json: unknown, where: string, layers: number, steps: number):
   if ((run === undefined) === (set === undefined)) {
     fail(where, " must have exactly one of run (a method spec, e.g. dense) and set (parameters)");
   }
-  const rule: ScheduleRule = run === undefined ? { set } : { run };
+  const rule: ScheduleRule = set !== undefined ? { set } : { run: run! };
   const stepRange = range(json.steps, `${where}.steps`, steps);
   const layerRange = range(json.layers, `${where}.layers`, layers);
   const headRange = range(json.heads, `${where}.heads`, Number.MAX_SAFE_INTEGER);
@@ -150,13 +152,18 @@ function paramSet(value: unknown, where: string): RuleParams {
     fail(where, ` must be a non-empty object of parameters, e.g. {"iters": 2}`);
   }
   for (const [key, v] of Object.entries(value)) {
+    if (!/^[A-Za-z_]\w*$/.test(key)) {
+      fail(where, ` has a parameter name that is not a word (letters, digits, _): "${key}"`);
+    }
+    // A method spec's separators (methods/spec.ts) would smuggle in other parameters.
     const ok = typeof v === "number" || typeof v === "boolean" ||
-      (typeof v === "string" && v.length > 0) ||
+      (typeof v === "string" && v.length > 0 && !/[;:=]/.test(v)) ||
       (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number"));
     if (!ok) {
       fail(
         `${where}.${key}`,
-        ` must be a number, boolean, string or list of numbers (got ${JSON.stringify(v)})`,
+        " must be a number, boolean, string without ; : = or list of numbers " +
+          `(got ${JSON.stringify(v)})`,
       );
     }
   }

@@ -26,7 +26,15 @@ Deno.test("a schedule is checked strictly, one line naming the field", () => {
     ],
     [
       { layers: 2, steps: 5, methods: { svg2: { rules: [{ set: { iters: null } }] } } },
-      /rules\[0\].set.iters must be a number, boolean, string or list of numbers \(got null\)/,
+      /rules\[0\].set.iters must be a number, boolean, string without ; : = or list/,
+    ],
+    [
+      { layers: 2, steps: 5, methods: { svg2: { rules: [{ set: { mode: "x;iters=9" } }] } } },
+      /rules\[0\].set.mode must be a number, boolean, string without ; : = or list/,
+    ],
+    [
+      { layers: 2, steps: 5, methods: { svg2: { rules: [{ set: { "a;b": 1 } }] } } },
+      /rules\[0\].set has a parameter name that is not a word .*"a;b"/,
     ],
   ];
   for (const [json, message] of bad) assert.throws(() => parseSchedule(json), message);

@@ -106,7 +106,22 @@ Deno.test("bench checks method and scenario specs before opening the adapter", a
     [["--methods", "nosuch"], /^bench: --methods: unknown method "nosuch"/],
     [["--scenario", "no-such-preset"], /^bench: .*no-such-preset/],
     [["--scenario", `${dir}/missing.json`], /^bench: .*missing\.json/],
+    [
+      ["--scenario", `${dir}/bad-rule.json`, "--methods", "svg2"],
+      /^bench: .*bad-rule\.json: schedule\.methods\.svg2\.rules\[0\] runs "svg2:itres=2": .*unknown parameter "itres"/,
+    ],
   ];
+  // A whole run whose rule sets a parameter SVG2 does not have.
+  await Deno.writeTextFile(
+    `${dir}/bad-rule.json`,
+    JSON.stringify({
+      name: "bad-rule",
+      latent: [6, 8, 32],
+      heads: 2,
+      headDim: 64,
+      schedule: { layers: 2, steps: 3, methods: { svg2: { rules: [{ set: { itres: 2 } }] } } },
+    }),
+  );
   for (const [args, message] of cases) {
     const run = await runCli("cli/bench.ts", ["--no-history", "--out", `${dir}/run`, ...args], {
       env,
