@@ -8,8 +8,40 @@
  */
 import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
 
-/** Threads per workgroup. */
-export const CUBE_SCORES_WORKGROUP = 128;
+/**
+ * Most threads a selection workgroup runs. Each bitonic stage walks the sorted entries in strides
+ * of the thread count, so more threads mean fewer serial steps between barriers. On an H200
+ * (moc-multi-shot, 2,790 cubes, 8 heads; docs/results/nvidia-h200/README.md, `vsa-selection-threads`)
+ * the selection took 169.2 ms at 128 threads, 101.2 at 256, 75.4 at 512 and 64.0 at 1,024.
+ */
+export const MAX_CUBE_SCORES_THREADS = 1024;
+
+/**
+ * Threads of the selection workgroup for `cubes` cubes: the largest power of two within
+ * {@link MAX_CUBE_SCORES_THREADS}, the device's workgroup limits and the sorted entries.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { cubeScoresThreads } from "./cube_scores_topk_wgsl.ts";
+ * const h200 = { maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 };
+ * equal(cubeScoresThreads(2790, h200), 1024);
+ * equal(cubeScoresThreads(2790, { ...h200, maxComputeInvocationsPerWorkgroup: 256 }), 256);
+ * equal(cubeScoresThreads(6, h200), 8); // the sorted entries: 8
+ * ```
+ */
+export function cubeScoresThreads(
+  cubes: number,
+  limits: { maxComputeInvocationsPerWorkgroup: number; maxComputeWorkgroupSizeX: number },
+): number {
+  const cap = Math.min(
+    MAX_CUBE_SCORES_THREADS,
+    limits.maxComputeInvocationsPerWorkgroup,
+    limits.maxComputeWorkgroupSizeX,
+    sortedEntries(cubes),
+  );
+  return 2 ** Math.floor(Math.log2(Math.max(1, cap)));
+}
 
 /** Group 0 layout: pooled queries, pooled keys, chosen cubes, params. */
 export const CUBE_SCORES_BINDINGS = [
@@ -29,16 +61,21 @@ export function cubeScoresWorkgroupBytes(cubes: number, headDim: number): number
   return sortedEntries(cubes) * 8 + headDim * 4;
 }
 
-/** The selection kernel for `cubes` pooled rows of `headDim` columns, `k` kept per query cube. */
-export function cubeScoresTopkWgsl(config: { headDim: number; cubes: number; k: number }): string {
-  const { headDim, cubes, k } = config;
+/**
+ * The selection kernel for `cubes` pooled rows of `headDim` columns, `k` kept per query cube, on
+ * workgroups of `threads` threads ({@link cubeScoresThreads}).
+ */
+export function cubeScoresTopkWgsl(
+  config: { headDim: number; cubes: number; k: number; threads: number },
+): string {
+  const { headDim, cubes, k, threads } = config;
   const sorted = sortedEntries(cubes);
   return /* wgsl */ `
 const D: u32 = ${headDim}u;
 const C: u32 = ${cubes}u;
 const K: u32 = ${k}u;
 const SORTED: u32 = ${sorted}u;
-const WG: u32 = ${CUBE_SCORES_WORKGROUP}u;
+const WG: u32 = ${threads}u;
 const PADDING: u32 = 0xffffffffu;
 
 struct Params { dispatchWidth: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
@@ -60,7 +97,7 @@ fn before(i: u32, j: u32) -> bool {
   return score[i] > score[j] || (score[i] == score[j] && cube[i] < cube[j]);
 }
 
-@compute @workgroup_size(${CUBE_SCORES_WORKGROUP})
+@compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let query = wid.x + wid.y * params.dispatchWidth;
   if (query >= C) {

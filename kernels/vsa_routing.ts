@@ -15,6 +15,7 @@ import { dispatchGrid } from "./attention.ts";
 import { POOL_ROWS_BINDINGS, poolRowsWgsl } from "./pool_rows_wgsl.ts";
 import {
   CUBE_SCORES_BINDINGS,
+  cubeScoresThreads,
   cubeScoresTopkWgsl,
   cubeScoresWorkgroupBytes,
 } from "./cube_scores_topk_wgsl.ts";
@@ -35,6 +36,8 @@ export interface VsaGpuOptions {
   heads: number[];
   /** Head dimension d (a multiple of 4). */
   headDim: number;
+  /** Threads of the selection workgroup; absent: the device's ({@link cubeScoresThreads}). */
+  threads?: number;
 }
 
 /** Whether the selection of `cubes` cubes fits the device's workgroup memory. */
@@ -101,9 +104,10 @@ export class VsaGpuRouting implements RoutingProgram {
       poolRowsWgsl({ headDim, precision: inputs.precision, output: "f32" }),
       bindingKinds(POOL_ROWS_BINDINGS),
     );
+    const threads = options.threads ?? cubeScoresThreads(cubes, runtime.device.limits);
     const scores = await runtime.pipeline(
-      `vsa-cube-scores-topk:d${headDim}:c${cubes}:k${k}`,
-      cubeScoresTopkWgsl({ headDim, cubes, k }),
+      `vsa-cube-scores-topk:d${headDim}:c${cubes}:k${k}:t${threads}`,
+      cubeScoresTopkWgsl({ headDim, cubes, k, threads }),
       bindingKinds(CUBE_SCORES_BINDINGS),
     );
     const grid = dispatchGrid(cubes, runtime.device.limits.maxComputeWorkgroupsPerDimension);

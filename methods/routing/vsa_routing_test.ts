@@ -32,7 +32,7 @@ const SCENARIO: Scenario = {
 async function gpuSelections(
   scenario: Scenario,
   tensors: HeadTensors[],
-  options: { k: number; precision: "f32" | "f16" },
+  options: { k: number; precision: "f32" | "f16"; threads?: number },
 ): Promise<VsaSelection[]> {
   const heads = uploadHeads(runtime, tensors, options.precision);
   const program = await VsaGpuRouting.create(runtime, {
@@ -41,6 +41,7 @@ async function gpuSelections(
     headDim: scenario.headDim,
     heads: tensors.map((_, h) => h),
     inputs: heads.inputs,
+    threads: options.threads,
   });
   await runRoutingOnce(runtime, program);
   const selections = await program.read();
@@ -55,11 +56,14 @@ Deno.test("topIndices keeps the k highest, best first, ties to the lower index",
   assert.deepEqual(topIndices([0.5], 4), [0]);
 });
 
-for (const precision of ["f32", "f16"] as const) {
+// The device's thread count (8 here: one a sorted entry), and 2 threads: fewer than the sorted
+// entries and the columns, so every strided loop of the selection kernel takes several turns.
+for (const [precision, threads] of [["f32", undefined], ["f16", undefined], ["f32", 2]] as const) {
   for (const k of [1, 3, 8]) {
     const missing = precision === "f16" ? lacksShaderF16(runtime.facts) : null;
+    const named = threads === undefined ? "" : `, ${threads} threads`;
     testNeeding("shader-f16", missing, {
-      name: `vsa GPU routing = float64 reference, exact inputs (${precision}, k ${k})`,
+      name: `vsa GPU routing = float64 reference, exact inputs (${precision}, k ${k}${named})`,
       fn: async () => {
         const cubes = vsaCubes(SCENARIO, CUBE);
         assert.equal(cubes.cubes, 8);
@@ -67,7 +71,7 @@ for (const precision of ["f32", "f16"] as const) {
           { tokens: totalTokens(SCENARIO), heads: SCENARIO.heads, headDim: SCENARIO.headDim },
           { seed: 21 + k, quantized: true },
         );
-        const gpu = await gpuSelections(SCENARIO, source.tensors, { k, precision });
+        const gpu = await gpuSelections(SCENARIO, source.tensors, { k, precision, threads });
         for (let h = 0; h < SCENARIO.heads; h++) {
           const cpu = vsaReferenceSelection(source.tensors[h], cubes, { topk: k, headDim: 64 });
           assert.equal(gpu[h].k, k);
