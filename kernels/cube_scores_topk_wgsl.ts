@@ -11,7 +11,7 @@ import { type Binding, bindingsWgsl } from "../gpu/bindings.ts";
 /**
  * Most threads a selection workgroup runs. Each bitonic stage walks the sorted entries in strides
  * of the thread count, so more threads mean fewer serial steps between barriers. On an H200
- * (moc-multi-shot, 2,790 cubes, 8 heads; docs/results/nvidia-h200/README.md, `vsa-selection-threads`)
+ * (moc-multi-shot, 3,136 cubes, 8 heads; docs/results/nvidia-h200/README.md, `vsa-selection-threads`)
  * the selection took 169.2 ms at 128 threads, 101.2 at 256, 75.4 at 512 and 64.0 at 1,024.
  */
 export const MAX_CUBE_SCORES_THREADS = 1024;
@@ -25,8 +25,8 @@ export const MAX_CUBE_SCORES_THREADS = 1024;
  * import { equal } from "node:assert/strict";
  * import { cubeScoresThreads } from "./cube_scores_topk_wgsl.ts";
  * const h200 = { maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 };
- * equal(cubeScoresThreads(2790, h200), 1024);
- * equal(cubeScoresThreads(2790, { ...h200, maxComputeInvocationsPerWorkgroup: 256 }), 256);
+ * equal(cubeScoresThreads(3136, h200), 1024);
+ * equal(cubeScoresThreads(3136, { ...h200, maxComputeInvocationsPerWorkgroup: 256 }), 256);
  * equal(cubeScoresThreads(6, h200), 8); // the sorted entries: 8
  * ```
  */
