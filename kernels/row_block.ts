@@ -137,9 +137,10 @@ export function quickestForForms<T extends { tiling: AttentionTiling; denseMs: n
   forms: ExecutionForm[],
 ): T {
   if (!choices.length) throw new RangeError("quickestForForms: no tilings to choose from");
-  const time = (choice: T) =>
-    choice.denseMs * forms.reduce((sum, form) => sum + tiledPairs(form, choice.tiling.blockQ), 0);
-  return choices.reduce((best, choice) => time(choice) < time(best) ? choice : best);
+  const times = choices.map((choice) =>
+    choice.denseMs * forms.reduce((sum, form) => sum + tiledPairs(form, choice.tiling.blockQ), 0)
+  );
+  return choices[times.indexOf(Math.min(...times))];
 }
 
 /**

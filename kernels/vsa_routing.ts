@@ -19,7 +19,12 @@ import {
   cubeScoresTopkWgsl,
   cubeScoresWorkgroupBytes,
 } from "./cube_scores_topk_wgsl.ts";
-import { readUint32, type RoutingProgram, type RoutingStep } from "./routing_program.ts";
+import {
+  poisonBuffers,
+  readUint32,
+  type RoutingProgram,
+  type RoutingStep,
+} from "./routing_program.ts";
 
 /** Stage names of the VSA routing steps (the keys of the record's routing stages). */
 export const VSA_STAGES = { pool: "cube-pool", select: "cube-scores-topk" } as const;
@@ -187,6 +192,11 @@ export class VsaGpuRouting implements RoutingProgram {
         }
       },
     }];
+  }
+
+  /** Poisons every output read back ({@link poisonBuffers}) before a run that must write it all. */
+  poisonOutputs(): void {
+    poisonBuffers(this.#runtime, this.#heads.map((head) => head.chosen));
   }
 
   /** The choices of the last run, [C, k] per head in the order asked for. */

@@ -43,6 +43,7 @@ async function gpuSelections(
     inputs: heads.inputs,
     threads: options.threads,
   });
+  program.poisonOutputs(); // an entry the kernel fails to write reads 0xffffffff, not cube 0
   await runRoutingOnce(runtime, program);
   const selections = await program.read();
   program.release();
